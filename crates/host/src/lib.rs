@@ -3,3 +3,4 @@
 pub mod cli;
 pub mod compose_cmd;
 pub mod connectors;
+pub mod connectors_cmd;

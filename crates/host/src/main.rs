@@ -18,5 +18,12 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Connectors(args) => match callbridge_host::connectors_cmd::run(&args, &mut std::io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("callbridge connectors: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

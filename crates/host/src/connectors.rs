@@ -4,4 +4,6 @@
 //! is maintained by `cargo xtask new-connector` (sorted); a test checks it against the folders under `connectors/`.
 
 /// The name of every linked connector, sorted.
-pub const LINKED: &[&str] = &[];
+pub const LINKED: &[&str] = &[
+    connector_sandbox::NAME,
+];

@@ -3,14 +3,37 @@
 //! It wraps a shared `reqwest::Client` with connect and request timeouts and a user agent, rewrites every URL to
 //! the configured override origin (DESIGN.md invariant 5), retries 429, 502, 503, 504 and connection errors with
 //! jittered exponential backoff that honours `Retry-After` within a total time budget, and captures the CRM's
-//! rate-limit headers.
+//! rate-limit headers. Each attempt is traced at debug level, and each call can be reported to an observer
+//! ([`HttpClient::with_observer`]) so the host can count CRM calls without connectors doing anything.
+//!
+//! # Which requests are retried
+//!
+//! A retry must never turn one intended CRM write into two records, so the rule depends on the method:
+//!
+//! * Idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) are retried on 429, 502, 503 and 504 and on
+//!   any transport failure (refused connection, timeout, reset): repeating them changes nothing.
+//! * Other methods (POST, PATCH) are retried only when the CRM certainly did not act on the request:
+//!   a 429 (the CRM refused it to slow us down), a 503 that carries `Retry-After` (the CRM itself says it is
+//!   unavailable, rather than a proxy reporting a backend that may have done the work), or a failure to
+//!   connect (nothing was sent). A 502, a 504, a timeout or a reset after the request went out may hide a
+//!   record that was created, so they are returned to the caller, which knows whether the write is safe
+//!   to repeat.
+//! * Any other status, 400 and 500 included, is returned at once.
+//!
+//! The wait before retry `n` is the larger of `Retry-After` and an exponential backoff with equal jitter
+//! (`initial_backoff * 2^(n-1)`, capped at `max_backoff`, of which a random half is added to a fixed half).
+//! A retry happens only while attempts remain (`max_attempts`) and its wait ends within the `budget` measured from
+//! the first attempt; otherwise the last response (or error) is returned as it is.
 
-use std::time::Duration;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
 use url::Url;
 
 use crate::error::{ConnectorError, ErrorKind};
@@ -71,12 +94,96 @@ pub struct RateLimit {
     pub reset: Option<String>,
 }
 
-/// A cheap-to-clone handle on the shared client plus one connector's origin override.
+/// How one CRM call ended, after its retries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// The CRM answered with this status (any status, 4xx and 5xx included).
+    Status(StatusCode),
+    /// No response: the transport failed in this way.
+    Failed(TransportFailure),
+}
+
+impl CallOutcome {
+    /// A short label for metrics: the status code (`"200"`, `"429"`) or the failure (`"connect"`, `"timeout"`).
+    pub fn label(&self) -> String {
+        match self {
+            CallOutcome::Status(status) => status.as_u16().to_string(),
+            CallOutcome::Failed(failure) => failure.as_str().to_owned(),
+        }
+    }
+}
+
+/// Why a request got no response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransportFailure {
+    /// The connection could not be made (refused, DNS, TLS handshake, connect timeout): nothing was sent.
+    Connect,
+    /// The request or the response body took longer than the request timeout.
+    Timeout,
+    /// Anything else: a reset connection, an unreadable response body.
+    Other,
+}
+
+impl TransportFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportFailure::Connect => "connect",
+            TransportFailure::Timeout => "timeout",
+            TransportFailure::Other => "other",
+        }
+    }
+
+    fn of(error: &reqwest::Error) -> Self {
+        if error.is_connect() {
+            TransportFailure::Connect
+        } else if error.is_timeout() {
+            TransportFailure::Timeout
+        } else {
+            TransportFailure::Other
+        }
+    }
+}
+
+/// One CRM call as an observer sees it: reported once per [`HttpRequest::send`], after its last attempt.
+///
+/// It carries no query string, header or body: they may hold tokens and phone numbers.
 #[derive(Clone, Debug)]
+pub struct CallObservation {
+    pub method: Method,
+    /// The host the request went to (the override origin's host when one is set).
+    pub host: String,
+    pub outcome: CallOutcome,
+    /// From the start of the first attempt to the end of the last, waits included.
+    pub elapsed: Duration,
+    /// Attempts made, the first included.
+    pub attempts: u32,
+}
+
+/// A callback the host sets to observe every CRM call (see [`HttpClient::with_observer`]).
+///
+/// It runs on the request's task, so it must be quick (increment a counter, record a histogram).
+pub type CallObserver = Arc<dyn Fn(&CallObservation) + Send + Sync>;
+
+/// A cheap-to-clone handle on the shared client plus one connector's origin override.
+///
+/// Every clone, with or without an override, shares the one `reqwest::Client` built by [`HttpClient::new`] and so
+/// its connection pool.
+#[derive(Clone)]
 pub struct HttpClient {
     inner: reqwest::Client,
     origin_override: Option<Url>,
     retry: RetryPolicy,
+    observer: Option<CallObserver>,
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("origin_override", &self.origin_override.as_ref().map(Url::as_str))
+            .field("retry", &self.retry)
+            .field("observer", &self.observer.as_ref().map(|_| "set"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl HttpClient {
@@ -88,7 +195,7 @@ impl HttpClient {
             .user_agent(settings.user_agent.clone())
             .build()
             .map_err(|error| ConnectorError::config("cannot build the HTTP client").with_source(error))?;
-        Ok(Self { inner, origin_override: None, retry: settings.retry.clone() })
+        Ok(Self { inner, origin_override: None, retry: settings.retry.clone(), observer: None })
     }
 
     /// A client that sends every request to `origin` (scheme, host and port), keeping path and query.
@@ -100,6 +207,24 @@ impl HttpClient {
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
+    }
+
+    /// A client that reports every call to `observer`, e.g. to count CRM calls per connector and status.
+    ///
+    /// The host sets one per connector and captures the connector's name in the closure:
+    ///
+    /// ```ignore
+    /// let http = base.clone().with_observer(Arc::new(move |call: &CallObservation| {
+    ///     metrics::counter!("crm_calls_total", "connector" => name, "status" => call.outcome.label()).increment(1);
+    /// }));
+    /// ```
+    pub fn with_observer(mut self, observer: CallObserver) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
     }
 
     pub fn origin_override(&self) -> Option<&Url> {
@@ -227,7 +352,8 @@ impl HttpRequest {
         self.error.get_or_insert(error);
     }
 
-    /// Sends the request, retrying temporary failures within the client's policy.
+    /// Sends the request, retrying temporary failures within the client's policy (see the module docs for
+    /// which failures are retried for which methods).
     ///
     /// Any HTTP status is `Ok`: the connector decides what a status means (see [`HttpResponse::error_for_status`]).
     /// `Err` is a transport failure (connection refused, timeout) that outlived its retries, or a request that
@@ -237,20 +363,163 @@ impl HttpRequest {
             return Err(error);
         }
         let url = self.client.resolve(&self.url)?;
-        let mut request = self.client.inner.request(self.method.clone(), url).headers(self.headers.clone());
-        if let Some((body, content_type)) = &self.body {
+        // The query string is left out of every log and error: it may carry tokens or phone numbers.
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let span = tracing::debug_span!("crm_request", method = %self.method, host = %host, path = %url.path());
+        let call =
+            Call { client: &self.client, method: &self.method, url: &url, headers: &self.headers, body: &self.body };
+        let started = Instant::now();
+        let (result, attempts) = call.run(started).instrument(span).await;
+        if let Some(observer) = &self.client.observer {
+            let outcome = match &result {
+                Ok(response) => CallOutcome::Status(response.status()),
+                Err(failed) => CallOutcome::Failed(failed.failure),
+            };
+            observer(&CallObservation {
+                method: self.method.clone(),
+                host: host.clone(),
+                outcome,
+                elapsed: started.elapsed(),
+                attempts,
+            });
+        }
+        result.map_err(|failed| {
+            let message = match failed.failure {
+                TransportFailure::Connect => {
+                    format!("cannot connect to the CRM for {} {host}{}", self.method, url.path())
+                }
+                TransportFailure::Timeout => format!("{} {host}{} timed out", self.method, url.path()),
+                TransportFailure::Other => format!("{} {host}{} failed", self.method, url.path()),
+            };
+            let message = if attempts > 1 { format!("{message} (after {attempts} attempts)") } else { message };
+            ConnectorError::upstream(message).temporary(true).with_source(failed.error)
+        })
+    }
+}
+
+/// A transport failure of one attempt.
+struct FailedAttempt {
+    failure: TransportFailure,
+    error: reqwest::Error,
+}
+
+/// The parts of a request that every attempt sends again.
+struct Call<'a> {
+    client: &'a HttpClient,
+    method: &'a Method,
+    url: &'a Url,
+    headers: &'a HeaderMap,
+    body: &'a Option<(Bytes, &'static str)>,
+}
+
+impl Call<'_> {
+    /// Runs attempts until one is final; returns its result and the number of attempts made.
+    async fn run(&self, started: Instant) -> (Result<HttpResponse, FailedAttempt>, u32) {
+        let policy = &self.client.retry;
+        let idempotent = is_idempotent(self.method);
+        let mut attempt = 1;
+        loop {
+            let attempt_started = Instant::now();
+            let result = self.attempt().await;
+            let retry_after = match &result {
+                Ok(response) => {
+                    tracing::debug!(
+                        attempt,
+                        status = response.status().as_u16(),
+                        elapsed_ms = attempt_started.elapsed().as_millis() as u64,
+                        "CRM request attempt answered."
+                    );
+                    if !should_retry_status(response.status(), idempotent, response.retry_after().is_some()) {
+                        return (result, attempt);
+                    }
+                    response.retry_after()
+                }
+                Err(failed) => {
+                    tracing::debug!(
+                        attempt,
+                        failure = failed.failure.as_str(),
+                        elapsed_ms = attempt_started.elapsed().as_millis() as u64,
+                        "CRM request attempt failed."
+                    );
+                    if !(idempotent || failed.failure == TransportFailure::Connect) {
+                        return (result, attempt);
+                    }
+                    None
+                }
+            };
+            if attempt >= policy.max_attempts {
+                return (result, attempt);
+            }
+            let wait = backoff(policy, attempt).max(retry_after.unwrap_or_default());
+            if started.elapsed() + wait > policy.budget {
+                tracing::debug!(
+                    attempt,
+                    wait_ms = wait.as_millis() as u64,
+                    "Not retrying: the wait would end after the retry budget."
+                );
+                return (result, attempt);
+            }
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(&self) -> Result<HttpResponse, FailedAttempt> {
+        let failed = |error: reqwest::Error| FailedAttempt { failure: TransportFailure::of(&error), error };
+        let mut request =
+            self.client.inner.request(self.method.clone(), self.url.clone()).headers(self.headers.clone());
+        if let Some((body, content_type)) = self.body {
             request = request.header(http::header::CONTENT_TYPE, *content_type).body(body.clone());
         }
-        let response = request.send().await.map_err(|error| {
-            ConnectorError::upstream(format!("{} {} failed", self.method, self.url)).temporary(true).with_source(error)
-        })?;
+        let response = request.send().await.map_err(failed)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|error| {
-            ConnectorError::upstream("reading the response body failed").temporary(true).with_source(error)
-        })?;
+        let body = response.bytes().await.map_err(failed)?;
         Ok(HttpResponse::new(status, headers, body))
     }
+}
+
+/// Methods whose repetition has the same effect as one request (RFC 9110 section 9.2.2).
+fn is_idempotent(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE)
+}
+
+/// The status rule of the module docs: which answers are worth another attempt.
+fn should_retry_status(status: StatusCode, idempotent: bool, has_retry_after: bool) -> bool {
+    match status {
+        StatusCode::TOO_MANY_REQUESTS => true,
+        StatusCode::SERVICE_UNAVAILABLE => idempotent || has_retry_after,
+        StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT => idempotent,
+        _ => false,
+    }
+}
+
+/// The jittered wait before the attempt after `attempt`: equal jitter over an exponential, capped backoff.
+fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
+    use rand::Rng as _;
+    let exponent = attempt.saturating_sub(1).min(30);
+    let ceiling = policy.initial_backoff.saturating_mul(1 << exponent).min(policy.max_backoff);
+    let half = ceiling / 2;
+    let jitter_nanos = rand::rng().random_range(0..=u64::try_from(half.as_nanos()).unwrap_or(u64::MAX));
+    half + Duration::from_nanos(jitter_nanos)
+}
+
+/// `Retry-After` as a wait from `now`: delay-seconds, or an HTTP-date (a date in the past means no wait).
+pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(value)
+        .map(|it| it.with_timezone(&chrono::Utc))
+        .or_else(|_| {
+            // The two obsolete HTTP-date forms recipients must still accept (RFC 9110 section 5.6.7).
+            chrono::NaiveDateTime::parse_from_str(value, "%A, %d-%b-%y %H:%M:%S GMT")
+                .or_else(|_| chrono::NaiveDateTime::parse_from_str(value, "%a %b %e %H:%M:%S %Y"))
+                .map(|it| it.and_utc())
+        })
+        .ok()?;
+    Some((date - now).to_std().unwrap_or_default())
 }
 
 /// A CRM's response, fully read.
@@ -301,10 +570,10 @@ impl HttpResponse {
         (rate_limit != RateLimit::default()).then_some(rate_limit)
     }
 
-    /// `Retry-After` in seconds, if present.
+    /// `Retry-After` as a wait, if present and readable: delay-seconds or an HTTP-date.
     pub fn retry_after(&self) -> Option<Duration> {
         let value = self.headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
-        value.trim().parse::<u64>().ok().map(Duration::from_secs)
+        parse_retry_after(value, chrono::Utc::now())
     }
 
     /// `Ok(self)` for a 2xx status, else the connector's reading of the error response.
@@ -317,6 +586,65 @@ impl HttpResponse {
         } else {
             let retry_after = self.retry_after();
             Err(parse_error(self.status, &self.body).with_retry_after(retry_after))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retried_statuses_depend_on_the_method() {
+        #[rustfmt::skip]
+        let table = [
+            // status, idempotent, has Retry-After, retried
+            (429, true, false, true),
+            (429, false, false, true),
+            (503, true, false, true),
+            (503, false, false, false),
+            (503, false, true, true),
+            (502, true, false, true),
+            (502, false, true, false),
+            (504, true, false, true),
+            (504, false, true, false),
+            (500, true, true, false),
+            (400, true, true, false),
+            (401, true, false, false),
+            (404, true, false, false),
+            (409, false, false, false),
+            (200, true, false, false),
+        ];
+        for (status, idempotent, has_retry_after, retried) in table {
+            let status = StatusCode::from_u16(status).unwrap();
+            assert_eq!(should_retry_status(status, idempotent, has_retry_after), retried, "{status} {idempotent}");
+        }
+    }
+
+    #[test]
+    fn only_safe_methods_are_idempotent() {
+        for method in [Method::GET, Method::HEAD, Method::PUT, Method::DELETE, Method::OPTIONS] {
+            assert!(is_idempotent(&method), "{method}");
+        }
+        for method in [Method::POST, Method::PATCH] {
+            assert!(!is_idempotent(&method), "{method}");
+        }
+    }
+
+    #[test]
+    fn backoff_grows_exponentially_with_equal_jitter_and_a_cap() {
+        let policy = RetryPolicy {
+            max_attempts: 10,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(1000),
+            budget: Duration::from_secs(60),
+        };
+        for _ in 0..200 {
+            for (attempt, ceiling_ms) in [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1000), (40, 1000)] {
+                let wait = backoff(&policy, attempt);
+                let ceiling = Duration::from_millis(ceiling_ms);
+                assert!(wait >= ceiling / 2 && wait <= ceiling, "attempt {attempt}: {wait:?}");
+            }
         }
     }
 }

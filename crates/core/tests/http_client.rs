@@ -1,0 +1,441 @@
+//! `HttpClient` against a wiremock CRM: retries, `Retry-After`, the budget, the POST rule, the override origin,
+//! rate-limit headers and the call observer.
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use callbridge_core::ErrorKind;
+use callbridge_core::http::{
+    CallObservation, CallOutcome, HttpClient, HttpSettings, RateLimit, RetryPolicy, StatusCode, TransportFailure,
+    parse_retry_after,
+};
+use url::Url;
+use wiremock::matchers::{any, method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+/// Millisecond backoffs so that retries do not slow the suite down; the budget is generous unless a test narrows it.
+fn policy(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(40),
+        budget: Duration::from_secs(10),
+    }
+}
+
+fn client_with(retry: RetryPolicy) -> HttpClient {
+    HttpClient::new(&HttpSettings { retry, ..HttpSettings::default() }).unwrap()
+}
+
+/// A client plus the list its observer fills.
+fn observed_client(retry: RetryPolicy) -> (HttpClient, Arc<Mutex<Vec<CallObservation>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    let client = client_with(retry).with_observer(Arc::new(move |call: &CallObservation| {
+        sink.lock().unwrap().push(call.clone());
+    }));
+    (client, seen)
+}
+
+/// Answers 500 naming the request when no mock matched, so a missing expectation is easy to read.
+async fn mount_fallback(server: &MockServer) {
+    Mock::given(any())
+        .respond_with(|request: &Request| {
+            ResponseTemplate::new(500).set_body_string(format!("no mock for {} {}", request.method, request.url.path()))
+        })
+        .with_priority(u8::MAX)
+        .mount(server)
+        .await;
+}
+
+async fn requests_received(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap().len()
+}
+
+#[tokio::test]
+async fn retries_a_429_after_its_retry_after() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/persons"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/persons"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("[]"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_fallback(&server).await;
+
+    let started = Instant::now();
+    let response = client_with(policy(4)).get(&format!("{}/v1/persons", server.uri())).send().await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(started.elapsed() >= Duration::from_secs(1), "waited only {:?}", started.elapsed());
+    assert_eq!(requests_received(&server).await, 2);
+}
+
+#[tokio::test]
+async fn retries_a_503_then_succeeds() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/deals"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/deals"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"ok":true}"#))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_fallback(&server).await;
+
+    let (client, seen) = observed_client(policy(4));
+    let response = client.get(&format!("{}/v1/deals", server.uri())).send().await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<serde_json::Value>().unwrap(), serde_json::json!({"ok": true}));
+    assert_eq!(requests_received(&server).await, 3);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "one observation per call, not per attempt");
+    assert_eq!(seen[0].attempts, 3);
+    assert_eq!(seen[0].outcome, CallOutcome::Status(StatusCode::OK));
+}
+
+#[tokio::test]
+async fn gives_up_after_max_attempts_and_returns_the_last_response() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(504)).expect(3).mount(&server).await;
+
+    let response = client_with(policy(3)).get(&format!("{}/v1/x", server.uri())).send().await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(requests_received(&server).await, 3);
+}
+
+#[tokio::test]
+async fn stops_within_its_budget() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "1"))
+        .mount(&server)
+        .await;
+    // Attempt 1 at 0 s, its 1 s wait ends within the 1.5 s budget; attempt 2 at about 1 s, whose wait would end
+    // at about 2 s, past the budget: so two requests, and the 503 comes back without a second wait.
+    let retry = RetryPolicy { budget: Duration::from_millis(1500), ..policy(10) };
+
+    let started = Instant::now();
+    let response = client_with(retry).get(&format!("{}/v1/x", server.uri())).send().await.unwrap();
+    let elapsed = started.elapsed();
+
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(requests_received(&server).await, 2);
+    assert!(elapsed >= Duration::from_secs(1), "the Retry-After wait was skipped: {elapsed:?}");
+    assert!(elapsed < Duration::from_millis(1500), "waited past the budget: {elapsed:?}");
+}
+
+#[tokio::test]
+async fn does_not_wait_for_a_retry_after_longer_than_the_budget() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600"))
+        .mount(&server)
+        .await;
+
+    let started = Instant::now();
+    let response = client_with(policy(5)).get(&format!("{}/v1/x", server.uri())).send().await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.retry_after(), Some(Duration::from_secs(3600)));
+    assert_eq!(requests_received(&server).await, 1);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn never_retries_a_400() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(400).set_body_string(r#"{"error":"bad term"}"#))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let response = client_with(policy(5)).get(&format!("{}/v1/x", server.uri())).send().await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(response.text(), r#"{"error":"bad term"}"#);
+    assert_eq!(requests_received(&server).await, 1);
+}
+
+#[tokio::test]
+async fn never_retries_a_500() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT")).respond_with(ResponseTemplate::new(500)).expect(1).mount(&server).await;
+
+    let response = client_with(policy(5)).put(&format!("{}/v1/x", server.uri())).send().await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(requests_received(&server).await, 1);
+}
+
+#[tokio::test]
+async fn does_not_replay_a_post_on_502_or_504() {
+    for status in [502, 504] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v1/activities"))
+            .respond_with(ResponseTemplate::new(status))
+            .mount(&server)
+            .await;
+
+        let response = client_with(policy(5))
+            .post(&format!("{}/v1/activities", server.uri()))
+            .json(&serde_json::json!({"subject": "Inbound call"}))
+            .send()
+            .await
+            .unwrap();
+
+        assert_eq!(response.status().as_u16(), status);
+        assert_eq!(requests_received(&server).await, 1, "a POST was replayed on {status}");
+    }
+}
+
+#[tokio::test]
+async fn does_not_replay_a_post_on_503_without_retry_after() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+
+    let response = client_with(policy(5)).post(&format!("{}/v1/activities", server.uri())).send().await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(requests_received(&server).await, 1);
+}
+
+#[tokio::test]
+async fn retries_a_post_the_crm_refused_with_429_or_503_and_retry_after() {
+    for status in [429, 503] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(status).insert_header("retry-after", "0"))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(201).set_body_string(r#"{"id":7}"#))
+            .mount(&server)
+            .await;
+
+        let response = client_with(policy(3))
+            .post(&format!("{}/v1/activities", server.uri()))
+            .json(&serde_json::json!({"subject": "Inbound call"}))
+            .send()
+            .await
+            .unwrap();
+
+        assert_eq!(response.status(), StatusCode::CREATED, "after a {status}");
+        let requests = server.received_requests().await.unwrap();
+        assert_eq!(requests.len(), 2);
+        // The retry carries the same body and content type.
+        assert_eq!(requests[1].body, requests[0].body);
+        assert_eq!(requests[1].headers.get("content-type").unwrap(), "application/json");
+    }
+}
+
+/// A local port nothing listens on: bind, note the port, close.
+fn refused_origin() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+#[tokio::test]
+async fn retries_a_refused_connection_and_ends_in_a_temporary_upstream_error() {
+    let (client, seen) = observed_client(policy(3));
+
+    let error = client
+        .get(&format!("{}/v1/persons/search?term=%2B16505550100&api_token=secret", refused_origin()))
+        .send()
+        .await
+        .unwrap_err();
+
+    assert_eq!(error.kind(), ErrorKind::Upstream);
+    assert!(error.is_temporary());
+    let text = error.to_string();
+    assert!(text.contains("/v1/persons/search"), "{text}");
+    assert!(!text.contains("term") && !text.contains("secret"), "the query string leaked into the error: {text}");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].attempts, 3);
+    assert_eq!(seen[0].outcome, CallOutcome::Failed(TransportFailure::Connect));
+}
+
+#[tokio::test]
+async fn retries_a_post_that_could_not_connect() {
+    let (client, seen) = observed_client(policy(2));
+
+    let error = client.post(&format!("{}/v1/activities", refused_origin())).send().await.unwrap_err();
+
+    assert_eq!(error.kind(), ErrorKind::Upstream);
+    assert_eq!(seen.lock().unwrap()[0].attempts, 2, "nothing was sent, so the POST is safe to retry");
+}
+
+#[tokio::test]
+async fn a_timed_out_post_is_not_replayed_but_a_get_is() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(500)))
+        .mount(&server)
+        .await;
+    let settings =
+        HttpSettings { request_timeout: Duration::from_millis(100), retry: policy(2), ..HttpSettings::default() };
+    let client = HttpClient::new(&settings).unwrap();
+
+    let error = client.post(&format!("{}/v1/activities", server.uri())).send().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Upstream);
+    assert_eq!(requests_received(&server).await, 1, "a POST that may have reached the CRM was replayed");
+
+    client.get(&format!("{}/v1/activities", server.uri())).send().await.unwrap_err();
+    assert_eq!(requests_received(&server).await, 3, "the GET was not retried after its timeout");
+}
+
+#[tokio::test]
+async fn captures_rate_limit_headers() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-ratelimit-remaining", "79")
+                .insert_header("x-ratelimit-limit", "80")
+                .insert_header("x-ratelimit-reset", "2"),
+        )
+        .mount(&server)
+        .await;
+
+    let response = client_with(policy(1)).get(&format!("{}/v1/x", server.uri())).send().await.unwrap();
+
+    assert_eq!(
+        response.rate_limit(),
+        Some(RateLimit { remaining: Some("79".into()), limit: Some("80".into()), reset: Some("2".into()) })
+    );
+    assert_eq!(
+        serde_json::to_value(response.rate_limit().unwrap()).unwrap(),
+        serde_json::json!({"ratelimitRemaining": "79", "ratelimitAmount": "80", "ratelimitReset": "2"})
+    );
+}
+
+#[tokio::test]
+async fn no_rate_limit_headers_means_none() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+
+    let response = client_with(policy(1)).get(&format!("{}/v1/x", server.uri())).send().await.unwrap();
+
+    assert_eq!(response.rate_limit(), None);
+}
+
+#[tokio::test]
+async fn the_override_origin_receives_the_request_with_path_and_query_intact() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/x"))
+        .and(query_param("q", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("redirected"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_fallback(&server).await;
+    let (client, seen) = observed_client(policy(1));
+    let client = client.with_origin_override(Some(Url::parse(&server.uri()).unwrap()));
+
+    let response = client.get("https://api.example.com/v1/x?q=1").send().await.unwrap();
+
+    assert_eq!(response.text(), "redirected");
+    assert_eq!(seen.lock().unwrap()[0].host, "127.0.0.1");
+}
+
+#[test]
+fn resolve_replaces_scheme_host_and_port_and_keeps_path_and_query() {
+    let client = client_with(policy(1));
+    assert_eq!(
+        client.resolve("https://api.example.com/v1/x?q=1").unwrap().as_str(),
+        "https://api.example.com/v1/x?q=1"
+    );
+
+    let redirected = client.with_origin_override(Some(Url::parse("http://127.0.0.1:9000").unwrap()));
+    assert_eq!(
+        redirected.resolve("https://api.example.com/v1/x?q=1&r=%2B1").unwrap().as_str(),
+        "http://127.0.0.1:9000/v1/x?q=1&r=%2B1"
+    );
+    // A default-port origin drops the CRM URL's explicit port too.
+    let redirected = redirected.with_origin_override(Some(Url::parse("https://sandbox.example.org").unwrap()));
+    assert_eq!(
+        redirected.resolve("http://crm.example.com:8443/api/v4/contacts.json").unwrap().as_str(),
+        "https://sandbox.example.org/api/v4/contacts.json"
+    );
+}
+
+#[test]
+fn resolve_rejects_an_invalid_url_as_a_config_error() {
+    let error = client_with(policy(1)).resolve("not a url").unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Config);
+}
+
+#[tokio::test]
+async fn a_request_that_does_not_build_fails_before_sending() {
+    let error =
+        client_with(policy(1)).get("http://127.0.0.1:1/v1/x").header("x-bad", "line\nbreak").send().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Config);
+    assert!(error.message().contains("x-bad"), "{error}");
+}
+
+#[test]
+fn retry_after_reads_seconds_and_http_dates() {
+    let now = chrono::DateTime::parse_from_rfc3339("2015-10-21T07:28:00Z").unwrap().to_utc();
+    assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+    assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+    assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), Some(Duration::from_secs(30)));
+    assert_eq!(parse_retry_after("Wednesday, 21-Oct-15 07:29:00 GMT", now), Some(Duration::from_secs(60)));
+    assert_eq!(parse_retry_after("Wed Oct 21 07:28:05 2015", now), Some(Duration::from_secs(5)));
+    assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), Some(Duration::ZERO), "a past date");
+    assert_eq!(parse_retry_after("soon", now), None);
+    assert_eq!(parse_retry_after("-5", now), None);
+}
+
+#[tokio::test]
+async fn honours_a_retry_after_given_as_an_http_date() {
+    let server = MockServer::start().await;
+    let retry_at = (chrono::Utc::now() + chrono::Duration::seconds(2)).format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", retry_at.as_str()))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+
+    let started = Instant::now();
+    let response = client_with(policy(2)).get(&format!("{}/v1/x", server.uri())).send().await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::OK);
+    // The date has one-second resolution, so the wait is between one and two seconds.
+    assert!(started.elapsed() >= Duration::from_millis(900), "waited only {:?}", started.elapsed());
+    assert_eq!(requests_received(&server).await, 2);
+}
+
+#[test]
+fn clones_keep_the_policy_and_the_override_is_per_clone() {
+    let base = client_with(policy(7));
+    let redirected = base.clone().with_origin_override(Some(Url::parse("http://127.0.0.1:9000").unwrap()));
+    assert_eq!(base.origin_override(), None);
+    assert_eq!(redirected.origin_override().map(Url::as_str), Some("http://127.0.0.1:9000/"));
+    assert_eq!(redirected.retry_policy().max_attempts, 7);
+    // Debug output shows the override but never headers or secrets.
+    assert!(format!("{redirected:?}").contains("127.0.0.1:9000"));
+}

@@ -4,7 +4,21 @@
 //! environment. Output matches App Connect's composer byte for byte (see `tests/data/vectors.jsonl`), except where
 //! the reference loses or duplicates text on update, or writes user text into HTML unescaped.
 
-use serde::{Deserialize, Serialize};
+mod datetime;
+mod duration;
+mod fields;
+mod html;
+mod journey;
+mod markdown;
+mod number;
+mod plain;
+#[cfg(test)]
+mod tests;
+
+use std::ops::Range;
+
+use regex::Regex;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::schema::{CallDuration, CallRecord, StartTime, TimezoneOffset, UserSettings};
@@ -30,6 +44,7 @@ impl LogFormat {
         }
     }
 
+    /// The format named by a MIME name, or `None` for any other name.
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "text/plain" => Some(LogFormat::PlainText),
@@ -44,9 +59,11 @@ impl LogFormat {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ComposeUser {
+    /// `"+05:30"`, hours (`-7`, `"5.5"`) or minutes (`330`, `"-480"`); missing, empty or `0` is UTC.
     #[serde(default)]
     pub timezone_offset: Option<TimezoneOffset>,
-    #[serde(default)]
+    /// The user's settings; missing, `null` or `{}` means every default.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub user_settings: UserSettings,
 }
 
@@ -54,6 +71,7 @@ pub struct ComposeUser {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ComposeContact {
+    /// Shown as `Contact Number` (HTML: `Caller`/`Recipient phone number`) when `addCallLogContactNumber` is on.
     #[serde(default)]
     pub phone_number: Option<String>,
 }
@@ -62,48 +80,104 @@ pub struct ComposeContact {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ComposeInput {
-    /// The body stored in the CRM; empty for a new log.
+    /// The body stored in the CRM; empty for a new log. Its parts are rewritten in place.
     #[serde(default)]
     pub existing_body: String,
+    /// The RingCentral call: session id, direction, parties, start time and legs (the journey) are read.
     #[serde(default)]
     pub call_log: Option<CallRecord>,
+    /// The matched contact; only its phone number is written.
     #[serde(default)]
     pub contact_info: Option<ComposeContact>,
+    /// The user's offset and settings.
     #[serde(default)]
     pub user: ComposeUser,
+    /// The agent's note; the only part written on top of the body.
     #[serde(default)]
     pub note: Option<String>,
+    /// AI-generated note; trailing line ends are dropped.
     #[serde(default)]
     pub ai_note: Option<String>,
+    /// The call transcript, written as given.
     #[serde(default)]
     pub transcript: Option<String>,
+    /// Recording URL or a placeholder (`(pending...)`, `pending`, ...).
     #[serde(default)]
     pub recording_link: Option<String>,
+    /// Voicemail URL or a placeholder.
     #[serde(default)]
     pub voicemail_link: Option<String>,
+    /// The log subject, written under the label `Summary`.
     #[serde(default)]
     pub subject: Option<String>,
+    /// When the call started; `callLog.startTime` is used when missing.
     #[serde(default)]
     pub start_time: Option<StartTime>,
-    #[serde(default)]
+    /// Seconds (or `pending`); `null` counts as 0 seconds, as in the reference, while a missing key writes nothing.
+    #[serde(default, deserialize_with = "null_as_zero_seconds")]
     pub duration: Option<CallDuration>,
+    /// The call result (`Accepted`, `Missed`, ...).
     #[serde(default)]
     pub result: Option<String>,
+    /// RingSense (ACE) transcript.
     #[serde(default)]
     pub ring_sense_transcript: Option<String>,
+    /// ACE summary.
     #[serde(default)]
     pub ring_sense_summary: Option<String>,
-    #[serde(default)]
+    /// ACE call score, any JSON value: numbers print as JavaScript prints them, strings as they are.
+    #[serde(default, rename = "ringSenseAIScore")]
     pub ring_sense_ai_score: Option<Value>,
+    /// ACE bulleted summary.
     #[serde(default)]
     pub ring_sense_bulleted_summary: Option<String>,
+    /// ACE recording URL.
     #[serde(default)]
     pub ring_sense_link: Option<String>,
 }
 
+fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(deserializer: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+fn null_as_zero_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<CallDuration>, D::Error> {
+    Ok(Some(Option::<CallDuration>::deserialize(deserializer)?.unwrap_or(CallDuration::Seconds(0.into()))))
+}
+
 /// Composes the log body for `input` in `format`.
+///
+/// Starts from `input.existing_body` and writes each part the user's settings switch on, in the reference's order:
+/// a part already in the body is rewritten where it is (exactly its old extent), a new one is appended (the note is
+/// put on top). Pure: the same input always gives the same body, and composing the result again with the same input
+/// gives it back unchanged.
 pub fn compose(input: &ComposeInput, format: LogFormat) -> String {
-    // Placeholder until the composer lands: keeps the existing body unchanged.
-    let _ = format;
-    input.existing_body.clone()
+    let mut body = input.existing_body.clone();
+    for part in fields::parts(input) {
+        match format {
+            LogFormat::PlainText => plain::apply(&mut body, &part),
+            LogFormat::Html => html::apply(&mut body, &part),
+            LogFormat::Markdown => markdown::apply(&mut body, &part),
+        }
+    }
+    body
+}
+
+/// Replaces `extent` of `body` by `text`, literally (no `$` expansion as in JavaScript's `String.replace`).
+fn splice(body: &mut String, extent: Range<usize>, text: &str) {
+    body.replace_range(extent, text);
+}
+
+/// Appends `text` as a new line: after a line end is added to a body that does not end in one.
+fn append_on_new_line(body: &mut String, text: &str) {
+    if !body.is_empty() && !body.ends_with('\n') {
+        body.push('\n');
+    }
+    body.push_str(text);
+}
+
+/// From the first match of `start` through the first match of `end` after it.
+fn block_extent(body: &str, start: &Regex, end: &Regex) -> Option<Range<usize>> {
+    let opening = start.find(body)?;
+    let closing = end.find_at(body, opening.end())?;
+    Some(opening.start()..closing.end())
 }

@@ -27,7 +27,7 @@ use crate::html::unescape;
 use crate::message_log::{Layout, MessageKind, append_entry, message_time, parse_time, user_offset};
 
 /// What this connector implements, in `Operation` order.
-const OPERATIONS: &[Operation] = &[
+pub(crate) const OPERATIONS: &[Operation] = &[
     Operation::GetOauthInfo,
     Operation::GetUserInfo,
     Operation::FindContact,
@@ -617,7 +617,7 @@ fn insert_due(body: &mut Map<String, Value>, at: Option<DateTime<Utc>>) {
 
 /// A chosen deal or lead id: numeric strings become numbers (Pipedrive's deal ids are integers), lead UUIDs stay
 /// strings, and the empty values the extension sends for "none" mean nothing was chosen.
-fn submitted_id(value: &Value) -> Option<Value> {
+pub(crate) fn submitted_id(value: &Value) -> Option<Value> {
     match value {
         Value::String(text) if text.trim().is_empty() || text == "none" => None,
         Value::String(text) => Some(text.trim().parse::<u64>().map_or_else(|_| json!(text.trim()), |it| json!(it))),

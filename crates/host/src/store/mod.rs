@@ -1,0 +1,242 @@
+//! The store: everything callbridge keeps in its database, on SQLite (the embedded default) or PostgreSQL (when
+//! several instances share one database).
+//!
+//! Both back ends run the same SQL wherever the dialects agree (`$N` placeholders, `ON CONFLICT`, `RETURNING`
+//! are understood by both), so they behave the same. Coordination between instances is done by the database
+//! alone: every "only one may win" decision (call-log claims, refresh leases, generated secrets) is a single
+//! atomic statement whose affected-row count says who won, never a read followed by a write.
+//!
+//! Times are stored as UTC epoch milliseconds. Staleness and expiry are judged with the clock of the instance
+//! asking, so instances sharing a database need synchronised clocks (NTP); leases and claim timeouts are seconds
+//! long, far above ordinary clock drift.
+
+mod admin_configs;
+mod call_logs;
+mod message_logs;
+mod note_cache;
+mod refresh_leases;
+mod secrets;
+mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub use admin_configs::AdminConfig;
+pub use call_logs::{CallLogKey, CallLogRow, Claim, NewCallLogClaim};
+pub use message_logs::MessageLogRow;
+
+use crate::crypto::{CryptoError, TokenCipher};
+
+/// How long a SQLite writer waits for another writer before giving up with "database is locked".
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// SQLite allows one writer at a time; a handful of connections serve concurrent readers in WAL mode.
+const SQLITE_MAX_CONNECTIONS: u32 = 8;
+const POSTGRES_MAX_CONNECTIONS: u32 = 10;
+/// How long a caller waits for a free pooled connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("token encryption: {0}")]
+    Crypto(#[from] CryptoError),
+    #[error("no token cipher configured: CRM tokens can be neither stored nor read")]
+    NoCipher,
+    #[error("unsupported database url (expected sqlite:<path>, a file path, or postgres://...): {0}")]
+    UnsupportedUrl(String),
+    #[error("user {0} not found")]
+    UserNotFound(String),
+    /// The pending call-log claim was released, or taken over after it went stale, before it was completed.
+    #[error("call-log claim for session {0} is no longer held")]
+    ClaimLost(String),
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    #[error("stored {column} is not valid JSON: {source}")]
+    CorruptJson { column: &'static str, source: serde_json::Error },
+    #[error("stored {0} is out of range")]
+    CorruptValue(&'static str),
+    #[error("gave up after {0} attempts: the row kept changing under us")]
+    Contended(u32),
+}
+
+/// The database connection pool (one per back end) and the cipher for credentials.
+#[derive(Clone, Debug)]
+pub struct Store {
+    backend: Backend,
+    cipher: Option<TokenCipher>,
+}
+
+#[derive(Clone, Debug)]
+enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the active back end's pool. The body is compiled once per back end, so
+/// the same `sqlx::query(...)` code serves both.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite($pool) => $body,
+            $crate::store::Backend::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// Runs `$body` inside a transaction bound to `$tx` (use `&mut *$tx` as the executor) and commits it; an early
+/// return through `?` drops the transaction, which rolls it back. SQLite transactions start `IMMEDIATE`, taking
+/// the write lock up front, so a writer waits for its turn (busy timeout) instead of failing when it upgrades.
+macro_rules! with_tx {
+    ($store:expr, $tx:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite(pool) => {
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let output = $body;
+                $tx.commit().await?;
+                output
+            }
+            $crate::store::Backend::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                let output = $body;
+                $tx.commit().await?;
+                output
+            }
+        }
+    };
+}
+pub(crate) use with_tx;
+
+impl Store {
+    /// Opens a pool for `database_url`: `postgres://...` (or `postgresql://`), `sqlite://path`, `sqlite:path`,
+    /// `sqlite::memory:`, or a bare file path. SQLite files are created if missing and run in WAL mode with a busy
+    /// timeout (concurrent writers wait their turn) and foreign keys on.
+    pub async fn connect(database_url: &str) -> Result<Store, StoreError> {
+        let url = database_url.trim();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(POSTGRES_MAX_CONNECTIONS)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await?;
+            Backend::Postgres(pool)
+        } else if url.starts_with("sqlite:") || !url.contains("://") {
+            Backend::Sqlite(connect_sqlite(url).await?)
+        } else {
+            return Err(StoreError::UnsupportedUrl(redact_url(url)));
+        };
+        Ok(Store { backend, cipher: None })
+    }
+
+    /// Applies the embedded migrations that have not run yet. Safe to call from several instances at once: on
+    /// PostgreSQL sqlx holds an advisory lock while migrating, and SQLite serialises the writers.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Sets the cipher that seals CRM tokens; without one, methods that store or read tokens fail with
+    /// [`StoreError::NoCipher`].
+    pub fn with_cipher(mut self, cipher: TokenCipher) -> Store {
+        self.cipher = Some(cipher);
+        self
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Checks the database answers (for readiness probes).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        with_pool!(self, pool => { sqlx::query("SELECT 1").execute(pool).await?; });
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await);
+    }
+
+    fn cipher(&self) -> Result<&TokenCipher, StoreError> {
+        self.cipher.as_ref().ok_or(StoreError::NoCipher)
+    }
+}
+
+async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
+    let options = if url.starts_with("sqlite:") {
+        SqliteConnectOptions::from_str(url)?
+    } else {
+        SqliteConnectOptions::new().filename(url)
+    };
+    let options = options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .foreign_keys(true);
+    let mut pool_options =
+        SqlitePoolOptions::new().max_connections(SQLITE_MAX_CONNECTIONS).acquire_timeout(ACQUIRE_TIMEOUT);
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        // An in-memory database lives as long as one connection to it does: keep one open for good.
+        pool_options = pool_options.min_connections(1).idle_timeout(None).max_lifetime(None);
+    }
+    Ok(pool_options.connect_with(options).await?)
+}
+
+/// The URL without its password, for error messages.
+fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // Setting a password fails only for URLs that cannot have one, and this one has one.
+            let _ = parsed.set_password(Some("REDACTED"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "<unparseable url>".to_owned(),
+    }
+}
+
+/// Now, as stored: UTC epoch milliseconds.
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// A duration in milliseconds, saturating instead of overflowing for absurd values.
+fn duration_ms(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn to_ms(time: DateTime<Utc>) -> i64 {
+    time.timestamp_millis()
+}
+
+fn from_ms(column: &'static str, ms: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_millis(ms).ok_or(StoreError::CorruptValue(column))
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(column: &'static str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|source| StoreError::CorruptJson { column, source })
+}
+
+fn to_json<T: serde::Serialize>(column: &'static str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|source| StoreError::CorruptJson { column, source })
+}

@@ -1,0 +1,268 @@
+//! Users: one RingCentral user's connection to a CRM, with the CRM tokens sealed by the store's cipher.
+
+use callbridge_core::schema::{TimezoneOffset, User, UserSettings};
+use callbridge_core::secret::Secret;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use super::{Store, StoreError, from_ms, now_ms, parse_json, to_json, to_ms, with_pool, with_tx};
+use crate::crypto::TokenCipher;
+
+/// How many times [`Store::upsert_user`] retries when the row changes between its read and its write.
+const UPSERT_ATTEMPTS: u32 = 16;
+
+#[derive(sqlx::FromRow)]
+struct UserRecord {
+    id: String,
+    platform: String,
+    hostname: String,
+    timezone_name: Option<String>,
+    timezone_offset: Option<String>,
+    access_token: String,
+    refresh_token: Option<String>,
+    token_expiry_ms: Option<i64>,
+    platform_additional_info: String,
+    user_settings: String,
+    rc_account_id: Option<String>,
+    hashed_rc_extension_id: Option<String>,
+}
+
+/// The associated data a token is sealed with: its column and its owner, so it opens nowhere else.
+fn token_context(column: &str, user_id: &str) -> Vec<u8> {
+    format!("users.{column}:{user_id}").into_bytes()
+}
+
+/// Seals a token; an empty token is stored as it is (`''`), meaning "none".
+fn seal(cipher: &TokenCipher, column: &str, user_id: &str, token: &Secret) -> Result<String, StoreError> {
+    if token.is_empty() {
+        return Ok(String::new());
+    }
+    Ok(cipher.encrypt(token, &token_context(column, user_id))?)
+}
+
+fn open(cipher: &TokenCipher, column: &str, user_id: &str, stored: &str) -> Result<Secret, StoreError> {
+    if stored.is_empty() {
+        return Ok(Secret::default());
+    }
+    Ok(cipher.decrypt(stored, &token_context(column, user_id))?)
+}
+
+/// A user's columns as they are written, tokens already sealed.
+struct UserColumns {
+    timezone_offset: Option<String>,
+    access_token: String,
+    refresh_token: Option<String>,
+    token_expiry_ms: Option<i64>,
+    platform_additional_info: String,
+    user_settings: String,
+}
+
+impl UserColumns {
+    fn of(cipher: &TokenCipher, user: &User) -> Result<Self, StoreError> {
+        let refresh_token = match &user.refresh_token {
+            Some(token) if !token.is_empty() => Some(seal(cipher, "refresh_token", &user.id, token)?),
+            _ => None,
+        };
+        Ok(Self {
+            timezone_offset: user.timezone_offset.as_ref().map(|it| to_json("timezone_offset", it)).transpose()?,
+            access_token: seal(cipher, "access_token", &user.id, &user.access_token)?,
+            refresh_token,
+            token_expiry_ms: user.token_expiry.map(to_ms),
+            platform_additional_info: to_json("platform_additional_info", &user.platform_additional_info)?,
+            user_settings: to_json("user_settings", &user.user_settings)?,
+        })
+    }
+}
+
+impl Store {
+    /// Saves a user after a login. A new user is inserted as given. An existing user gets every column replaced
+    /// (tokens included: a missing refresh token or expiry is cleared) except `user_settings`, which it keeps, and
+    /// `platform_additional_info`, which is merged: existing keys stay, the new values win.
+    pub async fn upsert_user(&self, user: &User) -> Result<(), StoreError> {
+        let columns = UserColumns::of(self.cipher()?, user)?;
+        for _ in 0..UPSERT_ATTEMPTS {
+            let now = now_ms();
+            let inserted = with_pool!(self, pool => sqlx::query(
+                "INSERT INTO users (id, platform, hostname, timezone_name, timezone_offset, access_token,
+                     refresh_token, token_expiry_ms, platform_additional_info, user_settings, rc_account_id,
+                     hashed_rc_extension_id, created_at_ms, updated_at_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&user.id)
+            .bind(&user.platform)
+            .bind(&user.hostname)
+            .bind(&user.timezone_name)
+            .bind(&columns.timezone_offset)
+            .bind(&columns.access_token)
+            .bind(&columns.refresh_token)
+            .bind(columns.token_expiry_ms)
+            .bind(&columns.platform_additional_info)
+            .bind(&columns.user_settings)
+            .bind(&user.rc_account_id)
+            .bind(&user.hashed_rc_extension_id)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected());
+            if inserted == 1 {
+                return Ok(());
+            }
+
+            let existing: Option<String> = with_pool!(self, pool => sqlx::query_scalar(
+                "SELECT platform_additional_info FROM users WHERE id = $1",
+            )
+            .bind(&user.id)
+            .fetch_optional(pool)
+            .await?);
+            // Deleted since the insert found it: try inserting again.
+            let Some(existing) = existing else { continue };
+            let mut merged: Map<String, Value> = parse_json("platform_additional_info", &existing)?;
+            merged.extend(user.platform_additional_info.iter().map(|(key, value)| (key.clone(), value.clone())));
+            let merged = to_json("platform_additional_info", &merged)?;
+
+            // Compare-and-set on the document we merged into, so a concurrent login's keys are never lost.
+            let updated = with_pool!(self, pool => sqlx::query(
+                "UPDATE users SET platform = $2, hostname = $3, timezone_name = $4, timezone_offset = $5,
+                     access_token = $6, refresh_token = $7, token_expiry_ms = $8, platform_additional_info = $9,
+                     rc_account_id = $10, hashed_rc_extension_id = $11, updated_at_ms = $12
+                 WHERE id = $1 AND platform_additional_info = $13",
+            )
+            .bind(&user.id)
+            .bind(&user.platform)
+            .bind(&user.hostname)
+            .bind(&user.timezone_name)
+            .bind(&columns.timezone_offset)
+            .bind(&columns.access_token)
+            .bind(&columns.refresh_token)
+            .bind(columns.token_expiry_ms)
+            .bind(&merged)
+            .bind(&user.rc_account_id)
+            .bind(&user.hashed_rc_extension_id)
+            .bind(now)
+            .bind(&existing)
+            .execute(pool)
+            .await?
+            .rows_affected());
+            if updated == 1 {
+                return Ok(());
+            }
+        }
+        Err(StoreError::Contended(UPSERT_ATTEMPTS))
+    }
+
+    /// The user with `id`, tokens decrypted; `None` when there is no such user.
+    pub async fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        let cipher = self.cipher()?;
+        let record: Option<UserRecord> = with_pool!(self, pool => sqlx::query_as(
+            "SELECT id, platform, hostname, timezone_name, timezone_offset, access_token, refresh_token,
+                 token_expiry_ms, platform_additional_info, user_settings, rc_account_id, hashed_rc_extension_id
+             FROM users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
+        let Some(record) = record else { return Ok(None) };
+        let timezone_offset: Option<TimezoneOffset> =
+            record.timezone_offset.as_deref().map(|it| parse_json("timezone_offset", it)).transpose()?;
+        let refresh_token =
+            record.refresh_token.as_deref().map(|it| open(cipher, "refresh_token", &record.id, it)).transpose()?;
+        let token_expiry: Option<DateTime<Utc>> =
+            record.token_expiry_ms.map(|it| from_ms("token_expiry_ms", it)).transpose()?;
+        Ok(Some(User {
+            access_token: open(cipher, "access_token", &record.id, &record.access_token)?,
+            refresh_token,
+            token_expiry,
+            timezone_offset,
+            platform_additional_info: parse_json("platform_additional_info", &record.platform_additional_info)?,
+            user_settings: parse_json("user_settings", &record.user_settings)?,
+            id: record.id,
+            platform: record.platform,
+            hostname: record.hostname,
+            timezone_name: record.timezone_name,
+            rc_account_id: record.rc_account_id,
+            hashed_rc_extension_id: record.hashed_rc_extension_id,
+        }))
+    }
+
+    /// Stores refreshed tokens. `refresh: None` keeps the stored refresh token (OAuth servers that do not rotate
+    /// refresh tokens omit it from the refresh answer); `expiry` is stored as given (`None`: unknown).
+    pub async fn update_tokens(
+        &self,
+        id: &str,
+        access: &Secret,
+        refresh: Option<&Secret>,
+        expiry: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let cipher = self.cipher()?;
+        let access = seal(cipher, "access_token", id, access)?;
+        let refresh = refresh.map(|it| seal(cipher, "refresh_token", id, it)).transpose()?;
+        let updated = with_pool!(self, pool => sqlx::query(
+            "UPDATE users SET access_token = $2, refresh_token = COALESCE($3, refresh_token), token_expiry_ms = $4,
+                 updated_at_ms = $5
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(&access)
+        .bind(&refresh)
+        .bind(expiry.map(to_ms))
+        .bind(now_ms())
+        .execute(pool)
+        .await?
+        .rows_affected());
+        if updated == 0 {
+            return Err(StoreError::UserNotFound(id.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Forgets the user's CRM tokens (logout); the user and its settings stay.
+    pub async fn clear_tokens(&self, id: &str) -> Result<(), StoreError> {
+        let updated = with_pool!(self, pool => sqlx::query(
+            "UPDATE users SET access_token = '', refresh_token = NULL, token_expiry_ms = NULL, updated_at_ms = $2
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now_ms())
+        .execute(pool)
+        .await?
+        .rows_affected());
+        if updated == 0 {
+            return Err(StoreError::UserNotFound(id.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Replaces the user's settings.
+    pub async fn update_user_settings(&self, id: &str, settings: &UserSettings) -> Result<(), StoreError> {
+        let settings = to_json("user_settings", settings)?;
+        let updated = with_pool!(self, pool => sqlx::query(
+            "UPDATE users SET user_settings = $2, updated_at_ms = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(&settings)
+        .bind(now_ms())
+        .execute(pool)
+        .await?
+        .rows_affected());
+        if updated == 0 {
+            return Err(StoreError::UserNotFound(id.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Deletes the user with its refresh lease, pending call-log claims and cached notes, all or nothing.
+    /// Logged call logs stay: they point at CRM records that still exist. Returns whether the user existed.
+    pub async fn delete_user(&self, id: &str) -> Result<bool, StoreError> {
+        let deleted = with_tx!(self, tx => {
+            sqlx::query("DELETE FROM refresh_leases WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM call_logs WHERE user_id = $1 AND third_party_log_id IS NULL")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM note_cache WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected()
+        });
+        Ok(deleted == 1)
+    }
+}

@@ -1,0 +1,757 @@
+//! The store against real databases: every test runs on a fresh SQLite file and, when
+//! `CALLBRIDGE_TEST_POSTGRES_URL` is set, on PostgreSQL too (each test in its own schema of the shared database).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use callbridge_core::schema::{TimezoneOffset, User, UserSettings};
+use callbridge_core::secret::Secret;
+use callbridge_host::crypto::TokenCipher;
+use callbridge_host::store::{
+    AdminConfig, CallLogKey, CallLogRow, Claim, MessageLogRow, NewCallLogClaim, Store, StoreError,
+};
+use chrono::DateTime;
+use serde_json::json;
+use tokio::task::JoinSet;
+
+/// One database the tests run against: a SQLite file in a temp dir, or a private schema in PostgreSQL.
+struct TestDb {
+    label: &'static str,
+    url: String,
+    /// Keeps the SQLite file's directory alive.
+    _dir: Option<tempfile::TempDir>,
+    /// PostgreSQL: the base URL and the schema to drop at the end.
+    postgres_schema: Option<(String, String)>,
+}
+
+/// The cipher every store in these tests uses unless a test says otherwise.
+fn test_cipher() -> TokenCipher {
+    TokenCipher::from_base64_key("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=").unwrap()
+}
+
+async fn databases() -> Vec<TestDb> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("callbridge.db");
+    let mut dbs = vec![TestDb {
+        label: "sqlite",
+        url: format!("sqlite://{}", path.display()),
+        _dir: Some(dir),
+        postgres_schema: None,
+    }];
+    if let Ok(base) = std::env::var("CALLBRIDGE_TEST_POSTGRES_URL") {
+        let schema = format!("store_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = sqlx::PgPool::connect(&base).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&admin).await.unwrap();
+        admin.close().await;
+        let separator = if base.contains('?') { '&' } else { '?' };
+        dbs.push(TestDb {
+            label: "postgres",
+            url: format!("{base}{separator}options=-c%20search_path%3D{schema}"),
+            _dir: None,
+            postgres_schema: Some((base, schema)),
+        });
+    }
+    dbs
+}
+
+impl TestDb {
+    /// A migrated store with the test cipher: one server instance.
+    async fn open(&self) -> Store {
+        self.open_with(Some(test_cipher())).await
+    }
+
+    async fn open_with(&self, cipher: Option<TokenCipher>) -> Store {
+        let store = Store::connect(&self.url).await.unwrap();
+        store.migrate().await.unwrap();
+        assert_eq!(store.backend_name(), self.label);
+        match cipher {
+            Some(cipher) => store.with_cipher(cipher),
+            None => store,
+        }
+    }
+
+    /// Runs one statement with text binds on a connection of the test's own, beside the store.
+    async fn raw_execute(&self, sql: &str, binds: &[&str]) -> u64 {
+        match self.label {
+            "sqlite" => {
+                let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+                for bind in binds {
+                    query = query.bind(*bind);
+                }
+                let affected = query.execute(&pool).await.unwrap().rows_affected();
+                pool.close().await;
+                affected
+            }
+            _ => {
+                let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+                for bind in binds {
+                    query = query.bind(*bind);
+                }
+                let affected = query.execute(&pool).await.unwrap().rows_affected();
+                pool.close().await;
+                affected
+            }
+        }
+    }
+
+    /// Reads one text value with a raw query.
+    async fn raw_text(&self, sql: &str, binds: &[&str]) -> Option<String> {
+        match self.label {
+            "sqlite" => {
+                let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+                let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()));
+                for bind in binds {
+                    query = query.bind(*bind);
+                }
+                let value = query.fetch_optional(&pool).await.unwrap();
+                pool.close().await;
+                value
+            }
+            _ => {
+                let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+                let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()));
+                for bind in binds {
+                    query = query.bind(*bind);
+                }
+                let value = query.fetch_optional(&pool).await.unwrap();
+                pool.close().await;
+                value
+            }
+        }
+    }
+
+    async fn cleanup(self) {
+        if let Some((base, schema)) = &self.postgres_schema {
+            let admin = sqlx::PgPool::connect(base).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&admin).await.unwrap();
+            admin.close().await;
+        }
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+fn user(id: &str) -> User {
+    let mut platform_additional_info = serde_json::Map::new();
+    platform_additional_info.insert("companyId".to_owned(), json!(42));
+    User {
+        id: id.to_owned(),
+        platform: "sandbox".to_owned(),
+        hostname: "crm.example.com".to_owned(),
+        timezone_name: Some("Europe/Berlin".to_owned()),
+        timezone_offset: Some(TimezoneOffset::Text("+01:00".to_owned())),
+        access_token: Secret::new(format!("access-{id}")),
+        refresh_token: Some(Secret::new(format!("refresh-{id}"))),
+        token_expiry: DateTime::from_timestamp_millis(1_900_000_000_123),
+        platform_additional_info,
+        user_settings: UserSettings::default(),
+        rc_account_id: Some("rc-account".to_owned()),
+        hashed_rc_extension_id: Some("hashed-ext".to_owned()),
+    }
+}
+
+fn key(user_id: &str, session_id: &str) -> CallLogKey {
+    CallLogKey {
+        user_id: user_id.to_owned(),
+        session_id: session_id.to_owned(),
+        extension_number: "101".to_owned(),
+        hashed_extension_id: "h-101".to_owned(),
+    }
+}
+
+fn new_claim(key: &CallLogKey, stale_after: Duration) -> NewCallLogClaim {
+    NewCallLogClaim {
+        key: key.clone(),
+        record_id: format!("tel-{}", key.session_id),
+        platform: "sandbox".to_owned(),
+        contact_id: "contact-1".to_owned(),
+        stale_after,
+    }
+}
+
+const LONG: Duration = Duration::from_secs(600);
+
+fn claim_token(claim: Claim) -> String {
+    match claim {
+        Claim::Claimed { claim_token } => claim_token,
+        Claim::Existing(row) => panic!("expected a claim, got existing row {row:?}"),
+    }
+}
+
+fn existing(claim: Claim) -> CallLogRow {
+    match claim {
+        Claim::Existing(row) => row,
+        Claim::Claimed { .. } => panic!("expected an existing row, got a claim"),
+    }
+}
+
+/// Races `n` claims for one identity, spread over `stores` (several pools act as several server instances).
+async fn race_claims(stores: &[Store], key: &CallLogKey, n: usize, stale_after: Duration) -> (usize, usize) {
+    let mut tasks = JoinSet::new();
+    for idx in 0..n {
+        let store = stores[idx % stores.len()].clone();
+        let claim = new_claim(key, stale_after);
+        tasks.spawn(async move { store.claim_call_log(&claim).await.unwrap() });
+    }
+    let (mut claimed, mut existing) = (0, 0);
+    while let Some(outcome) = tasks.join_next().await {
+        match outcome.unwrap() {
+            Claim::Claimed { .. } => claimed += 1,
+            Claim::Existing(row) => {
+                assert_eq!(&row.key, key);
+                existing += 1;
+            }
+        }
+    }
+    (claimed, existing)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn migrating_twice_is_a_no_op_and_keeps_data() {
+    for db in databases().await {
+        let store = db.open().await;
+        let name = unique("secret");
+        store.secret_or_init(&name, || "kept".to_owned()).await.unwrap();
+        store.migrate().await.unwrap();
+        let reopened = db.open().await;
+        reopened.migrate().await.unwrap();
+        assert_eq!(reopened.secret_or_init(&name, || "other".to_owned()).await.unwrap(), ("kept".to_owned(), false));
+        let applied = db.raw_text("SELECT CAST(COUNT(*) AS TEXT) FROM _sqlx_migrations", &[]).await;
+        assert_eq!(applied.as_deref(), Some("1"), "{}", db.label);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn connect_accepts_bare_paths_and_rejects_unknown_schemes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested.db");
+    let store = Store::connect(path.to_str().unwrap()).await.unwrap();
+    store.migrate().await.unwrap();
+    assert_eq!(store.backend_name(), "sqlite");
+    assert!(path.exists());
+    store.ping().await.unwrap();
+
+    let memory = Store::connect("sqlite::memory:").await.unwrap();
+    memory.migrate().await.unwrap();
+    let (value, created) = memory.secret_or_init("jwt", || "v".to_owned()).await.unwrap();
+    assert_eq!((value.as_str(), created), ("v", true));
+    assert_eq!(memory.secret_or_init("jwt", || "w".to_owned()).await.unwrap().0, "v");
+
+    let error = Store::connect("mysql://root:hunter2@localhost/db").await.unwrap_err();
+    assert!(matches!(error, StoreError::UnsupportedUrl(_)));
+    assert!(!error.to_string().contains("hunter2"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn secret_or_init_agrees_on_one_value_across_concurrent_starts() {
+    for db in databases().await {
+        let stores = [db.open().await, db.open().await];
+        let name = unique("jwt-secret");
+        let mut tasks = JoinSet::new();
+        for idx in 0..10 {
+            let store = stores[idx % 2].clone();
+            let name = name.clone();
+            tasks.spawn(async move { store.secret_or_init(&name, || uuid::Uuid::new_v4().to_string()).await.unwrap() });
+        }
+        let mut values = HashSet::new();
+        let mut created = 0;
+        while let Some(outcome) = tasks.join_next().await {
+            let (value, created_now) = outcome.unwrap();
+            values.insert(value);
+            created += usize::from(created_now);
+        }
+        assert_eq!(values.len(), 1, "{}", db.label);
+        assert_eq!(created, 1, "{}", db.label);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn users_round_trip_with_tokens_encrypted_at_rest() {
+    for db in databases().await {
+        let store = db.open().await;
+        let id = unique("u");
+        let original = user(&id);
+        store.upsert_user(&original).await.unwrap();
+        assert_eq!(store.user(&id).await.unwrap(), Some(original.clone()), "{}", db.label);
+        assert_eq!(store.user(&unique("missing")).await.unwrap(), None);
+
+        let raw_access = db.raw_text("SELECT access_token FROM users WHERE id = $1", &[&id]).await.unwrap();
+        let raw_refresh = db.raw_text("SELECT refresh_token FROM users WHERE id = $1", &[&id]).await.unwrap();
+        for raw in [&raw_access, &raw_refresh] {
+            assert!(raw.starts_with("v1:"), "{raw}");
+            assert!(!raw.contains(&id), "the token is stored in clear: {raw}");
+        }
+
+        // A store with another key, or none, cannot read the tokens.
+        let wrong_key = db.open_with(Some(TokenCipher::from_base64_key(&TokenCipher::generate_key()).unwrap())).await;
+        assert!(matches!(wrong_key.user(&id).await, Err(StoreError::Crypto(_))), "{}", db.label);
+        let no_cipher = db.open_with(None).await;
+        assert!(matches!(no_cipher.user(&id).await, Err(StoreError::NoCipher)));
+        assert!(matches!(no_cipher.upsert_user(&user(&unique("u"))).await, Err(StoreError::NoCipher)));
+
+        // A ciphertext copied to another user's row does not open there.
+        let other = unique("u");
+        store.upsert_user(&user(&other)).await.unwrap();
+        db.raw_execute("UPDATE users SET access_token = $1 WHERE id = $2", &[&raw_access, &other]).await;
+        assert!(matches!(store.user(&other).await, Err(StoreError::Crypto(_))), "{}", db.label);
+        // Nor does an access token moved into the refresh-token column of its own row.
+        db.raw_execute("UPDATE users SET refresh_token = access_token WHERE id = $1", &[&id]).await;
+        assert!(matches!(store.user(&id).await, Err(StoreError::Crypto(_))), "{}", db.label);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn upsert_keeps_settings_and_merges_additional_info() {
+    for db in databases().await {
+        let store = db.open().await;
+        let id = unique("u");
+        let mut first = user(&id);
+        first.platform_additional_info.insert("tokenUrl".to_owned(), json!("https://a"));
+        store.upsert_user(&first).await.unwrap();
+        let settings = UserSettings(serde_json::from_value(json!({"addCallLogNote": {"value": false}})).unwrap());
+        store.update_user_settings(&id, &settings).await.unwrap();
+
+        let mut second = user(&id);
+        second.hostname = "other.example.com".to_owned();
+        second.access_token = Secret::new("api-key-2");
+        second.refresh_token = None;
+        second.token_expiry = None;
+        second.timezone_offset = Some(TimezoneOffset::Number(330.into()));
+        second.platform_additional_info =
+            serde_json::from_value(json!({"tokenUrl": "https://b", "proxyId": "p"})).unwrap();
+        second.user_settings = UserSettings(serde_json::from_value(json!({"ignored": {"value": 1}})).unwrap());
+        store.upsert_user(&second).await.unwrap();
+
+        let stored = store.user(&id).await.unwrap().unwrap();
+        assert_eq!(stored.user_settings, settings, "{}", db.label);
+        assert_eq!(
+            serde_json::Value::Object(stored.platform_additional_info.clone()),
+            json!({"companyId": 42, "tokenUrl": "https://b", "proxyId": "p"})
+        );
+        assert_eq!(stored.hostname, "other.example.com");
+        assert_eq!(stored.access_token, Secret::new("api-key-2"));
+        assert_eq!(stored.refresh_token, None);
+        assert_eq!(stored.token_expiry, None);
+        assert_eq!(stored.timezone_offset, Some(TimezoneOffset::Number(330.into())));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_logins_lose_no_additional_info_keys() {
+    for db in databases().await {
+        let store = db.open().await;
+        let id = unique("u");
+        store.upsert_user(&user(&id)).await.unwrap();
+        let mut tasks = JoinSet::new();
+        for idx in 0..20 {
+            let store = store.clone();
+            let mut login = user(&id);
+            login.platform_additional_info = serde_json::Map::new();
+            login.platform_additional_info.insert(format!("key{idx}"), json!(idx));
+            tasks.spawn(async move { store.upsert_user(&login).await.unwrap() });
+        }
+        while let Some(outcome) = tasks.join_next().await {
+            outcome.unwrap();
+        }
+        let stored = store.user(&id).await.unwrap().unwrap();
+        assert_eq!(stored.platform_additional_info.len(), 21, "{}: {:?}", db.label, stored.platform_additional_info);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn token_updates_and_logout() {
+    for db in databases().await {
+        let store = db.open().await;
+        let id = unique("u");
+        store.upsert_user(&user(&id)).await.unwrap();
+        let expiry = DateTime::from_timestamp_millis(2_000_000_000_456);
+
+        // No new refresh token: the stored one stays.
+        store.update_tokens(&id, &Secret::new("access-2"), None, expiry).await.unwrap();
+        let stored = store.user(&id).await.unwrap().unwrap();
+        assert_eq!(stored.access_token, Secret::new("access-2"));
+        assert_eq!(stored.refresh_token, Some(Secret::new(format!("refresh-{id}"))));
+        assert_eq!(stored.token_expiry, expiry);
+
+        store.update_tokens(&id, &Secret::new("access-3"), Some(&Secret::new("refresh-3")), None).await.unwrap();
+        let stored = store.user(&id).await.unwrap().unwrap();
+        assert_eq!(stored.refresh_token, Some(Secret::new("refresh-3")));
+        assert_eq!(stored.token_expiry, None);
+
+        store.clear_tokens(&id).await.unwrap();
+        let stored = store.user(&id).await.unwrap().unwrap();
+        assert!(stored.access_token.is_empty());
+        assert_eq!(stored.refresh_token, None);
+        assert_eq!(stored.hostname, "crm.example.com");
+
+        let missing = unique("missing");
+        assert!(matches!(
+            store.update_tokens(&missing, &Secret::new("a"), None, None).await,
+            Err(StoreError::UserNotFound(_))
+        ));
+        assert!(matches!(store.clear_tokens(&missing).await, Err(StoreError::UserNotFound(_))));
+        assert!(matches!(
+            store.update_user_settings(&missing, &UserSettings::default()).await,
+            Err(StoreError::UserNotFound(_))
+        ));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_claims_make_exactly_one_winner() {
+    for db in databases().await {
+        let store = db.open().await;
+        let key = key(&unique("u"), &unique("session"));
+        let (claimed, existing) = race_claims(&[store.clone()], &key, 50, LONG).await;
+        assert_eq!((claimed, existing), (1, 49), "{}", db.label);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_racing_claims_make_exactly_one_winner() {
+    for db in databases().await {
+        // Two stores with their own pools, as two server instances sharing the database.
+        let stores = [db.open().await, db.open().await];
+        for _ in 0..3 {
+            let key = key(&unique("u"), &unique("session"));
+            let (claimed, existing) = race_claims(&stores, &key, 50, LONG).await;
+            assert_eq!((claimed, existing), (1, 49), "{}", db.label);
+        }
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn claim_complete_and_find() {
+    for db in databases().await {
+        let store = db.open().await;
+        let key = key(&unique("u"), &unique("session"));
+        let token = claim_token(store.claim_call_log(&new_claim(&key, LONG)).await.unwrap());
+
+        // Pending: other attempts see the row without a CRM id; lookups do not report it as logged.
+        let pending = existing(store.claim_call_log(&new_claim(&key, LONG)).await.unwrap());
+        assert_eq!(pending.third_party_log_id, None);
+        assert_eq!(store.find_call_log(&key).await.unwrap(), None);
+        assert!(store.find_call_logs(&key.user_id, std::slice::from_ref(&key.session_id)).await.unwrap().is_empty());
+
+        assert!(matches!(store.complete_call_log(&key, "not-the-token", "crm-1").await, Err(StoreError::ClaimLost(_))));
+        store.complete_call_log(&key, &token, "crm-1").await.unwrap();
+        // The token is spent: completing twice fails.
+        assert!(matches!(store.complete_call_log(&key, &token, "crm-2").await, Err(StoreError::ClaimLost(_))));
+
+        let row = store.find_call_log(&key).await.unwrap().unwrap();
+        assert_eq!(row.third_party_log_id.as_deref(), Some("crm-1"), "{}", db.label);
+        assert_eq!(row.record_id, format!("tel-{}", key.session_id));
+        assert_eq!(row.platform, "sandbox");
+        assert_eq!(row.contact_id.as_deref(), Some("contact-1"));
+        assert!((chrono::Utc::now() - row.created_at).num_minutes().abs() < 5);
+
+        // Logged: a later claim, even with stale_after zero, gets the existing row.
+        let logged = existing(store.claim_call_log(&new_claim(&key, Duration::ZERO)).await.unwrap());
+        assert_eq!(logged.third_party_log_id.as_deref(), Some("crm-1"));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn find_call_logs_orders_rows_and_skips_pending_ones() {
+    for db in databases().await {
+        let store = db.open().await;
+        let user_id = unique("u");
+        let (s1, s2, s3) = ("s-1".to_owned(), "s-2".to_owned(), "s-3".to_owned());
+        let identities = [(&s2, "", ""), (&s1, "102", "b"), (&s1, "101", "b"), (&s1, "", ""), (&s1, "103", "a")];
+        for (session_id, extension_number, hashed_extension_id) in identities {
+            let key = CallLogKey {
+                user_id: user_id.clone(),
+                session_id: session_id.clone(),
+                extension_number: extension_number.to_owned(),
+                hashed_extension_id: hashed_extension_id.to_owned(),
+            };
+            let token = claim_token(store.claim_call_log(&new_claim(&key, LONG)).await.unwrap());
+            store.complete_call_log(&key, &token, &format!("crm-{session_id}-{extension_number}")).await.unwrap();
+        }
+        let pending = CallLogKey { session_id: s3.clone(), ..key(&user_id, "") };
+        claim_token(store.claim_call_log(&new_claim(&pending, LONG)).await.unwrap());
+
+        let rows = store.find_call_logs(&user_id, &[s3.clone(), s2.clone(), s1.clone()]).await.unwrap();
+        let order: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .map(|row| {
+                (row.key.session_id.as_str(), row.key.hashed_extension_id.as_str(), row.key.extension_number.as_str())
+            })
+            .collect();
+        assert_eq!(
+            order,
+            [("s-1", "", ""), ("s-1", "a", "103"), ("s-1", "b", "101"), ("s-1", "b", "102"), ("s-2", "", "")],
+            "{}",
+            db.label
+        );
+        assert!(store.find_call_logs(&user_id, &[]).await.unwrap().is_empty());
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn release_lets_a_later_attempt_claim() {
+    for db in databases().await {
+        let store = db.open().await;
+        let key = key(&unique("u"), &unique("session"));
+        let first = claim_token(store.claim_call_log(&new_claim(&key, LONG)).await.unwrap());
+        // Releasing with a wrong token changes nothing.
+        store.release_call_log(&key, "not-the-token").await.unwrap();
+        existing(store.claim_call_log(&new_claim(&key, LONG)).await.unwrap());
+
+        store.release_call_log(&key, &first).await.unwrap();
+        let second = claim_token(store.claim_call_log(&new_claim(&key, LONG)).await.unwrap());
+        assert_ne!(first, second);
+        assert!(matches!(store.complete_call_log(&key, &first, "crm-x").await, Err(StoreError::ClaimLost(_))));
+        store.complete_call_log(&key, &second, "crm-2").await.unwrap();
+        // A logged row cannot be released.
+        store.release_call_log(&key, &second).await.unwrap();
+        assert_eq!(store.find_call_log(&key).await.unwrap().unwrap().third_party_log_id.as_deref(), Some("crm-2"));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stale_pending_claim_is_taken_over_by_exactly_one() {
+    for db in databases().await {
+        let stores = [db.open().await, db.open().await];
+        let key = key(&unique("u"), &unique("session"));
+        let abandoned = claim_token(stores[0].claim_call_log(&new_claim(&key, LONG)).await.unwrap());
+
+        // Fresh: not taken over.
+        let (claimed, _) = race_claims(&stores, &key, 10, LONG).await;
+        assert_eq!(claimed, 0, "{}", db.label);
+
+        // Age the claim by an hour, as if its instance died long ago.
+        let aged = db
+            .raw_execute(
+                "UPDATE call_logs SET claimed_at_ms = claimed_at_ms - 3600000 WHERE user_id = $1 AND session_id = $2",
+                &[&key.user_id, &key.session_id],
+            )
+            .await;
+        assert_eq!(aged, 1);
+        let (claimed, existing) = race_claims(&stores, &key, 50, LONG).await;
+        assert_eq!((claimed, existing), (1, 49), "{}", db.label);
+
+        // The dead instance's token no longer completes the row.
+        assert!(matches!(
+            stores[0].complete_call_log(&key, &abandoned, "crm-late").await,
+            Err(StoreError::ClaimLost(_))
+        ));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn claims_and_lookups_are_scoped_to_the_user() {
+    for db in databases().await {
+        let store = db.open().await;
+        let session = unique("session");
+        let key_a = key(&unique("a"), &session);
+        let key_b = key(&unique("b"), &session);
+
+        let token_a = claim_token(store.claim_call_log(&new_claim(&key_a, LONG)).await.unwrap());
+        store.complete_call_log(&key_a, &token_a, "crm-a").await.unwrap();
+        // B's attempt for the same session is not blocked by A's log.
+        let token_b = claim_token(store.claim_call_log(&new_claim(&key_b, LONG)).await.unwrap());
+
+        // B sees nothing of A while its own claim is pending, and only its own row once logged.
+        assert!(store.find_call_logs(&key_b.user_id, std::slice::from_ref(&session)).await.unwrap().is_empty());
+        assert_eq!(store.find_call_log(&key_b).await.unwrap(), None);
+        // B cannot complete or release A's row with its token.
+        assert!(matches!(store.complete_call_log(&key_a, &token_b, "crm-evil").await, Err(StoreError::ClaimLost(_))));
+        store.complete_call_log(&key_b, &token_b, "crm-b").await.unwrap();
+
+        let rows_b = store.find_call_logs(&key_b.user_id, std::slice::from_ref(&session)).await.unwrap();
+        assert_eq!(rows_b.len(), 1, "{}", db.label);
+        assert_eq!(rows_b[0].third_party_log_id.as_deref(), Some("crm-b"));
+        let rows_a = store.find_call_logs(&key_a.user_id, std::slice::from_ref(&session)).await.unwrap();
+        assert_eq!(rows_a.len(), 1);
+        assert_eq!(rows_a[0].third_party_log_id.as_deref(), Some("crm-a"));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn refresh_lease_has_one_holder_at_a_time() {
+    for db in databases().await {
+        let stores = [db.open().await, db.open().await];
+        let user_id = unique("u");
+
+        let mut tasks = JoinSet::new();
+        for idx in 0..50 {
+            let store = stores[idx % 2].clone();
+            let user_id = user_id.clone();
+            tasks.spawn(async move {
+                let holder = format!("holder-{idx}");
+                let acquired = store.try_acquire_refresh_lease(&user_id, &holder, LONG).await.unwrap();
+                (holder, acquired)
+            });
+        }
+        let mut holders = Vec::new();
+        while let Some(outcome) = tasks.join_next().await {
+            let (holder, acquired) = outcome.unwrap();
+            if acquired {
+                holders.push(holder);
+            }
+        }
+        assert_eq!(holders.len(), 1, "{}", db.label);
+        let holder = holders.remove(0);
+
+        // The holder may renew; others stay out; a release by a non-holder does nothing.
+        assert!(stores[0].try_acquire_refresh_lease(&user_id, &holder, LONG).await.unwrap());
+        assert!(!stores[1].try_acquire_refresh_lease(&user_id, "late", LONG).await.unwrap());
+        stores[1].release_refresh_lease(&user_id, "late").await.unwrap();
+        assert!(!stores[1].try_acquire_refresh_lease(&user_id, "late", LONG).await.unwrap());
+
+        // Released: the next contender gets it.
+        stores[0].release_refresh_lease(&user_id, &holder).await.unwrap();
+        assert!(stores[1].try_acquire_refresh_lease(&user_id, "next", LONG).await.unwrap());
+
+        // Expired (its holder died): exactly one of many takes it over.
+        db.raw_execute(
+            "UPDATE refresh_leases SET expires_at_ms = expires_at_ms - 3600000000 WHERE user_id = $1",
+            &[&user_id],
+        )
+        .await;
+        let mut tasks = JoinSet::new();
+        for idx in 0..50 {
+            let store = stores[idx % 2].clone();
+            let user_id = user_id.clone();
+            tasks.spawn(
+                async move { store.try_acquire_refresh_lease(&user_id, &format!("t-{idx}"), LONG).await.unwrap() },
+            );
+        }
+        let mut acquired = 0;
+        while let Some(outcome) = tasks.join_next().await {
+            acquired += usize::from(outcome.unwrap());
+        }
+        assert_eq!(acquired, 1, "{}", db.label);
+        // The old holder's release does not free the new holder's lease.
+        stores[0].release_refresh_lease(&user_id, "next").await.unwrap();
+        assert!(!stores[0].try_acquire_refresh_lease(&user_id, "after", LONG).await.unwrap());
+
+        // A short lease really expires with time.
+        let other = unique("u");
+        assert!(stores[0].try_acquire_refresh_lease(&other, "short", Duration::from_millis(50)).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        assert!(stores[1].try_acquire_refresh_lease(&other, "after-expiry", LONG).await.unwrap());
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn note_cache_is_per_user_and_expires() {
+    for db in databases().await {
+        let store = db.open().await;
+        let (user_a, user_b, session) = (unique("a"), unique("b"), unique("session"));
+        store.put_cached_note(&user_a, &session, "first", LONG).await.unwrap();
+        store.put_cached_note(&user_a, &session, "second", LONG).await.unwrap();
+        assert_eq!(store.cached_note(&user_a, &session).await.unwrap().as_deref(), Some("second"));
+        assert_eq!(store.cached_note(&user_b, &session).await.unwrap(), None);
+
+        store.put_cached_note(&user_b, &session, "short", Duration::from_millis(50)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        assert_eq!(store.cached_note(&user_b, &session).await.unwrap(), None, "{}", db.label);
+        // Expired rows are purged on the next write.
+        store.put_cached_note(&user_a, &unique("session"), "other", LONG).await.unwrap();
+        let left = db.raw_text("SELECT note FROM note_cache WHERE user_id = $1", &[&user_b]).await;
+        assert_eq!(left, None);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn delete_user_removes_its_lease_pending_claims_and_notes() {
+    for db in databases().await {
+        let store = db.open().await;
+        let id = unique("u");
+        store.upsert_user(&user(&id)).await.unwrap();
+        assert!(store.try_acquire_refresh_lease(&id, "holder", LONG).await.unwrap());
+        store.put_cached_note(&id, "s", "note", LONG).await.unwrap();
+        let logged = key(&id, &unique("logged"));
+        let token = claim_token(store.claim_call_log(&new_claim(&logged, LONG)).await.unwrap());
+        store.complete_call_log(&logged, &token, "crm-1").await.unwrap();
+        let pending = key(&id, &unique("pending"));
+        claim_token(store.claim_call_log(&new_claim(&pending, LONG)).await.unwrap());
+
+        assert!(store.delete_user(&id).await.unwrap(), "{}", db.label);
+        assert_eq!(store.user(&id).await.unwrap(), None);
+        assert!(store.try_acquire_refresh_lease(&id, "other", LONG).await.unwrap());
+        assert_eq!(store.cached_note(&id, "s").await.unwrap(), None);
+        claim_token(store.claim_call_log(&new_claim(&pending, LONG)).await.unwrap());
+        // The logged mapping stays: its CRM record still exists.
+        assert!(store.find_call_log(&logged).await.unwrap().is_some());
+        assert!(!store.delete_user(&id).await.unwrap());
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn message_logs_are_per_user() {
+    for db in databases().await {
+        let store = db.open().await;
+        let (user_a, user_b) = (unique("a"), unique("b"));
+        let row = |user_id: &str, id: &str, crm: &str| MessageLogRow {
+            id: id.to_owned(),
+            user_id: user_id.to_owned(),
+            platform: "sandbox".to_owned(),
+            conversation_id: Some("conv".to_owned()),
+            conversation_log_id: Some("conv-log".to_owned()),
+            third_party_log_id: crm.to_owned(),
+        };
+        store.insert_message_log(&row(&user_a, "m-1", "crm-1")).await.unwrap();
+        store.insert_message_log(&row(&user_a, "m-2", "crm-2")).await.unwrap();
+        assert!(matches!(
+            store.insert_message_log(&row(&user_a, "m-1", "crm-x")).await,
+            Err(StoreError::AlreadyExists(_))
+        ));
+        // Another user may log the same message id.
+        store.insert_message_log(&row(&user_b, "m-1", "crm-b")).await.unwrap();
+
+        assert_eq!(store.message_log(&user_a, "m-1").await.unwrap(), Some(row(&user_a, "m-1", "crm-1")));
+        assert_eq!(store.message_log(&user_b, "m-1").await.unwrap(), Some(row(&user_b, "m-1", "crm-b")));
+        assert_eq!(store.message_log(&user_b, "m-2").await.unwrap(), None);
+        assert_eq!(
+            store.message_log_by_conversation(&user_a, "conv-log").await.unwrap().map(|it| it.third_party_log_id),
+            Some("crm-1".to_owned()),
+            "{}",
+            db.label
+        );
+        assert_eq!(store.message_log_by_conversation(&unique("c"), "conv-log").await.unwrap(), None);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn admin_configs_round_trip_and_replace() {
+    for db in databases().await {
+        let store = db.open().await;
+        let id = unique("hashed-account");
+        assert_eq!(store.admin_config(&id).await.unwrap(), None);
+        let mut config = AdminConfig {
+            id: id.clone(),
+            user_settings: UserSettings(serde_json::from_value(json!({"a": {"value": 1}})).unwrap()),
+            user_mappings: json!([{"crmUserId": "7", "rcExtensionId": ["1", "2"]}]),
+        };
+        store.put_admin_config(&config).await.unwrap();
+        assert_eq!(store.admin_config(&id).await.unwrap(), Some(config.clone()));
+        config.user_mappings = json!([]);
+        store.put_admin_config(&config).await.unwrap();
+        assert_eq!(store.admin_config(&id).await.unwrap(), Some(config), "{}", db.label);
+        db.cleanup().await;
+    }
+}

@@ -8,6 +8,14 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve(args) => {
+            callbridge_host::telemetry::init(&args.log_filter, args.log_format);
+            run_async("serve", callbridge_host::serve::serve(args))
+        }
+        Command::Migrate(args) => {
+            callbridge_host::telemetry::init(&args.log_filter, args.log_format);
+            run_async("migrate", async move { callbridge_host::serve::migrate(&args.database).await })
+        }
         Command::Compose(args) => {
             match callbridge_host::compose_cmd::run(&args, &mut std::io::stdin().lock(), &mut std::io::stdout().lock())
             {
@@ -25,5 +33,23 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+/// Runs a subcommand on a multi-threaded runtime; an error is one line on stderr and exit status 1.
+fn run_async(name: &str, task: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("callbridge {name}: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(task) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("callbridge {name}: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -1,0 +1,78 @@
+//! Prometheus metrics: HTTP requests by route template and status, CRM calls by connector, operation and outcome,
+//! and latency histograms of both. Served as text at `/metrics`.
+//!
+//! The `metrics` facade has one global recorder per process, so the recorder is installed once ([`install`]) and
+//! every `AppState` of the process (tests build many) shares its handle.
+
+use std::future::Future;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use callbridge_core::{ConnectorError, Operation};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// Latency buckets in seconds, from a fast local answer to a CRM call that used its whole retry budget.
+const LATENCY_BUCKETS: [f64; 14] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+pub const HTTP_REQUESTS: &str = "callbridge_http_requests_total";
+pub const HTTP_DURATION: &str = "callbridge_http_request_duration_seconds";
+pub const CRM_CALLS: &str = "callbridge_crm_calls_total";
+pub const CRM_DURATION: &str = "callbridge_crm_call_duration_seconds";
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the Prometheus recorder the first time it is called and returns its handle every time. `None` when
+/// another recorder was installed first (metrics are then not served).
+pub fn install() -> Option<PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new().set_buckets(&LATENCY_BUCKETS).ok()?;
+            match builder.install_recorder() {
+                Ok(handle) => Some(handle),
+                Err(error) => {
+                    tracing::warn!(%error, "Metrics recorder not installed; /metrics will be empty.");
+                    None
+                }
+            }
+        })
+        .clone()
+}
+
+/// Counts and times every request under its route template (`/callLog`), never its raw path.
+pub async fn track_requests(request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!(HTTP_REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!(HTTP_DURATION, "method" => method, "route" => route).record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Runs one CRM operation of a connector, counting its outcome (`ok` or the error kind) and timing it.
+pub async fn crm_call<T>(
+    connector: &'static str,
+    operation: Operation,
+    call: impl Future<Output = Result<T, ConnectorError>>,
+) -> Result<T, ConnectorError> {
+    let started = Instant::now();
+    let result = call.await;
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(error) => error.kind().as_str(),
+    };
+    let operation = operation.interface_name();
+    metrics::counter!(CRM_CALLS, "connector" => connector, "operation" => operation, "outcome" => outcome).increment(1);
+    metrics::histogram!(CRM_DURATION, "connector" => connector, "operation" => operation)
+        .record(started.elapsed().as_secs_f64());
+    if let Err(error) = &result {
+        let error = crate::telemetry::redact_numbers(&error.to_string());
+        tracing::warn!(connector, operation, %error, "CRM call failed.");
+    }
+    result
+}

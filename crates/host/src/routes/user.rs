@@ -1,0 +1,167 @@
+//! `/user/settings`, `/user/preloadSettings` and `/hostname`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use callbridge_core::{User, UserSettings};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::error::ApiError;
+use crate::extract::{JsonBody, QueryParams};
+use crate::routes::RouteResult;
+use crate::session::Session;
+use crate::state::AppState;
+
+/// The most settings one user may store; the extension sends a few dozen.
+const MAX_SETTINGS: usize = 1000;
+
+/// The body of `POST /user/settings`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsBody {
+    #[serde(default)]
+    pub user_settings: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub setting_keys_to_remove: Option<Vec<String>>,
+}
+
+/// The session's user; `User not found` (400 text, as App Connect answers) when there is none.
+async fn session_user(state: &AppState, session: &Session) -> Result<User, ApiError> {
+    let user = state.store.user(session.user_id()).await.map_err(ApiError::database)?;
+    user.filter(|user| session.0.platform.as_deref().is_none_or(|platform| platform == user.platform))
+        .ok_or_else(|| ApiError::bad_request("User not found"))
+}
+
+/// The account's admin settings for a hashed RingCentral account id, if any.
+async fn admin_settings(state: &AppState, hashed_account_id: &str) -> Result<Option<UserSettings>, ApiError> {
+    if hashed_account_id.len() > 128 {
+        return Err(ApiError::bad_request("Invalid rcAccountId."));
+    }
+    let config = state.store.admin_config(hashed_account_id).await.map_err(ApiError::database)?;
+    Ok(config.map(|it| it.user_settings))
+}
+
+/// `GET /hostname`: the user's CRM hostname as plain text.
+pub async fn hostname(State(state): State<AppState>, session: Session) -> RouteResult {
+    Ok(session_user(&state, &session).await?.hostname.into_response())
+}
+
+/// `GET /user/preloadSettings?rcAccountId=<hashed>`: the account's admin settings before any CRM login.
+pub async fn preload_settings(State(state): State<AppState>, query: QueryParams) -> RouteResult {
+    let hashed_account_id =
+        query.non_empty("rcAccountId").ok_or_else(|| ApiError::bad_request("Cannot find rc user login"))?;
+    let settings = admin_settings(&state, hashed_account_id).await?.unwrap_or_default();
+    Ok(Json(json!({ "userSettings": settings })).into_response())
+}
+
+/// `GET /user/settings`: the user's settings, merged with the account's admin settings when `rcAccountId` (hashed)
+/// is given.
+pub async fn get_settings(State(state): State<AppState>, session: Session, query: QueryParams) -> RouteResult {
+    let user = session_user(&state, &session).await?;
+    let admin = match query.non_empty("rcAccountId") {
+        Some(hashed_account_id) => admin_settings(&state, hashed_account_id).await?,
+        None => None,
+    };
+    let settings = match admin {
+        Some(admin) => merge_settings(&user.user_settings.0, &admin.0),
+        None => user.user_settings.0,
+    };
+    Ok(Json(Value::Object(settings)).into_response())
+}
+
+/// App Connect's merge: admin entries win unless they are customizable (then the user's value is kept, marked
+/// customizable); removed admin entries disappear.
+pub fn merge_settings(user: &Map<String, Value>, admin: &Map<String, Value>) -> Map<String, Value> {
+    let truthy = |entry: Option<&Value>, flag: &str| {
+        entry.and_then(|it| it.get(flag)).is_some_and(|it| !matches!(it, Value::Null | Value::Bool(false)))
+    };
+    let mut merged = Map::new();
+    for key in user.keys().chain(admin.keys()) {
+        if merged.contains_key(key) {
+            continue;
+        }
+        let admin_entry = admin.get(key);
+        if truthy(admin_entry, "isRemoved") {
+            continue;
+        }
+        match (admin_entry, user.get(key)) {
+            (None, Some(user_entry)) => {
+                merged.insert(key.clone(), customizable(user_entry));
+            }
+            (Some(_), Some(user_entry)) if truthy(admin_entry, "customizable") => {
+                merged.insert(key.clone(), customizable(user_entry));
+            }
+            (Some(admin_entry), _) => {
+                merged.insert(key.clone(), admin_entry.clone());
+            }
+            (None, None) => {}
+        }
+    }
+    merged
+}
+
+fn customizable(user_entry: &Value) -> Value {
+    let mut entry = Map::new();
+    entry.insert("customizable".to_owned(), Value::Bool(true));
+    for field in ["value", "defaultValue", "options"] {
+        if let Some(value) = user_entry.get(field).filter(|it| !it.is_null()) {
+            entry.insert(field.to_owned(), value.clone());
+        }
+    }
+    Value::Object(entry)
+}
+
+/// `POST /user/settings`: replaces the submitted keys, removes `settingKeysToRemove`, answers the whole map.
+pub async fn post_settings(
+    State(state): State<AppState>,
+    session: Session,
+    JsonBody(body): JsonBody<SettingsBody>,
+) -> RouteResult {
+    session.platform()?;
+    let user = session_user(&state, &session).await?;
+    let mut settings = user.user_settings.0;
+    for (key, value) in body.user_settings.unwrap_or_default() {
+        settings.insert(key, value);
+    }
+    for key in body.setting_keys_to_remove.unwrap_or_default() {
+        settings.remove(&key);
+    }
+    if settings.len() > MAX_SETTINGS {
+        return Err(ApiError::bad_request(format!("Too many settings: at most {MAX_SETTINGS} are kept.")));
+    }
+    let settings = UserSettings(settings);
+    state.store.update_user_settings(&user.id, &settings).await.map_err(ApiError::database)?;
+    Ok(Json(json!({ "userSettings": settings })).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_entries_win_unless_customizable_and_removed_ones_vanish() {
+        let user = json!({
+            "autoLogCall": {"value": true},
+            "logDateFormat": {"value": "MM/DD/YYYY HH:mm:ss", "defaultValue": "x"},
+            "gone": {"value": 1},
+            "own": {"value": "mine"},
+        });
+        let admin = json!({
+            "autoLogCall": {"value": false, "customizable": false},
+            "logDateFormat": {"value": "YYYY", "customizable": true},
+            "gone": {"isRemoved": true},
+            "adminOnly": {"value": 3, "customizable": false},
+        });
+        let merged = merge_settings(user.as_object().unwrap(), admin.as_object().unwrap());
+        assert_eq!(
+            Value::Object(merged),
+            json!({
+                "autoLogCall": {"value": false, "customizable": false},
+                "logDateFormat": {"customizable": true, "value": "MM/DD/YYYY HH:mm:ss", "defaultValue": "x"},
+                "own": {"customizable": true, "value": "mine"},
+                "adminOnly": {"value": 3, "customizable": false},
+            })
+        );
+    }
+}

@@ -1,0 +1,84 @@
+//! The App Connect session: the JWT from `Authorization: Bearer` or the `jwtToken` query parameter, verified once
+//! per request by a middleware, with the sliding renewal App Connect does (`x-refreshed-jwt-token`).
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::HeaderValue;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::error::ApiError;
+use crate::extract::QueryParams;
+use crate::jwt::Claims;
+use crate::state::AppState;
+
+/// The response header that carries a renewed session token.
+pub const REFRESHED_TOKEN_HEADER: &str = "x-refreshed-jwt-token";
+
+/// What the request's session token turned out to be.
+#[derive(Clone, Debug)]
+enum SessionToken {
+    Missing,
+    Invalid,
+    Valid(Claims),
+}
+
+/// The verified session of the request; extracting it fails with the "authorize" 400 when there is none.
+#[derive(Clone, Debug)]
+pub struct Session(pub Claims);
+
+impl Session {
+    pub fn user_id(&self) -> &str {
+        &self.0.id
+    }
+
+    /// The connector name in the token; `Unknown platform` for tokens without one.
+    pub fn platform(&self) -> Result<&str, ApiError> {
+        self.0.platform.as_deref().filter(|it| !it.is_empty()).ok_or_else(|| ApiError::bad_request("Unknown platform"))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<SessionToken>() {
+            Some(SessionToken::Valid(claims)) => Ok(Session(claims.clone())),
+            _ => Err(ApiError::NotAuthorized),
+        }
+    }
+}
+
+/// The token the request carries: a bearer header wins over the legacy query parameter.
+fn request_token(request: &Request) -> Option<String> {
+    let bearer = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|it| it.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned());
+    bearer.or_else(|| QueryParams::parse(request.uri().query().unwrap_or_default()).get("jwtToken").map(str::to_owned))
+}
+
+/// Verifies the session token and, for a valid token within a week of expiry, answers with a renewed one.
+pub async fn session_middleware(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let token = match request_token(&request) {
+        // The extension sends the literal `undefined` when it has no token.
+        None => SessionToken::Missing,
+        Some(token) if matches!(token.as_str(), "" | "undefined" | "null") => SessionToken::Missing,
+        Some(token) => state.jwt.verify(&token).map_or(SessionToken::Invalid, SessionToken::Valid),
+    };
+    let renewed = match &token {
+        SessionToken::Valid(claims) if claims.is_due_for_renewal() => {
+            state.jwt.issue(&claims.id, claims.platform.as_deref()).ok()
+        }
+        _ => None,
+    };
+    request.extensions_mut().insert(token);
+    let mut response = next.run(request).await;
+    if let Some(value) = renewed.and_then(|it| HeaderValue::from_str(&it).ok()) {
+        response.headers_mut().insert(REFRESHED_TOKEN_HEADER, value);
+    }
+    response
+}

@@ -1,1 +1,3 @@
 //! Shared support for callbridge's end-to-end tests.
+
+pub mod load;

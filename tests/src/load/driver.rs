@@ -1,0 +1,806 @@
+//! The load driver: logs users in through the server's OAuth callback, runs the operation mix against the App
+//! Connect HTTP API (closed loop with C clients, or open loop at a fixed rate), then reads every session back and
+//! hands the evidence to the exactly-once check.
+//!
+//! Each user has at most one request in flight (a user is taken from a pool for the length of one operation), as
+//! one browser extension would, which lets the mock CRM attribute its time to the operation being measured.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, bail};
+use futures::StreamExt as _;
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::load::mock::{MockPipedrive, SUBJECT_PREFIX, person_for_term};
+use crate::load::process::{self, Proc};
+use crate::load::report::{
+    CrmReport, LoadReport, MachineInfo, OpKind, OpReport, Outcome, Recorder, RunSettings, ServerResources,
+};
+use crate::load::verify::{self, SessionEvidence};
+
+/// How much of each operation the load mixes, in relative weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mix {
+    pub contact: u32,
+    pub create: u32,
+    pub update: u32,
+    pub get: u32,
+    pub duplicate: u32,
+}
+
+impl Default for Mix {
+    /// Roughly what one extension does per call: look the number up, log it, read it back, update it; a few
+    /// duplicate creates exercise the exactly-once claim.
+    fn default() -> Self {
+        Self { contact: 25, create: 25, update: 20, get: 25, duplicate: 5 }
+    }
+}
+
+impl Mix {
+    /// One cycle of operations in which each appears as often as its weight, spread evenly (smooth weighted
+    /// round robin), so any window of the run sees the same mix.
+    pub fn cycle(&self) -> Vec<OpKind> {
+        let weights = [
+            (OpKind::Contact, self.contact),
+            (OpKind::Create, self.create),
+            (OpKind::Update, self.update),
+            (OpKind::Get, self.get),
+            (OpKind::DuplicateCreate, self.duplicate),
+        ];
+        let total: i64 = weights.iter().map(|(_, weight)| i64::from(*weight)).sum();
+        let mut current = [0_i64; 5];
+        let mut cycle = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+        for _ in 0..total {
+            for (slot, (_, weight)) in current.iter_mut().zip(&weights) {
+                *slot += i64::from(*weight);
+            }
+            let Some((best, _)) = current.iter().enumerate().max_by_key(|(index, value)| (**value, -(*index as i64)))
+            else {
+                break;
+            };
+            current[best] -= total;
+            cycle.push(weights[best].0);
+        }
+        cycle
+    }
+}
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct LoadConfig {
+    pub users: usize,
+    /// Concurrent clients in closed-loop mode.
+    pub concurrency: usize,
+    /// The measured window.
+    pub duration: Duration,
+    /// Load before the measured window, not counted.
+    pub warmup: Duration,
+    /// Requests per second, open loop; `None` runs closed loop.
+    pub rate: Option<f64>,
+    pub request_timeout: Duration,
+    pub mix: Mix,
+}
+
+impl Default for LoadConfig {
+    fn default() -> Self {
+        Self {
+            users: 100,
+            concurrency: 64,
+            duration: Duration::from_secs(30),
+            warmup: Duration::from_secs(2),
+            rate: None,
+            request_timeout: Duration::from_secs(30),
+            mix: Mix::default(),
+        }
+    }
+}
+
+/// The server under load.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// `http://host:port`, no trailing slash.
+    pub base_url: String,
+    /// The server's process, for memory and CPU figures.
+    pub pid: Option<u32>,
+    /// `callbridge` or `external`.
+    pub server: String,
+    /// `sqlite`, `postgres` or `unknown`.
+    pub database: String,
+}
+
+/// One session the load created, as the driver saw it.
+#[derive(Clone, Debug, Default)]
+struct SessionTrack {
+    session: String,
+    attempts: u32,
+    acknowledged_log_ids: Vec<String>,
+}
+
+/// A logged-in user and what it has logged; owned by one task at a time.
+#[derive(Debug)]
+struct UserState {
+    /// The mock's user number (1-based).
+    number: usize,
+    jwt: String,
+    /// Every session this user tried to create.
+    sessions: Vec<SessionTrack>,
+    /// Sessions acknowledged as logged, with their log ids, for updates and reads.
+    logged: Vec<(String, String)>,
+    /// Picks phone numbers and sessions for this user's next operations.
+    sequence: u64,
+}
+
+impl UserState {
+    fn next_phone(&mut self) -> String {
+        self.sequence += 1;
+        // Spread numbers so lookups rarely repeat (a repeat may be answered from the server's cache).
+        let local = (self.number as u64 * 7_919 + self.sequence * 104_729) % 10_000_000;
+        format!("+1415{local:07}")
+    }
+
+    /// A logged session to update or re-create, cycling through the most recent ones.
+    fn pick_logged(&mut self) -> Option<(String, String)> {
+        if self.logged.is_empty() {
+            return None;
+        }
+        self.sequence += 1;
+        let recent = self.logged.len().min(32);
+        let index = self.logged.len() - 1 - (self.sequence as usize % recent);
+        self.logged.get(index).cloned()
+    }
+
+    fn track(&mut self, session: &str) -> usize {
+        self.sessions.push(SessionTrack { session: session.to_owned(), attempts: 0, ..SessionTrack::default() });
+        self.sessions.len() - 1
+    }
+}
+
+/// Users not busy with a request; taking one waits until one is free.
+struct UserPool {
+    idle: Mutex<VecDeque<UserState>>,
+    available: Semaphore,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl UserPool {
+    fn new(users: Vec<UserState>) -> Self {
+        let available = Semaphore::new(users.len());
+        Self { idle: Mutex::new(users.into()), available }
+    }
+
+    async fn take(&self) -> Option<UserState> {
+        self.available.acquire().await.ok()?.forget();
+        lock(&self.idle).pop_front()
+    }
+
+    fn give_back(&self, user: UserState) {
+        lock(&self.idle).push_back(user);
+        self.available.add_permits(1);
+    }
+
+    fn drain(&self) -> Vec<UserState> {
+        lock(&self.idle).drain(..).collect()
+    }
+}
+
+/// Everything the operation tasks share.
+struct Shared {
+    http: reqwest::Client,
+    base_url: String,
+    mock: Arc<MockPipedrive>,
+    cycle: Vec<OpKind>,
+    next_op: AtomicU64,
+    /// Makes session ids unique across runs against one database.
+    session_nonce: u64,
+    next_session: AtomicU64,
+    /// The phase whose operations are counted.
+    measure_from: Instant,
+    measure_until: Instant,
+    recorder: Mutex<Recorder>,
+    duplicate_turn: AtomicU64,
+}
+
+/// The load generator's HTTP client: a plain keep-alive pool, no proxy from the environment.
+pub fn http_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
+    #[allow(clippy::disallowed_methods)] // the load generator is a client of the server, not a connector
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(5))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .tcp_nodelay(true)
+        .build()?;
+    Ok(client)
+}
+
+/// Runs the load and returns the report (the exactly-once verdict included; the caller decides what a failure
+/// means for its exit code).
+pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>) -> anyhow::Result<LoadReport> {
+    if config.users == 0 || config.concurrency == 0 {
+        bail!("--users and --concurrency must be at least 1");
+    }
+    if config.users > mock.users() {
+        bail!("the mock CRM knows {} users but the load needs {}", mock.users(), config.users);
+    }
+    if let Some(rate) = config.rate
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        bail!("--rate must be a positive number of requests per second");
+    }
+    let machine = MachineInfo { cpus: process::cpus(), load_average_before: process::load_average() };
+    let http = http_client(config.request_timeout)?;
+    let base_url = target.base_url.trim_end_matches('/').to_owned();
+
+    let login_started = Instant::now();
+    let (users, login_recorder) = login_all(&http, &base_url, &mock, config.users, config.concurrency).await?;
+    let login_window = login_started.elapsed();
+
+    let measure_from = Instant::now() + config.warmup;
+    let shared = Arc::new(Shared {
+        http: http.clone(),
+        base_url: base_url.clone(),
+        mock: Arc::clone(&mock),
+        cycle: config.mix.cycle(),
+        next_op: AtomicU64::new(0),
+        session_nonce: SystemTime::now().duration_since(UNIX_EPOCH).map(|it| it.as_millis() as u64).unwrap_or(0),
+        next_session: AtomicU64::new(0),
+        measure_from,
+        measure_until: measure_from + config.duration,
+        recorder: Mutex::new(Recorder::default()),
+        duplicate_turn: AtomicU64::new(0),
+    });
+    if shared.cycle.is_empty() {
+        bail!("the operation mix is empty");
+    }
+    let pool = Arc::new(UserPool::new(users));
+
+    // Resource readings bracket the measured window.
+    let server_proc = target.pid.map(Proc::Pid);
+    let resource_probe = {
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            tokio::time::sleep_until(shared.measure_from.into()).await;
+            let at_start = (server_proc.and_then(Proc::cpu_time), Proc::Current.cpu_time());
+            tokio::time::sleep_until(shared.measure_until.into()).await;
+            let at_end = (server_proc.and_then(Proc::cpu_time), Proc::Current.cpu_time());
+            (at_start, at_end)
+        })
+    };
+
+    match config.rate {
+        None => run_closed_loop(&shared, &pool, config.concurrency).await,
+        Some(rate) => run_open_loop(&shared, &pool, rate).await,
+    }
+    let ((server_cpu_start, driver_cpu_start), (server_cpu_end, driver_cpu_end)) =
+        resource_probe.await.context("the resource probe task failed")?;
+
+    let users = pool.drain();
+    if users.len() != config.users {
+        bail!("{} users were lost by failed tasks", config.users - users.len());
+    }
+
+    let window = shared.measure_until.saturating_duration_since(shared.measure_from);
+    let recorder = std::mem::take(&mut *lock(&shared.recorder));
+    let evidence = read_back(&http, &base_url, &users).await;
+    let ledger = mock.ledger();
+    let mut evidence = evidence;
+    for session in &mut evidence {
+        if let Some(ids) = ledger.creates_by_session.get(&session.session) {
+            session.crm_activity_ids = ids.clone();
+        }
+    }
+    let exactly_once = verify::check(&evidence, &ledger.creates_by_session, ledger.creates_without_session);
+
+    let operations: Vec<OpReport> =
+        recorder.ops.iter().map(|(op, stats)| OpReport::from_stats(*op, stats, window)).collect();
+    let requests: u64 = operations.iter().map(|op| op.requests).sum();
+    let ok: u64 = operations.iter().map(|op| op.ok).sum();
+    let login = login_recorder
+        .ops
+        .get(&OpKind::Login)
+        .map(|stats| OpReport::from_stats(OpKind::Login, stats, login_window))
+        .unwrap_or_default();
+    let mut errors = recorder.errors;
+    for (kind, count) in login_recorder.errors {
+        *errors.entry(kind).or_default() += count;
+    }
+    let server_resources = target.pid.map(|pid| {
+        let cpu = match (server_cpu_start, server_cpu_end) {
+            (Some(start), Some(end)) => Some(end.saturating_sub(start).as_secs_f64()),
+            _ => None,
+        };
+        ServerResources {
+            pid,
+            peak_rss_mib: Proc::Pid(pid).peak_rss_kib().map(|kib| kib as f64 / 1024.0),
+            cpu_seconds: cpu,
+            cpu_ms_per_request: cpu.filter(|_| requests > 0).map(|cpu| cpu * 1000.0 / requests as f64),
+            cpu_cores_used: cpu.map(|cpu| cpu / window.as_secs_f64().max(f64::EPSILON)),
+        }
+    });
+    let driver_cpu_seconds = match (driver_cpu_start, driver_cpu_end) {
+        (Some(start), Some(end)) => Some(end.saturating_sub(start).as_secs_f64()),
+        _ => None,
+    };
+
+    Ok(LoadReport {
+        settings: RunSettings {
+            server_url: base_url,
+            server: target.server.clone(),
+            database: target.database.clone(),
+            mode: if config.rate.is_some() { "open" } else { "closed" }.into(),
+            users: config.users,
+            concurrency: config.concurrency,
+            target_rate_rps: config.rate,
+            duration_s: config.duration.as_secs_f64(),
+            warmup_s: config.warmup.as_secs_f64(),
+            crm_delay_ms: mock.delay().as_secs_f64() * 1000.0,
+        },
+        machine,
+        measured_s: window.as_secs_f64(),
+        requests,
+        ok,
+        failed: requests - ok,
+        throughput_rps: requests as f64 / window.as_secs_f64().max(f64::EPSILON),
+        login,
+        operations,
+        errors,
+        server_resources,
+        driver_cpu_seconds,
+        crm: CrmReport {
+            calls_by_endpoint: ledger.calls_by_endpoint,
+            unexpected: ledger.unexpected,
+            unauthorized: ledger.unauthorized,
+        },
+        exactly_once,
+    })
+}
+
+/// C clients, each running one operation after another until the window closes.
+async fn run_closed_loop(shared: &Arc<Shared>, pool: &Arc<UserPool>, concurrency: usize) {
+    let mut clients = JoinSet::new();
+    for _ in 0..concurrency {
+        let (shared, pool) = (Arc::clone(shared), Arc::clone(pool));
+        clients.spawn(async move {
+            loop {
+                let scheduled = Instant::now();
+                if scheduled >= shared.measure_until {
+                    break;
+                }
+                let Some(mut user) = pool.take().await else { break };
+                let op = shared.cycle[shared.next_op.fetch_add(1, Ordering::Relaxed) as usize % shared.cycle.len()];
+                measure(&shared, &mut user, op, scheduled).await;
+                pool.give_back(user);
+            }
+        });
+    }
+    while clients.join_next().await.is_some() {}
+}
+
+/// Requests started on a fixed schedule, whether or not earlier ones have finished; each one's latency counts from
+/// its scheduled start, so a slow server cannot hide its queue (no coordinated omission).
+async fn run_open_loop(shared: &Arc<Shared>, pool: &Arc<UserPool>, rate: f64) {
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let start = Instant::now();
+    let mut in_flight = JoinSet::new();
+    let mut sequence: u32 = 0;
+    loop {
+        let scheduled = start + interval.mul_f64(f64::from(sequence));
+        if scheduled >= shared.measure_until {
+            break;
+        }
+        sequence = sequence.saturating_add(1);
+        tokio::time::sleep_until(scheduled.into()).await;
+        let (shared, pool) = (Arc::clone(shared), Arc::clone(pool));
+        in_flight.spawn(async move {
+            let Some(mut user) = pool.take().await else { return };
+            let op = shared.cycle[shared.next_op.fetch_add(1, Ordering::Relaxed) as usize % shared.cycle.len()];
+            measure(&shared, &mut user, op, scheduled).await;
+            pool.give_back(user);
+        });
+        // Reap finished requests so the set stays small.
+        while in_flight.try_join_next().is_some() {}
+    }
+    while in_flight.join_next().await.is_some() {}
+}
+
+/// Runs one operation and records it if it was scheduled inside the measured window.
+async fn measure(shared: &Shared, user: &mut UserState, op: OpKind, scheduled: Instant) {
+    let crm_before = shared.mock.usage(user.number);
+    let sent = Instant::now();
+    let (op, outcome) = perform(shared, user, op).await;
+    let done = Instant::now();
+    let crm = shared.mock.usage(user.number).since(crm_before);
+    if scheduled >= shared.measure_from && scheduled < shared.measure_until {
+        let latency = done.saturating_duration_since(scheduled);
+        let server = done.saturating_duration_since(sent).saturating_sub(crm.busy);
+        lock(&shared.recorder).record(op, latency, server, crm.calls, &outcome);
+    }
+}
+
+/// Runs `op` for `user`; returns the operation actually run (a user with nothing logged yet creates instead of
+/// updating or reading).
+async fn perform(shared: &Shared, user: &mut UserState, op: OpKind) -> (OpKind, Outcome) {
+    match op {
+        OpKind::Contact => (op, contact(shared, user).await),
+        OpKind::Update => match user.pick_logged() {
+            Some((session, _)) => (op, update(shared, user, &session).await),
+            None => (OpKind::Create, create_fresh(shared, user).await),
+        },
+        OpKind::Get => match user.logged.is_empty() {
+            false => (op, get(shared, user).await),
+            true => (OpKind::Create, create_fresh(shared, user).await),
+        },
+        OpKind::DuplicateCreate => (op, duplicate(shared, user).await),
+        OpKind::Create | OpKind::Login => (OpKind::Create, create_fresh(shared, user).await),
+    }
+}
+
+/// A response judged: the JSON body of a 2xx answer with `successful:true`, else the error's kind.
+async fn call(request: reqwest::RequestBuilder) -> Result<Value, String> {
+    let response = request.send().await.map_err(|error| transport_kind(&error))?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(|error| transport_kind(&error))?;
+    if !status.is_success() {
+        let text = String::from_utf8_lossy(&body);
+        let text: String = text.chars().take(80).collect();
+        return Err(normalise(&format!("http {}: {}", status.as_u16(), text.trim())));
+    }
+    let json: Value = serde_json::from_slice(&body).map_err(|_| "response is not JSON".to_owned())?;
+    if json.get("successful").and_then(Value::as_bool) == Some(true) {
+        Ok(json)
+    } else {
+        Err(normalise(&format!("successful:false: {}", return_message(&json))))
+    }
+}
+
+fn transport_kind(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connect"
+    } else if error.is_body() || error.is_decode() {
+        "body"
+    } else {
+        "request"
+    };
+    format!("transport: {kind}")
+}
+
+/// The message of a `returnMessage` (object or string), for grouping errors.
+fn return_message(json: &Value) -> String {
+    match json.get("returnMessage") {
+        Some(Value::Object(message)) => message.get("message").and_then(Value::as_str).unwrap_or("(no message)").into(),
+        Some(Value::String(message)) => message.clone(),
+        _ => json.get("message").and_then(Value::as_str).unwrap_or("(no message)").into(),
+    }
+}
+
+/// Replaces long digit runs (session ids, numbers) with `<n>`, so errors group by kind.
+pub fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    for character in text.chars().chain(std::iter::once('\0')) {
+        if character.is_ascii_digit() {
+            digits.push(character);
+            continue;
+        }
+        if digits.len() >= 5 {
+            out.push_str("<n>");
+        } else {
+            out.push_str(&digits);
+        }
+        digits.clear();
+        if character != '\0' {
+            out.push(character);
+        }
+    }
+    out
+}
+
+fn log_id(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(id) if !id.is_empty() => Some(id.clone()),
+        Value::Number(id) => Some(id.to_string()),
+        _ => None,
+    }
+}
+
+async fn contact(shared: &Shared, user: &mut UserState) -> Outcome {
+    let phone = user.next_phone();
+    let request = shared.http.get(format!("{}/contact", shared.base_url)).query(&[
+        ("jwtToken", user.jwt.as_str()),
+        ("phoneNumber", phone.as_str()),
+        ("overridingFormat", ""),
+        ("isExtension", "false"),
+    ]);
+    match call(request).await {
+        Ok(body) if body.get("contact").and_then(Value::as_array).is_some_and(|list| !list.is_empty()) => Outcome::Ok,
+        Ok(_) => Outcome::Error("successful:true without contacts".into()),
+        Err(kind) => Outcome::Error(kind),
+    }
+}
+
+/// The create body the extension sends for an inbound call from `phone` answered by `user`.
+fn create_body(user: &UserState, session: &str, phone: &str) -> Value {
+    let person = person_for_term(phone);
+    let started_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|it| it.as_millis() as u64).unwrap_or(0);
+    json!({
+        "logInfo": {
+            "id": format!("call-{session}"),
+            "sessionId": session,
+            "telephonySessionId": format!("s-{session}"),
+            "direction": "Inbound",
+            "type": "Voice",
+            "action": "Phone Call",
+            "result": "Call connected",
+            "startTime": started_ms.saturating_sub(120_000),
+            "duration": 67,
+            "from": { "phoneNumber": phone, "name": format!("Person {person}"), "location": "San Francisco, CA" },
+            "to": { "phoneNumber": "+16505550100", "extensionNumber": "101", "name": format!("Load User {}", user.number) },
+            "customSubject": format!("{SUBJECT_PREFIX} {session} inbound call"),
+        },
+        "note": "Customer asked about the renewal; follow up next week.",
+        "additionalSubmission": {},
+        "overridingFormat": [],
+        "contactId": person,
+        "contactType": "contact",
+        "contactName": format!("Person {person}"),
+    })
+}
+
+impl Shared {
+    fn new_session(&self) -> String {
+        format!("{}{:07}", self.session_nonce, self.next_session.fetch_add(1, Ordering::Relaxed))
+    }
+
+    async fn send_create(&self, jwt: &str, body: &Value) -> Result<Value, String> {
+        let request = self.http.post(format!("{}/callLog", self.base_url)).query(&[("jwtToken", jwt)]).json(body);
+        call(request).await
+    }
+}
+
+/// Records a create's answer on the session; `Ok(log id)` when it was acknowledged.
+fn note_create(user: &mut UserState, track: usize, answer: &Result<Value, String>) -> Result<String, String> {
+    let session = &mut user.sessions[track];
+    session.attempts += 1;
+    match answer {
+        Ok(body) => match log_id(body.get("logId")) {
+            Some(id) => {
+                session.acknowledged_log_ids.push(id.clone());
+                Ok(id)
+            }
+            None => Err("successful:true without a logId".into()),
+        },
+        Err(kind) => Err(kind.clone()),
+    }
+}
+
+async fn create_fresh(shared: &Shared, user: &mut UserState) -> Outcome {
+    let session = shared.new_session();
+    let phone = user.next_phone();
+    let body = create_body(user, &session, &phone);
+    let track = user.track(&session);
+    let answer = shared.send_create(&user.jwt, &body).await;
+    match note_create(user, track, &answer) {
+        Ok(id) => {
+            user.logged.push((session, id));
+            Outcome::Ok
+        }
+        Err(kind) => Outcome::Error(kind),
+    }
+}
+
+fn is_existing_log_refusal(kind: &str) -> bool {
+    kind.starts_with("successful:false: Existing log for session")
+}
+
+/// A create that must be refused: alternately two simultaneous creates of a fresh session (exactly one may win)
+/// and a repeat of a session logged earlier (must be refused).
+async fn duplicate(shared: &Shared, user: &mut UserState) -> Outcome {
+    let turn = shared.duplicate_turn.fetch_add(1, Ordering::Relaxed);
+    if turn % 2 == 1
+        && let Some((session, _)) = user.pick_logged()
+    {
+        let Some(track) = user.sessions.iter().position(|it| it.session == session) else {
+            return Outcome::Error("internal: logged session not tracked".into());
+        };
+        let phone = user.next_phone();
+        let answer = shared.send_create(&user.jwt, &create_body(user, &session, &phone)).await;
+        return match note_create(user, track, &answer) {
+            Ok(_) => Outcome::Error("a repeated create was accepted".into()),
+            Err(kind) if is_existing_log_refusal(&kind) => Outcome::Ok,
+            Err(kind) => Outcome::Error(kind),
+        };
+    }
+    let session = shared.new_session();
+    let phone = user.next_phone();
+    let body = create_body(user, &session, &phone);
+    let track = user.track(&session);
+    let (first, second) = tokio::join!(shared.send_create(&user.jwt, &body), shared.send_create(&user.jwt, &body));
+    let answers = [note_create(user, track, &first), note_create(user, track, &second)];
+    let accepted: Vec<&String> = answers.iter().filter_map(|it| it.as_ref().ok()).collect();
+    if let Some(id) = accepted.first() {
+        user.logged.push((session, (*id).clone()));
+    }
+    match (&answers[0], &answers[1]) {
+        (Ok(_), Ok(_)) => Outcome::Error("both simultaneous creates were accepted".into()),
+        (Ok(_), Err(kind)) | (Err(kind), Ok(_)) if is_existing_log_refusal(kind) => Outcome::Ok,
+        (Ok(_), Err(kind)) | (Err(kind), Ok(_)) => Outcome::Error(kind.clone()),
+        (Err(first), Err(second)) if is_existing_log_refusal(first) && is_existing_log_refusal(second) => {
+            Outcome::Error("both simultaneous creates were refused as existing".into())
+        }
+        (Err(first), Err(second)) => {
+            Outcome::Error(if is_existing_log_refusal(first) { second.clone() } else { first.clone() })
+        }
+    }
+}
+
+async fn update(shared: &Shared, user: &mut UserState, session: &str) -> Outcome {
+    user.sequence += 1;
+    let phone = user.next_phone();
+    let started_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|it| it.as_millis() as u64).unwrap_or(0);
+    let body = json!({
+        "sessionId": session,
+        "subject": format!("{SUBJECT_PREFIX} {session} inbound call (updated)"),
+        "note": format!("Customer asked about the renewal; follow up next week. Update {}.", user.sequence),
+        "recordingLink": format!("https://media.example.com/recordings/{session}"),
+        "startTime": started_ms.saturating_sub(120_000),
+        "duration": 94,
+        "result": "Call connected",
+        "direction": "Inbound",
+        "from": { "phoneNumber": phone },
+        "to": { "phoneNumber": "+16505550100", "extensionNumber": "101" },
+    });
+    let request =
+        shared.http.patch(format!("{}/callLog", shared.base_url)).query(&[("jwtToken", user.jwt.as_str())]).json(&body);
+    match call(request).await {
+        Ok(_) => Outcome::Ok,
+        Err(kind) => Outcome::Error(kind),
+    }
+}
+
+async fn get(shared: &Shared, user: &mut UserState) -> Outcome {
+    let recent: Vec<(String, String)> = user.logged.iter().rev().take(5).cloned().collect();
+    let ids: Vec<&str> = recent.iter().map(|(session, _)| session.as_str()).collect();
+    match get_logs(&shared.http, &shared.base_url, &user.jwt, &ids).await {
+        Ok(records) => {
+            for (session, expected) in &recent {
+                match records.iter().find(|(id, _, _)| id == session) {
+                    Some((_, true, Some(id))) if id == expected => {}
+                    Some((_, true, _)) => return Outcome::Error("a logged session reads back another logId".into()),
+                    _ => return Outcome::Error("a logged session reads back as not matched".into()),
+                }
+            }
+            Outcome::Ok
+        }
+        Err(kind) => Outcome::Error(kind),
+    }
+}
+
+/// `GET /callLog?sessionIds=...` (at most 5): `(sessionId, matched, logId)` per returned entry.
+async fn get_logs(
+    http: &reqwest::Client,
+    base_url: &str,
+    jwt: &str,
+    sessions: &[&str],
+) -> Result<Vec<(String, bool, Option<String>)>, String> {
+    let joined = sessions.join(",");
+    let request = http.get(format!("{base_url}/callLog")).query(&[
+        ("jwtToken", jwt),
+        ("sessionIds", joined.as_str()),
+        ("requireDetails", "false"),
+    ]);
+    let body = call(request).await?;
+    let logs = body.get("logs").and_then(Value::as_array).ok_or("successful:true without logs")?;
+    Ok(logs
+        .iter()
+        .filter_map(|log| {
+            let session = match log.get("sessionId")? {
+                Value::String(id) => id.clone(),
+                other => other.to_string(),
+            };
+            let matched = log.get("matched").and_then(Value::as_bool).unwrap_or(false);
+            Some((session, matched, log_id(log.get("logId"))))
+        })
+        .collect())
+}
+
+/// Logs users 1..=n in through `GET /oauth-callback`, the way the extension calls it: the redirect URL unencoded,
+/// so the provider's `code` and `state` arrive as top-level parameters.
+async fn login_all(
+    http: &reqwest::Client,
+    base_url: &str,
+    mock: &MockPipedrive,
+    users: usize,
+    concurrency: usize,
+) -> anyhow::Result<(Vec<UserState>, Recorder)> {
+    let recorder = Mutex::new(Recorder::default());
+    let results: Vec<anyhow::Result<UserState>> = futures::stream::iter(1..=users)
+        .map(|number| {
+            let recorder = &recorder;
+            async move {
+                let url = format!(
+                    "{base_url}/oauth-callback?callbackUri=https://ringcentral.github.io/ringcentral-embeddable/\
+                     redirect.html?code=user-{number}&state=platform=pipedrive&hostname=load-company-{number}.\
+                     pipedrive.com&rcAccountId=load-account-{number}"
+                );
+                let crm_before = mock.usage(number);
+                let started = Instant::now();
+                let response = async {
+                    let response = http.get(&url).send().await.map_err(|error| transport_kind(&error))?;
+                    let status = response.status();
+                    let body = response.bytes().await.map_err(|error| transport_kind(&error))?;
+                    let json: Value = serde_json::from_slice(&body).map_err(|_| {
+                        let text: String = String::from_utf8_lossy(&body).chars().take(120).collect();
+                        format!("http {}: {}", status.as_u16(), text.trim())
+                    })?;
+                    match json.get("jwtToken").and_then(Value::as_str) {
+                        Some(jwt) if status.is_success() && !jwt.is_empty() => Ok(jwt.to_owned()),
+                        _ => Err(format!("http {}: no jwtToken: {}", status.as_u16(), return_message(&json))),
+                    }
+                }
+                .await;
+                let elapsed = started.elapsed();
+                let crm = mock.usage(number).since(crm_before);
+                let outcome = match &response {
+                    Ok(_) => Outcome::Ok,
+                    Err(kind) => Outcome::Error(kind.clone()),
+                };
+                lock(recorder).record(OpKind::Login, elapsed, elapsed.saturating_sub(crm.busy), crm.calls, &outcome);
+                let jwt = response.map_err(|kind| anyhow::anyhow!("login of user {number} failed: {kind}"))?;
+                Ok(UserState { number, jwt, sessions: Vec::new(), logged: Vec::new(), sequence: 0 })
+            }
+        })
+        .buffer_unordered(concurrency.clamp(1, 32))
+        .collect()
+        .await;
+    let mut logged_in = Vec::with_capacity(users);
+    for result in results {
+        logged_in.push(result?);
+    }
+    logged_in.sort_by_key(|user| user.number);
+    Ok((logged_in, recorder.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)))
+}
+
+/// Reads every session the load tried to create back from the server, 5 per request as the API allows.
+async fn read_back(http: &reqwest::Client, base_url: &str, users: &[UserState]) -> Vec<SessionEvidence> {
+    let batches: Vec<(&UserState, Vec<&SessionTrack>)> = users
+        .iter()
+        .flat_map(|user| user.sessions.chunks(5).map(move |chunk| (user, chunk.iter().collect())))
+        .collect();
+    let answered: Vec<Vec<SessionEvidence>> = futures::stream::iter(batches)
+        .map(|(user, tracks)| async move {
+            let ids: Vec<&str> = tracks.iter().map(|track| track.session.as_str()).collect();
+            let mut records = Err(String::new());
+            for _ in 0..3 {
+                records = get_logs(http, base_url, &user.jwt, &ids).await;
+                if records.is_ok() {
+                    break;
+                }
+            }
+            tracks
+                .iter()
+                .map(|track| SessionEvidence {
+                    session: track.session.clone(),
+                    attempts: track.attempts,
+                    acknowledged_log_ids: track.acknowledged_log_ids.clone(),
+                    crm_activity_ids: Vec::new(),
+                    server_record: records.as_ref().ok().and_then(|records| {
+                        records.iter().find(|(id, _, _)| *id == track.session).map(|(_, m, id)| (*m, id.clone()))
+                    }),
+                })
+                .collect()
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    answered.into_iter().flatten().collect()
+}

@@ -1,0 +1,158 @@
+//! Building and starting `callbridge serve` for a load run: a release build, a free port, a fresh SQLite file (or
+//! the PostgreSQL database given), the pipedrive connector pointed at the mock, and logs in a file beside the
+//! database so a failed start can be explained.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use tokio::process::{Child, Command};
+
+/// The OAuth app credentials the server is given; the mock accepts any.
+pub const CLIENT_ID: &str = "callbridge-load-client";
+pub const CLIENT_SECRET: &str = "callbridge-load-secret";
+
+/// The workspace root, where `cargo build` runs.
+pub fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+/// Builds the server in release mode and returns the binary's path.
+pub fn build_release_server() -> anyhow::Result<PathBuf> {
+    let root = workspace_root();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("callbridge-load: building the server (cargo build --release -p callbridge-host --bin callbridge)");
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--release", "-p", "callbridge-host", "--bin", "callbridge"])
+        .current_dir(&root)
+        .status()
+        .context("cannot run cargo to build the server")?;
+    if !status.success() {
+        bail!("building the server failed ({status})");
+    }
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let binary = target_dir.join("release").join(format!("callbridge{}", std::env::consts::EXE_SUFFIX));
+    if !binary.is_file() {
+        bail!("the build finished but {} does not exist", binary.display());
+    }
+    Ok(binary)
+}
+
+/// How to start the server.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    pub binary: PathBuf,
+    /// `postgres://...`; `None` uses a fresh SQLite file in a temporary directory.
+    pub database_url: Option<String>,
+    /// The mock CRM's origin (`CALLBRIDGE_PIPEDRIVE_BASE_URL`).
+    pub crm_url: String,
+    /// The server's tracing filter (`CALLBRIDGE_LOG`).
+    pub log_filter: String,
+}
+
+/// A running `callbridge serve`; dropping it kills the process and removes its temporary files.
+#[derive(Debug)]
+pub struct SpawnedServer {
+    child: Child,
+    pid: u32,
+    base_url: String,
+    log_path: PathBuf,
+    database: &'static str,
+    _scratch: tempfile::TempDir,
+}
+
+/// A free local port (the listener is dropped just before the server binds it).
+fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+impl SpawnedServer {
+    /// Starts the server and waits until `/isAlive` answers (at most a minute: migrations run first).
+    pub async fn start(options: &ServerOptions) -> anyhow::Result<Self> {
+        let scratch = tempfile::Builder::new().prefix("callbridge-load-").tempdir()?;
+        let (database_url, database) = match &options.database_url {
+            Some(url) if url.starts_with("postgres") => (url.clone(), "postgres"),
+            Some(url) => (url.clone(), "sqlite"),
+            None => (scratch.path().join("load.db").display().to_string(), "sqlite"),
+        };
+        let port = free_port()?;
+        let log_path = scratch.path().join("server.log");
+        let log = std::fs::File::create(&log_path)?;
+        let mut command = Command::new(&options.binary);
+        command
+            .arg("serve")
+            .env("CALLBRIDGE_ADDR", format!("127.0.0.1:{port}"))
+            .env("DATABASE_URL", &database_url)
+            .env("CALLBRIDGE_LOG", &options.log_filter)
+            .env("CALLBRIDGE_PIPEDRIVE_BASE_URL", &options.crm_url)
+            .env("PIPEDRIVE_CLIENT_ID", CLIENT_ID)
+            .env("PIPEDRIVE_CLIENT_SECRET", CLIENT_SECRET)
+            .current_dir(scratch.path())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true);
+        let mut child = command.spawn().with_context(|| format!("cannot start {}", options.binary.display()))?;
+        let pid = child.id().context("the server exited at once")?;
+        let base_url = format!("http://127.0.0.1:{port}");
+        let http = crate::load::driver::http_client(Duration::from_secs(2))?;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = child.try_wait()? {
+                bail!("the server exited during start-up ({status}); its log:\n{}", tail(&log_path));
+            }
+            if let Ok(response) = http.get(format!("{base_url}/isAlive")).send().await
+                && response.status().is_success()
+            {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("the server did not answer /isAlive within a minute; its log:\n{}", tail(&log_path));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(Self { child, pid, base_url, log_path, database, _scratch: scratch })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn database(&self) -> &'static str {
+        self.database
+    }
+
+    /// The last lines of the server's log.
+    pub fn log_tail(&self) -> String {
+        tail(&self.log_path)
+    }
+
+    /// Asks the server to shut down (SIGTERM) and waits a few seconds before killing it.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        let asked = std::process::Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if asked && tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await.is_ok() {
+            return Ok(());
+        }
+        self.child.kill().await?;
+        Ok(())
+    }
+}
+
+/// The last 40 lines of a log file.
+fn tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}

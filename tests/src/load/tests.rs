@@ -1,0 +1,272 @@
+//! Unit tests of the load generator's pure parts: the exactly-once checker and the report's arithmetic.
+
+use std::collections::HashMap;
+
+use crate::load::verify::{SessionEvidence, Violation, ViolationKind, check};
+
+fn evidence(
+    session: &str,
+    acknowledged: &[&str],
+    crm: &[u64],
+    record: Option<(bool, Option<&str>)>,
+) -> SessionEvidence {
+    SessionEvidence {
+        session: session.to_owned(),
+        attempts: acknowledged.len().max(1) as u32,
+        acknowledged_log_ids: acknowledged.iter().map(|id| (*id).to_owned()).collect(),
+        crm_activity_ids: crm.to_vec(),
+        server_record: record.map(|(matched, id)| (matched, id.map(str::to_owned))),
+    }
+}
+
+fn crm_map(sessions: &[SessionEvidence]) -> HashMap<String, Vec<u64>> {
+    sessions
+        .iter()
+        .filter(|it| !it.crm_activity_ids.is_empty())
+        .map(|it| (it.session.clone(), it.crm_activity_ids.clone()))
+        .collect()
+}
+
+#[test]
+fn clean_run_passes_and_counts_every_session() {
+    let sessions = vec![
+        evidence("s1", &["1"], &[1], Some((true, Some("1")))),
+        evidence("s2", &["2"], &[2], Some((true, Some("2")))),
+        // Every attempt failed and nothing exists anywhere: allowed.
+        evidence("s3", &[], &[], Some((false, None))),
+        // The answer was lost but the session is logged once: allowed.
+        evidence("s4", &[], &[4], Some((true, Some("4")))),
+    ];
+    let report = check(&sessions, &crm_map(&sessions), 0);
+    assert!(report.passed(), "{}", report.failure_message());
+    assert_eq!((report.sessions, report.logged_once, report.never_logged), (4, 3, 1));
+}
+
+#[test]
+fn a_session_logged_twice_fails_and_is_named() {
+    let sessions = vec![
+        evidence("ok", &["1"], &[1], Some((true, Some("1")))),
+        evidence("dup-7", &["2"], &[2, 3], Some((true, Some("2")))),
+    ];
+    let report = check(&sessions, &crm_map(&sessions), 0);
+    assert!(!report.passed());
+    assert_eq!(
+        report.violations,
+        vec![Violation { session: "dup-7".into(), kind: ViolationKind::LoggedTwice { crm_creates: 2 } }]
+    );
+    let message = report.failure_message();
+    assert!(message.contains("EXACTLY-ONCE CHECK FAILED"), "{message}");
+    assert!(message.contains("dup-7") && message.contains("logged 2 times"), "{message}");
+}
+
+#[test]
+fn a_session_acknowledged_but_never_logged_fails() {
+    let sessions = vec![evidence("lost", &["9"], &[], Some((false, None)))];
+    let report = check(&sessions, &crm_map(&sessions), 0);
+    assert_eq!(
+        report.violations.iter().map(|it| it.kind.clone()).collect::<Vec<_>>(),
+        vec![ViolationKind::AcknowledgedButNotInCrm]
+    );
+}
+
+#[test]
+fn two_acknowledgements_fail_even_with_one_crm_record() {
+    let sessions = vec![evidence("twice", &["5", "5"], &[5], Some((true, Some("5"))))];
+    let report = check(&sessions, &crm_map(&sessions), 0);
+    assert_eq!(report.violations[0].kind, ViolationKind::AcknowledgedTwice { acknowledgements: 2 });
+}
+
+#[test]
+fn crm_record_without_server_record_fails() {
+    let sessions = vec![evidence("orphan", &[], &[8], Some((false, None)))];
+    let report = check(&sessions, &crm_map(&sessions), 0);
+    assert_eq!(report.violations[0].kind, ViolationKind::InCrmButNotRecorded);
+}
+
+#[test]
+fn server_record_without_crm_record_fails() {
+    let sessions = vec![evidence("phantom", &[], &[], Some((true, Some("3"))))];
+    let report = check(&sessions, &crm_map(&sessions), 0);
+    assert_eq!(report.violations[0].kind, ViolationKind::RecordedButNotInCrm);
+}
+
+#[test]
+fn mismatched_log_ids_fail() {
+    let sessions = vec![
+        evidence("server-wrong", &["1"], &[1], Some((true, Some("2")))),
+        evidence("answer-wrong", &["7"], &[3], Some((true, Some("3")))),
+    ];
+    let report = check(&sessions, &crm_map(&sessions), 0);
+    assert_eq!(
+        report.violations,
+        vec![
+            Violation {
+                session: "server-wrong".into(),
+                kind: ViolationKind::LogIdMismatch { crm: "1".into(), server: "2".into() }
+            },
+            Violation {
+                session: "answer-wrong".into(),
+                kind: ViolationKind::LogIdMismatch { crm: "3".into(), server: "7".into() }
+            },
+        ]
+    );
+}
+
+#[test]
+fn unreadable_server_record_fails() {
+    let sessions = vec![evidence("unknown", &["1"], &[1], None)];
+    let report = check(&sessions, &crm_map(&sessions), 0);
+    assert_eq!(report.violations[0].kind, ViolationKind::Unverified);
+}
+
+#[test]
+fn crm_activity_for_an_unsent_session_fails() {
+    let sessions = vec![evidence("s1", &["1"], &[1], Some((true, Some("1"))))];
+    let mut crm = crm_map(&sessions);
+    crm.insert("stranger".into(), vec![2, 3]);
+    let report = check(&sessions, &crm, 0);
+    assert_eq!(
+        report.violations,
+        vec![Violation { session: "stranger".into(), kind: ViolationKind::UnknownSession { crm_creates: 2 } }]
+    );
+}
+
+#[test]
+fn activities_without_a_session_fail_the_check() {
+    let report = check(&[], &HashMap::new(), 2);
+    assert!(!report.passed());
+    assert!(report.failure_message().contains("2 CRM activities carried no session id"));
+}
+
+mod pure_parts {
+    use std::time::Duration;
+
+    use crate::load::driver::{Mix, normalise};
+    use crate::load::mock::session_in_subject;
+    use crate::load::process::cpu_time_from_stat;
+    use crate::load::report::{OpKind, Outcome, Percentiles, Recorder};
+
+    #[test]
+    fn the_mix_cycle_holds_each_operation_as_often_as_its_weight_and_spreads_them() {
+        let cycle = Mix { contact: 2, create: 1, update: 1, get: 0, duplicate: 0 }.cycle();
+        assert_eq!(cycle, vec![OpKind::Contact, OpKind::Create, OpKind::Update, OpKind::Contact]);
+        let cycle = Mix::default().cycle();
+        assert_eq!(cycle.len(), 100);
+        assert_eq!(cycle.iter().filter(|op| **op == OpKind::DuplicateCreate).count(), 5);
+        // Spread evenly: no two duplicates in any window of 10.
+        assert!(cycle.windows(10).all(|w| w.iter().filter(|op| **op == OpKind::DuplicateCreate).count() <= 1));
+    }
+
+    #[test]
+    fn errors_group_by_kind_not_by_session() {
+        assert_eq!(
+            normalise("successful:false: Existing log for session 17370000000001234"),
+            "successful:false: Existing log for session <n>"
+        );
+        assert_eq!(normalise("http 503: busy"), "http 503: busy");
+    }
+
+    #[test]
+    fn the_session_is_read_from_the_activity_subject() {
+        assert_eq!(session_in_subject("callbridge-load 123 inbound call"), Some("123"));
+        assert_eq!(session_in_subject("callbridge-load"), None);
+        assert_eq!(session_in_subject("Inbound call from Bob"), None);
+    }
+
+    #[test]
+    fn cpu_time_is_user_plus_system_ticks_even_with_spaces_in_the_name() {
+        let stat = "4242 (call bridge) S 1 4242 4242 0 -1 4194560 2000 0 0 0 150 50 0 0 20 0 9 0 100 1000 500";
+        assert_eq!(cpu_time_from_stat(stat), Some(Duration::from_secs(2)));
+        assert_eq!(cpu_time_from_stat("garbage"), None);
+    }
+
+    #[test]
+    fn the_recorder_counts_outcomes_and_percentiles_come_out_in_milliseconds() {
+        let mut recorder = Recorder::default();
+        for ms in 1..=100 {
+            let outcome = if ms == 100 { Outcome::Error("http 500: boom".into()) } else { Outcome::Ok };
+            recorder.record(OpKind::Get, Duration::from_millis(ms), Duration::from_micros(ms * 10), 0, &outcome);
+        }
+        let stats = &recorder.ops[&OpKind::Get];
+        assert_eq!((stats.requests, stats.ok, stats.failed), (100, 99, 1));
+        assert_eq!(recorder.errors["get: http 500: boom"], 1);
+        let latency = Percentiles::of(&stats.latency);
+        assert!((latency.p50 - 50.0).abs() < 0.1 && (latency.max - 100.0).abs() < 0.1, "{latency:?}");
+        let server = Percentiles::of(&stats.server);
+        assert!((server.p99 - 0.99).abs() < 0.01, "{server:?}");
+    }
+}
+
+mod mock_crm {
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+
+    use crate::load::driver::http_client;
+    use crate::load::mock::MockPipedrive;
+
+    #[tokio::test]
+    async fn the_mock_logs_users_in_records_creates_by_session_and_times_each_user() {
+        let mock = MockPipedrive::start(0, 3, Duration::from_millis(5)).await.unwrap();
+        let http = http_client(Duration::from_secs(5)).unwrap();
+        let token: Value = http
+            .post(format!("{}/oauth/token", mock.url()))
+            .form(&[("grant_type", "authorization_code"), ("code", "user-2"), ("redirect_uri", "x")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(token["access_token"], "load-access-2");
+        let bearer = "Bearer load-access-2";
+        let me: Value = http
+            .get(format!("{}/v1/users/me", mock.url()))
+            .header("authorization", bearer)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["data"]["id"], 70_002);
+        let created: Value = http
+            .post(format!("{}/api/v2/activities", mock.url()))
+            .header("authorization", bearer)
+            .json(&json!({ "subject": "callbridge-load 42 inbound", "note": "<p>hi</p>", "participants": [{ "person_id": 7 }] }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = created["data"]["id"].as_u64().unwrap();
+        let fetched: Value = http
+            .get(format!("{}/api/v2/activities/{id}", mock.url()))
+            .header("authorization", bearer)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(fetched["data"]["note"], "<p>hi</p>");
+        assert_eq!(fetched["related_objects"]["person"]["7"]["name"], "Person 7");
+        let refused = http.get(format!("{}/v1/users/me", mock.url())).send().await.unwrap();
+        assert_eq!(refused.status(), 401);
+        let unknown = http.get(format!("{}/v1/nothing", mock.url())).send().await.unwrap();
+        assert_eq!(unknown.status(), 404);
+
+        let ledger = mock.ledger();
+        assert_eq!(ledger.creates_by_session["42"], vec![id]);
+        assert_eq!(ledger.calls_by_endpoint["POST /api/v2/activities"], 1);
+        assert_eq!(ledger.unauthorized, 1);
+        assert_eq!(ledger.unexpected["GET /v1/nothing"], 1);
+        // The token call (by code) and three data calls are user 2's, each at least the delay long.
+        let usage = mock.usage(2);
+        assert_eq!(usage.calls, 4);
+        assert!(usage.busy >= Duration::from_millis(20), "{usage:?}");
+        assert_eq!(mock.usage(1).calls, 0);
+        mock.stop().await;
+    }
+}

@@ -41,11 +41,14 @@ impl ActivityKind {
     }
 }
 
-/// Active activity types by company, each with the instant it was fetched.
+/// One company's active activity types and the instant they were fetched.
+type CachedTypes = (Instant, Arc<Vec<ActivityType>>);
+
+/// Active activity types by company.
 #[derive(Debug)]
 pub(crate) struct ActivityTypeCache {
     ttl: Duration,
-    entries: Mutex<HashMap<String, (Instant, Arc<Vec<ActivityType>>)>>,
+    entries: Mutex<HashMap<String, CachedTypes>>,
 }
 
 impl ActivityTypeCache {

@@ -40,7 +40,8 @@ fn parse_error_maps_each_status_class() {
 
 #[test]
 fn parse_error_reads_pipedrive_error_body() {
-    let body = br#"{"success":false,"error":"Unauthorized","error_info":"Please check developers.pipedrive.com","data":null}"#;
+    let body =
+        br#"{"success":false,"error":"Unauthorized","error_info":"Please check developers.pipedrive.com","data":null}"#;
     let error = parse_error(StatusCode::UNAUTHORIZED, body);
     assert_eq!(error.message(), "pipedrive answered 401: Unauthorized (Please check developers.pipedrive.com)");
 
@@ -204,7 +205,9 @@ fn voicemail_and_fax_logs_carry_their_links() {
     );
     let (subject, note) = layout.new_log(MessageKind::Fax { document_link: "https://rc.example/fax" }, &[], &message);
     assert_eq!(subject, "Fax document sent from Ada <Lovelace> - 24/05/01");
-    assert!(note.ends_with("Fax document link: https://rc.example/fax <br><br>--- Created via RingCentral App Connect"));
+    assert!(
+        note.ends_with("Fax document link: https://rc.example/fax <br><br>--- Created via RingCentral App Connect")
+    );
 }
 
 #[test]
@@ -259,7 +262,10 @@ fn manifest_names_the_platform_and_keeps_the_secret_out() {
     assert_eq!(entry["auth"]["oauth"]["clientId"], "my-client");
     assert_eq!(entry["auth"]["oauth"].get("scope"), None);
     let fields: Vec<&Value> = entry["page"]["messageLog"]["additionalFields"].as_array().unwrap().iter().collect();
-    assert_eq!(fields.iter().map(|it| it["const"].as_str().unwrap()).collect::<Vec<_>>(), ["deals", "leadWarning", "leads"]);
+    assert_eq!(
+        fields.iter().map(|it| it["const"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["deals", "leadWarning", "leads"]
+    );
 
     let empty = manifest(&PipedriveConfig::from_connector_config(&connector_config()).unwrap());
     assert_eq!(empty["auth"]["oauth"]["clientId"], "");

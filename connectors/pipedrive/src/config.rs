@@ -4,6 +4,8 @@ use std::fmt;
 
 use callbridge_core::{ConnectorConfig, ConnectorError, Secret};
 
+use tracing::warn;
+
 use crate::NAME;
 
 /// Pipedrive's token endpoint, used when `access_token_uri` is not set.
@@ -37,23 +39,31 @@ pub struct PipedriveConfig {
 }
 
 impl PipedriveConfig {
-    /// Reads the settings; an unknown key is an error, so a misspelt variable does not go unnoticed.
+    /// Reads the settings. An unknown key is logged, not refused: the host passes every `PIPEDRIVE_*` variable, and
+    /// one meant for other tooling must not stop the server; the warning still catches a misspelt name.
     pub fn from_connector_config(config: &ConnectorConfig) -> Result<Self, ConnectorError> {
-        if let Some(unknown) = config.values.keys().find(|key| !KNOWN_KEYS.contains(&key.as_str())) {
-            return Err(ConnectorError::config(format!(
-                "unknown pipedrive setting `{unknown}`; known settings: {}",
-                KNOWN_KEYS.join(", ")
-            )));
+        for unknown in config.values.keys().filter(|key| !KNOWN_KEYS.contains(&key.as_str())) {
+            warn!(connector = NAME, setting = %unknown, known = %KNOWN_KEYS.join(", "), "Ignoring an unknown Pipedrive setting.");
         }
         let redirect_uri = match (config.get("redirect_uri"), &config.public_url) {
             (Some(uri), _) => uri.to_owned(),
             (None, Some(public_url)) => format!("{}{REDIRECT_PATH}", public_url.trim_end_matches('/')),
             (None, None) => DEFAULT_REDIRECT_URI.to_owned(),
         };
+        let token_url = config.get("access_token_uri").unwrap_or(DEFAULT_TOKEN_URL).to_owned();
+        for (key, value) in [("access_token_uri", &token_url), ("redirect_uri", &redirect_uri)] {
+            if let Err(error) = url::Url::parse(value) {
+                return Err(ConnectorError::config(format!(
+                    "{key} is not a URL ({error}): set {}_{} to an absolute URL",
+                    NAME.to_ascii_uppercase(),
+                    key.to_ascii_uppercase()
+                )));
+            }
+        }
         Ok(Self {
             client_id: config.get("client_id").map(str::to_owned),
             client_secret: config.get("client_secret").map(Secret::from),
-            token_url: config.get("access_token_uri").unwrap_or(DEFAULT_TOKEN_URL).to_owned(),
+            token_url,
             redirect_uri,
             scope: config.get("scope").map(str::to_owned),
         })

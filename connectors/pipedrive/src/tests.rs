@@ -239,10 +239,14 @@ fn config_defaults_and_overrides() {
     assert_eq!(config.redirect_uri, "https://other.example/cb");
     assert_eq!(config.token_url, "https://token.example/t");
 
-    let misspelt = connector_config().with_value("clientid", "x");
-    let error = PipedriveConfig::from_connector_config(&misspelt).unwrap_err();
+    // Other tooling may use PIPEDRIVE_* variables too: an unknown key is ignored (and logged), not fatal.
+    let stray = connector_config().with_value("api_token", "x");
+    assert!(PipedriveConfig::from_connector_config(&stray).is_ok());
+
+    let relative = connector_config().with_value("redirect_uri", "/pipedrive-redirect");
+    let error = PipedriveConfig::from_connector_config(&relative).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Config);
-    assert!(error.message().starts_with("unknown pipedrive setting `clientid`"), "{}", error.message());
+    assert!(error.message().starts_with("redirect_uri is not a URL"), "{}", error.message());
 }
 
 #[test]

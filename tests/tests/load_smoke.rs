@@ -1,0 +1,70 @@
+//! The load generator end to end for two seconds: the real callbridge server (its router, store and the pipedrive
+//! connector, in-process on a real TCP port and a SQLite file) against the mock Pipedrive. Asserts what the
+//! report proves (every session logged exactly once, every operation ran), never timings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use callbridge_core::http::{HttpClient, HttpSettings};
+use callbridge_core::{ConnectorConfig, Secret, registry};
+use callbridge_host::AppState;
+use callbridge_host::crypto::TokenCipher;
+use callbridge_host::store::Store;
+use callbridge_tests::load::driver::{self, LoadConfig, Target};
+use callbridge_tests::load::mock::MockPipedrive;
+use callbridge_tests::load::report::OpKind;
+use callbridge_tests::load::server::{CLIENT_ID, CLIENT_SECRET};
+
+/// Serves callbridge with only the pipedrive connector, its CRM traffic sent to `crm_url`; returns the base URL.
+async fn start_server(database: &std::path::Path, crm_url: &str) -> String {
+    let store = Store::connect(&database.display().to_string()).await.unwrap();
+    store.migrate().await.unwrap();
+    let store = store.with_cipher(TokenCipher::from_base64_key(&TokenCipher::generate_key()).unwrap());
+    let http = HttpClient::new(&HttpSettings::default()).unwrap().with_origin_override(Some(crm_url.parse().unwrap()));
+    let config = ConnectorConfig::new(http.clone())
+        .with_value("client_id", CLIENT_ID)
+        .with_value("client_secret", CLIENT_SECRET);
+    let descriptor = registry::get(connector_pipedrive::NAME).unwrap();
+    let connector = (descriptor.build)(config).unwrap();
+    let state = AppState::builder(store, &Secret::new("load-smoke-jwt-secret"), Secret::new("load-smoke-hash-key"))
+        .connector(connector, http)
+        .build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, callbridge_host::app(state)).await });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_seconds_of_load_log_every_session_exactly_once() {
+    let scratch = tempfile::tempdir().unwrap();
+    let users = 6;
+    let mock = Arc::new(MockPipedrive::start(0, users, Duration::from_millis(2)).await.unwrap());
+    let base_url = start_server(&scratch.path().join("load.db"), &mock.url()).await;
+    let config = LoadConfig {
+        users,
+        concurrency: 4,
+        duration: Duration::from_secs(2),
+        warmup: Duration::ZERO,
+        ..LoadConfig::default()
+    };
+    let target = Target { base_url, pid: None, server: "callbridge".into(), database: "sqlite".into() };
+
+    let report = driver::run(&config, &target, Arc::clone(&mock)).await.unwrap();
+    eprintln!("{}", report.to_text());
+
+    assert!(report.passed(), "{}", report.to_text());
+    assert_eq!(report.login.requests, users as u64);
+    assert_eq!(report.login.failed, 0, "{}", report.to_text());
+    for op in [OpKind::Contact, OpKind::Create, OpKind::Update, OpKind::Get, OpKind::DuplicateCreate] {
+        let figures = report.operations.iter().find(|it| it.operation == op);
+        assert!(figures.is_some_and(|it| it.ok > 0), "no successful {op:?}:\n{}", report.to_text());
+    }
+    assert!(report.errors.is_empty(), "{}", report.to_text());
+    let e = &report.exactly_once;
+    assert!(e.logged_once > 0 && e.logged_once == e.sessions, "{}", report.to_text());
+    assert!(e.create_attempts > e.sessions as u64, "duplicates were sent: {}", report.to_text());
+    // Every create reached the CRM once; the mock saw no endpoint it does not know.
+    assert_eq!(report.crm.calls_by_endpoint["POST /api/v2/activities"], e.sessions as u64);
+    assert!(report.crm.unexpected.is_empty() && report.crm.unauthorized == 0, "{}", report.to_text());
+}

@@ -116,12 +116,12 @@ pub(crate) fn format_start_time(instant: DateTime<Utc>, offset: Offset, pattern:
     let mut out = String::with_capacity(expanded.len() + 8);
     let mut rest = expanded.as_str();
     while let Some(first) = rest.chars().next() {
-        if first == '[' {
-            if let Some(close) = rest.find(']').filter(|close| !rest[1..*close].contains('[')) {
-                out.push_str(&rest[1..close]);
-                rest = &rest[close + 1..];
-                continue;
-            }
+        if first == '['
+            && let Some(close) = rest.find(']').filter(|close| !rest[1..*close].contains('['))
+        {
+            out.push_str(&rest[1..close]);
+            rest = &rest[close + 1..];
+            continue;
         }
         if first == '\\' && rest.len() > 1 {
             let token_len = token_at(&rest[1..]).unwrap_or_else(|| rest[1..].chars().next().map_or(0, char::len_utf8));
@@ -229,12 +229,12 @@ fn expand_locale_shortcuts(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() * 2);
     let mut rest = pattern;
     while let Some(first) = rest.chars().next() {
-        if first == '[' {
-            if let Some(close) = rest.find(']') {
-                out.push_str(&rest[..=close]);
-                rest = &rest[close + 1..];
-                continue;
-            }
+        if first == '['
+            && let Some(close) = rest.find(']')
+        {
+            out.push_str(&rest[..=close]);
+            rest = &rest[close + 1..];
+            continue;
         }
         if first == '\\' && rest.len() > 1 {
             let next = rest[1..].chars().next().map_or(0, char::len_utf8);

@@ -93,10 +93,10 @@ pub(crate) fn parts(input: &ComposeInput) -> Vec<Part<'_>> {
         let outbound = call.is_some_and(|it| it.direction.as_deref() == Some("Outbound"));
         parts.push(Part::ContactNumber { number, outbound });
     }
-    if enabled(settings, "addCallLogDateTime", true) {
-        if let Some(formatted) = date_time(input) {
-            parts.push(Part::DateTime(formatted));
-        }
+    if enabled(settings, "addCallLogDateTime", true)
+        && let Some(formatted) = date_time(input)
+    {
+        parts.push(Part::DateTime(formatted));
     }
     if let Some(duration) = input.duration.as_ref().filter(|_| enabled(settings, "addCallLogDuration", true)) {
         parts.push(Part::Duration(format_duration(duration)));

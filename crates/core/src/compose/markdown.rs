@@ -16,7 +16,7 @@ fn regex(pattern: &str) -> Regex {
 }
 
 /// The `**Label**:` lines we write; one of them, or any `### ` heading, ends the section above it.
-const LABELS: &str = r"Session Id|RingCentral user name|RingCentral number and extension|Summary|Contact Number|\
+const LABELS: &str = "Session Id|RingCentral user name|RingCentral number and extension|Summary|Contact Number|\
 Date/Time|Duration|Result|Call recording link|Voicemail recording link|Call score|ACE recording link";
 
 static NOTE: LazyLock<Regex> = LazyLock::new(|| regex(r"(?m)^## Agent notes\n"));

@@ -226,6 +226,34 @@ async fn migrating_twice_is_a_no_op_and_keeps_data() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_starting_together_migrate_a_fresh_database() {
+    for db in databases().await {
+        let mut stores = Vec::new();
+        for _ in 0..4 {
+            let store = Store::connect(&db.url).await.unwrap().with_cipher(test_cipher());
+            stores.push(store);
+        }
+        let mut tasks = JoinSet::new();
+        for store in stores.clone() {
+            tasks.spawn(async move { store.migrate().await });
+        }
+        while let Some(outcome) = tasks.join_next().await {
+            outcome.unwrap().unwrap_or_else(|error| panic!("{}: {error}", db.label));
+        }
+        stores[0].upsert_user(&user(&unique("u"))).await.unwrap();
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_in_memory_database_serves_concurrent_claims() {
+    let store = Store::connect("sqlite::memory:").await.unwrap();
+    store.migrate().await.unwrap();
+    let key = key(&unique("u"), &unique("session"));
+    assert_eq!(race_claims(&[store], &key, 50, LONG).await, (1, 49));
+}
+
 #[tokio::test]
 async fn connect_accepts_bare_paths_and_rejects_unknown_schemes() {
     let dir = tempfile::tempdir().unwrap();

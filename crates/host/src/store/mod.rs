@@ -22,6 +22,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sqlx::migrate::MigrateError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
@@ -36,6 +37,8 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// SQLite allows one writer at a time; a handful of connections serve concurrent readers in WAL mode.
 const SQLITE_MAX_CONNECTIONS: u32 = 8;
 const POSTGRES_MAX_CONNECTIONS: u32 = 10;
+/// How many times a SQLite migration is tried when another instance migrates the same file at the same time.
+const SQLITE_MIGRATE_ATTEMPTS: u32 = 5;
 /// How long a caller waits for a free pooled connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -48,7 +51,7 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(#[from] MigrateError),
     #[error("token encryption: {0}")]
     Crypto(#[from] CryptoError),
     #[error("no token cipher configured: CRM tokens can be neither stored nor read")]
@@ -62,8 +65,8 @@ pub enum StoreError {
     ClaimLost(String),
     #[error("{0} already exists")]
     AlreadyExists(String),
-    #[error("stored {column} is not valid JSON: {source}")]
-    CorruptJson { column: &'static str, source: serde_json::Error },
+    #[error("invalid JSON in {column}: {source}")]
+    Json { column: &'static str, source: serde_json::Error },
     #[error("stored {0} is out of range")]
     CorruptValue(&'static str),
     #[error("gave up after {0} attempts: the row kept changing under us")]
@@ -144,7 +147,23 @@ impl Store {
     /// PostgreSQL sqlx holds an advisory lock while migrating, and SQLite serialises the writers.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.backend {
-            Backend::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Backend::Sqlite(pool) => {
+                // SQLite has no advisory lock: instances migrating one fresh file at the same moment collide, the
+                // loser's migration transaction rolls back, and its next pass finds the migration applied.
+                let mut attempt = 1;
+                loop {
+                    match SQLITE_MIGRATIONS.run(pool).await {
+                        Ok(()) => break,
+                        Err(MigrateError::Execute(_) | MigrateError::ExecuteMigration(..))
+                            if attempt < SQLITE_MIGRATE_ATTEMPTS =>
+                        {
+                            tokio::time::sleep(Duration::from_millis(50) * attempt).await;
+                            attempt += 1;
+                        }
+                        Err(error) => return Err(error.into()),
+                    }
+                }
+            }
             Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
@@ -196,8 +215,10 @@ async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
     let mut pool_options =
         SqlitePoolOptions::new().max_connections(SQLITE_MAX_CONNECTIONS).acquire_timeout(ACQUIRE_TIMEOUT);
     if url.contains(":memory:") || url.contains("mode=memory") {
-        // An in-memory database lives as long as one connection to it does: keep one open for good.
-        pool_options = pool_options.min_connections(1).idle_timeout(None).max_lifetime(None);
+        // An in-memory database lives as long as a connection to it does, so one connection is kept for good. It
+        // is the only one: connections sharing an in-memory database lock tables without waiting (no busy
+        // timeout), so concurrent writers would fail instead of taking turns.
+        pool_options = pool_options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
     }
     Ok(pool_options.connect_with(options).await?)
 }
@@ -234,9 +255,9 @@ fn from_ms(column: &'static str, ms: i64) -> Result<DateTime<Utc>, StoreError> {
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(column: &'static str, text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|source| StoreError::CorruptJson { column, source })
+    serde_json::from_str(text).map_err(|source| StoreError::Json { column, source })
 }
 
 fn to_json<T: serde::Serialize>(column: &'static str, value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|source| StoreError::CorruptJson { column, source })
+    serde_json::to_string(value).map_err(|source| StoreError::Json { column, source })
 }

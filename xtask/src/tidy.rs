@@ -77,10 +77,13 @@ fn package_name(manifest: &str) -> Option<String> {
     None
 }
 
+/// Reads the connector names out of one of the host's generated lists.
+type ListReader = fn(&str) -> anyhow::Result<Vec<String>>;
+
 /// The host's connector dependencies and `LINKED` are sorted, without duplicates, and list exactly the folders.
 fn check_host_lists(root: &Path, problems: &mut Vec<String>) {
     let folders = connector_folders(root);
-    let lists: [(&str, fn(&str) -> anyhow::Result<Vec<String>>, &str); 2] = [
+    let lists: [(&str, ListReader, &str); 2] = [
         (HOST_MANIFEST, lists::host_dependencies, "a `connector-<name> = { path = ... }` dependency"),
         (HOST_LINKED, lists::linked_entries, "a `connector_<name>::NAME,` entry in LINKED"),
     ];

@@ -9,6 +9,7 @@ use crate::routes::{RouteResult, request_facts};
 use crate::services::call_log::{
     self, CacheNoteBody, CallLogQuery, CreateCallLogBody, DispositionBody, UpdateCallLogBody,
 };
+use crate::services::message_log::{self, MessageLogBody};
 use crate::session::Session;
 use crate::state::AppState;
 
@@ -65,4 +66,13 @@ pub async fn cache_note(
     JsonBody(body): JsonBody<CacheNoteBody>,
 ) -> RouteResult {
     call_log::cache_note(&state, &session, body).await
+}
+
+pub async fn message_log(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<MessageLogBody>,
+) -> RouteResult {
+    message_log::create(&state, &session, &request_facts(&headers), body).await
 }

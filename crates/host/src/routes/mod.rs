@@ -45,6 +45,8 @@ const BUILT_IN_PATHS: &[&str] = &[
     "/callLog",
     "/callLog/cacheNote",
     "/callDisposition",
+    "/messageLog",
+    "/admin/settings",
 ];
 
 /// Builds the router over `state`.
@@ -65,7 +67,9 @@ pub fn router(state: AppState) -> Router {
         .route("/custom/contact/search", get(contact::search))
         .route("/callLog", get(call_log::get).post(call_log::create).patch(call_log::update))
         .route("/callLog/cacheNote", post(call_log::cache_note))
-        .route("/callDisposition", put(call_log::disposition));
+        .route("/callDisposition", put(call_log::disposition))
+        .route("/messageLog", post(call_log::message_log))
+        .route("/admin/settings", get(admin_settings).post(admin_settings));
     let routes = connector_routes::mount(routes, &state);
     routes
         .fallback(not_found)
@@ -120,6 +124,13 @@ fn on_response<B>(response: &Response<B>, latency: Duration, _span: &Span) {
         Some(ResponseError(error)) => tracing::info!(status, latency_ms, %error, "Request answered with an error."),
         None => tracing::info!(status, latency_ms, "Request answered."),
     }
+}
+
+/// `/admin/settings`: being an admin is a RingCentral role, checked with the caller's RingCentral token against
+/// RingCentral's API, which this server does not call; every caller is therefore treated as a non-admin (the
+/// extension reads any non-2xx as "not an admin").
+async fn admin_settings() -> (StatusCode, &'static str) {
+    (StatusCode::FORBIDDEN, "Admin validation failed")
 }
 
 async fn not_found() -> (StatusCode, &'static str) {

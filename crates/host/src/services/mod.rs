@@ -4,4 +4,5 @@ pub mod auth_context;
 pub mod call_log;
 pub mod contact;
 pub mod login;
+pub mod message_log;
 pub mod reply;

@@ -1,0 +1,299 @@
+//! Call logging end to end: the sandbox flow, exactly-once creates, claim release, update safety, user scoping
+//! and the revoked-session answer.
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+use wiremock::matchers::{body_string_contains, header, method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::both_backends;
+use crate::oauth_env::{OAuthEnv, an_hour_ago, in_an_hour};
+use crate::support::{Backend, call_record, get, json_request, sandbox_app, sandbox_login, send, unique_key};
+
+both_backends!(
+    sandbox_flow_logs_once_updates_and_reads_back,
+    cached_note_is_used_when_the_create_has_none,
+    users_cannot_see_update_or_block_each_others_logs,
+    failed_crm_create_releases_the_claim,
+    update_whose_fetch_fails_reports_it_and_writes_nothing,
+    update_recomposes_from_the_body_the_crm_holds,
+    invalid_grant_answers_session_revoked,
+);
+
+async fn sandbox_flow_logs_once_updates_and_reads_back(backend: Backend) {
+    let (_db, _state, app) = sandbox_app(backend).await;
+    let jwt = sandbox_login(&app, &unique_key()).await;
+
+    // The extension sends `+` unencoded, so it arrives as a space.
+    let found = send(
+        &app,
+        get(&format!("/contact?jwtToken={jwt}&phoneNumber=+14155550123&overridingFormat=&isExtension=false")),
+    )
+    .await
+    .ok_json();
+    assert_eq!(found["successful"], true);
+    assert_eq!(found["contact"][0]["id"], "c-2");
+    assert_eq!(found["contact"].as_array().unwrap().last().unwrap()["id"], "createNewContact");
+
+    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
+    let lookup = send(&app, get(&format!("/callLog?jwtToken={jwt}&sessionIds={session_id}&requireDetails=false")))
+        .await
+        .ok_json();
+    assert_eq!(lookup["logs"], json!([{"sessionId": session_id, "matched": false}]));
+
+    let create = json!({
+        "logInfo": call_record(&session_id, "+14155550123"),
+        "contactId": "c-2", "contactName": "Grace Hopper", "contactType": "contact",
+        "note": "Discussed pricing", "additionalSubmission": {}, "overridingFormat": [],
+    });
+    let created = send(&app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    assert_eq!(created["successful"], true, "{created}");
+    let log_id = created["logId"].as_str().unwrap().to_owned();
+
+    let again = send(&app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    assert_eq!(
+        again,
+        json!({"successful": false, "returnMessage": {"message": format!("Existing log for session {session_id}"), "messageType": "warning", "ttl": 3000}})
+    );
+
+    let lookup = send(&app, get(&format!("/callLog?jwtToken={jwt}&sessionIds={session_id}&requireDetails=false")))
+        .await
+        .ok_json();
+    assert_eq!(
+        lookup,
+        json!({"successful": true, "logs": [{"sessionId": session_id, "matched": true, "logId": log_id}]})
+    );
+
+    let update = json!({"sessionId": session_id, "note": "Follow up on Friday", "subject": "Pricing call", "duration": 120, "result": "Call connected"});
+    let updated = send(&app, json_request(Method::PATCH, &format!("/callLog?jwtToken={jwt}"), &update)).await.ok_json();
+    assert_eq!(updated["successful"], true, "{updated}");
+    assert_eq!(updated["logId"], log_id.as_str());
+
+    let details = send(&app, get(&format!("/callLog?jwtToken={jwt}&sessionIds={session_id}&requireDetails=true")))
+        .await
+        .ok_json();
+    let log_data = &details["logs"][0]["logData"];
+    assert_eq!(details["logs"][0]["matched"], true);
+    assert!(log_data["note"].as_str().unwrap().contains("Follow up on Friday"), "{details}");
+    assert!(!log_data["note"].as_str().unwrap().contains("Discussed pricing"), "the note was replaced: {details}");
+
+    let disposition = json!({"sessionId": session_id, "dispositions": {"category": "sales", "note": "Follow up on Friday"}, "additionalSubmission": {}});
+    let disposed = send(&app, json_request(Method::PUT, &format!("/callDisposition?jwtToken={jwt}"), &disposition))
+        .await
+        .ok_json();
+    assert_eq!(disposed["successful"], true, "{disposed}");
+    let details = send(&app, get(&format!("/callLog?jwtToken={jwt}&sessionIds={session_id}&requireDetails=true")))
+        .await
+        .ok_json();
+    assert_eq!(details["logs"][0]["logData"]["dispositions"]["category"], "sales", "{details}");
+}
+
+async fn cached_note_is_used_when_the_create_has_none(backend: Backend) {
+    let (_db, _state, app) = sandbox_app(backend).await;
+    let jwt = sandbox_login(&app, &unique_key()).await;
+    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
+    let cached = send(
+        &app,
+        json_request(
+            Method::POST,
+            &format!("/callLog/cacheNote?jwtToken={jwt}"),
+            &json!({"sessionId": session_id, "note": "Typed during the call"}),
+        ),
+    )
+    .await
+    .ok_json();
+    assert_eq!(cached, json!({"successful": true, "returnMessage": "Note cache saved"}));
+    let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": "c-2"});
+    let created = send(&app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    assert_eq!(created["successful"], true, "{created}");
+    let details = send(&app, get(&format!("/callLog?jwtToken={jwt}&sessionIds={session_id}&requireDetails=true")))
+        .await
+        .ok_json();
+    assert!(details["logs"][0]["logData"]["note"].as_str().unwrap().contains("Typed during the call"), "{details}");
+}
+
+async fn users_cannot_see_update_or_block_each_others_logs(backend: Backend) {
+    let (_db, _state, app) = sandbox_app(backend).await;
+    let alice = sandbox_login(&app, &unique_key()).await;
+    let bob = sandbox_login(&app, &unique_key()).await;
+    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
+    let create =
+        json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": "c-2", "note": "Alice's note"});
+    let created =
+        send(&app, json_request(Method::POST, &format!("/callLog?jwtToken={alice}"), &create)).await.ok_json();
+    let alice_log = created["logId"].as_str().unwrap().to_owned();
+
+    // Bob can neither read...
+    for details in ["false", "true"] {
+        let lookup =
+            send(&app, get(&format!("/callLog?jwtToken={bob}&sessionIds={session_id}&requireDetails={details}")))
+                .await
+                .ok_json();
+        assert_eq!(lookup["logs"], json!([{"sessionId": session_id, "matched": false}]));
+    }
+    // ...nor update nor dispose of Alice's log...
+    let update = json!({"sessionId": session_id, "note": "Bob was here"});
+    let updated = send(&app, json_request(Method::PATCH, &format!("/callLog?jwtToken={bob}"), &update)).await.ok_json();
+    assert_eq!(updated["successful"], false);
+    assert_eq!(updated["returnMessage"]["message"], "Cannot find log");
+    let disposition = json!({"sessionId": session_id, "dispositions": {"category": "spam"}});
+    let disposed = send(&app, json_request(Method::PUT, &format!("/callDisposition?jwtToken={bob}"), &disposition))
+        .await
+        .ok_json();
+    assert_eq!(disposed["returnMessage"]["message"], "Cannot find log");
+    // ...nor block his own log of the same call.
+    let bobs = send(&app, json_request(Method::POST, &format!("/callLog?jwtToken={bob}"), &create)).await.ok_json();
+    assert_eq!(bobs["successful"], true, "{bobs}");
+
+    let alice_view = send(&app, get(&format!("/callLog?jwtToken={alice}&sessionIds={session_id}&requireDetails=true")))
+        .await
+        .ok_json();
+    assert_eq!(alice_view["logs"][0]["logId"], alice_log.as_str());
+    let note = alice_view["logs"][0]["logData"]["note"].as_str().unwrap();
+    assert!(note.contains("Alice's note") && !note.contains("Bob"), "{alice_view}");
+    assert!(alice_view["logs"][0]["logData"]["dispositions"].get("category").is_none(), "{alice_view}");
+}
+
+async fn failed_crm_create_releases_the_claim(backend: Backend) {
+    let env = OAuthEnv::new(backend).await;
+    let (_id, jwt) = env.seed_user("access-1", "refresh-1", in_an_hour()).await;
+    Mock::given(method("POST"))
+        .and(path("/activities"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("down"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/activities"))
+        .and(header("authorization", "Bearer access-1"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "act-1"})))
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
+    let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": 7, "contactName": "Grace"});
+
+    let failed =
+        send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    assert_eq!(failed["successful"], false);
+    assert_eq!(failed["returnMessage"]["message"], "Error creating call log");
+    assert_eq!(
+        failed["returnMessage"]["details"][0]["items"][0]["text"],
+        "Please check if your account has permission to CREATE logs."
+    );
+    let lookup = send(&env.app, get(&format!("/callLog?jwtToken={jwt}&sessionIds={session_id}"))).await.ok_json();
+    assert_eq!(lookup["logs"][0]["matched"], false);
+
+    let retried =
+        send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    assert_eq!(retried, json!({"successful": true, "logId": "act-1"}));
+}
+
+async fn update_whose_fetch_fails_reports_it_and_writes_nothing(backend: Backend) {
+    let env = OAuthEnv::new(backend).await;
+    let (_id, jwt) = env.seed_user("access-1", "refresh-1", in_an_hour()).await;
+    Mock::given(method("POST"))
+        .and(path("/activities"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "act-9"})))
+        .mount(&env.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/activities/act-9"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/activities/act-9"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&env.server)
+        .await;
+    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
+    let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": "7"});
+    send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+
+    let update = json!({"sessionId": session_id, "note": "new note"});
+    let updated =
+        send(&env.app, json_request(Method::PATCH, &format!("/callLog?jwtToken={jwt}"), &update)).await.ok_json();
+    assert_eq!(updated["successful"], false);
+    assert_eq!(updated["returnMessage"]["message"], "Error updating call log");
+    assert_eq!(
+        updated["returnMessage"]["details"][0]["items"][0]["text"],
+        "Please check if the log entity still exists on Mock CRM and your account has permission to EDIT logs."
+    );
+}
+
+async fn update_recomposes_from_the_body_the_crm_holds(backend: Backend) {
+    let env = OAuthEnv::new(backend).await;
+    let (_id, jwt) = env.seed_user("access-1", "refresh-1", in_an_hour()).await;
+    Mock::given(method("POST"))
+        .and(path("/activities"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "act-5"})))
+        .mount(&env.server)
+        .await;
+    let held = "- Note: old note\n- Contact Number: +14155550123 (kept from the CRM)\n";
+    Mock::given(method("GET"))
+        .and(path("/activities/act-5"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "act-5", "body": held})))
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/activities/act-5"))
+        .and(body_string_contains("(kept from the CRM)"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
+    let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": "7"});
+    send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    let update = json!({"sessionId": session_id, "note": "new note"});
+    let updated =
+        send(&env.app, json_request(Method::PATCH, &format!("/callLog?jwtToken={jwt}"), &update)).await.ok_json();
+    let requests = env.server.received_requests().await.unwrap();
+    let put = requests.iter().find(|it| it.method.as_str() == "PUT");
+    assert_eq!(
+        updated["successful"],
+        true,
+        "{updated} {:?}",
+        put.map(|it| String::from_utf8_lossy(&it.body).into_owned())
+    );
+    assert_eq!(updated["logId"], "act-5");
+}
+
+async fn invalid_grant_answers_session_revoked(backend: Backend) {
+    let env = OAuthEnv::new(backend).await;
+    let (_id, jwt) = env.seed_user("expired", "dead-refresh", an_hour_ago()).await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .and(body_string_contains("refresh_token=dead-refresh"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"})))
+        .mount(&env.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/activities"))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(0)
+        .mount(&env.server)
+        .await;
+    let expected = json!({
+        "successful": false,
+        "returnMessage": {"message": "User session expired. Please connect again.", "messageType": "warning", "ttl": 5000},
+        "errorCode": "CRM_SESSION_REVOKED",
+    });
+    let found = send(&env.app, get(&format!("/contact?jwtToken={jwt}&phoneNumber=+14155550123"))).await;
+    assert_eq!(found.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(found.json(), expected);
+
+    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
+    let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": "7"});
+    let created = send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await;
+    assert_eq!(created.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(created.json(), expected);
+    // The claim was released: nothing is recorded for the session.
+    let lookup = send(&env.app, get(&format!("/callLog?jwtToken={jwt}&sessionIds={session_id}"))).await.ok_json();
+    assert_eq!(lookup["logs"][0]["matched"], false);
+}

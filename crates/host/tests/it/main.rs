@@ -1,0 +1,15 @@
+//! Integration tests of the callbridge server: every route through `app(state).oneshot(..)` with the sandbox
+//! connector and a wiremock-backed OAuth connector, on SQLite and (when configured) PostgreSQL, plus one run of
+//! the real binary over TCP.
+
+mod auth;
+mod bad_input;
+mod binary;
+mod call_log;
+mod checklist;
+mod concurrency;
+mod mock_crm;
+mod oauth_env;
+mod ops;
+mod settings;
+mod support;

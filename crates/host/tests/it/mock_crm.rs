@@ -1,0 +1,195 @@
+//! `mockcrm`: an OAuth connector defined by the tests, talking through `HttpClient` to a wiremock server that plays
+//! both its CRM API and its OAuth token endpoint.
+
+use std::sync::Arc;
+
+use callbridge_core::connector::{OAuthInfo, OAuthInfoRequest};
+use callbridge_core::http::{HttpClient, StatusCode};
+use callbridge_core::{
+    AuthType, CallLogCreated, CallLogDetails, CallLogUpdated, Connector, ConnectorError, ContactInfo, ContactMatches,
+    CreateCallLogRequest, DispositionRequest, DispositionResult, FindContactRequest, GetCallLogRequest, Operation,
+    PlatformUserInfo, RequestContext, Secret, Unauthorized, UpdateCallLogRequest, UserInfo, UserInfoRequest,
+    async_trait,
+};
+use serde_json::{Value, json};
+
+pub const NAME: &str = "mockcrm";
+pub const CLIENT_ID: &str = "mock-client-id";
+pub const CLIENT_SECRET: &str = "mock-client-secret";
+pub const REDIRECT_URI: &str = "https://ringcentral.github.io/ringcentral-embeddable/redirect.html";
+
+pub struct MockCrm {
+    http: HttpClient,
+    base: String,
+}
+
+impl MockCrm {
+    pub fn new(http: HttpClient, base: &str) -> Arc<dyn Connector> {
+        Arc::new(MockCrm { http, base: base.trim_end_matches('/').to_owned() })
+    }
+}
+
+fn parse_error(status: StatusCode, body: &[u8]) -> ConnectorError {
+    ConnectorError::from_status(status.as_u16(), format!("mock CRM said {}", String::from_utf8_lossy(body)))
+}
+
+const OPERATIONS: &[Operation] = &[
+    Operation::GetOauthInfo,
+    Operation::GetUserInfo,
+    Operation::FindContact,
+    Operation::CreateCallLog,
+    Operation::GetCallLog,
+    Operation::UpdateCallLog,
+    Operation::UpsertCallDisposition,
+    Operation::Unauthorize,
+];
+
+#[async_trait]
+impl Connector for MockCrm {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn auth_type(&self) -> AuthType {
+        AuthType::OAuth
+    }
+
+    fn operations(&self) -> &'static [Operation] {
+        OPERATIONS
+    }
+
+    fn manifest(&self) -> Value {
+        json!({
+            "name": NAME,
+            "displayName": "Mock CRM",
+            "auth": {"type": "oauth", "oauth": {"authUrl": format!("{}/oauth/authorize", self.base), "clientId": CLIENT_ID}},
+        })
+    }
+
+    fn oauth_info(&self, _request: &OAuthInfoRequest) -> Result<OAuthInfo, ConnectorError> {
+        Ok(OAuthInfo {
+            client_id: CLIENT_ID.to_owned(),
+            client_secret: Secret::new(CLIENT_SECRET),
+            token_url: format!("{}/oauth/token", self.base),
+            redirect_uri: REDIRECT_URI.to_owned(),
+            authorization_url: None,
+            scopes: Vec::new(),
+            hostname: None,
+        })
+    }
+
+    async fn user_info(&self, request: UserInfoRequest) -> Result<UserInfo, ConnectorError> {
+        let response = self.http.get(&format!("{}/me", self.base)).authorization(&request.auth_header).send().await?;
+        let me: Value = response.error_for_status(parse_error)?.json()?;
+        Ok(UserInfo {
+            user: PlatformUserInfo {
+                id: format!("{}-{NAME}", me["id"].as_str().unwrap_or_default()),
+                name: me["name"].as_str().unwrap_or_default().to_owned(),
+                timezone_offset: Some("0".to_owned()),
+                ..PlatformUserInfo::default()
+            },
+            return_message: None,
+        })
+    }
+
+    async fn find_contact(
+        &self,
+        ctx: &RequestContext,
+        request: FindContactRequest,
+    ) -> Result<ContactMatches, ConnectorError> {
+        let response = self
+            .http
+            .get(&format!("{}/contacts", self.base))
+            .query(&[("phone", &request.phone_number)])
+            .authorization(&ctx.auth_header)
+            .send()
+            .await?;
+        let found: Vec<Value> = response.error_for_status(parse_error)?.json()?;
+        let mut contacts: Vec<ContactInfo> = found
+            .iter()
+            .map(|it| ContactInfo {
+                id: it["id"].as_str().unwrap_or_default().to_owned(),
+                name: it["name"].as_str().unwrap_or_default().to_owned(),
+                ..ContactInfo::default()
+            })
+            .collect();
+        contacts.push(ContactInfo::create_new_placeholder());
+        Ok(ContactMatches { successful: true, contacts, return_message: None, rate_limit: None })
+    }
+
+    async fn create_call_log(
+        &self,
+        ctx: &RequestContext,
+        request: CreateCallLogRequest,
+    ) -> Result<CallLogCreated, ConnectorError> {
+        let response = self
+            .http
+            .post(&format!("{}/activities", self.base))
+            .authorization(&ctx.auth_header)
+            .json(&json!({"contactId": request.contact.id, "body": request.composed_log_details, "note": request.note}))
+            .send()
+            .await?;
+        let created: Value = response.error_for_status(parse_error)?.json()?;
+        Ok(CallLogCreated { log_id: created["id"].as_str().unwrap_or_default().to_owned(), return_message: None })
+    }
+
+    async fn get_call_log(
+        &self,
+        ctx: &RequestContext,
+        request: GetCallLogRequest,
+    ) -> Result<CallLogDetails, ConnectorError> {
+        let response = self
+            .http
+            .get(&format!("{}/activities/{}", self.base, request.log_id))
+            .authorization(&ctx.auth_header)
+            .send()
+            .await?;
+        let activity: Value = response.error_for_status(parse_error)?.json()?;
+        Ok(CallLogDetails {
+            subject: activity["subject"].as_str().map(str::to_owned),
+            note: activity["note"].as_str().map(str::to_owned),
+            full_body: activity["body"].as_str().map(str::to_owned),
+            full_log_response: activity,
+            ..CallLogDetails::default()
+        })
+    }
+
+    async fn update_call_log(
+        &self,
+        ctx: &RequestContext,
+        request: UpdateCallLogRequest,
+    ) -> Result<CallLogUpdated, ConnectorError> {
+        let response = self
+            .http
+            .put(&format!("{}/activities/{}", self.base, request.log_id))
+            .authorization(&ctx.auth_header)
+            .json(&json!({"body": request.composed_log_details}))
+            .send()
+            .await?;
+        response.error_for_status(parse_error)?;
+        Ok(CallLogUpdated { updated_note: request.note, return_message: None })
+    }
+
+    async fn upsert_call_disposition(
+        &self,
+        ctx: &RequestContext,
+        request: DispositionRequest,
+    ) -> Result<DispositionResult, ConnectorError> {
+        let response = self
+            .http
+            .put(&format!("{}/activities/{}/disposition", self.base, request.log_id))
+            .authorization(&ctx.auth_header)
+            .json(&request.dispositions)
+            .send()
+            .await?;
+        response.error_for_status(parse_error)?;
+        Ok(DispositionResult { log_id: Some(request.log_id), return_message: None })
+    }
+
+    async fn unauthorize(&self, ctx: &RequestContext) -> Result<Unauthorized, ConnectorError> {
+        let response =
+            self.http.post(&format!("{}/oauth/revoke", self.base)).authorization(&ctx.auth_header).send().await?;
+        response.error_for_status(parse_error)?;
+        Ok(Unauthorized { return_message: None })
+    }
+}

@@ -1,0 +1,61 @@
+//! A wiremock CRM with the `mockcrm` connector in front of it, and users seeded straight into the store.
+
+use axum::Router;
+use callbridge_core::{Secret, User};
+use callbridge_host::state::AppState;
+use chrono::{DateTime, Utc};
+use wiremock::MockServer;
+
+use crate::mock_crm::MockCrm;
+use crate::support::{Backend, TestDb, sandbox, state_with, test_http};
+
+pub struct OAuthEnv {
+    pub server: MockServer,
+    pub db: TestDb,
+    pub state: AppState,
+    pub app: Router,
+}
+
+impl OAuthEnv {
+    pub async fn new(backend: Backend) -> OAuthEnv {
+        let server = MockServer::start().await;
+        let db = TestDb::new(backend).await;
+        let state = state_with(db.store().await, vec![MockCrm::new(test_http(), &server.uri()), sandbox()]);
+        let app = callbridge_host::app(state.clone());
+        OAuthEnv { server, db, state, app }
+    }
+
+    /// Another server instance on the same database: its own store pool, its own in-process locks.
+    pub async fn second_instance(&self) -> (AppState, Router) {
+        let state = state_with(self.db.store().await, vec![MockCrm::new(test_http(), &self.server.uri())]);
+        let app = callbridge_host::app(state.clone());
+        (state, app)
+    }
+
+    /// Stores a `mockcrm` user with the given tokens and returns its id and a session token.
+    pub async fn seed_user(&self, access: &str, refresh: &str, expiry: DateTime<Utc>) -> (String, String) {
+        let id = format!("{}-mockcrm", uuid::Uuid::new_v4().simple());
+        let user = User {
+            id: id.clone(),
+            platform: "mockcrm".to_owned(),
+            hostname: "crm.test".to_owned(),
+            access_token: Secret::new(access),
+            refresh_token: Some(Secret::new(refresh)),
+            token_expiry: Some(expiry),
+            ..User::default()
+        };
+        self.state.store.upsert_user(&user).await.unwrap();
+        let jwt = self.state.jwt.issue(&id, Some("mockcrm")).unwrap();
+        (id, jwt)
+    }
+}
+
+/// A token that is valid for another hour.
+pub fn in_an_hour() -> DateTime<Utc> {
+    Utc::now() + chrono::Duration::hours(1)
+}
+
+/// A token that expired an hour ago.
+pub fn an_hour_ago() -> DateTime<Utc> {
+    Utc::now() - chrono::Duration::hours(1)
+}

@@ -270,6 +270,7 @@ async fn connect_accepts_bare_paths_and_rejects_unknown_schemes() {
     assert_eq!((value.as_str(), created), ("v", true));
     assert_eq!(memory.secret_or_init("jwt", || "w".to_owned()).await.unwrap().0, "v");
 
+    assert!(matches!(Store::connect("  ").await, Err(StoreError::UnsupportedUrl(_))));
     let error = Store::connect("mysql://root:hunter2@localhost/db").await.unwrap_err();
     assert!(matches!(error, StoreError::UnsupportedUrl(_)));
     assert!(!error.to_string().contains("hunter2"), "{error}");
@@ -440,7 +441,7 @@ async fn fifty_concurrent_claims_make_exactly_one_winner() {
     for db in databases().await {
         let store = db.open().await;
         let key = key(&unique("u"), &unique("session"));
-        let (claimed, existing) = race_claims(&[store.clone()], &key, 50, LONG).await;
+        let (claimed, existing) = race_claims(std::slice::from_ref(&store), &key, 50, LONG).await;
         assert_eq!((claimed, existing), (1, 49), "{}", db.label);
         db.cleanup().await;
     }

@@ -135,10 +135,10 @@ impl Store {
             if claimed == 1 {
                 return Ok(Claim::Claimed { claim_token });
             }
-            // The row was released between our statement and this read: claim again.
             if let Some(existing) = self.call_log_any_state(key).await? {
                 return Ok(Claim::Existing(existing));
             }
+            // The row was released between our statement and this read: claim again.
         }
         Err(StoreError::Contended(CLAIM_ATTEMPTS))
     }

@@ -127,6 +127,9 @@ impl Store {
     /// timeout (concurrent writers wait their turn) and foreign keys on.
     pub async fn connect(database_url: &str) -> Result<Store, StoreError> {
         let url = database_url.trim();
+        if url.is_empty() {
+            return Err(StoreError::UnsupportedUrl(String::new()));
+        }
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()

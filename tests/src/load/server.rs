@@ -81,7 +81,9 @@ impl SpawnedServer {
         let port = free_port()?;
         let log_path = scratch.path().join("server.log");
         let log = std::fs::File::create(&log_path)?;
-        let mut command = Command::new(&options.binary);
+        // The server runs in the scratch directory, so a relative binary path must be made absolute first.
+        let binary = std::path::absolute(&options.binary)?;
+        let mut command = Command::new(&binary);
         command
             .arg("serve")
             .env("CALLBRIDGE_ADDR", format!("127.0.0.1:{port}"))
@@ -95,7 +97,7 @@ impl SpawnedServer {
             .stdout(log.try_clone()?)
             .stderr(log)
             .kill_on_drop(true);
-        let mut child = command.spawn().with_context(|| format!("cannot start {}", options.binary.display()))?;
+        let mut child = command.spawn().with_context(|| format!("cannot start {}", binary.display()))?;
         let pid = child.id().context("the server exited at once")?;
         let base_url = format!("http://127.0.0.1:{port}");
         let http = crate::load::driver::http_client(Duration::from_secs(2))?;

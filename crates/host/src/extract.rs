@@ -120,6 +120,19 @@ pub fn check_id(field: &str, value: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Accepts a string or a number (the extension sends some ids as numbers) and keeps it as a string.
+pub fn lenient_string<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    use serde::Deserialize as _;
+    Ok(match Option::<serde_json::Value>::deserialize(deserializer)? {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(text)) => Some(text),
+        Some(serde_json::Value::Number(number)) => Some(number.to_string()),
+        Some(other) => {
+            return Err(serde::de::Error::custom(format!("expected a string or a number, got {other}")));
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,17 +161,4 @@ mod tests {
         assert_eq!(value, serde_json::json!({}));
         assert!(parse_json::<serde_json::Value>(b"{").is_err());
     }
-}
-
-/// Accepts a string or a number (the extension sends some ids as numbers) and keeps it as a string.
-pub fn lenient_string<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    use serde::Deserialize as _;
-    Ok(match Option::<serde_json::Value>::deserialize(deserializer)? {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(text)) => Some(text),
-        Some(serde_json::Value::Number(number)) => Some(number.to_string()),
-        Some(other) => {
-            return Err(serde::de::Error::custom(format!("expected a string or a number, got {other}")));
-        }
-    })
 }

@@ -26,10 +26,10 @@ impl Reply {
     }
 
     pub fn field(mut self, name: &str, value: impl serde::Serialize) -> Self {
-        if let Ok(value) = serde_json::to_value(value) {
-            if !value.is_null() {
-                self.fields.insert(name.to_owned(), value);
-            }
+        if let Ok(value) = serde_json::to_value(value)
+            && !value.is_null()
+        {
+            self.fields.insert(name.to_owned(), value);
         }
         self
     }

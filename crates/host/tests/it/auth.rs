@@ -72,7 +72,7 @@ async fn mount_oauth(env: &OAuthEnv, code: &str, crm_user: &str) {
         .and(path("/oauth/token"))
         .and(header("authorization", basic.as_str()))
         .and(body_string_contains("grant_type=authorization_code"))
-        .and(body_string_contains(&format!("code={code}")))
+        .and(body_string_contains(format!("code={code}")))
         .and(body_string_contains("redirect_uri=https%3A%2F%2Fringcentral.github.io%2Fringcentral-embeddable%2Fredirect.html"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"access_token": format!("access-{code}"), "refresh_token": format!("refresh-{code}"), "expires_in": 3600})))
         .expect(1)

@@ -24,7 +24,7 @@ pub struct MockCrm {
 }
 
 impl MockCrm {
-    pub fn new(http: HttpClient, base: &str) -> Arc<dyn Connector> {
+    pub fn connector(http: HttpClient, base: &str) -> Arc<dyn Connector> {
         Arc::new(MockCrm { http, base: base.trim_end_matches('/').to_owned() })
     }
 }

@@ -20,14 +20,14 @@ impl OAuthEnv {
     pub async fn new(backend: Backend) -> OAuthEnv {
         let server = MockServer::start().await;
         let db = TestDb::new(backend).await;
-        let state = state_with(db.store().await, vec![MockCrm::new(test_http(), &server.uri()), sandbox()]);
+        let state = state_with(db.store().await, vec![MockCrm::connector(test_http(), &server.uri()), sandbox()]);
         let app = callbridge_host::app(state.clone());
         OAuthEnv { server, db, state, app }
     }
 
     /// Another server instance on the same database: its own store pool, its own in-process locks.
     pub async fn second_instance(&self) -> (AppState, Router) {
-        let state = state_with(self.db.store().await, vec![MockCrm::new(test_http(), &self.server.uri())]);
+        let state = state_with(self.db.store().await, vec![MockCrm::connector(test_http(), &self.server.uri())]);
         let app = callbridge_host::app(state.clone());
         (state, app)
     }

@@ -1,10 +1,14 @@
 //! The store: everything callbridge keeps in its database, on SQLite (the embedded default) or PostgreSQL (when
 //! several instances share one database).
 //!
-//! Both back ends run the same SQL wherever the dialects agree (`$N` placeholders, `ON CONFLICT`, `RETURNING`
-//! are understood by both), so they behave the same. Coordination between instances is done by the database
-//! alone: every "only one may win" decision (call-log claims, refresh leases, generated secrets) is a single
-//! atomic statement whose affected-row count says who won, never a read followed by a write.
+//! Both back ends run the same SQL wherever the dialects agree (both understand `$N` placeholders and
+//! `INSERT ... ON CONFLICT ... DO UPDATE ... WHERE`), so they behave the same. Coordination between instances is
+//! done by the database alone: every "only one may win" decision (call-log claims, refresh leases, generated
+//! secrets) is a single atomic statement whose affected-row count says who won, never a read followed by a write.
+//!
+//! The schema lives in `migrations/sqlite` and `migrations/postgres`, embedded at build time. The two folders
+//! describe the same tables and change together. A migration that has run anywhere is never edited (sqlx records
+//! its checksum and refuses a changed one): a change is a new numbered file in both folders.
 //!
 //! Times are stored as UTC epoch milliseconds. Staleness and expiry are judged with the clock of the instance
 //! asking, so instances sharing a database need synchronised clocks (NTP); leases and claim timeouts are seconds
@@ -212,7 +216,10 @@ async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
     let options = options
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        // FULL syncs every commit: a claimed or logged call survives a power cut too, not only a crash, which is
+        // what the one-record-per-call promise needs. Call logging writes are few; the fsync is cheap next to a
+        // CRM round trip.
+        .synchronous(SqliteSynchronous::Full)
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
         .foreign_keys(true);
     let mut pool_options =

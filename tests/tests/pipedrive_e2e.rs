@@ -1,0 +1,382 @@
+//! End to end with Pipedrive: the real `callbridge serve` binary over TCP, its Pipedrive traffic sent to a wiremock
+//! Pipedrive with `CALLBRIDGE_PIPEDRIVE_BASE_URL`, driven like the App Connect extension drives it: OAuth callback,
+//! contact lookup, call log create, duplicate create, update with a recording link and an AI note, get with
+//! details, and disposition. Each step asserts the exact activity body Pipedrive receives.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use callbridge_tests::load::server::{CLIENT_ID, CLIENT_SECRET, ServerOptions, SpawnedServer, workspace_root};
+use serde_json::{Value, json};
+use wiremock::matchers::{any, basic_auth, body_string_contains, header, method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const ACCESS_TOKEN: &str = "e2e-access-token";
+const BEARER: &str = "Bearer e2e-access-token";
+const SESSION_ID: &str = "931929965510";
+const LEAD_ID: &str = "adf21080-0e10-11eb-879b-05d71fb426ec";
+
+/// Builds the server binary (debug, as `cargo test` builds everything else) and returns its path.
+fn build_server() -> PathBuf {
+    let root = workspace_root();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--quiet", "-p", "callbridge-host", "--bin", "callbridge"])
+        .current_dir(&root)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the server failed ({status})");
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    target_dir.join("debug").join(format!("callbridge{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// The one activity the mock Pipedrive holds: what was POSTed, with later PATCHes applied, read back by GET.
+#[derive(Clone, Default)]
+struct Activity(Arc<Mutex<Option<Value>>>);
+
+impl Activity {
+    fn current(&self) -> Option<Value> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// Mounts a stateful Pipedrive: OAuth token endpoint, users/me, person search with deals and leads, persons,
+/// activity types, and activities that remember what they were sent.
+async fn mount_pipedrive(server: &MockServer, activity: &Activity) {
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .and(basic_auth(CLIENT_ID, CLIENT_SECRET))
+        .and(body_string_contains("grant_type=authorization_code"))
+        .and(body_string_contains("code=e2e-auth-code"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": ACCESS_TOKEN,
+            "refresh_token": "e2e-refresh-token",
+            "token_type": "Bearer",
+            "expires_in": 3599,
+            "scope": "base,activities:full,contacts:full",
+            "api_domain": "https://acme.pipedrive.com"
+        })))
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/users/me"))
+        .and(header("authorization", BEARER))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true,
+            "data": {
+                "id": 12345,
+                "name": "Grace Hopper",
+                "timezone_name": "Europe/Berlin",
+                "timezone_offset": "+02:00",
+                "company_id": 777,
+                "company_name": "Acme GmbH",
+                "company_domain": "acme"
+            }
+        })))
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/persons/search"))
+        .and(query_param("term", "4155550100"))
+        .and(query_param("fields", "phone"))
+        .and(header("authorization", BEARER))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true,
+            "data": { "items": [{ "result_score": 0.9, "item": {
+                "id": 101,
+                "name": "Ada Lovelace",
+                "phones": ["+14155550100"],
+                "organization": { "id": 55, "name": "Analytical Engines" },
+                "add_time": "2023-01-05T09:00:00Z",
+                "update_time": "2024-04-01T10:30:00Z"
+            } }] }
+        })))
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/deals"))
+        .and(query_param("person_id", "101"))
+        .and(query_param("status", "open"))
+        .and(header("authorization", BEARER))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true,
+            "data": [{ "id": 201, "title": "Engine order" }, { "id": 202, "title": "Service contract" }]
+        })))
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/leads"))
+        .and(query_param("person_id", "101"))
+        .and(header("authorization", BEARER))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true,
+            "data": [{ "id": LEAD_ID, "title": "Difference engine lead" }]
+        })))
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/persons/101"))
+        .and(header("authorization", BEARER))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "success": true, "data": { "id": 101, "name": "Ada Lovelace", "org_id": 55 } })),
+        )
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/activityTypes"))
+        .and(header("authorization", BEARER))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true,
+            "data": [
+                { "id": 1, "name": "Meeting", "key_string": "meeting", "active_flag": true },
+                { "id": 3, "name": "Phone Call", "key_string": "call", "active_flag": true }
+            ]
+        })))
+        .expect(1)
+        .mount(server)
+        .await;
+    let stored = activity.clone();
+    Mock::given(method("POST"))
+        .and(path("/api/v2/activities"))
+        .and(header("authorization", BEARER))
+        .respond_with(move |request: &Request| {
+            let mut created: Value = serde_json::from_slice(&request.body).unwrap();
+            created["id"] = json!(401);
+            *stored.0.lock().unwrap() = Some(created.clone());
+            ResponseTemplate::new(200).set_body_json(json!({ "success": true, "data": created }))
+        })
+        .expect(1)
+        .mount(server)
+        .await;
+    let stored = activity.clone();
+    Mock::given(method("PATCH"))
+        .and(path("/api/v2/activities/401"))
+        .and(header("authorization", BEARER))
+        .respond_with(move |request: &Request| {
+            let changes: Value = serde_json::from_slice(&request.body).unwrap();
+            let mut guard = stored.0.lock().unwrap();
+            let Some(activity) = guard.as_mut() else {
+                return ResponseTemplate::new(404).set_body_json(json!({ "success": false, "error": "not found" }));
+            };
+            for (key, value) in changes.as_object().unwrap() {
+                activity[key] = value.clone();
+            }
+            ResponseTemplate::new(200).set_body_json(json!({ "success": true, "data": activity.clone() }))
+        })
+        .mount(server)
+        .await;
+    let stored = activity.clone();
+    Mock::given(method("GET"))
+        .and(path("/api/v2/activities/401"))
+        .and(header("authorization", BEARER))
+        .respond_with(move |_: &Request| match stored.current() {
+            Some(activity) => ResponseTemplate::new(200).set_body_json(json!({
+                "success": true,
+                "data": activity,
+                "related_objects": { "person": { "101": { "id": 101, "name": "Ada Lovelace" } } }
+            })),
+            None => ResponseTemplate::new(404).set_body_json(json!({ "success": false, "error": "not found" })),
+        })
+        .mount(server)
+        .await;
+    Mock::given(any())
+        .respond_with(|request: &Request| {
+            ResponseTemplate::new(500).set_body_string(format!("no mock for {} {}", request.method, request.url.path()))
+        })
+        .with_priority(u8::MAX)
+        .mount(server)
+        .await;
+}
+
+/// The JSON bodies Pipedrive received for `method path`, in order.
+async fn received(server: &MockServer, http_method: &str, request_path: &str) -> Vec<Value> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|it| it.method.as_str() == http_method && it.url.path() == request_path)
+        .map(|it| serde_json::from_slice(&it.body).unwrap())
+        .collect()
+}
+
+async fn json_of(response: reqwest::Response) -> Value {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert!(status.is_success(), "{status}: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{error}: {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipedrive_call_logging_from_oauth_to_disposition() {
+    let pipedrive = MockServer::start().await;
+    let activity = Activity::default();
+    mount_pipedrive(&pipedrive, &activity).await;
+    let server = SpawnedServer::start(&ServerOptions {
+        binary: build_server(),
+        database_url: None,
+        crm_url: pipedrive.uri(),
+        log_filter: "info".into(),
+    })
+    .await
+    .unwrap();
+    let base = server.base_url().to_owned();
+    #[allow(clippy::disallowed_methods)] // the test is a client of the server, not a connector
+    let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap();
+
+    // 1. OAuth callback from a Marketplace install (hostname `temp`), sent unencoded as the extension sends it.
+    let callback = format!(
+        "{base}/oauth-callback?callbackUri=https://ringcentral.github.io/ringcentral-embeddable/redirect.html?code=e2e-auth-code&state=platform%3Dpipedrive&hostname=temp&rcAccountId=37439510"
+    );
+    let login = json_of(http.get(&callback).send().await.unwrap()).await;
+    assert_eq!(login["name"], "Grace Hopper", "{login}");
+    assert_eq!(login["returnMessage"]["message"], "Connected to Pipedrive.");
+    let jwt = login["jwtToken"].as_str().expect("a session token").to_owned();
+    let token_form = received_form(&pipedrive, "/oauth/token").await;
+    assert!(token_form.contains(&("redirect_uri".to_owned(), format!("{base}/pipedrive-redirect"))), "{token_form:?}");
+    let hostname = http.get(format!("{base}/hostname?jwtToken={jwt}")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(hostname, "acme.pipedrive.com");
+
+    // 2. Contact lookup: the `+` arrives as a space.
+    let found =
+        json_of(http.get(format!("{base}/contact?jwtToken={jwt}&phoneNumber= 14155550100")).send().await.unwrap())
+            .await;
+    assert_eq!(found["successful"], true, "{found}");
+    let contact = &found["contact"][0];
+    assert_eq!((contact["id"].clone(), contact["name"].clone()), (json!("101"), json!("Ada Lovelace")));
+    assert_eq!(
+        contact["additionalInfo"],
+        json!({
+            "deals": [{ "const": 201, "title": "Engine order" }, { "const": 202, "title": "Service contract" }],
+            "leads": [{ "const": LEAD_ID, "title": "Difference engine lead" }]
+        })
+    );
+    assert_eq!(found["contact"][1]["id"], "createNewContact");
+
+    // 3. Create the call log.
+    let create_body = json!({
+        "logInfo": {
+            "id": "9582866AB878",
+            "sessionId": SESSION_ID,
+            "telephonySessionId": "s864960121",
+            "startTime": "2024-05-01T07:30:00.000Z",
+            "duration": 300,
+            "direction": "Inbound",
+            "result": "Call connected",
+            "from": { "phoneNumber": "+14155550100", "name": "Ada Lovelace" },
+            "to": { "phoneNumber": "+16505557040", "name": "Grace Hopper" }
+        },
+        "contactId": 101,
+        "contactType": "contact",
+        "contactName": "Ada Lovelace",
+        "note": "Wants a quote <today> & delivery by Friday",
+        "additionalSubmission": { "deals": 201 }
+    });
+    let created =
+        json_of(http.post(format!("{base}/callLog?jwtToken={jwt}")).json(&create_body).send().await.unwrap()).await;
+    assert_eq!((created["successful"].clone(), created["logId"].clone()), (json!(true), json!("401")), "{created}");
+    assert_eq!(created["returnMessage"]["message"], "Call logged");
+    let posted = received(&pipedrive, "POST", "/api/v2/activities").await;
+    assert_eq!(posted.len(), 1);
+    let note_after_create = posted[0]["note"].as_str().unwrap().to_owned();
+    assert_eq!(
+        posted[0],
+        json!({
+            "owner_id": 12345,
+            "subject": "Inbound Call from Ada Lovelace",
+            "duration": "00:06",
+            "deal_id": 201,
+            "org_id": 55,
+            "note": note_after_create,
+            "done": true,
+            "due_date": "2024-05-01",
+            "due_time": "07:30",
+            "participants": [{ "person_id": 101, "primary": true }],
+            "type": "call"
+        })
+    );
+    assert_eq!(note_after_create, EXPECTED_NOTE_AFTER_CREATE);
+
+    // 4. The same session again: nothing new in Pipedrive.
+    let duplicate =
+        json_of(http.post(format!("{base}/callLog?jwtToken={jwt}")).json(&create_body).send().await.unwrap()).await;
+    assert_eq!(duplicate["successful"], false, "{duplicate}");
+    assert_eq!(duplicate["returnMessage"]["message"], format!("Existing log for session {SESSION_ID}"));
+    assert_eq!(received(&pipedrive, "POST", "/api/v2/activities").await.len(), 1);
+
+    // 5. Update with the recording link and an AI note.
+    let update_body = json!({
+        "sessionId": SESSION_ID,
+        "recordingLink": "https://media.ringcentral.com/restapi/v1.0/account/1/recording/7/content",
+        "aiNote": "Customer wants delivery by Friday.\nSend the quote today.",
+        "startTime": "2024-05-01T07:30:00.000Z",
+        "duration": 300,
+        "result": "Call connected",
+        "direction": "Inbound"
+    });
+    let updated =
+        json_of(http.patch(format!("{base}/callLog?jwtToken={jwt}")).json(&update_body).send().await.unwrap()).await;
+    assert_eq!(updated["successful"], true, "{updated}");
+    let patched = received(&pipedrive, "PATCH", "/api/v2/activities/401").await;
+    assert_eq!(patched.len(), 1);
+    assert_eq!(patched[0], json!({ "note": EXPECTED_NOTE_AFTER_UPDATE, "duration": "00:06" }));
+
+    // 6. Get with details: the agent note comes back unescaped, with subject and dispositions.
+    let logs = json_of(
+        http.get(format!("{base}/callLog?jwtToken={jwt}&sessionIds={SESSION_ID}&requireDetails=true"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let log = &logs["logs"][0];
+    assert_eq!(
+        (log["sessionId"].clone(), log["matched"].clone(), log["logId"].clone()),
+        (json!(SESSION_ID), json!(true), json!("401"))
+    );
+    assert_eq!(log["logData"]["note"], "Wants a quote <today> & delivery by Friday");
+    assert_eq!(log["logData"]["subject"], "Inbound Call from Ada Lovelace");
+    assert_eq!(log["logData"]["dispositions"], json!({ "deals": 201, "leads": null }));
+
+    // 7. Disposition: move the activity to the other deal; the lead is cleared.
+    let disposition = json!({ "sessionId": SESSION_ID, "dispositions": { "deals": 202 } });
+    let disposed =
+        json_of(http.put(format!("{base}/callDisposition?jwtToken={jwt}")).json(&disposition).send().await.unwrap())
+            .await;
+    assert_eq!(disposed["successful"], true, "{disposed}");
+    let patched = received(&pipedrive, "PATCH", "/api/v2/activities/401").await;
+    assert_eq!(patched.len(), 2);
+    assert_eq!(patched[1], json!({ "deal_id": 202, "lead_id": null }));
+    assert_eq!(activity.current().unwrap()["deal_id"], 202);
+
+    let log_tail = server.log_tail();
+    server.stop().await.unwrap();
+    assert!(!log_tail.contains(ACCESS_TOKEN), "the access token leaked into the server log");
+    // Every mock's `.expect` is verified when the mock server drops.
+}
+
+/// The form fields of the last request to `request_path`.
+async fn received_form(server: &MockServer, request_path: &str) -> Vec<(String, String)> {
+    let requests = server.received_requests().await.unwrap();
+    let request = requests.iter().rev().find(|it| it.url.path() == request_path).expect("the request was made");
+    url::form_urlencoded::parse(&request.body).into_owned().collect()
+}
+
+/// The composed HTML body of the new log: the agent note escaped, the call details in the user's time zone (+02:00).
+const EXPECTED_NOTE_AFTER_CREATE: &str = "<b>Agent notes</b><br>Wants a quote &lt;today&gt; &amp; delivery by Friday<br><br>\
+<b>Call details</b><br><li><b>Date/time</b>: 2024-05-01 09:30:00 AM</li><li><b>Duration</b>: 5 minutes</li>\
+<li><b>Result</b>: Call connected</li>";
+/// The same body updated in place: the agent note kept, the recording link and the AI note added.
+const EXPECTED_NOTE_AFTER_UPDATE: &str = "<b>Agent notes</b><br>Wants a quote &lt;today&gt; &amp; delivery by Friday<br><br>\
+<b>Call details</b><br><li><b>Date/time</b>: 2024-05-01 09:30:00 AM</li><li><b>Duration</b>: 5 minutes</li>\
+<li><b>Result</b>: Call connected</li><li><b>Call recording link</b>: <a target=\"_blank\" \
+href=\"https://media.ringcentral.com/restapi/v1.0/account/1/recording/7/content\">open</a></li>\
+<div><b>AI Note</b><br>Customer wants delivery by Friday.<br>Send the quote today.</div><br>";

@@ -11,7 +11,9 @@ use crate::config::LogFormatArg;
 /// Installs the global tracing subscriber; later calls do nothing.
 pub fn init(filter: &str, format: LogFormatArg) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only for a person at a terminal, never into files or log collectors.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     let result = match format {
         LogFormatArg::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
         LogFormatArg::Text => builder.try_init(),

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::load::metrics;
 use crate::load::mock::{MockPipedrive, SUBJECT_PREFIX, person_for_term};
 use crate::load::process::{self, Proc};
 use crate::load::report::{
@@ -275,12 +276,27 @@ pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>)
         })
     };
 
+    let scrape_probe = {
+        let (shared, http, base_url) = (Arc::clone(&shared), http.clone(), base_url.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep_until(shared.measure_from.into()).await;
+            let before = metrics::scrape(&http, &base_url).await;
+            tokio::time::sleep_until(shared.measure_until.into()).await;
+            (before, metrics::scrape(&http, &base_url).await)
+        })
+    };
+
     match config.rate {
         None => run_closed_loop(&shared, &pool, config.concurrency).await,
         Some(rate) => run_open_loop(&shared, &pool, rate).await,
     }
     let ((server_cpu_start, driver_cpu_start), (server_cpu_end, driver_cpu_end)) =
         resource_probe.await.context("the resource probe task failed")?;
+
+    let server_timings = match scrape_probe.await.context("the metrics probe task failed")? {
+        (Some(before), Some(after)) => metrics::window(&before, &after),
+        _ => Vec::new(),
+    };
 
     let users = pool.drain();
     if users.len() != config.users {
@@ -353,6 +369,7 @@ pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>)
         operations,
         errors,
         server_resources,
+        server_timings,
         driver_cpu_seconds,
         crm: CrmReport {
             calls_by_endpoint: ledger.calls_by_endpoint,

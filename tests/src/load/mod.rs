@@ -8,6 +8,7 @@
 //! what the driver was told, what the CRM received and what the server reports.
 
 pub mod driver;
+pub mod metrics;
 pub mod mock;
 pub mod process;
 pub mod report;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use crate::load::metrics::ServerTiming;
 use crate::load::verify::ExactlyOnceReport;
 
 /// The operations the load mixes, each with its own latency figures.
@@ -241,6 +242,8 @@ pub struct LoadReport {
     pub operations: Vec<OpReport>,
     pub errors: BTreeMap<String, u64>,
     pub server_resources: Option<ServerResources>,
+    /// The server's own timings from its `/metrics` over the window (empty when it exports none).
+    pub server_timings: Vec<ServerTiming>,
     /// The load generator's own CPU time (it shares the machine with the server).
     pub driver_cpu_seconds: Option<f64>,
     pub crm: CrmReport,
@@ -346,6 +349,14 @@ impl LoadReport {
             None => {
                 let _ = writeln!(out, "server: resources unknown (no pid; pass --server-pid for an external server)");
             }
+        }
+        if !self.server_timings.is_empty() {
+            let timings: Vec<String> = self
+                .server_timings
+                .iter()
+                .map(|timing| format!("{} {:.2} ms x{}", timing.series, timing.mean_ms, timing.count))
+                .collect();
+            let _ = writeln!(out, "server-side means (/metrics): {}", timings.join(", "));
         }
         if let Some(cpu) = self.driver_cpu_seconds {
             let _ = writeln!(out, "load generator and mock CRM: CPU {cpu:.2} s (same machine)");

@@ -270,3 +270,35 @@ mod mock_crm {
         mock.stop().await;
     }
 }
+
+mod server_metrics {
+    use crate::load::metrics::{ServerTiming, parse, window};
+
+    #[test]
+    fn route_and_crm_means_come_from_the_difference_of_two_scrapes() {
+        let before = parse(
+            "# TYPE callbridge_http_request_duration_seconds histogram\n\
+             callbridge_http_request_duration_seconds_bucket{method=\"GET\",route=\"/contact\",le=\"0.001\"} 1\n\
+             callbridge_http_request_duration_seconds_sum{method=\"GET\",route=\"/contact\"} 1.0\n\
+             callbridge_http_request_duration_seconds_count{method=\"GET\",route=\"/contact\"} 10\n\
+             callbridge_crm_call_duration_seconds_sum{connector=\"pipedrive\",operation=\"findContact\"} 0.5\n\
+             callbridge_crm_call_duration_seconds_count{connector=\"pipedrive\",operation=\"findContact\"} 10\n",
+        );
+        let after = parse(
+            "callbridge_http_request_duration_seconds_sum{method=\"GET\",route=\"/contact\"} 1.5\n\
+             callbridge_http_request_duration_seconds_count{method=\"GET\",route=\"/contact\"} 110\n\
+             callbridge_http_request_duration_seconds_sum{method=\"GET\",route=\"/isAlive\"} 0.0\n\
+             callbridge_http_request_duration_seconds_count{method=\"GET\",route=\"/isAlive\"} 0\n\
+             callbridge_crm_call_duration_seconds_sum{connector=\"pipedrive\",operation=\"findContact\"} 4.5\n\
+             callbridge_crm_call_duration_seconds_count{connector=\"pipedrive\",operation=\"findContact\"} 110\n\
+             other_metric_sum{a=\"b\"} 3\n",
+        );
+        assert_eq!(
+            window(&before, &after),
+            vec![
+                ServerTiming { series: "crm findContact".into(), count: 100, mean_ms: 40.0 },
+                ServerTiming { series: "http GET /contact".into(), count: 100, mean_ms: 5.0 },
+            ]
+        );
+    }
+}

@@ -74,9 +74,13 @@ fn a_generated_connector_builds_passes_its_tests_and_is_listed() {
     // The scaffold is formatted as the workspace formats.
     cargo(root, &target_dir, &["fmt", "-p", "connector-acme", "--check"]);
 
-    let listed =
-        Command::new(target_dir.join("debug").join("callbridge")).args(["connectors", "--json"]).output().unwrap();
-    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    // `cargo run` rather than `target/debug/callbridge`: other builds sharing the target directory re-link that
+    // path with their own connectors, while `cargo run` links this copy's binary just before it runs it.
+    let listed = cargo(
+        root,
+        &target_dir,
+        &["run", "--quiet", "-p", "callbridge-host", "--bin", "callbridge", "--", "connectors", "--json"],
+    );
     let json = String::from_utf8(listed.stdout).unwrap();
     assert!(json.contains("\"name\": \"acme\""), "callbridge connectors does not list acme:\n{json}");
     assert!(json.contains("\"displayName\": \"Acme\""), "{json}");

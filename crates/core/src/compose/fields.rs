@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::schema::UserSettings;
+use crate::schema::{StartTime, UserSettings};
 
 use super::ComposeInput;
 use super::datetime::{DEFAULT_DATE_FORMAT, format_start_time, parse_start_time, resolve_offset};
@@ -159,10 +159,10 @@ fn date_time(input: &ComposeInput) -> Option<String> {
     format_start_time(instant, resolve_offset(input.user.timezone_offset.as_ref()), pattern)
 }
 
-fn is_truthy_start(start: &crate::schema::StartTime) -> bool {
+fn is_truthy_start(start: &StartTime) -> bool {
     match start {
-        crate::schema::StartTime::EpochMillis(ms) => *ms != 0,
-        crate::schema::StartTime::Text(text) => !text.is_empty(),
+        StartTime::EpochMillis(ms) => *ms != 0,
+        StartTime::Text(text) => !text.is_empty(),
     }
 }
 

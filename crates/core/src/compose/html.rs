@@ -12,11 +12,7 @@ use std::sync::LazyLock;
 use regex::{Captures, Regex};
 
 use super::fields::Part;
-use super::splice;
-
-fn regex(pattern: &str) -> Regex {
-    Regex::new(pattern).unwrap_or_else(|error| panic!("composer pattern {pattern:?} does not compile: {error}"))
-}
+use super::{regex, splice};
 
 /// Escapes text for HTML element content and double- or single-quoted attributes.
 pub(crate) fn escape(text: &str) -> Cow<'_, str> {

@@ -9,11 +9,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::fields::Part;
-use super::{append_on_new_line, splice};
-
-fn regex(pattern: &str) -> Regex {
-    Regex::new(pattern).unwrap_or_else(|error| panic!("composer pattern {pattern:?} does not compile: {error}"))
-}
+use super::{append_on_new_line, regex, splice};
 
 /// The `**Label**:` lines we write; one of them, or any `### ` heading, ends the section above it.
 const LABELS: &str = "Session Id|RingCentral user name|RingCentral number and extension|Summary|Contact Number|\

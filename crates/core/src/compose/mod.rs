@@ -3,6 +3,11 @@
 //! Pure and deterministic: the caller passes the user's offset and settings; nothing reads the clock or the
 //! environment. Output matches App Connect's composer byte for byte (see `tests/data/vectors.jsonl`), except where
 //! the reference loses or duplicates text on update, or writes user text into HTML unescaped.
+//!
+//! Files: `fields.rs` decides which parts are written and with what value (settings, order); `plain.rs`, `html.rs`
+//! and `markdown.rs` find each part's old extent in a body and rewrite or add it; `datetime.rs` resolves offsets
+//! and formats moment.js tokens; `duration.rs` words durations; `journey.rs` writes the call journey; `number.rs`
+//! reads and prints numbers as JavaScript does; `tests.rs` holds the unit and property tests.
 
 mod datetime;
 mod duration;
@@ -26,10 +31,13 @@ use crate::schema::{CallDuration, CallRecord, StartTime, TimezoneOffset, UserSet
 /// The format of a log body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LogFormat {
+    /// `text/plain`: `- Label: value` lines and `--- END` blocks.
     #[serde(rename = "text/plain")]
     PlainText,
+    /// `text/html`: `<li>` items and `<div>` blocks, user text escaped.
     #[serde(rename = "text/html")]
     Html,
+    /// `text/markdown`: `**Label**: value` lines and `###` sections.
     #[serde(rename = "text/markdown")]
     Markdown,
 }
@@ -160,6 +168,12 @@ pub fn compose(input: &ComposeInput, format: LogFormat) -> String {
         }
     }
     body
+}
+
+/// Compiles one of the composer's own constant patterns (never user input). Every pattern is compiled by the
+/// tests, so a failure here is a programming error caught before release.
+fn regex(pattern: &str) -> Regex {
+    Regex::new(pattern).unwrap_or_else(|error| panic!("composer pattern {pattern:?} does not compile: {error}"))
 }
 
 /// Replaces `extent` of `body` by `text`, literally (no `$` expansion as in JavaScript's `String.replace`).

@@ -11,12 +11,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::fields::Part;
-use super::{append_on_new_line, block_extent, splice};
-
-/// Builds a regex from a pattern we wrote; they are all tested, so failure is a programming error.
-fn regex(pattern: &str) -> Regex {
-    Regex::new(pattern).unwrap_or_else(|error| panic!("composer pattern {pattern:?} does not compile: {error}"))
-}
+use super::{append_on_new_line, block_extent, regex, splice};
 
 /// The labels we write; a line starting with one of them ends the note above it.
 const LABELS: &str = "Note|Agent notes|Session Id|RingCentral user name|RingCentral number and extension|Summary|\

@@ -22,6 +22,7 @@ both_backends!(
     fifty_creates_across_two_instances_make_one_crm_record,
     fifty_requests_on_an_expired_token_refresh_once,
     fifty_requests_across_two_instances_refresh_once,
+    connector_with_its_own_refresh_is_used_once,
 );
 
 /// Sends `CONCURRENT` creates of one session, alternating between `apps`, and returns the JSON answers.
@@ -138,4 +139,45 @@ async fn fifty_requests_across_two_instances_refresh_once(backend: Backend) {
     mount_refresh(&env).await;
     let answers = concurrent_lookups(&[env.app.clone(), second_app], &jwt).await;
     assert_refreshed_once(&env, &user_id, &answers).await;
+}
+
+async fn connector_with_its_own_refresh_is_used_once(backend: Backend) {
+    let env = OAuthEnv::with_own_refresh(backend).await;
+    let (user_id, jwt) = env.seed_user("access-old", "refresh-old", an_hour_ago()).await;
+    Mock::given(method("POST"))
+        .and(path("/custom/refresh"))
+        .and(body_string_contains("refresh-old"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access": "access-new", "refresh": "refresh-new"}))
+                .set_delay(Duration::from_millis(200)),
+        )
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&env.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .and(header("authorization", "Bearer access-new"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": "7", "name": "Grace Hopper"}])))
+        .expect(10)
+        .mount(&env.server)
+        .await;
+    let mut tasks = JoinSet::new();
+    for _ in 0..10 {
+        let app = env.app.clone();
+        let request = get(&format!("/contact?jwtToken={jwt}&phoneNumber=+14155550123"));
+        tasks.spawn(async move { send(&app, request).await.ok_json() });
+    }
+    for answer in tasks.join_all().await {
+        assert_eq!(answer["successful"], true, "{answer}");
+    }
+    env.server.verify().await;
+    let user = env.state.store.user(&user_id).await.unwrap().unwrap();
+    assert_eq!(user.access_token.expose(), "access-new");
 }

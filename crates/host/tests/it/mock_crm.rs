@@ -3,12 +3,14 @@
 
 use std::sync::Arc;
 
-use callbridge_core::connector::{OAuthInfo, OAuthInfoRequest};
-use callbridge_core::http::{HttpClient, StatusCode};
+use callbridge_core::connector::{
+    ConnectorRoute, HostServices, OAuthInfo, OAuthInfoRequest, RouteHandler, RouteRequest, RouteResponse,
+};
+use callbridge_core::http::{HttpClient, Method, StatusCode};
 use callbridge_core::{
     AuthType, CallLogCreated, CallLogDetails, CallLogUpdated, Connector, ConnectorError, ContactInfo, ContactMatches,
     CreateCallLogRequest, DispositionRequest, DispositionResult, FindContactRequest, GetCallLogRequest, Operation,
-    PlatformUserInfo, RequestContext, Secret, Unauthorized, UpdateCallLogRequest, UserInfo, UserInfoRequest,
+    PlatformUserInfo, RequestContext, Secret, TokenSet, Unauthorized, UpdateCallLogRequest, UserInfo, UserInfoRequest,
     async_trait,
 };
 use serde_json::{Value, json};
@@ -21,11 +23,17 @@ pub const REDIRECT_URI: &str = "https://ringcentral.github.io/ringcentral-embedd
 pub struct MockCrm {
     http: HttpClient,
     base: String,
+    /// Refreshes tokens itself (`POST /custom/refresh`) instead of the host's standard grant.
+    own_refresh: bool,
 }
 
 impl MockCrm {
     pub fn connector(http: HttpClient, base: &str) -> Arc<dyn Connector> {
-        Arc::new(MockCrm { http, base: base.trim_end_matches('/').to_owned() })
+        Arc::new(MockCrm { http, base: base.trim_end_matches('/').to_owned(), own_refresh: false })
+    }
+
+    pub fn with_own_refresh(http: HttpClient, base: &str) -> Arc<dyn Connector> {
+        Arc::new(MockCrm { http, base: base.trim_end_matches('/').to_owned(), own_refresh: true })
     }
 }
 
@@ -44,6 +52,18 @@ const OPERATIONS: &[Operation] = &[
     Operation::Unauthorize,
 ];
 
+const OPERATIONS_WITH_OWN_REFRESH: &[Operation] = &[
+    Operation::GetOauthInfo,
+    Operation::GetUserInfo,
+    Operation::FindContact,
+    Operation::CreateCallLog,
+    Operation::GetCallLog,
+    Operation::UpdateCallLog,
+    Operation::UpsertCallDisposition,
+    Operation::Unauthorize,
+    Operation::RefreshToken,
+];
+
 #[async_trait]
 impl Connector for MockCrm {
     fn name(&self) -> &'static str {
@@ -55,7 +75,23 @@ impl Connector for MockCrm {
     }
 
     fn operations(&self) -> &'static [Operation] {
-        OPERATIONS
+        if self.own_refresh { OPERATIONS_WITH_OWN_REFRESH } else { OPERATIONS }
+    }
+
+    async fn refresh_token(
+        &self,
+        user: &callbridge_core::User,
+        _oauth: &OAuthInfo,
+    ) -> Result<TokenSet, ConnectorError> {
+        let refresh = user.refresh_token.as_ref().map(Secret::expose).unwrap_or_default();
+        let response =
+            self.http.post(&format!("{}/custom/refresh", self.base)).json(&json!({"token": refresh})).send().await?;
+        let tokens: Value = response.error_for_status(parse_error)?.json()?;
+        Ok(TokenSet {
+            access_token: Secret::new(tokens["access"].as_str().unwrap_or_default()),
+            refresh_token: tokens["refresh"].as_str().map(Secret::new),
+            expires_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+        })
     }
 
     fn manifest(&self) -> Value {
@@ -186,10 +222,41 @@ impl Connector for MockCrm {
         Ok(DispositionResult { log_id: Some(request.log_id), return_message: None })
     }
 
+    fn routes(&self) -> Vec<ConnectorRoute> {
+        vec![
+            ConnectorRoute { method: Method::POST, path: "/mockcrm/uninstall", handler: Arc::new(Uninstall) },
+            // Clashes with a built-in route: the host must skip it, not panic or shadow `/isAlive`.
+            ConnectorRoute { method: Method::GET, path: "/isAlive", handler: Arc::new(Uninstall) },
+        ]
+    }
+
     async fn unauthorize(&self, ctx: &RequestContext) -> Result<Unauthorized, ConnectorError> {
         let response =
             self.http.post(&format!("{}/oauth/revoke", self.base)).authorization(&ctx.auth_header).send().await?;
         response.error_for_status(parse_error)?;
         Ok(Unauthorized { return_message: None })
+    }
+}
+
+/// The CRM's uninstall callback: the body is the user id to forget.
+struct Uninstall;
+
+#[async_trait]
+impl RouteHandler for Uninstall {
+    async fn handle(&self, host: &dyn HostServices, request: RouteRequest) -> RouteResponse {
+        let user_id = String::from_utf8_lossy(&request.body).trim().to_owned();
+        let user = match host.find_user(&user_id).await {
+            Ok(Some(user)) => user,
+            Ok(None) => return RouteResponse::text(StatusCode::NOT_FOUND, "unknown user"),
+            Err(error) => return RouteResponse::text(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
+        };
+        if let Err(error) = host.context_for(user).await {
+            return RouteResponse::text(StatusCode::INTERNAL_SERVER_ERROR, error.to_string());
+        }
+        match host.delete_user(&user_id).await {
+            Ok(true) => RouteResponse::text(StatusCode::OK, format!("deleted {user_id}")),
+            Ok(false) => RouteResponse::text(StatusCode::NOT_FOUND, "unknown user"),
+            Err(error) => RouteResponse::text(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
+        }
     }
 }

@@ -18,9 +18,23 @@ pub struct OAuthEnv {
 
 impl OAuthEnv {
     pub async fn new(backend: Backend) -> OAuthEnv {
+        Self::build(backend, false).await
+    }
+
+    /// With a `mockcrm` that refreshes tokens itself.
+    pub async fn with_own_refresh(backend: Backend) -> OAuthEnv {
+        Self::build(backend, true).await
+    }
+
+    async fn build(backend: Backend, own_refresh: bool) -> OAuthEnv {
         let server = MockServer::start().await;
         let db = TestDb::new(backend).await;
-        let state = state_with(db.store().await, vec![MockCrm::connector(test_http(), &server.uri()), sandbox()]);
+        let mock = if own_refresh {
+            MockCrm::with_own_refresh(test_http(), &server.uri())
+        } else {
+            MockCrm::connector(test_http(), &server.uri())
+        };
+        let state = state_with(db.store().await, vec![mock, sandbox()]);
         let app = callbridge_host::app(state.clone());
         OAuthEnv { server, db, state, app }
     }

@@ -5,10 +5,16 @@ use axum::http::{Method, Request, StatusCode};
 use serde_json::json;
 
 use crate::both_backends;
-use crate::oauth_env::OAuthEnv;
-use crate::support::{Backend, get, sandbox_app, send};
+use crate::oauth_env::{OAuthEnv, in_an_hour};
+use crate::support::{Backend, get, sandbox_app, sandbox_login, send, unique_key};
 
-both_backends!(is_alive_and_metrics, manifest_lists_every_connector, implemented_interfaces, cors_for_the_extension);
+both_backends!(
+    is_alive_and_metrics,
+    manifest_lists_every_connector,
+    implemented_interfaces,
+    cors_for_the_extension,
+    connector_routes_reach_only_their_users,
+);
 
 async fn is_alive_and_metrics(backend: Backend) {
     let (_db, _state, app) = sandbox_app(backend).await;
@@ -16,12 +22,23 @@ async fn is_alive_and_metrics(backend: Backend) {
     assert_eq!((alive.status, alive.text().as_str()), (StatusCode::OK, "OK"));
     assert!(alive.headers.get("x-request-id").is_some(), "every answer carries its request id");
     send(&app, get("/nowhere")).await;
+    let jwt = sandbox_login(&app, &unique_key()).await;
+    send(&app, get(&format!("/contact?jwtToken={jwt}&phoneNumber=+14155550123"))).await.ok_json();
     let metrics = send(&app, get("/metrics")).await;
     assert_eq!(metrics.status, StatusCode::OK);
     let text = metrics.text();
     assert!(text.contains(r#"callbridge_http_requests_total{method="GET",route="/isAlive",status="200"}"#), "{text}");
     assert!(text.contains(r#"route="unmatched",status="404""#), "{text}");
     assert!(text.contains("callbridge_http_request_duration_seconds_bucket"), "{text}");
+    assert!(
+        text.contains(r#"callbridge_crm_calls_total{connector="sandbox",operation="findContact",outcome="ok"}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"callbridge_crm_call_duration_seconds_bucket{connector="sandbox",operation="getUserInfo""#),
+        "{text}"
+    );
+    assert!(!text.contains("4155550123") && !text.contains(&jwt), "metrics carry no numbers or tokens");
 }
 
 async fn manifest_lists_every_connector(backend: Backend) {
@@ -88,4 +105,22 @@ async fn cors_for_the_extension(backend: Backend) {
     assert_eq!(answer.headers.get("access-control-allow-origin").unwrap(), "*");
     let exposed = answer.headers.get("access-control-expose-headers").unwrap().to_str().unwrap();
     assert!(exposed.contains("x-refreshed-jwt-token"), "{exposed}");
+}
+
+async fn connector_routes_reach_only_their_users(backend: Backend) {
+    let env = OAuthEnv::new(backend).await;
+    let (user_id, _jwt) = env.seed_user("access-1", "refresh-1", in_an_hour()).await;
+    let uninstall = |body: String| Request::post("/mockcrm/uninstall").body(Body::from(body)).unwrap();
+    let answer = send(&env.app, uninstall(user_id.clone())).await;
+    assert_eq!((answer.status, answer.text()), (StatusCode::OK, format!("deleted {user_id}")));
+    assert!(env.state.store.user(&user_id).await.unwrap().is_none());
+    // Another connector's user is invisible to this connector's routes.
+    let sandbox_jwt = sandbox_login(&env.app, &unique_key()).await;
+    let sandbox_user = env.state.jwt.verify(&sandbox_jwt).unwrap().id;
+    let answer = send(&env.app, uninstall(sandbox_user.clone())).await;
+    assert_eq!((answer.status, answer.text().as_str()), (StatusCode::NOT_FOUND, "unknown user"));
+    assert!(env.state.store.user(&sandbox_user).await.unwrap().is_some());
+    // The connector's clashing `/isAlive` was skipped: the built-in one answers.
+    let alive = send(&env.app, get("/isAlive")).await;
+    assert_eq!((alive.status, alive.text().as_str()), (StatusCode::OK, "OK"));
 }

@@ -43,8 +43,8 @@ const SQLITE_MAX_CONNECTIONS: u32 = 8;
 const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 /// How many times a SQLite migration is tried when another instance migrates the same file at the same time.
 const SQLITE_MIGRATE_ATTEMPTS: u32 = 5;
-/// How long a caller waits for a free pooled connection.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a caller waits for a free pooled connection before the request fails (rather than hangs).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

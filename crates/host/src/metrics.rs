@@ -11,6 +11,7 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
+use callbridge_core::http::{CallObservation, CallObserver};
 use callbridge_core::{ConnectorError, Operation};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
@@ -21,6 +22,8 @@ pub const HTTP_REQUESTS: &str = "callbridge_http_requests_total";
 pub const HTTP_DURATION: &str = "callbridge_http_request_duration_seconds";
 pub const CRM_CALLS: &str = "callbridge_crm_calls_total";
 pub const CRM_DURATION: &str = "callbridge_crm_call_duration_seconds";
+pub const CRM_HTTP_REQUESTS: &str = "callbridge_crm_http_requests_total";
+pub const CRM_HTTP_DURATION: &str = "callbridge_crm_http_request_duration_seconds";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -75,4 +78,13 @@ pub async fn crm_call<T>(
         tracing::warn!(connector, operation, %error, "CRM call failed.");
     }
     result
+}
+
+/// An observer for a connector's HTTP client: every request to the CRM (after its retries) by connector and status
+/// (or transport failure), with its latency. Complements [`crm_call`], which counts operations.
+pub fn http_observer(connector: &'static str) -> CallObserver {
+    std::sync::Arc::new(move |call: &CallObservation| {
+        metrics::counter!(CRM_HTTP_REQUESTS, "connector" => connector, "outcome" => call.outcome.label()).increment(1);
+        metrics::histogram!(CRM_HTTP_DURATION, "connector" => connector).record(call.elapsed.as_secs_f64());
+    })
 }

@@ -61,7 +61,10 @@ pub fn build_connectors(public_url: &str) -> anyhow::Result<Vec<(Arc<dyn Connect
     let mut connectors = Vec::new();
     for descriptor in descriptors {
         let settings = connector_settings(descriptor.name).map_err(anyhow::Error::msg)?;
-        let connector_http = http.clone().with_origin_override(settings.origin_override.clone());
+        let connector_http = http
+            .clone()
+            .with_origin_override(settings.origin_override.clone())
+            .with_observer(crate::metrics::http_observer(descriptor.name));
         let config = ConnectorConfig {
             values: settings.values,
             http: connector_http.clone(),

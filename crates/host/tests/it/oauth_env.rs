@@ -29,10 +29,12 @@ impl OAuthEnv {
     async fn build(backend: Backend, own_refresh: bool) -> OAuthEnv {
         let server = MockServer::start().await;
         let db = TestDb::new(backend).await;
+        // As `serve` builds connectors: their client reports every CRM request to the metrics.
+        let http = test_http().with_observer(callbridge_host::metrics::http_observer("mockcrm"));
         let mock = if own_refresh {
-            MockCrm::with_own_refresh(test_http(), &server.uri())
+            MockCrm::with_own_refresh(http, &server.uri())
         } else {
-            MockCrm::connector(test_http(), &server.uri())
+            MockCrm::connector(http, &server.uri())
         };
         let state = state_with(db.store().await, vec![mock, sandbox()]);
         let app = callbridge_host::app(state.clone());

@@ -1,7 +1,8 @@
 //! End to end with Pipedrive: the real `callbridge serve` binary over TCP, its Pipedrive traffic sent to a wiremock
 //! Pipedrive with `CALLBRIDGE_PIPEDRIVE_BASE_URL`, driven like the App Connect extension drives it: OAuth callback,
 //! contact lookup, call log create, duplicate create, update with a recording link and an AI note, get with
-//! details, and disposition. Each step asserts the exact activity body Pipedrive receives.
+//! details, disposition, and Pipedrive's uninstall callback. Each step asserts the exact activity body Pipedrive
+//! receives.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use callbridge_tests::load::server::{CLIENT_ID, CLIENT_SECRET, ServerOptions, SpawnedServer, workspace_root};
 use serde_json::{Value, json};
-use wiremock::matchers::{any, basic_auth, body_string_contains, header, method, path, query_param};
+use wiremock::matchers::{any, basic_auth, body_string, body_string_contains, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const ACCESS_TOKEN: &str = "e2e-access-token";
@@ -356,6 +357,46 @@ async fn pipedrive_call_logging_from_oauth_to_disposition() {
     assert_eq!(patched.len(), 2);
     assert_eq!(patched[1], json!({ "deal_id": 202, "lead_id": null }));
     assert_eq!(activity.current().unwrap()["deal_id"], 202);
+
+    // 8. The Marketplace pages the connector contributes, served by the host without it naming Pipedrive.
+    let page = http.get(format!("{base}/pipedrive-redirect?code=abc")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("almost connected"));
+    let refused = http
+        .delete(format!("{base}/pipedrive-redirect"))
+        .basic_auth(CLIENT_ID, Some("wrong-secret"))
+        .json(&json!({ "user_id": 12345 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    for token in ["e2e-refresh-token", ACCESS_TOKEN] {
+        Mock::given(method("POST"))
+            .and(path("/oauth/revoke"))
+            .and(basic_auth(CLIENT_ID, CLIENT_SECRET))
+            .and(body_string(format!("token={token}")))
+            .respond_with(ResponseTemplate::new(200))
+            .expect(1)
+            .mount(&pipedrive)
+            .await;
+    }
+    let uninstalled = http
+        .delete(format!("{base}/pipedrive-redirect"))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .json(&json!({ "client_id": CLIENT_ID, "company_id": 777, "user_id": 12345 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uninstalled.status(), 200);
+    assert_eq!(uninstalled.text().await.unwrap(), "User deleted");
+    let after =
+        json_of(http.get(format!("{base}/contact?jwtToken={jwt}&phoneNumber=%2B14155550100")).send().await.unwrap())
+            .await;
+    assert_eq!(after["successful"], false, "the uninstalled user is gone: {after}");
+    // App Connect answers a lookup by a user that no longer exists with "Contact not found", asking no CRM.
+    assert_eq!(after["returnMessage"]["message"], "Contact not found");
+    let searches = pipedrive.received_requests().await.unwrap();
+    assert_eq!(searches.iter().filter(|it| it.url.path() == "/api/v2/persons/search").count(), 1);
 
     let log_tail = server.log_tail();
     server.stop().await.unwrap();

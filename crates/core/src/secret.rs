@@ -50,3 +50,32 @@ impl fmt::Display for Secret {
         f.write_str("**REDACTED**")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_never_show_the_value() {
+        let secret = Secret::new("sk_live_123");
+        assert_eq!(format!("{secret:?}"), "**REDACTED**");
+        assert_eq!(secret.to_string(), "**REDACTED**");
+        // Nor does the Debug output of a struct that holds one.
+        #[derive(Debug)]
+        #[allow(dead_code)] // Only read through Debug.
+        struct Holder {
+            token: Secret,
+        }
+        assert_eq!(format!("{:?}", Holder { token: secret.clone() }), "Holder { token: **REDACTED** }");
+        assert_eq!(secret.expose(), "sk_live_123");
+    }
+
+    #[test]
+    fn serialises_as_the_plain_string() {
+        let secret: Secret = serde_json::from_str(r#""abc""#).unwrap();
+        assert_eq!(secret, Secret::from("abc"));
+        assert_eq!(serde_json::to_string(&secret).unwrap(), r#""abc""#);
+        assert!(Secret::default().is_empty());
+        assert!(!Secret::from(String::from("x")).is_empty());
+    }
+}

@@ -219,7 +219,10 @@ async fn migrating_twice_is_a_no_op_and_keeps_data() {
         store.migrate().await.unwrap();
         let reopened = db.open().await;
         reopened.migrate().await.unwrap();
-        assert_eq!(reopened.secret_or_init(&name, || "other".to_owned()).await.unwrap(), ("kept".to_owned(), false));
+        assert_eq!(
+            reopened.secret_or_init(&name, || unreachable!("a stored secret is never generated again")).await.unwrap(),
+            ("kept".to_owned(), false)
+        );
         let applied = db.raw_text("SELECT CAST(COUNT(*) AS TEXT) FROM _sqlx_migrations", &[]).await;
         assert_eq!(applied.as_deref(), Some("1"), "{}", db.label);
         db.cleanup().await;

@@ -117,7 +117,13 @@ pub async fn fresh_user(state: &AppState, entry: &ConnectorEntry, user: User) ->
     let lock = state.refresh_locks.lock_for(&user.id);
     let result = {
         let _in_process = lock.lock().await;
-        refresh_single_flight(state, entry, &user.id).await
+        // Detached, so that a client hanging up cannot cancel a refresh between the CRM granting new tokens (a
+        // rotating refresh token is spent) and the store keeping them.
+        let (state, entry, user_id) = (state.clone(), entry.clone(), user.id.clone());
+        let refresh = tokio::spawn(async move { refresh_single_flight(&state, &entry, &user_id).await });
+        refresh.await.unwrap_or_else(|error| {
+            Err(ContextError::Connector(ConnectorError::upstream(format!("the token refresh task failed: {error}"))))
+        })
     };
     state.refresh_locks.forget(&user.id, lock);
     result

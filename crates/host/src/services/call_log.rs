@@ -316,21 +316,32 @@ pub async fn create(
         Err(error) => return Ok(database_failure(&error)),
     };
 
-    let outcome = create_claimed(state, entry, user, facts, &body, contact_id, &session_id).await;
+    // Detached from the request, so that a client hanging up cannot leave a CRM record without its mapping (a
+    // later retry would then create a second record once the claim went stale).
+    let (task_state, task_entry, task_facts) = (state.clone(), entry.clone(), facts.clone());
+    let created = tokio::spawn(async move {
+        let outcome = create_claimed(&task_state, &task_entry, user, &task_facts, &body, contact_id, &session_id).await;
+        finish_claim(&task_state, &key, &claim_token, outcome).await
+    });
+    created.await.map_err(|error| ApiError::internal(format!("the call-log task failed: {error}")))
+}
+
+/// Completes the claim with the CRM record's id, or releases it so that a later attempt can succeed.
+async fn finish_claim(state: &AppState, key: &CallLogKey, claim_token: &str, outcome: CreateOutcome) -> Response {
     match outcome {
         CreateOutcome::Created { log_id, return_message } => {
-            if let Err(error) = state.store.complete_call_log(&key, &claim_token, &log_id).await {
+            if let Err(error) = state.store.complete_call_log(key, claim_token, &log_id).await {
                 // The CRM record exists; say so, and leave a trace for the operator.
                 tracing::error!(%error, log_id, "Recording a created call log failed.");
             }
-            Ok(Reply::new(true).field("logId", log_id).message(return_message).into_response())
+            Reply::new(true).field("logId", log_id).message(return_message).into_response()
         }
         CreateOutcome::NotCreated(response) => {
-            if let Err(error) = state.store.release_call_log(&key, &claim_token).await {
+            if let Err(error) = state.store.release_call_log(key, claim_token).await {
                 // The claim goes stale and can be taken over later.
                 tracing::error!(%error, "Releasing a call-log claim failed.");
             }
-            Ok(response)
+            response
         }
     }
 }

@@ -23,6 +23,7 @@ both_backends!(
     fifty_requests_on_an_expired_token_refresh_once,
     fifty_requests_across_two_instances_refresh_once,
     connector_with_its_own_refresh_is_used_once,
+    client_hanging_up_loses_neither_record_nor_tokens,
 );
 
 /// Sends `CONCURRENT` creates of one session, alternating between `apps`, and returns the JSON answers.
@@ -180,4 +181,43 @@ async fn connector_with_its_own_refresh_is_used_once(backend: Backend) {
     env.server.verify().await;
     let user = env.state.store.user(&user_id).await.unwrap().unwrap();
     assert_eq!(user.access_token.expose(), "access-new");
+}
+
+async fn client_hanging_up_loses_neither_record_nor_tokens(backend: Backend) {
+    use tower::ServiceExt as _;
+    let env = OAuthEnv::new(backend).await;
+    let (user_id, jwt) = env.seed_user("access-old", "refresh-old", an_hour_ago()).await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(
+                    json!({"access_token": "access-new", "refresh_token": "refresh-new", "expires_in": 3600}),
+                )
+                .set_delay(Duration::from_millis(300)),
+        )
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/activities"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"id": "act-1"})).set_delay(Duration::from_millis(300)),
+        )
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
+    let body = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": "7"});
+    // The client gives up while the token endpoint is still answering.
+    let request = json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &body);
+    let gave_up = tokio::time::timeout(Duration::from_millis(100), env.app.clone().oneshot(request)).await;
+    assert!(gave_up.is_err(), "the request should still have been running");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // The rotated refresh token was kept, and the record was created once and mapped.
+    let user = env.state.store.user(&user_id).await.unwrap().unwrap();
+    assert_eq!(user.refresh_token.unwrap().expose(), "refresh-new");
+    let lookup = send(&env.app, get(&format!("/callLog?jwtToken={jwt}&sessionIds={session_id}"))).await.ok_json();
+    assert_eq!(lookup["logs"][0], json!({"sessionId": session_id, "matched": true, "logId": "act-1"}));
+    env.server.verify().await;
 }

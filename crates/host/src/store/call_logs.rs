@@ -104,10 +104,11 @@ impl Store {
         let key = &claim.key;
         for _ in 0..CLAIM_ATTEMPTS {
             let claim_token = new_claim_token();
-            let now = now_ms();
+            let now = self.shared_now_ms().await?;
             let stale_before = now.saturating_sub(duration_ms(claim.stale_after));
             // One statement: insert the pending row, or take over a pending row that went stale. When the row
             // exists and is logged or fresh, the WHERE fails and nothing changes (0 rows).
+            let turn = self.sqlite_write_turn().await;
             let claimed = with_pool!(self, pool => sqlx::query(
                 "INSERT INTO call_logs (user_id, session_id, extension_number, hashed_extension_id, record_id,
                      platform, contact_id, third_party_log_id, claim_token, claimed_at_ms, created_at_ms,
@@ -132,6 +133,7 @@ impl Store {
             .execute(pool)
             .await?
             .rows_affected());
+            drop(turn);
             if claimed == 1 {
                 return Ok(Claim::Claimed { claim_token });
             }
@@ -151,6 +153,7 @@ impl Store {
         claim_token: &str,
         third_party_log_id: &str,
     ) -> Result<(), StoreError> {
+        let turn = self.sqlite_write_turn().await;
         let updated = with_pool!(self, pool => sqlx::query(
             "UPDATE call_logs SET third_party_log_id = $6, claim_token = NULL, updated_at_ms = $7
              WHERE user_id = $1 AND session_id = $2 AND extension_number = $3 AND hashed_extension_id = $4
@@ -166,6 +169,7 @@ impl Store {
         .execute(pool)
         .await?
         .rows_affected());
+        drop(turn);
         if updated == 0 {
             return Err(StoreError::ClaimLost(key.session_id.clone()));
         }
@@ -175,6 +179,7 @@ impl Store {
     /// Drops a pending claim (the CRM create failed) so a later attempt can claim again. Does nothing when the
     /// claim is no longer ours.
     pub async fn release_call_log(&self, key: &CallLogKey, claim_token: &str) -> Result<(), StoreError> {
+        let _turn = self.sqlite_write_turn().await;
         with_pool!(self, pool => { sqlx::query(
             "DELETE FROM call_logs
              WHERE user_id = $1 AND session_id = $2 AND extension_number = $3 AND hashed_extension_id = $4

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{Store, StoreError, duration_ms, now_ms, with_pool};
+use super::{Store, StoreError, duration_ms, with_pool};
 
 impl Store {
     /// Saves (or replaces) the user's note for a session, readable for `ttl`. Expired notes are purged here.
@@ -13,7 +13,7 @@ impl Store {
         note: &str,
         ttl: Duration,
     ) -> Result<(), StoreError> {
-        let now = now_ms();
+        let now = self.shared_now_ms().await?;
         with_pool!(self, pool => { sqlx::query("DELETE FROM note_cache WHERE expires_at_ms <= $1")
             .bind(now)
             .execute(pool)
@@ -34,12 +34,13 @@ impl Store {
 
     /// The user's unexpired note for a session.
     pub async fn cached_note(&self, user_id: &str, session_id: &str) -> Result<Option<String>, StoreError> {
+        let now = self.shared_now_ms().await?;
         Ok(with_pool!(self, pool => sqlx::query_scalar(
             "SELECT note FROM note_cache WHERE user_id = $1 AND session_id = $2 AND expires_at_ms > $3",
         )
         .bind(user_id)
         .bind(session_id)
-        .bind(now_ms())
+        .bind(now)
         .fetch_optional(pool)
         .await?))
     }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{Store, StoreError, duration_ms, now_ms, with_pool};
+use super::{Store, StoreError, duration_ms, with_pool};
 
 impl Store {
     /// Takes the user's refresh lease for `ttl` if it is free, expired, or already `holder`'s (which extends it).
@@ -14,7 +14,7 @@ impl Store {
         holder: &str,
         ttl: Duration,
     ) -> Result<bool, StoreError> {
-        let now = now_ms();
+        let now = self.shared_now_ms().await?;
         let acquired = with_pool!(self, pool => sqlx::query(
             "INSERT INTO refresh_leases (user_id, holder, expires_at_ms, acquired_at_ms) VALUES ($1, $2, $3, $4)
              ON CONFLICT (user_id) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms,

@@ -11,6 +11,9 @@ use crate::{new_connector, tidy};
 /// The generated connector's name; the copy is thrown away afterwards.
 const NAME: &str = "acme";
 
+/// The version the copy's own packages get (see [`isolate_versions`]).
+const COPY_VERSION: &str = "0.0.0-scaffold-test";
+
 /// Copies the workspace's sources (not `target/`, not version control) to `to`.
 fn copy_workspace(from: &Path, to: &Path) {
     for entry in fs::read_dir(from).unwrap() {
@@ -25,6 +28,25 @@ fn copy_workspace(from: &Path, to: &Path) {
             copy_workspace(&source, &destination);
         } else if entry.file_type().unwrap().is_file() {
             fs::copy(&source, &destination).unwrap();
+        }
+    }
+}
+
+/// Gives every workspace package of the copy its own version.
+///
+/// Cargo names a workspace crate's build output after its package id, in which a path is relative to the workspace
+/// root; so the copy's crates would otherwise overwrite the real workspace's in the shared target directory, with
+/// the copy's paths (`env!("CARGO_MANIFEST_DIR")`) compiled in. Another version gives them other names, while
+/// crates.io dependencies are still shared.
+fn isolate_versions(dir: &Path) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            isolate_versions(&path);
+        } else if path.file_name().is_some_and(|it| it == "Cargo.toml") {
+            let manifest = fs::read_to_string(&path).unwrap();
+            fs::write(&path, manifest.replace("version = \"0.0.0\"", &format!("version = \"{COPY_VERSION}\"")))
+                .unwrap();
         }
     }
 }
@@ -55,6 +77,7 @@ fn a_generated_connector_builds_passes_its_tests_and_is_listed() {
     let root = copy.path();
 
     let written = new_connector::run(root, NAME).unwrap();
+    isolate_versions(root);
     assert!(written.contains(&PathBuf::from("connectors/acme/src/lib.rs")), "{written:?}");
     let (manifest, linked) = host_lists(root);
     assert!(manifest.contains("connector-acme = { path = \"../../connectors/acme\" }"));

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use callbridge_core::Connector;
 use callbridge_core::Secret;
-use callbridge_core::http::{HttpClient, HttpSettings};
+use callbridge_core::http::HttpClient;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::jwt::JwtKeys;
@@ -129,12 +129,6 @@ impl AppStateBuilder {
             .to_owned();
         self.entries.insert(connector.name(), ConnectorEntry { connector, http, display_name });
         self
-    }
-
-    /// Adds a connector with a default HTTP client.
-    pub fn connector_with_default_http(self, connector: Arc<dyn Connector>) -> Result<Self, String> {
-        let http = HttpClient::new(&HttpSettings::default()).map_err(|error| error.to_string())?;
-        Ok(self.connector(connector, http))
     }
 
     pub fn public_url(mut self, public_url: Option<String>) -> Self {

@@ -9,7 +9,12 @@ use crate::support::{
     Backend, call_record, get, json_request, raw_request, sandbox_app, sandbox_login, send, unique_key,
 };
 
-both_backends!(malformed_bodies_change_nothing, unknown_platform_and_oversized_body, absurd_query_values);
+both_backends!(
+    malformed_bodies_change_nothing,
+    unknown_platform_and_oversized_body,
+    absurd_query_values,
+    database_failures_are_reported_not_panicked,
+);
 
 async fn malformed_bodies_change_nothing(backend: Backend) {
     let (_db, _state, app) = sandbox_app(backend).await;
@@ -100,4 +105,19 @@ async fn absurd_query_values(backend: Backend) {
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     let answer = send(&app, get(&format!("/callLog?jwtToken={jwt}&sessionIds=,,,"))).await.ok_json();
     assert_eq!(answer["logs"], json!([]));
+}
+
+async fn database_failures_are_reported_not_panicked(backend: Backend) {
+    let (_db, state, app) = sandbox_app(backend).await;
+    let jwt = sandbox_login(&app, &unique_key()).await;
+    state.store.close().await;
+    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
+    let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": "c-2"});
+    let answer = send(&app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    assert_eq!(answer["successful"], false);
+    assert_eq!(answer["returnMessage"]["message"], "Database operation failed");
+    let answer = send(&app, get(&format!("/user/settings?jwtToken={jwt}"))).await;
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(answer.json()["returnMessage"]["message"], "Database operation failed");
+    assert_eq!(send(&app, get("/isAlive")).await.status, StatusCode::OK);
 }

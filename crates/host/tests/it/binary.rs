@@ -109,3 +109,20 @@ fn zero_config_start_serves_the_sandbox_and_stops_on_sigterm() {
     let log = stop(child);
     assert!(!log.contains("Generated a secret"), "{log}");
 }
+
+#[test]
+fn migrate_creates_the_database_and_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("migrated.db");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_callbridge")).arg("migrate").env("DATABASE_URL", &database).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(database.exists());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Database migrations applied."));
+    let output = Command::new(env!("CARGO_BIN_EXE_callbridge"))
+        .args(["migrate", "--database-url", "mysql://nope"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unsupported database url"));
+}

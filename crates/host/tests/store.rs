@@ -39,8 +39,10 @@ async fn databases() -> Vec<TestDb> {
         postgres_schema: None,
     }];
     if let Ok(base) = std::env::var("CALLBRIDGE_TEST_POSTGRES_URL") {
-        let schema = format!("store_test_{}", uuid::Uuid::new_v4().simple());
+        let now = chrono::Utc::now().timestamp();
+        let schema = format!("{SCHEMA_PREFIX}{now}_{}", uuid::Uuid::new_v4().simple());
         let admin = sqlx::PgPool::connect(&base).await.unwrap();
+        drop_abandoned_schemas(&admin, now).await;
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&admin).await.unwrap();
         admin.close().await;
         let separator = if base.contains('?') { '&' } else { '?' };
@@ -52,6 +54,26 @@ async fn databases() -> Vec<TestDb> {
         });
     }
     dbs
+}
+
+/// Test schemas are named `<prefix><unix seconds>_<uuid>`; a test that fails leaves its schema behind.
+const SCHEMA_PREFIX: &str = "store_test_";
+
+/// Drops test schemas more than an hour old, left behind by failed runs, so the shared database stays tidy.
+async fn drop_abandoned_schemas(admin: &sqlx::PgPool, now: i64) {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname::text, 'store_test_')")
+            .fetch_all(admin)
+            .await
+            .unwrap();
+    for name in names {
+        let created = name.strip_prefix(SCHEMA_PREFIX).and_then(|rest| rest.split('_').next()?.parse::<i64>().ok());
+        if created.is_some_and(|created| now - created > 3600) {
+            // Another run may be dropping the same schema: losing that race is fine.
+            let _ =
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE"))).execute(admin).await;
+        }
+    }
 }
 
 impl TestDb {

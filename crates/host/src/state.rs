@@ -31,8 +31,10 @@ pub struct Tunables {
 impl Default for Tunables {
     fn default() -> Self {
         Self {
-            refresh_lease_ttl: Duration::from_secs(30),
-            refresh_wait_limit: Duration::from_secs(30),
+            // Longer than one token request can take (30 s request timeout), so a slow refresh keeps its lease.
+            refresh_lease_ttl: Duration::from_secs(40),
+            // Longer than the lease, so waiters outlast a crashed holder's lease and then refresh themselves.
+            refresh_wait_limit: Duration::from_secs(45),
             claim_stale_after: Duration::from_secs(120),
             note_cache_ttl: Duration::from_secs(3600),
         }

@@ -24,6 +24,7 @@ both_backends!(
     fifty_requests_across_two_instances_refresh_once,
     connector_with_its_own_refresh_is_used_once,
     client_hanging_up_loses_neither_record_nor_tokens,
+    lease_of_a_crashed_instance_is_taken_over,
 );
 
 /// Sends `CONCURRENT` creates of one session, alternating between `apps`, and returns the JSON answers.
@@ -82,6 +83,10 @@ async fn fifty_creates_across_two_instances_make_one_crm_record(backend: Backend
 }
 
 async fn mount_refresh(env: &OAuthEnv) {
+    mount_refresh_expecting(env, CONCURRENT as u64).await;
+}
+
+async fn mount_refresh_expecting(env: &OAuthEnv, lookups: u64) {
     Mock::given(method("POST"))
         .and(path("/oauth/token"))
         .and(body_string_contains("grant_type=refresh_token"))
@@ -98,14 +103,18 @@ async fn mount_refresh(env: &OAuthEnv) {
         .and(path("/contacts"))
         .and(header("authorization", "Bearer access-new"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": "7", "name": "Grace Hopper"}])))
-        .expect(CONCURRENT as u64)
+        .expect(lookups)
         .mount(&env.server)
         .await;
 }
 
 async fn concurrent_lookups(apps: &[Router], jwt: &str) -> Vec<Value> {
+    concurrent_lookups_n(apps, jwt, CONCURRENT).await
+}
+
+async fn concurrent_lookups_n(apps: &[Router], jwt: &str, n: usize) -> Vec<Value> {
     let mut tasks = JoinSet::new();
-    for idx in 0..CONCURRENT {
+    for idx in 0..n {
         let app = apps[idx % apps.len()].clone();
         let request = get(&format!("/contact?jwtToken={jwt}&phoneNumber=+14155550123"));
         tasks.spawn(async move { send(&app, request).await.ok_json() });
@@ -219,5 +228,21 @@ async fn client_hanging_up_loses_neither_record_nor_tokens(backend: Backend) {
     assert_eq!(user.refresh_token.unwrap().expose(), "refresh-new");
     let lookup = send(&env.app, get(&format!("/callLog?jwtToken={jwt}&sessionIds={session_id}"))).await.ok_json();
     assert_eq!(lookup["logs"][0], json!({"sessionId": session_id, "matched": true, "logId": "act-1"}));
+    env.server.verify().await;
+}
+
+async fn lease_of_a_crashed_instance_is_taken_over(backend: Backend) {
+    let env = OAuthEnv::new(backend).await;
+    let (user_id, jwt) = env.seed_user("access-old", "refresh-old", an_hour_ago()).await;
+    // An instance took the lease and died without releasing it.
+    let crashed = env.state.store.try_acquire_refresh_lease(&user_id, "crashed-instance", Duration::from_secs(1)).await;
+    assert!(crashed.unwrap());
+    mount_refresh_expecting(&env, 5).await;
+    let started = std::time::Instant::now();
+    let answers = concurrent_lookups_n(std::slice::from_ref(&env.app), &jwt, 5).await;
+    assert!(started.elapsed() >= Duration::from_millis(900), "the waiters respected the lease");
+    for answer in &answers {
+        assert_eq!(answer["successful"], true, "{answer}");
+    }
     env.server.verify().await;
 }

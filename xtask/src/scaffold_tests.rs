@@ -51,10 +51,18 @@ fn isolate_versions(dir: &Path) {
     }
 }
 
-/// `cargo <args>` in `dir`, sharing the real workspace's target directory so the build cache is reused.
-fn cargo(dir: &Path, target_dir: &Path, args: &[&str]) -> std::process::Output {
+/// `cargo <args>` in `dir`. Intermediate artifacts go to the real workspace's build directory, so the build cache
+/// is reused; final artifacts (binaries) go to `dir/target`, so the copy never replaces the real workspace's
+/// `target/debug/callbridge` while other tests may run it.
+fn cargo(dir: &Path, build_dir: &Path, args: &[&str]) -> std::process::Output {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo).current_dir(dir).env("CARGO_TARGET_DIR", target_dir).args(args).output().unwrap();
+    let output = Command::new(cargo)
+        .current_dir(dir)
+        .env("CARGO_BUILD_BUILD_DIR", build_dir)
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .args(args)
+        .output()
+        .unwrap();
     assert!(
         output.status.success(),
         "cargo {} failed in the copy:\n{}\n{}",
@@ -91,17 +99,15 @@ fn a_generated_connector_builds_passes_its_tests_and_is_listed() {
     assert!(error.contains("taken"), "{error}");
     assert_eq!(host_lists(root), (manifest, linked));
 
-    let target_dir = real_root.join("target");
-    cargo(root, &target_dir, &["build"]);
-    cargo(root, &target_dir, &["test", "-p", "connector-acme"]);
+    let build_dir = real_root.join("target");
+    cargo(root, &build_dir, &["build"]);
+    cargo(root, &build_dir, &["test", "-p", "connector-acme"]);
     // The scaffold is formatted as the workspace formats.
-    cargo(root, &target_dir, &["fmt", "-p", "connector-acme", "--check"]);
+    cargo(root, &build_dir, &["fmt", "-p", "connector-acme", "--check"]);
 
-    // `cargo run` rather than `target/debug/callbridge`: other builds sharing the target directory re-link that
-    // path with their own connectors, while `cargo run` links this copy's binary just before it runs it.
     let listed = cargo(
         root,
-        &target_dir,
+        &build_dir,
         &["run", "--quiet", "-p", "callbridge-host", "--bin", "callbridge", "--", "connectors", "--json"],
     );
     let json = String::from_utf8(listed.stdout).unwrap();

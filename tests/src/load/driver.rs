@@ -134,6 +134,24 @@ struct UserState {
     logged: Vec<(String, String)>,
     /// Picks phone numbers and sessions for this user's next operations.
     sequence: u64,
+    /// `rc-account-id` and `rc-extension-id`, which the extension sends on every request once RingCentral told it
+    /// who is logged in (hashed ids; ten users share an account, as extensions of one company do).
+    rc_headers: reqwest::header::HeaderMap,
+}
+
+/// The hashed RingCentral ids the extension would send for user `number`.
+fn rc_headers(number: usize) -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let hashed = |kind: u64, id: u64| format!("{kind:08x}{id:056x}");
+    for (name, value) in [
+        ("rc-account-id", hashed(0xacc0, (number as u64 - 1) / 10)),
+        ("rc-extension-id", hashed(0xe870, number as u64)),
+    ] {
+        if let Ok(value) = reqwest::header::HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    headers
 }
 
 impl UserState {
@@ -532,7 +550,7 @@ fn log_id(value: Option<&Value>) -> Option<String> {
 
 async fn contact(shared: &Shared, user: &mut UserState) -> Outcome {
     let phone = user.next_phone();
-    let request = shared.http.get(format!("{}/contact", shared.base_url)).query(&[
+    let request = shared.http.get(format!("{}/contact", shared.base_url)).headers(user.rc_headers.clone()).query(&[
         ("jwtToken", user.jwt.as_str()),
         ("phoneNumber", phone.as_str()),
         ("overridingFormat", ""),
@@ -578,8 +596,13 @@ impl Shared {
         format!("{}{:07}", self.session_nonce, self.next_session.fetch_add(1, Ordering::Relaxed))
     }
 
-    async fn send_create(&self, jwt: &str, body: &Value) -> Result<Value, String> {
-        let request = self.http.post(format!("{}/callLog", self.base_url)).query(&[("jwtToken", jwt)]).json(body);
+    async fn send_create(&self, user: &UserState, body: &Value) -> Result<Value, String> {
+        let request = self
+            .http
+            .post(format!("{}/callLog", self.base_url))
+            .headers(user.rc_headers.clone())
+            .query(&[("jwtToken", user.jwt.as_str())])
+            .json(body);
         call(request).await
     }
 }
@@ -605,7 +628,7 @@ async fn create_fresh(shared: &Shared, user: &mut UserState) -> Outcome {
     let phone = user.next_phone();
     let body = create_body(user, &session, &phone);
     let track = user.track(&session);
-    let answer = shared.send_create(&user.jwt, &body).await;
+    let answer = shared.send_create(&*user, &body).await;
     match note_create(user, track, &answer) {
         Ok(id) => {
             user.logged.push((session, id));
@@ -630,7 +653,7 @@ async fn duplicate(shared: &Shared, user: &mut UserState) -> Outcome {
             return Outcome::Error("internal: logged session not tracked".into());
         };
         let phone = user.next_phone();
-        let answer = shared.send_create(&user.jwt, &create_body(user, &session, &phone)).await;
+        let answer = shared.send_create(&*user, &create_body(user, &session, &phone)).await;
         return match note_create(user, track, &answer) {
             Ok(_) => Outcome::Error("a repeated create was accepted".into()),
             Err(kind) if is_existing_log_refusal(&kind) => Outcome::Ok,
@@ -641,7 +664,7 @@ async fn duplicate(shared: &Shared, user: &mut UserState) -> Outcome {
     let phone = user.next_phone();
     let body = create_body(user, &session, &phone);
     let track = user.track(&session);
-    let (first, second) = tokio::join!(shared.send_create(&user.jwt, &body), shared.send_create(&user.jwt, &body));
+    let (first, second) = tokio::join!(shared.send_create(&*user, &body), shared.send_create(&*user, &body));
     let answers = [note_create(user, track, &first), note_create(user, track, &second)];
     let accepted: Vec<&String> = answers.iter().filter_map(|it| it.as_ref().ok()).collect();
     if let Some(id) = accepted.first() {
@@ -676,8 +699,12 @@ async fn update(shared: &Shared, user: &mut UserState, session: &str) -> Outcome
         "from": { "phoneNumber": phone },
         "to": { "phoneNumber": "+16505550100", "extensionNumber": "101" },
     });
-    let request =
-        shared.http.patch(format!("{}/callLog", shared.base_url)).query(&[("jwtToken", user.jwt.as_str())]).json(&body);
+    let request = shared
+        .http
+        .patch(format!("{}/callLog", shared.base_url))
+        .headers(user.rc_headers.clone())
+        .query(&[("jwtToken", user.jwt.as_str())])
+        .json(&body);
     match call(request).await {
         Ok(_) => Outcome::Ok,
         Err(kind) => Outcome::Error(kind),
@@ -687,7 +714,7 @@ async fn update(shared: &Shared, user: &mut UserState, session: &str) -> Outcome
 async fn get(shared: &Shared, user: &mut UserState) -> Outcome {
     let recent: Vec<(String, String)> = user.logged.iter().rev().take(5).cloned().collect();
     let ids: Vec<&str> = recent.iter().map(|(session, _)| session.as_str()).collect();
-    match get_logs(&shared.http, &shared.base_url, &user.jwt, &ids).await {
+    match get_logs(&shared.http, &shared.base_url, user, &ids).await {
         Ok(records) => {
             for (session, expected) in &recent {
                 match records.iter().find(|(id, _, _)| id == session) {
@@ -706,12 +733,12 @@ async fn get(shared: &Shared, user: &mut UserState) -> Outcome {
 async fn get_logs(
     http: &reqwest::Client,
     base_url: &str,
-    jwt: &str,
+    user: &UserState,
     sessions: &[&str],
 ) -> Result<Vec<(String, bool, Option<String>)>, String> {
     let joined = sessions.join(",");
-    let request = http.get(format!("{base_url}/callLog")).query(&[
-        ("jwtToken", jwt),
+    let request = http.get(format!("{base_url}/callLog")).headers(user.rc_headers.clone()).query(&[
+        ("jwtToken", user.jwt.as_str()),
         ("sessionIds", joined.as_str()),
         ("requireDetails", "false"),
     ]);
@@ -773,7 +800,14 @@ async fn login_all(
                 };
                 lock(recorder).record(OpKind::Login, elapsed, elapsed.saturating_sub(crm.busy), crm.calls, &outcome);
                 let jwt = response.map_err(|kind| anyhow::anyhow!("login of user {number} failed: {kind}"))?;
-                Ok(UserState { number, jwt, sessions: Vec::new(), logged: Vec::new(), sequence: 0 })
+                Ok(UserState {
+                    number,
+                    jwt,
+                    sessions: Vec::new(),
+                    logged: Vec::new(),
+                    sequence: 0,
+                    rc_headers: rc_headers(number),
+                })
             }
         })
         .buffer_unordered(concurrency.clamp(1, 32))
@@ -798,7 +832,7 @@ async fn read_back(http: &reqwest::Client, base_url: &str, users: &[UserState]) 
             let ids: Vec<&str> = tracks.iter().map(|track| track.session.as_str()).collect();
             let mut records = Err(String::new());
             for _ in 0..3 {
-                records = get_logs(http, base_url, &user.jwt, &ids).await;
+                records = get_logs(http, base_url, user, &ids).await;
                 if records.is_ok() {
                     break;
                 }

@@ -57,6 +57,8 @@ impl Backend {
 pub struct TestDb {
     url: String,
     _dir: Option<tempfile::TempDir>,
+    /// PostgreSQL: the server URL and the test's private schema, dropped with the `TestDb`.
+    postgres_schema: Option<(String, String)>,
 }
 
 impl TestDb {
@@ -65,7 +67,7 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
                 let url = format!("sqlite://{}", dir.path().join("callbridge.db").display());
-                TestDb { url, _dir: Some(dir) }
+                TestDb { url, _dir: Some(dir), postgres_schema: None }
             }
             Backend::Postgres => {
                 let base = std::env::var("CALLBRIDGE_TEST_POSTGRES_URL").unwrap();
@@ -74,7 +76,11 @@ impl TestDb {
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&admin).await.unwrap();
                 admin.close().await;
                 let separator = if base.contains('?') { '&' } else { '?' };
-                TestDb { url: format!("{base}{separator}options=-c%20search_path%3D{schema}"), _dir: None }
+                TestDb {
+                    url: format!("{base}{separator}options=-c%20search_path%3D{schema}"),
+                    _dir: None,
+                    postgres_schema: Some((base, schema)),
+                }
             }
         }
     }
@@ -84,6 +90,25 @@ impl TestDb {
         let store = Store::connect(&self.url).await.unwrap();
         store.migrate().await.unwrap();
         store.with_cipher(TokenCipher::from_base64_key(TOKEN_KEY).unwrap())
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((base, schema)) = self.postgres_schema.take() else { return };
+        // Drop runs inside the test's runtime, which cannot block on itself: use a thread with its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                let admin = sqlx::PgPool::connect(&base).await.ok()?;
+                let statement = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
+                let result = sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&admin).await;
+                admin.close().await;
+                result.ok()
+            })
+        });
+        // A schema that cannot be dropped now is only litter; the test result stands.
+        drop(dropped.join());
     }
 }
 

@@ -469,10 +469,8 @@ async fn perform(shared: &Shared, user: &mut UserState, op: OpKind) -> (OpKind, 
             Some((session, _)) => (op, update(shared, user, &session).await),
             None => (OpKind::Create, create_fresh(shared, user).await),
         },
-        OpKind::Get => match user.logged.is_empty() {
-            false => (op, get(shared, user).await),
-            true => (OpKind::Create, create_fresh(shared, user).await),
-        },
+        OpKind::Get if user.logged.is_empty() => (OpKind::Create, create_fresh(shared, user).await),
+        OpKind::Get => (op, get(shared, user).await),
         OpKind::DuplicateCreate => (op, duplicate(shared, user).await),
         OpKind::Create | OpKind::Login => (OpKind::Create, create_fresh(shared, user).await),
     }

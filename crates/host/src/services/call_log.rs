@@ -14,8 +14,8 @@ use callbridge_core::connector::{
     UpdateCallLogRequest,
 };
 use callbridge_core::{
-    AdditionalSubmission, CallDuration, CallLeg, CallRecord, ComposeInput, Operation, Party, ReturnMessage, Secret,
-    StartTime, User, compose,
+    AdditionalSubmission, CallDuration, CallLeg, CallRecord, ComposeInput, Operation, Party, RequestContext,
+    ReturnMessage, Secret, StartTime, User, compose,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -459,24 +459,17 @@ pub async fn update(
         body.hashed_extension_id.as_deref(),
         body.rc_extension_id.as_deref(),
     );
-    let Some(user) = (match load_user(state, session, entry.connector.name()).await {
-        Ok(user) => user,
-        Err(response) => return Ok(response),
-    }) else {
-        return Ok(warning("User not found", 5000));
+    let call = CallIdentity {
+        session_id: &session_id,
+        extension_number: &extension_number,
+        hashed_extension_id: &hashed_extension_id,
     };
-    let row = match find_row(state, &user, &session_id, &extension_number, &hashed_extension_id).await {
-        Ok(Some(row)) => row,
-        Ok(None) => return Ok(warning("Cannot find log", 3000)),
-        Err(response) => return Ok(response),
-    };
-    let Some(log_id) = row.third_party_log_id.clone() else {
-        return Ok(warning("Cannot find log", 3000));
-    };
-    let ctx = match context_for(state, entry, user, facts).await {
-        Ok(ctx) => ctx,
-        Err(error) => return Ok(context_failure(&error, Operation::UpdateCallLog, entry)),
-    };
+    let missing_user = warning("User not found", 5000);
+    let LoggedCall { row, log_id, ctx } =
+        match logged_call(state, session, facts, entry, call, missing_user, Operation::UpdateCallLog).await {
+            Ok(logged) => logged,
+            Err(response) => return Ok(response),
+        };
     let connector = &entry.connector;
     let mut existing_body = String::new();
     let mut existing_log_details = None;
@@ -561,6 +554,47 @@ fn required_session_id(session_id: Option<&str>) -> Result<String, ApiError> {
     let session_id = session_id.ok_or_else(|| ApiError::bad_request("Missing sessionId."))?;
     check_id("sessionId", session_id)?;
     Ok(session_id.to_owned())
+}
+
+/// A logged call of the session's user, ready for a CRM call.
+struct LoggedCall {
+    row: CallLogRow,
+    /// The CRM record's id.
+    log_id: String,
+    ctx: RequestContext,
+}
+
+/// A call session as the extension names it: the session id and the extension identity it was logged under.
+#[derive(Clone, Copy)]
+struct CallIdentity<'a> {
+    session_id: &'a str,
+    extension_number: &'a str,
+    hashed_extension_id: &'a str,
+}
+
+/// The user's logged call for `call`, with its request context.
+/// `Err` is the answer to send: `missing_user` when the user is gone, "Cannot find log" when the session is not
+/// logged for this user, or the failure of the store or of the token refresh.
+async fn logged_call(
+    state: &AppState,
+    session: &Session,
+    facts: &RequestFacts,
+    entry: &ConnectorEntry,
+    call: CallIdentity<'_>,
+    missing_user: Response,
+    operation: Operation,
+) -> Result<LoggedCall, Response> {
+    let Some(user) = load_user(state, session, entry.connector.name()).await? else {
+        return Err(missing_user);
+    };
+    let row = find_row(state, &user, call.session_id, call.extension_number, call.hashed_extension_id).await?;
+    let Some((row, log_id)) = row.and_then(|row| row.third_party_log_id.clone().map(|log_id| (row, log_id))) else {
+        return Err(warning("Cannot find log", 3000));
+    };
+    match context_for(state, entry, user, facts).await {
+        Ok(ctx) => Ok(LoggedCall { row, log_id, ctx }),
+        Err(error) => Err(context_failure(&error, operation, entry)),
+    }
 }
 
 /// The user's logged row for a session and identity.
@@ -692,24 +726,17 @@ pub async fn disposition(
         body.hashed_extension_id.as_deref(),
         body.rc_extension_id.as_deref(),
     );
-    let Some(user) = (match load_user(state, session, entry.connector.name()).await {
-        Ok(user) => user,
-        Err(response) => return Ok(response),
-    }) else {
-        return Ok(warning("Cannot find user", 3000));
+    let call = CallIdentity {
+        session_id: &session_id,
+        extension_number: &extension_number,
+        hashed_extension_id: &hashed_extension_id,
     };
-    let row = match find_row(state, &user, &session_id, &extension_number, &hashed_extension_id).await {
-        Ok(Some(row)) => row,
-        Ok(None) => return Ok(warning("Cannot find log", 3000)),
-        Err(response) => return Ok(response),
-    };
-    let Some(log_id) = row.third_party_log_id.clone() else {
-        return Ok(warning("Cannot find log", 3000));
-    };
-    let ctx = match context_for(state, entry, user, facts).await {
-        Ok(ctx) => ctx,
-        Err(error) => return Ok(context_failure(&error, Operation::UpsertCallDisposition, entry)),
-    };
+    let missing_user = warning("Cannot find user", 3000);
+    let LoggedCall { log_id, ctx, .. } =
+        match logged_call(state, session, facts, entry, call, missing_user, Operation::UpsertCallDisposition).await {
+            Ok(logged) => logged,
+            Err(response) => return Ok(response),
+        };
     let request = DispositionRequest { log_id, dispositions: body.dispositions.unwrap_or_default() };
     let connector = &entry.connector;
     let call = connector.upsert_call_disposition(&ctx, request);

@@ -1,21 +1,47 @@
-//! The two generated lists that link connectors into the host: the dependency block in `crates/host/Cargo.toml`
-//! and `LINKED` in `crates/host/src/connectors.rs`. `new-connector` edits them and `tidy` checks them.
+//! The generated lists that link connectors into the host: the connector block of the root `Cargo.toml`'s
+//! `[workspace.dependencies]`, the dependency block in `crates/host/Cargo.toml` and `LINKED` in
+//! `crates/host/src/connectors.rs`. `new-connector` edits them and `tidy` checks them.
 
 use anyhow::{Context as _, bail};
 
+/// The root `Cargo.toml`, relative to the workspace root.
+pub(crate) const WORKSPACE_MANIFEST: &str = "Cargo.toml";
 /// `crates/host/Cargo.toml`, relative to the workspace root.
 pub(crate) const HOST_MANIFEST: &str = "crates/host/Cargo.toml";
 /// `crates/host/src/connectors.rs`, relative to the workspace root.
 pub(crate) const HOST_LINKED: &str = "crates/host/src/connectors.rs";
 
-/// The comment line that opens the connector dependency block of the host manifest.
+/// The comment line that opens the connector dependency block of both manifests.
 const DEPENDENCY_MARKER: &str = "# Connector crates";
 /// The line that opens the `LINKED` list.
 const LINKED_START: &str = "pub const LINKED: &[&str] = &[";
 
-/// The dependency line the host manifest holds for connector `name`.
-pub(crate) fn dependency_line(name: &str) -> String {
-    format!("connector-{name} = {{ path = \"../../connectors/{name}\" }}")
+/// One of the two manifests with a generated connector dependency block.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Manifest {
+    /// The root `[workspace.dependencies]`: where each connector crate is declared, by path.
+    Workspace,
+    /// The host's `[dependencies]`: where each connector is linked, from the workspace table.
+    Host,
+}
+
+impl Manifest {
+    pub(crate) fn path(self) -> &'static str {
+        match self {
+            Manifest::Workspace => WORKSPACE_MANIFEST,
+            Manifest::Host => HOST_MANIFEST,
+        }
+    }
+
+    /// The dependency line this manifest holds for connector `name`.
+    pub(crate) fn dependency_line(self, name: &str) -> String {
+        match self {
+            Manifest::Workspace => {
+                format!("connector-{name} = {{ path = \"connectors/{name}\", version = \"0.0.0\" }}")
+            }
+            Manifest::Host => format!("connector-{name}.workspace = true"),
+        }
+    }
 }
 
 /// The line `LINKED` holds for connector `name` when it is written one entry per line.
@@ -24,20 +50,30 @@ pub(crate) fn linked_line(name: &str) -> String {
 }
 
 /// Where the dependency block is: the lines right after the marker comment that declare `connector-*` packages.
-fn dependency_block(lines: &[&str]) -> anyhow::Result<(usize, usize)> {
+fn dependency_block(lines: &[&str], which: Manifest) -> anyhow::Result<(usize, usize)> {
     let marker = lines.iter().position(|line| line.trim_start().starts_with(DEPENDENCY_MARKER)).with_context(|| {
-        format!("{HOST_MANIFEST} has no `{DEPENDENCY_MARKER}` comment above the connector dependencies")
+        format!("{} has no `{DEPENDENCY_MARKER}` comment above the connector dependencies", which.path())
     })?;
     let start = marker + 1;
     let len = lines[start..].iter().take_while(|line| line.trim_start().starts_with("connector-")).count();
     Ok((start, start + len))
 }
 
-/// The connector names the host manifest depends on, in file order (`connector-acme = ...` gives `acme`).
-pub(crate) fn host_dependencies(manifest: &str) -> anyhow::Result<Vec<String>> {
+/// The connector names a manifest's block declares, in file order (`connector-acme = ...` gives `acme`).
+pub(crate) fn dependencies(manifest: &str, which: Manifest) -> anyhow::Result<Vec<String>> {
     let lines: Vec<&str> = manifest.lines().collect();
-    let (start, end) = dependency_block(&lines)?;
+    let (start, end) = dependency_block(&lines, which)?;
     Ok(lines[start..end].iter().map(|line| dependency_name(line).to_owned()).collect())
+}
+
+/// [`dependencies`] of the host manifest.
+pub(crate) fn host_dependencies(manifest: &str) -> anyhow::Result<Vec<String>> {
+    dependencies(manifest, Manifest::Host)
+}
+
+/// [`dependencies`] of the root manifest.
+pub(crate) fn workspace_dependencies(manifest: &str) -> anyhow::Result<Vec<String>> {
+    dependencies(manifest, Manifest::Workspace)
 }
 
 /// `acme` from `connector-acme = { path = ... }` or `connector-acme.workspace = true`.
@@ -46,14 +82,14 @@ fn dependency_name(line: &str) -> &str {
     key.strip_prefix("connector-").unwrap_or(key)
 }
 
-/// The manifest with a dependency on connector `name` added to the block, which is kept sorted.
-pub(crate) fn add_host_dependency(manifest: &str, name: &str) -> anyhow::Result<String> {
+/// The manifest with connector `name` added to its block, which is kept sorted.
+pub(crate) fn add_dependency(manifest: &str, which: Manifest, name: &str) -> anyhow::Result<String> {
     let lines: Vec<&str> = manifest.lines().collect();
-    let (start, end) = dependency_block(&lines)?;
+    let (start, end) = dependency_block(&lines, which)?;
     if lines[start..end].iter().any(|line| dependency_name(line) == name) {
-        bail!("{HOST_MANIFEST} already depends on connector-{name}: the name `{name}` is taken");
+        bail!("{} already declares connector-{name}: the name `{name}` is taken", which.path());
     }
-    let new_line = dependency_line(name);
+    let new_line = which.dependency_line(name);
     let mut block: Vec<&str> = lines[start..end].to_vec();
     block.push(&new_line);
     block.sort_by_key(|line| dependency_name(line).to_owned());
@@ -131,17 +167,20 @@ mod tests {
 
     #[test]
     fn adds_a_dependency_in_sorted_place() {
-        let edited = add_host_dependency(MANIFEST, "pipedrive").unwrap();
+        let edited = add_dependency(MANIFEST, Manifest::Host, "pipedrive").unwrap();
         assert_eq!(host_dependencies(&edited).unwrap(), ["clio", "pipedrive", "sandbox"]);
-        assert!(edited.contains("connector-pipedrive = { path = \"../../connectors/pipedrive\" }\nconnector-sandbox"));
+        assert!(edited.contains("connector-pipedrive.workspace = true\nconnector-sandbox"));
         assert!(edited.ends_with("[dev-dependencies]\nwiremock.workspace = true\n"));
-        let first = add_host_dependency(MANIFEST, "aaa").unwrap();
+        let root = add_dependency(MANIFEST, Manifest::Workspace, "pipedrive").unwrap();
+        assert!(root.contains("connector-pipedrive = { path = \"connectors/pipedrive\", version = \"0.0.0\" }\n"));
+        assert_eq!(workspace_dependencies(&root).unwrap(), ["clio", "pipedrive", "sandbox"]);
+        let first = add_dependency(MANIFEST, Manifest::Host, "aaa").unwrap();
         assert_eq!(host_dependencies(&first).unwrap(), ["aaa", "clio", "sandbox"]);
     }
 
     #[test]
     fn refuses_a_dependency_that_is_there() {
-        let error = add_host_dependency(MANIFEST, "clio").unwrap_err().to_string();
+        let error = add_dependency(MANIFEST, Manifest::Host, "clio").unwrap_err().to_string();
         assert!(error.contains("taken"), "{error}");
     }
 

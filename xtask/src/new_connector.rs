@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 
-use crate::lists::{self, HOST_LINKED, HOST_MANIFEST};
+use crate::lists::{self, HOST_LINKED, Manifest};
 
 /// Each generated file: its path inside `connectors/<name>/` and its template (the template file name plus `.tmpl`).
 pub(crate) const TEMPLATES: &[(&str, &str)] = &[
@@ -85,12 +85,15 @@ fn check_name(root: &Path, name: &str) -> anyhow::Result<()> {
 /// Creates `connectors/<name>` and links it into the host; returns the files written, relative to `root`.
 pub(crate) fn run(root: &Path, name: &str) -> anyhow::Result<Vec<PathBuf>> {
     check_name(root, name)?;
-    let manifest_path = root.join(HOST_MANIFEST);
-    let manifest = fs::read_to_string(&manifest_path).with_context(|| format!("cannot read {HOST_MANIFEST}"))?;
+    // Every edit is computed (and may refuse) before the first file is written.
+    let mut manifests = Vec::new();
+    for which in [Manifest::Workspace, Manifest::Host] {
+        let path = which.path();
+        let text = fs::read_to_string(root.join(path)).with_context(|| format!("cannot read {path}"))?;
+        manifests.push((path, lists::add_dependency(&text, which, name)?));
+    }
     let linked_path = root.join(HOST_LINKED);
     let linked = fs::read_to_string(&linked_path).with_context(|| format!("cannot read {HOST_LINKED}"))?;
-    // Both edits are computed (and may refuse) before the first file is written.
-    let manifest = lists::add_host_dependency(&manifest, name)?;
     let linked = lists::add_linked(&linked, name)?;
 
     let mut written = Vec::new();
@@ -104,8 +107,10 @@ pub(crate) fn run(root: &Path, name: &str) -> anyhow::Result<Vec<PathBuf>> {
         fs::write(&absolute, render(template, name)).with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);
     }
-    fs::write(&manifest_path, manifest).with_context(|| format!("cannot write {HOST_MANIFEST}"))?;
-    written.push(PathBuf::from(HOST_MANIFEST));
+    for (path, text) in manifests {
+        fs::write(root.join(path), text).with_context(|| format!("cannot write {path}"))?;
+        written.push(PathBuf::from(path));
+    }
     fs::write(&linked_path, linked).with_context(|| format!("cannot write {HOST_LINKED}"))?;
     written.push(PathBuf::from(HOST_LINKED));
     Ok(written)

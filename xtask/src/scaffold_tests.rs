@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::lists::{HOST_LINKED, HOST_MANIFEST};
+use crate::lists::{HOST_LINKED, HOST_MANIFEST, WORKSPACE_MANIFEST};
 use crate::{new_connector, tidy};
 
 /// The generated connector's name; the copy is thrown away afterwards.
@@ -88,7 +88,9 @@ fn a_generated_connector_builds_passes_its_tests_and_is_listed() {
     isolate_versions(root);
     assert!(written.contains(&PathBuf::from("connectors/acme/src/lib.rs")), "{written:?}");
     let (manifest, linked) = host_lists(root);
-    assert!(manifest.contains("connector-acme = { path = \"../../connectors/acme\" }"));
+    assert!(manifest.contains("connector-acme.workspace = true"));
+    let workspace = fs::read_to_string(root.join(WORKSPACE_MANIFEST)).unwrap();
+    assert!(workspace.contains("connector-acme = { path = \"connectors/acme\", version = \"0.0.0-scaffold-test\" }"));
     assert!(linked.contains("connector_acme::NAME,"));
     // The scaffold itself follows every tidy rule.
     let problems: Vec<String> = tidy::check(root).into_iter().filter(|it| it.contains(NAME)).collect();
@@ -115,14 +117,19 @@ fn a_generated_connector_builds_passes_its_tests_and_is_listed() {
     assert!(json.contains("\"displayName\": \"Acme\""), "{json}");
 }
 
-/// A tree with just what `new-connector` reads: the host's two lists and one connector folder.
+/// A tree with just what `new-connector` reads: the three lists and one connector folder.
 fn small_tree() -> tempfile::TempDir {
     let root = tempfile::tempdir().unwrap();
     fs::create_dir_all(root.path().join("crates/host/src")).unwrap();
     fs::create_dir_all(root.path().join("connectors/sandbox/src")).unwrap();
     fs::write(
+        root.path().join(WORKSPACE_MANIFEST),
+        "[workspace.dependencies]\n# Connector crates: sorted.\nconnector-sandbox = { path = \"connectors/sandbox\", version = \"0.0.0\" }\n",
+    )
+    .unwrap();
+    fs::write(
         root.path().join(HOST_MANIFEST),
-        "[dependencies]\n# Connector crates: sorted.\nconnector-sandbox = { path = \"../../connectors/sandbox\" }\n",
+        "[dependencies]\n# Connector crates: sorted.\nconnector-sandbox.workspace = true\n",
     )
     .unwrap();
     fs::write(root.path().join(HOST_LINKED), "//! Links.\npub const LINKED: &[&str] = &[connector_sandbox::NAME];\n")
@@ -183,8 +190,10 @@ fn a_good_name_writes_the_crate_and_both_lists() {
     let root = small_tree();
     new_connector::run(root.path(), "zeta_crm").unwrap();
     let (manifest, linked) = host_lists(root.path());
-    assert!(manifest.ends_with(
-        "connector-sandbox = { path = \"../../connectors/sandbox\" }\nconnector-zeta_crm = { path = \"../../connectors/zeta_crm\" }\n"
+    assert!(manifest.ends_with("connector-sandbox.workspace = true\nconnector-zeta_crm.workspace = true\n"));
+    let workspace = fs::read_to_string(root.path().join(WORKSPACE_MANIFEST)).unwrap();
+    assert!(workspace.ends_with(
+        "connector-sandbox = { path = \"connectors/sandbox\", version = \"0.0.0\" }\nconnector-zeta_crm = { path = \"connectors/zeta_crm\", version = \"0.0.0\" }\n"
     ));
     assert_eq!(
         linked,

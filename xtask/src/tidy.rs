@@ -7,7 +7,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::lists::{self, HOST_LINKED, HOST_MANIFEST};
+use crate::lists::{self, HOST_LINKED, HOST_MANIFEST, WORKSPACE_MANIFEST};
 
 /// Every problem in the workspace at `root`; empty when it is tidy.
 pub(crate) fn check(root: &Path) -> Vec<String> {
@@ -80,11 +80,17 @@ fn package_name(manifest: &str) -> Option<String> {
 /// Reads the connector names out of one of the host's generated lists.
 type ListReader = fn(&str) -> anyhow::Result<Vec<String>>;
 
-/// The host's connector dependencies and `LINKED` are sorted, without duplicates, and list exactly the folders.
+/// The workspace's and the host's connector dependencies and `LINKED` are sorted, without duplicates, and list
+/// exactly the folders.
 fn check_host_lists(root: &Path, problems: &mut Vec<String>) {
     let folders = connector_folders(root);
-    let lists: [(&str, ListReader, &str); 2] = [
-        (HOST_MANIFEST, lists::host_dependencies, "a `connector-<name> = { path = ... }` dependency"),
+    let lists: [(&str, ListReader, &str); 3] = [
+        (
+            WORKSPACE_MANIFEST,
+            lists::workspace_dependencies,
+            "a `connector-<name> = { path = ... }` workspace dependency",
+        ),
+        (HOST_MANIFEST, lists::host_dependencies, "a `connector-<name>.workspace = true` dependency"),
         (HOST_LINKED, lists::linked_entries, "a `connector_<name>::NAME,` entry in LINKED"),
     ];
     for (path, read, what) in lists {
@@ -229,10 +235,13 @@ mod tests {
     fn tidy_tree() -> tempfile::TempDir {
         let root = tempfile::tempdir().unwrap();
         let files = [
-            ("Cargo.toml", "[workspace]\nmembers = [\"crates/host\", \"connectors/*\"]\n".to_owned()),
+            (
+                "Cargo.toml",
+                "[workspace]\nmembers = [\"crates/host\", \"connectors/*\"]\n\n[workspace.dependencies]\n# Connector crates: kept sorted.\nconnector-acme = { path = \"connectors/acme\", version = \"0.0.0\" }\nconnector-beta = { path = \"connectors/beta\", version = \"0.0.0\" }\n".to_owned(),
+            ),
             (
                 HOST_MANIFEST,
-                "[package]\nname = \"callbridge-host\"\n\n[dependencies]\nanyhow.workspace = true\n# Connector crates: kept sorted.\nconnector-acme = { path = \"../../connectors/acme\" }\nconnector-beta = { path = \"../../connectors/beta\" }\n".to_owned(),
+                "[package]\nname = \"callbridge-host\"\n\n[dependencies]\nanyhow.workspace = true\n# Connector crates: kept sorted.\nconnector-acme.workspace = true\nconnector-beta.workspace = true\n".to_owned(),
             ),
             (HOST_LINKED, "//! Links.\n\npub const LINKED: &[&str] = &[\n    connector_acme::NAME,\n    connector_beta::NAME,\n];\n".to_owned()),
             ("crates/host/src/lib.rs", "//! The host.\n\npub mod connectors;\n".to_owned()),
@@ -297,7 +306,7 @@ mod tests {
     #[test]
     fn a_connector_missing_from_the_host_manifest() {
         let root = tidy_tree();
-        edit(root.path(), HOST_MANIFEST, "connector-beta = { path = \"../../connectors/beta\" }\n", "");
+        edit(root.path(), HOST_MANIFEST, "connector-beta.workspace = true\n", "");
         assert_one_problem(root.path(), HOST_MANIFEST, "connectors/beta is not linked");
     }
 
@@ -335,8 +344,8 @@ mod tests {
         edit(
             root.path(),
             HOST_MANIFEST,
-            "connector-acme = { path = \"../../connectors/acme\" }\nconnector-beta = { path = \"../../connectors/beta\" }\n",
-            "connector-beta = { path = \"../../connectors/beta\" }\nconnector-acme = { path = \"../../connectors/acme\" }\n",
+            "connector-acme.workspace = true\nconnector-beta.workspace = true\n",
+            "connector-beta.workspace = true\nconnector-acme.workspace = true\n",
         );
         assert_one_problem(root.path(), HOST_MANIFEST, "not sorted");
     }

@@ -452,21 +452,16 @@ pub async fn update(
     body: UpdateCallLogBody,
 ) -> Result<Response, ApiError> {
     let entry = platform_entry(state, session.platform()?)?;
-    let session_id = required_session_id(body.session_id.as_deref())?;
-    let (extension_number, hashed_extension_id) = identity(
+    let call = RequestedCall::parse(
         state,
+        body.session_id.as_deref(),
         body.extension_number.as_deref(),
         body.hashed_extension_id.as_deref(),
         body.rc_extension_id.as_deref(),
-    );
-    let call = CallIdentity {
-        session_id: &session_id,
-        extension_number: &extension_number,
-        hashed_extension_id: &hashed_extension_id,
-    };
+    )?;
     let missing_user = warning("User not found", 5000);
     let LoggedCall { row, log_id, ctx } =
-        match logged_call(state, session, facts, entry, call, missing_user, Operation::UpdateCallLog).await {
+        match logged_call(state, session, facts, entry, &call, missing_user, Operation::UpdateCallLog).await {
             Ok(logged) => logged,
             Err(response) => return Ok(response),
         };
@@ -476,7 +471,7 @@ pub async fn update(
     if let Some(format) = connector.log_format() {
         let fetch = GetCallLogRequest {
             log_id: log_id.clone(),
-            session_id: session_id.clone(),
+            session_id: call.session_id.clone(),
             telephony_session_id: Some(row.record_id.clone()).filter(|it| !it.is_empty()),
             contact_id: row.contact_id.clone(),
         };
@@ -492,7 +487,7 @@ pub async fn update(
         let mut input = ComposeInput {
             existing_body,
             call_log: Some(CallRecord {
-                session_id: Some(session_id.clone()),
+                session_id: Some(call.session_id.clone()),
                 start_time: body.start_time.clone(),
                 duration: body.duration.clone(),
                 result: body.result.clone(),
@@ -520,7 +515,7 @@ pub async fn update(
     }
     let request = UpdateCallLogRequest {
         log_id: log_id.clone(),
-        session_id,
+        session_id: call.session_id,
         contact_id: row.contact_id.clone(),
         recording_link: body.recording_link.clone(),
         recording_download_link: body.recording_download_link.clone(),
@@ -564,12 +559,27 @@ struct LoggedCall {
     ctx: RequestContext,
 }
 
-/// A call session as the extension names it: the session id and the extension identity it was logged under.
-#[derive(Clone, Copy)]
-struct CallIdentity<'a> {
-    session_id: &'a str,
-    extension_number: &'a str,
-    hashed_extension_id: &'a str,
+/// A call session as a request names it: the session id and the extension identity it was logged under.
+struct RequestedCall {
+    session_id: String,
+    extension_number: String,
+    hashed_extension_id: String,
+}
+
+impl RequestedCall {
+    /// The session and identity of a request's fields, App Connect's rules; a missing session id is a bad request.
+    fn parse(
+        state: &AppState,
+        session_id: Option<&str>,
+        extension_number: Option<&str>,
+        hashed_extension_id: Option<&str>,
+        rc_extension_id: Option<&str>,
+    ) -> Result<Self, ApiError> {
+        let session_id = required_session_id(session_id)?;
+        let (extension_number, hashed_extension_id) =
+            identity(state, extension_number, hashed_extension_id, rc_extension_id);
+        Ok(Self { session_id, extension_number, hashed_extension_id })
+    }
 }
 
 /// The user's logged call for `call`, with its request context.
@@ -580,14 +590,14 @@ async fn logged_call(
     session: &Session,
     facts: &RequestFacts,
     entry: &ConnectorEntry,
-    call: CallIdentity<'_>,
+    call: &RequestedCall,
     missing_user: Response,
     operation: Operation,
 ) -> Result<LoggedCall, Response> {
     let Some(user) = load_user(state, session, entry.connector.name()).await? else {
         return Err(missing_user);
     };
-    let row = find_row(state, &user, call.session_id, call.extension_number, call.hashed_extension_id).await?;
+    let row = find_row(state, &user, &call.session_id, &call.extension_number, &call.hashed_extension_id).await?;
     let Some((row, log_id)) = row.and_then(|row| row.third_party_log_id.clone().map(|log_id| (row, log_id))) else {
         return Err(warning("Cannot find log", 3000));
     };
@@ -719,21 +729,16 @@ pub async fn disposition(
     body: DispositionBody,
 ) -> Result<Response, ApiError> {
     let entry = platform_entry(state, session.platform()?)?;
-    let session_id = required_session_id(body.session_id.as_deref())?;
-    let (extension_number, hashed_extension_id) = identity(
+    let call = RequestedCall::parse(
         state,
+        body.session_id.as_deref(),
         body.extension_number.as_deref(),
         body.hashed_extension_id.as_deref(),
         body.rc_extension_id.as_deref(),
-    );
-    let call = CallIdentity {
-        session_id: &session_id,
-        extension_number: &extension_number,
-        hashed_extension_id: &hashed_extension_id,
-    };
+    )?;
     let missing_user = warning("Cannot find user", 3000);
     let LoggedCall { log_id, ctx, .. } =
-        match logged_call(state, session, facts, entry, call, missing_user, Operation::UpsertCallDisposition).await {
+        match logged_call(state, session, facts, entry, &call, missing_user, Operation::UpsertCallDisposition).await {
             Ok(logged) => logged,
             Err(response) => return Ok(response),
         };

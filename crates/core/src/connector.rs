@@ -59,10 +59,13 @@ pub enum Operation {
     GetUserList,
     /// The connector refreshes OAuth tokens itself instead of the host's standard refresh-token grant.
     RefreshToken,
+    /// The connector can find the record an earlier create wrote for a [`RecordKey`] (reconciliation after an
+    /// ambiguous outcome); see [`Connector::find_created_call_log`]. Not an App Connect interface.
+    FindCreatedRecord,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 15] = [
+    pub const ALL: [Operation; 16] = [
         Operation::GetOauthInfo,
         Operation::GetBasicAuth,
         Operation::GetUserInfo,
@@ -78,6 +81,7 @@ impl Operation {
         Operation::Unauthorize,
         Operation::GetUserList,
         Operation::RefreshToken,
+        Operation::FindCreatedRecord,
     ];
 
     /// App Connect's interface name, as `/implementedInterfaces` reports it.
@@ -98,6 +102,7 @@ impl Operation {
             Operation::Unauthorize => "unAuthorize",
             Operation::GetUserList => "getUserList",
             Operation::RefreshToken => "checkAndRefreshAccessToken",
+            Operation::FindCreatedRecord => "findCreatedRecord",
         }
     }
 }
@@ -276,9 +281,32 @@ pub struct RingSense {
     pub link: Option<String>,
 }
 
+/// A stable identity for one record the host asks a connector to create: the same on every attempt to create it
+/// (retries, a worker finishing the job after a crash), different for every other record.
+///
+/// A connector that lists [`Operation::FindCreatedRecord`] stores it with the record (a marker in a field the CRM
+/// lets it search, or the CRM's own external-id or idempotency feature), so that the `find_created_*` operations
+/// can tell, after an outcome that may or may not have reached the CRM, whether the record exists.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RecordKey(pub String);
+
+impl RecordKey {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RecordKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Input to [`Connector::create_call_log`].
 #[derive(Clone, Debug, Default)]
 pub struct CreateCallLogRequest {
+    /// What identifies this record on every attempt; see [`RecordKey`].
+    pub record_key: RecordKey,
     pub contact: LogContact,
     pub call_log: CallRecord,
     pub note: Option<String>,
@@ -419,6 +447,8 @@ pub struct MessageMedia {
 /// Input to [`Connector::create_message_log`].
 #[derive(Clone, Debug, Default)]
 pub struct CreateMessageLogRequest {
+    /// What identifies this record on every attempt; see [`RecordKey`].
+    pub record_key: RecordKey,
     pub contact: LogContact,
     pub correspondents: Vec<Value>,
     pub assignee_name: Option<String>,
@@ -536,6 +566,18 @@ pub trait Connector: Send + Sync + 'static {
         request: CreateCallLogRequest,
     ) -> Result<CallLogCreated, ConnectorError>;
 
+    /// The id of the record an earlier `create_call_log` with the same [`RecordKey`] wrote, or `None` when the CRM
+    /// has no such record. The host calls it before creating again after an outcome that may have reached the CRM
+    /// (a timeout, a reset connection, a 5xx to the create, a crash mid-request), so a retry never makes a second
+    /// record. Only called when [`Operation::FindCreatedRecord`] is listed.
+    async fn find_created_call_log(
+        &self,
+        _ctx: &RequestContext,
+        _request: &CreateCallLogRequest,
+    ) -> Result<Option<String>, ConnectorError> {
+        Err(ConnectorError::unsupported(Operation::FindCreatedRecord))
+    }
+
     async fn get_call_log(
         &self,
         _ctx: &RequestContext,
@@ -564,6 +606,15 @@ pub trait Connector: Send + Sync + 'static {
         _request: CreateMessageLogRequest,
     ) -> Result<MessageLogCreated, ConnectorError> {
         Err(ConnectorError::unsupported(Operation::CreateMessageLog))
+    }
+
+    /// As [`Connector::find_created_call_log`], for a message log (a conversation's record).
+    async fn find_created_message_log(
+        &self,
+        _ctx: &RequestContext,
+        _request: &CreateMessageLogRequest,
+    ) -> Result<Option<String>, ConnectorError> {
+        Err(ConnectorError::unsupported(Operation::FindCreatedRecord))
     }
 
     async fn update_message_log(

@@ -93,6 +93,7 @@ fn operation_texts() -> Vec<(Operation, &'static str, &'static str)> {
         (Operation::Unauthorize, "Error performing unAuthorize", necessary),
         (Operation::GetUserList, "Error performing getUserList", necessary),
         (Operation::RefreshToken, "Error performing checkAndRefreshAccessToken", necessary),
+        (Operation::FindCreatedRecord, "Error performing findCreatedRecord", necessary),
     ]
 }
 

@@ -414,6 +414,8 @@ async fn create_claimed(
         None => String::new(),
     };
     let request = CreateCallLogRequest {
+        // No connector reconciles yet, so no key is needed; the delivery engine will derive one per session.
+        record_key: Default::default(),
         contact: LogContact {
             id: contact_id,
             phone_number: Some(contact_number),

@@ -15,30 +15,6 @@ fn connector_config() -> ConnectorConfig {
 }
 
 #[test]
-fn parse_error_maps_each_status_class() {
-    let rows: [(u16, ErrorKind, bool); 12] = [
-        (400, ErrorKind::Rejected, false),
-        (401, ErrorKind::Unauthorized, false),
-        (402, ErrorKind::Rejected, false),
-        (403, ErrorKind::Unauthorized, false),
-        (404, ErrorKind::NotFound, false),
-        (409, ErrorKind::Rejected, false),
-        (410, ErrorKind::Rejected, false),
-        (422, ErrorKind::Rejected, false),
-        (429, ErrorKind::RateLimited, true),
-        (500, ErrorKind::Upstream, true),
-        (503, ErrorKind::Upstream, true),
-        (302, ErrorKind::Upstream, false),
-    ];
-    for (status, kind, temporary) in rows {
-        let error = parse_error(StatusCode::from_u16(status).unwrap(), b"{}");
-        assert_eq!(error.kind(), kind, "status {status}");
-        assert_eq!(error.is_temporary(), temporary, "status {status}");
-        assert_eq!(error.status(), Some(status), "status {status}");
-    }
-}
-
-#[test]
 fn parse_error_reads_pipedrive_error_body() {
     let body =
         br#"{"success":false,"error":"Unauthorized","error_info":"Please check developers.pipedrive.com","data":null}"#;

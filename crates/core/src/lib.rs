@@ -13,6 +13,8 @@ pub mod phone;
 pub mod registry;
 pub mod schema;
 pub mod secret;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use async_trait::async_trait;
 pub use compose::{ComposeInput, LogFormat, compose};

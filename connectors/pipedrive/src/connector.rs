@@ -12,6 +12,7 @@ use callbridge_core::manifest::{
     SettingKind,
 };
 use callbridge_core::phone::{national_number, restore_plus};
+use callbridge_core::values::{id_text, is_truthy};
 use callbridge_core::{
     AuthType, CallDuration, CallLogCreated, CallLogDetails, CallLogUpdated, Connector, ConnectorConfig, ConnectorError,
     ConnectorRoute, ContactInfo, ContactMatches, CreateCallLogRequest, CreateContactRequest, CreateMessageLogRequest,
@@ -302,11 +303,7 @@ impl Connector for Pipedrive {
         let org_id = self.organization_of(ctx, &request.contact.id).await?;
         let activity_type = self.activity_type(ctx, ActivityKind::Call).await?;
         let call_log = &request.call_log;
-        let subject = match call_log.custom_subject.as_deref() {
-            Some(custom) => custom.to_owned(),
-            None if call_log.is_outbound() => format!("Outbound Call to {}", request.contact.name),
-            None => format!("Inbound Call from {}", request.contact.name),
-        };
+        let subject = call_log.subject(&request.contact.name);
         let mut body = Map::new();
         body.insert("owner_id".to_owned(), json!(owner_id));
         body.insert("subject".to_owned(), json!(subject));
@@ -621,30 +618,10 @@ pub(crate) fn submitted_id(value: &Value) -> Option<Value> {
     }
 }
 
-/// JavaScript truthiness of a JSON value, which decides in App Connect whether an optional field is sent.
-fn is_truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(it) => *it,
-        Value::Number(it) => it.as_f64().is_some_and(|it| it != 0.0),
-        Value::String(it) => !it.is_empty(),
-        Value::Array(_) | Value::Object(_) => true,
-    }
-}
-
 fn duration_is_set(duration: &CallDuration) -> bool {
     match duration {
         CallDuration::Seconds(number) => number.as_f64().is_some_and(|it| it != 0.0),
         CallDuration::Text(text) => !text.is_empty(),
-    }
-}
-
-/// An id as Pipedrive sent it (a number or a string), as text.
-fn id_text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
     }
 }
 

@@ -144,3 +144,30 @@ fn append_to_an_edited_body_keeps_the_message() {
     let appended = append_entry("<b>someone rewrote this note</b>", "<li>new</li>");
     assert_eq!(appended, "<b>someone rewrote this note</b><ul><li>new</li></ul>");
 }
+
+#[test]
+fn javascript_truthiness_and_ids() {
+    use callbridge_core::values::{id_text, is_truthy};
+    for falsy in [json!(null), json!(false), json!(0), json!(0.0), json!("")] {
+        assert!(!is_truthy(&falsy), "{falsy}");
+    }
+    for truthy in [json!(true), json!(-1), json!("0"), json!([]), json!({})] {
+        assert!(is_truthy(&truthy), "{truthy}");
+    }
+    assert_eq!(
+        (id_text(&json!(42)), id_text(&json!("a-1")), id_text(&json!(null))),
+        ("42".into(), "a-1".into(), String::new())
+    );
+}
+
+#[test]
+fn the_default_subject_reads_a_missing_direction_as_inbound() {
+    use callbridge_core::CallRecord;
+    let call =
+        |direction: Option<&str>| CallRecord { direction: direction.map(str::to_owned), ..CallRecord::default() };
+    assert_eq!(call(Some("Outbound")).subject("Ada"), "Outbound Call to Ada");
+    assert_eq!(call(Some("Inbound")).subject("Ada"), "Inbound Call from Ada");
+    assert_eq!(call(None).subject("Ada"), "Inbound Call from Ada");
+    let custom = CallRecord { custom_subject: Some("Renewal".into()), ..call(Some("Outbound")) };
+    assert_eq!(custom.subject("Ada"), "Renewal");
+}

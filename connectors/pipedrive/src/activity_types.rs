@@ -4,10 +4,10 @@
 //! busiest operation, so the active types are kept per company for a day, as App Connect does, and fetched again
 //! once when the wanted type is missing (an admin may have just created or renamed it).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
+use callbridge_core::cache::AccountCache;
 use callbridge_core::{ConnectorError, Secret};
 
 use crate::api::ActivityType;
@@ -15,6 +15,8 @@ use crate::client::PipedriveClient;
 
 /// How long a company's activity-type list is trusted.
 pub(crate) const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+/// How many companies' lists are kept; the least used go first beyond it.
+const MAX_COMPANIES: u64 = 10_000;
 
 /// What is being logged: decides the admin setting and the keyword a type name must contain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,19 +43,15 @@ impl ActivityKind {
     }
 }
 
-/// One company's active activity types and the instant they were fetched.
-type CachedTypes = (Instant, Arc<Vec<ActivityType>>);
-
 /// Active activity types by company.
 #[derive(Debug)]
 pub(crate) struct ActivityTypeCache {
-    ttl: Duration,
-    entries: Mutex<HashMap<String, CachedTypes>>,
+    types: AccountCache<Arc<Vec<ActivityType>>>,
 }
 
 impl ActivityTypeCache {
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, entries: Mutex::new(HashMap::new()) }
+        Self { types: AccountCache::new(ttl, MAX_COMPANIES) }
     }
 
     /// The key of the type to log `kind` as, or `None` when the account has no fitting active type.
@@ -69,51 +67,29 @@ impl ActivityTypeCache {
         admin_choice: Option<&str>,
         kind: ActivityKind,
     ) -> Result<Option<String>, ConnectorError> {
-        let (mut types, mut fresh) = match self.cached(company) {
-            Some(types) => (types, false),
-            None => (self.refresh(client, host, auth, company).await?, true),
+        let fresh = self.types.get(company).await.is_none();
+        let types = self.types.get_or_load(company, active_types(client, host, auth)).await?;
+        let pick = |types: &[ActivityType]| match admin_choice.filter(|it| !it.is_empty()) {
+            Some(choice) if has_key(types, choice) => Some(choice.to_owned()),
+            _ => find_by_keyword(types, kind),
         };
-        let admin_choice = admin_choice.filter(|it| !it.is_empty());
-        if let Some(choice) = admin_choice {
-            if has_key(&types, choice) {
-                return Ok(Some(choice.to_owned()));
-            }
-            if !fresh {
-                types = self.refresh(client, host, auth, company).await?;
-                fresh = true;
-                if has_key(&types, choice) {
-                    return Ok(Some(choice.to_owned()));
-                }
-            }
+        match pick(&types) {
+            // A stale list may lack a type the admin chose or created since: the admin's choice is retried fresh.
+            Some(found) if fresh || admin_choice.is_none_or(|it| it.is_empty() || found == it) => Ok(Some(found)),
+            found if fresh => Ok(found),
+            _ => Ok(pick(&self.types.reload(company, active_types(client, host, auth)).await?)),
         }
-        if let Some(found) = find_by_keyword(&types, kind) {
-            return Ok(Some(found));
-        }
-        if fresh {
-            return Ok(None);
-        }
-        types = self.refresh(client, host, auth, company).await?;
-        Ok(find_by_keyword(&types, kind))
     }
+}
 
-    fn cached(&self, company: &str) -> Option<Arc<Vec<ActivityType>>> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        entries.get(company).filter(|(fetched_at, _)| fetched_at.elapsed() < self.ttl).map(|(_, types)| types.clone())
-    }
-
-    async fn refresh(
-        &self,
-        client: &PipedriveClient,
-        host: &str,
-        auth: &Secret,
-        company: &str,
-    ) -> Result<Arc<Vec<ActivityType>>, ConnectorError> {
-        let types = client.activity_types(host, auth).await?;
-        let active: Arc<Vec<ActivityType>> = Arc::new(types.into_iter().filter(|it| it.active_flag).collect());
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        entries.insert(company.to_owned(), (Instant::now(), active.clone()));
-        Ok(active)
-    }
+/// The company's active activity types.
+async fn active_types(
+    client: &PipedriveClient,
+    host: &str,
+    auth: &Secret,
+) -> Result<Arc<Vec<ActivityType>>, ConnectorError> {
+    let types = client.activity_types(host, auth).await?;
+    Ok(Arc::new(types.into_iter().filter(|it| it.active_flag).collect()))
 }
 
 fn has_key(types: &[ActivityType], key: &str) -> bool {

@@ -146,6 +146,19 @@ impl ConnectorError {
         self
     }
 
+    /// A copy for each waiter of a shared outcome (the account cache's single load); the source is not kept.
+    pub(crate) fn copy_for_waiter(&self) -> Self {
+        Self {
+            kind: self.kind,
+            message: self.message.clone(),
+            temporary: self.temporary,
+            status: self.status,
+            retry_after: self.retry_after,
+            return_message: self.return_message.clone(),
+            source: None,
+        }
+    }
+
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }

@@ -4,6 +4,7 @@
 //! call-log composer, phone-number helpers, and [`http::HttpClient`], the only way a connector talks to its CRM.
 //! It does no I/O except through that client, and the composer is pure.
 
+pub mod cache;
 pub mod compose;
 pub mod connector;
 pub mod error;

@@ -21,6 +21,7 @@ const LEAD_ID: &str = "adf21080-0e10-11eb-879b-05d71fb426ec";
 /// Builds the server binary (debug, as `cargo test` builds everything else) and returns its path.
 fn build_server() -> PathBuf {
     let root = workspace_root();
+    #[expect(clippy::disallowed_methods, reason = "build tooling finds cargo and its target folder")]
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = std::process::Command::new(cargo)
         .args(["build", "--quiet", "-p", "callbridge-host", "--bin", "callbridge"])
@@ -28,6 +29,7 @@ fn build_server() -> PathBuf {
         .status()
         .expect("cargo runs");
     assert!(status.success(), "building the server failed ({status})");
+    #[expect(clippy::disallowed_methods, reason = "build tooling finds cargo and its target folder")]
     let target_dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     target_dir.join("debug").join(format!("callbridge{}", std::env::consts::EXE_SUFFIX))
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 
 pub(crate) fn run(root: &Path, args: &[String]) -> ExitCode {
+    #[expect(clippy::disallowed_methods, reason = "build tooling finds cargo and its target folder")]
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(root)

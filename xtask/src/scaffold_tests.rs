@@ -55,6 +55,7 @@ fn isolate_versions(dir: &Path) {
 /// is reused; final artifacts (binaries) go to `dir/target`, so the copy never replaces the real workspace's
 /// `target/debug/callbridge` while other tests may run it.
 fn cargo(dir: &Path, build_dir: &Path, args: &[&str]) -> std::process::Output {
+    #[expect(clippy::disallowed_methods, reason = "build tooling finds cargo and its target folder")]
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(dir)

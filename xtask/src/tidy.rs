@@ -189,7 +189,24 @@ fn check_rust_files(root: &Path, problems: &mut Vec<String>) {
                 problems.push(format!("{relative}:{}: `{needle}]`: {reason}", line_idx + 1));
             }
         }
+        if is_connector_source(&relative) {
+            for needle in ["std::env", "std::fs"] {
+                if let Some(line_idx) = text.lines().position(|line| line.contains(needle)) {
+                    problems.push(format!(
+                        "{relative}:{}: `{needle}`: a connector gets its settings in ConnectorConfig and does no I/O \
+                         but through HttpClient",
+                        line_idx + 1
+                    ));
+                }
+            }
+        }
     }
+}
+
+/// A connector's library source (`connectors/<name>/src/...`), path separators either way.
+fn is_connector_source(relative: &str) -> bool {
+    let parts: Vec<&str> = relative.split(['/', '\\']).collect();
+    parts.len() > 3 && parts[0] == "connectors" && parts[2] == "src"
 }
 
 /// The workspace's `.rs` files, without build output, version control and templates.
@@ -430,7 +447,7 @@ mod tests {
     #[test]
     fn a_rust_file_without_a_doc_header() {
         let root = tidy_tree();
-        write(root.path(), "connectors/acme/src/client.rs", "use std::fs;\n");
+        write(root.path(), "connectors/acme/src/client.rs", "use std::fmt;\n");
         assert_one_problem(root.path(), "connectors/acme/src/client.rs", "//!");
 
         let root = tidy_tree();
@@ -449,6 +466,18 @@ mod tests {
         let panics = format!("//! Tests.\n\n#[test]\n#[{}(expected = \"x\")]\nfn boom() {{}}\n", "should_panic");
         write(root.path(), "crates/host/src/lib.rs", &panics);
         assert_one_problem(root.path(), "crates/host/src/lib.rs:4", "Result");
+    }
+
+    #[test]
+    fn a_connector_reading_the_environment_or_files() {
+        for needle in ["std::env::var(\"X\")", "std::fs::read(\"x\")"] {
+            let root = tidy_tree();
+            write(root.path(), "connectors/acme/src/client.rs", &format!("//! Client.\n\nfn f() {{ {needle}; }}\n"));
+            assert_one_problem(root.path(), "connectors/acme/src/client.rs:3", "ConnectorConfig");
+        }
+        let root = tidy_tree();
+        write(root.path(), "crates/host/src/config.rs", "//! Config.\n\nfn f() { std::env::var(\"X\"); }\n");
+        assert!(super::check(root.path()).is_empty(), "the host may read the environment");
     }
 
     #[test]

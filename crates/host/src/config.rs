@@ -88,7 +88,26 @@ pub struct ConnectorSettings {
 
 /// Reads a connector's settings from the process environment.
 pub fn connector_settings(name: &str) -> Result<ConnectorSettings, String> {
-    connector_settings_from(name, std::env::vars())
+    #[expect(clippy::disallowed_methods, reason = "this module is where the environment is read")]
+    let vars = std::env::vars();
+    connector_settings_from(name, vars)
+}
+
+/// The PostgreSQL server the store and host tests also run on (`CALLBRIDGE_TEST_POSTGRES_URL`), or `None` to run on
+/// SQLite only.
+///
+/// # Panics
+///
+/// When `CI` is set and the URL is not: a CI run must not pass silently without its PostgreSQL half.
+pub fn test_postgres_url() -> Option<String> {
+    #[expect(clippy::disallowed_methods, reason = "this module is where the environment is read")]
+    let (url, ci) = (std::env::var("CALLBRIDGE_TEST_POSTGRES_URL"), std::env::var_os("CI"));
+    let url = url.ok().filter(|it| !it.is_empty());
+    assert!(
+        url.is_some() || ci.is_none_or(|it| it.is_empty()),
+        "CI is set but CALLBRIDGE_TEST_POSTGRES_URL is not: the PostgreSQL tests would be skipped"
+    );
+    url
 }
 
 /// A connector's settings from `vars`: `<NAME>_<KEY>` first, then `CALLBRIDGE_<NAME>_<KEY>` over it.

@@ -38,7 +38,7 @@ async fn databases() -> Vec<TestDb> {
         _dir: Some(dir),
         postgres_schema: None,
     }];
-    if let Ok(base) = std::env::var("CALLBRIDGE_TEST_POSTGRES_URL") {
+    if let Some(base) = callbridge_host::config::test_postgres_url() {
         let now = chrono::Utc::now().timestamp();
         let schema = format!("{SCHEMA_PREFIX}{now}_{}", uuid::Uuid::new_v4().simple());
         let admin = sqlx::PgPool::connect(&base).await.unwrap();

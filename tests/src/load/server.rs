@@ -22,6 +22,7 @@ pub fn workspace_root() -> PathBuf {
 /// Builds the server in release mode and returns the binary's path.
 pub fn build_release_server() -> anyhow::Result<PathBuf> {
     let root = workspace_root();
+    #[expect(clippy::disallowed_methods, reason = "build tooling finds cargo and its target folder")]
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     eprintln!("callbridge-load: building the server (cargo build --release -p callbridge-host --bin callbridge)");
     let status = std::process::Command::new(cargo)
@@ -32,6 +33,7 @@ pub fn build_release_server() -> anyhow::Result<PathBuf> {
     if !status.success() {
         bail!("building the server failed ({status})");
     }
+    #[expect(clippy::disallowed_methods, reason = "build tooling finds cargo and its target folder")]
     let target_dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     let binary = target_dir.join("release").join(format!("callbridge{}", std::env::consts::EXE_SUFFIX));
     if !binary.is_file() {

@@ -49,7 +49,7 @@ pub enum Backend {
 
 impl Backend {
     pub fn postgres_configured() -> bool {
-        std::env::var("CALLBRIDGE_TEST_POSTGRES_URL").is_ok_and(|it| !it.is_empty())
+        callbridge_host::config::test_postgres_url().is_some()
     }
 }
 
@@ -70,7 +70,7 @@ impl TestDb {
                 TestDb { url, _dir: Some(dir), postgres_schema: None }
             }
             Backend::Postgres => {
-                let base = std::env::var("CALLBRIDGE_TEST_POSTGRES_URL").unwrap();
+                let base = callbridge_host::config::test_postgres_url().unwrap();
                 let schema = format!("host_it_{}", uuid::Uuid::new_v4().simple());
                 let admin = sqlx::PgPool::connect(&base).await.unwrap();
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&admin).await.unwrap();

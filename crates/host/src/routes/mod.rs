@@ -23,6 +23,7 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::error::{ApiError, MAX_BODY_BYTES, ResponseError};
+use crate::limits::guard_body;
 use crate::services::auth_context::RequestFacts;
 use crate::session::{REFRESHED_TOKEN_HEADER, session_middleware};
 use crate::state::AppState;
@@ -71,8 +72,8 @@ pub fn router(state: AppState) -> Router {
         .route("/messageLog", post(call_log::message_log))
         .route("/admin/settings", get(admin_settings).post(admin_settings));
     let routes = connector_routes::mount(routes, &state);
-    routes
-        .fallback(not_found)
+    let routes = routes.fallback(not_found).layer(middleware::from_fn_with_state(state.clone(), guard_body));
+    crate::limits::rate_limited(routes, &state.limits)
         .layer(middleware::from_fn(crate::metrics::track_requests))
         .layer(middleware::from_fn_with_state(state.clone(), session_middleware))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -1,7 +1,7 @@
 //! Operations routes: liveness and Prometheus metrics.
 
 use axum::extract::State;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::state::AppState;
@@ -11,8 +11,10 @@ pub async fn is_alive() -> &'static str {
     "OK"
 }
 
-/// `GET /metrics`: Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> Response {
-    let body = state.metrics.as_ref().map(|handle| handle.render()).unwrap_or_default();
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+/// `GET /metrics`: Prometheus text format; 404 when metrics have an address of their own.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !state.limits.metrics_on_api {
+        return (StatusCode::NOT_FOUND, "Not found").into_response();
+    }
+    crate::metrics::render(state.metrics.as_ref(), state.limits.metrics_token.as_deref(), &headers)
 }

@@ -13,9 +13,6 @@ use crate::routes::RouteResult;
 use crate::session::Session;
 use crate::state::AppState;
 
-/// The most settings one user may store; the extension sends a few dozen.
-const MAX_SETTINGS: usize = 1000;
-
 /// The body of `POST /user/settings`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -127,9 +124,7 @@ pub async fn post_settings(
     for key in body.setting_keys_to_remove.unwrap_or_default() {
         settings.remove(&key);
     }
-    if settings.len() > MAX_SETTINGS {
-        return Err(ApiError::bad_request(format!("Too many settings: at most {MAX_SETTINGS} are kept.")));
-    }
+    crate::limits::check_settings(&settings)?;
     let settings = UserSettings(settings);
     state.store.update_user_settings(&user.id, &settings).await.map_err(ApiError::database)?;
     Ok(Json(json!({ "userSettings": settings })).into_response())

@@ -105,8 +105,9 @@ pub struct LimitsArgs {
     #[arg(long = "max-connections", env = "CALLBRIDGE_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
 
-    /// Requests per second one client IP address may make (bursts of ten times this); 0 for no limit.
-    #[arg(long = "rate-limit-ip", env = "CALLBRIDGE_RATE_LIMIT_IP", default_value_t = 50)]
+    /// Requests per second one client IP address may make (bursts of ten times this); 0 for no limit. Behind a
+    /// reverse proxy every client has the proxy's address: raise it there, or limit at the proxy.
+    #[arg(long = "rate-limit-ip", env = "CALLBRIDGE_RATE_LIMIT_IP", default_value_t = 100)]
     pub rate_limit_ip: u32,
 
     /// Requests per second one signed-in user may make (bursts of ten times this); 0 for no limit.

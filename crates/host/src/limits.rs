@@ -4,8 +4,10 @@
 //! Login fields, cached notes and message logs are bounded by their route's body limit (the fields are nearly the
 //! whole body); settings accumulate over requests, so their stored total is checked as well.
 
+use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use axum::Router;
@@ -16,8 +18,10 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use callbridge_core::Secret;
+use futures::future::Either;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use serde_json::{Map, Value};
+use tower::{Layer, Service};
 use tower_governor::GovernorError;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::KeyExtractor;
@@ -162,13 +166,6 @@ pub fn check_settings(settings: &Map<String, Value>) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Whom a request counts against.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum RateKey {
-    User(String),
-    Ip(IpAddr),
-}
-
 /// The client's address; a router served without connection info (a test's) counts as one client.
 fn peer_ip<T>(request: &axum::http::Request<T>) -> IpAddr {
     request
@@ -182,38 +179,47 @@ fn peer_ip<T>(request: &axum::http::Request<T>) -> IpAddr {
 struct ByIp;
 
 impl KeyExtractor for ByIp {
-    type Key = RateKey;
+    type Key = IpAddr;
 
-    fn extract<T>(&self, request: &axum::http::Request<T>) -> Result<RateKey, GovernorError> {
-        Ok(RateKey::Ip(peer_ip(request)))
+    fn extract<T>(&self, request: &axum::http::Request<T>) -> Result<IpAddr, GovernorError> {
+        Ok(peer_ip(request))
     }
 }
 
-/// Keys requests by the session's user; requests without a session by client IP address.
+/// Keys requests by the session's user (only signed-in requests reach it, see [`SignedInOnly`]).
 #[derive(Clone, Copy, Debug)]
 struct ByUser;
 
 impl KeyExtractor for ByUser {
-    type Key = RateKey;
+    type Key = String;
 
-    fn extract<T>(&self, request: &axum::http::Request<T>) -> Result<RateKey, GovernorError> {
-        Ok(match crate::session::session_user_id(request.extensions()) {
-            Some(user_id) => RateKey::User(user_id.to_owned()),
-            None => RateKey::Ip(peer_ip(request)),
-        })
+    fn extract<T>(&self, request: &axum::http::Request<T>) -> Result<String, GovernorError> {
+        crate::session::session_user_id(request.extensions())
+            .map(str::to_owned)
+            .ok_or(GovernorError::UnableToExtractKey)
     }
 }
 
 /// Wraps `router` in the per-user and per-IP rate limits that are switched on. Each answers an excess request with
 /// 429, a text naming the limit, and `Retry-After` in whole seconds (at least 1).
 pub fn rate_limited(router: Router<AppState>, limits: &Limits) -> Router<AppState> {
-    let router = layer_limit(router, ByUser, limits.rate_limit_user, "per user");
-    layer_limit(router, ByIp, limits.rate_limit_ip, "per client address")
+    let router = layer_limit(router, ByUser, limits.rate_limit_user, Scope::SignedInUser);
+    layer_limit(router, ByIp, limits.rate_limit_ip, Scope::ClientAddress)
 }
 
-fn layer_limit<K>(router: Router<AppState>, key: K, per_second: u32, scope: &'static str) -> Router<AppState>
+/// What one rate limit counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scope {
+    /// Each signed-in user's requests; requests without a session are not counted.
+    SignedInUser,
+    /// Each client address's requests.
+    ClientAddress,
+}
+
+fn layer_limit<K>(router: Router<AppState>, key: K, per_second: u32, scope: Scope) -> Router<AppState>
 where
-    K: KeyExtractor<Key = RateKey> + Send + Sync + 'static,
+    K: KeyExtractor + Send + Sync + 'static,
+    K::Key: Send + Sync + 'static,
 {
     if per_second == 0 {
         return router;
@@ -243,6 +249,10 @@ where
     let layer = tower_governor::GovernorLayer::new(config).error_handler(move |error| match error {
         GovernorError::TooManyRequests { wait_time, .. } => {
             let retry_after = wait_time.max(1);
+            let scope = match scope {
+                Scope::SignedInUser => "per user",
+                Scope::ClientAddress => "per client address",
+            };
             let text =
                 format!("Too many requests: the limit is {per_second} a second {scope}. Retry after {retry_after} s.");
             let mut response = (StatusCode::TOO_MANY_REQUESTS, text).into_response();
@@ -251,7 +261,51 @@ where
         }
         other => ApiError::internal(other).into_response(),
     });
-    router.layer(layer)
+    match scope {
+        Scope::SignedInUser => router.layer(SignedInOnlyLayer(layer)),
+        Scope::ClientAddress => router.layer(layer),
+    }
+}
+
+/// Applies a layer to signed-in requests only; the others go straight to the inner service.
+#[derive(Clone, Debug)]
+struct SignedInOnlyLayer<L>(L);
+
+impl<L: Layer<S>, S: Clone> Layer<S> for SignedInOnlyLayer<L> {
+    type Service = SignedInOnly<L::Service, S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SignedInOnly { governed: self.0.layer(inner.clone()), plain: inner }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct SignedInOnly<G, S> {
+    governed: G,
+    plain: S,
+}
+
+impl<G, S> Service<Request> for SignedInOnly<G, S>
+where
+    G: Service<Request, Response = Response, Error = Infallible>,
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<G::Future, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        ready!(self.governed.poll_ready(cx))?;
+        self.plain.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        if crate::session::session_user_id(request.extensions()).is_some() {
+            Either::Left(self.governed.call(request))
+        } else {
+            Either::Right(self.plain.call(request))
+        }
+    }
 }
 
 #[cfg(test)]

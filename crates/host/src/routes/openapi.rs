@@ -241,7 +241,7 @@ mod tests {
         let document = serde_json::to_value(document()).unwrap();
         assert_eq!(document["openapi"], "3.1.0");
         let paths = document["paths"].as_object().unwrap();
-        for path in super::BUILT_IN_PATHS {
+        for path in crate::routes::BUILT_IN_PATHS {
             assert!(paths.contains_key(*path), "{path} is not documented");
         }
         assert!(paths.contains_key("/openapi.json"));

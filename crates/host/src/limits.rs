@@ -110,7 +110,10 @@ fn too_large(route: &str, limit: usize) -> Response {
 /// Reads the request body within the route's size limit and the configured time, so handlers get a complete body
 /// or the client a clear 413 or 408 (and the connection is closed: its unread rest is of no use).
 pub async fn guard_body(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
+    // Unmatched requests are answered 404 without their body being read.
+    let Some(route) = request.extensions().get::<MatchedPath>().map(|it| it.as_str().to_owned()) else {
+        return next.run(request).await;
+    };
     let limit = body_limit(&route);
     let declared = request.headers().get(CONTENT_LENGTH).and_then(|it| it.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {

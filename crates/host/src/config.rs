@@ -57,6 +57,9 @@ pub struct ServeArgs {
     /// The log line format.
     #[arg(long = "log-format", env = "CALLBRIDGE_LOG_FORMAT", value_enum, default_value_t = LogFormatArg::Text)]
     pub log_format: LogFormatArg,
+
+    #[command(flatten)]
+    pub limits: LimitsArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -75,6 +78,41 @@ impl ServeArgs {
             _ => format!("http://{}", self.addr),
         }
     }
+}
+
+/// Resource bounds of `callbridge serve`: connection timeouts and limits, request rates, and who may read
+/// `/metrics`. Durations are whole seconds; `0` turns a rate limit off.
+#[derive(Clone, Debug, Args)]
+pub struct LimitsArgs {
+    /// Serve `/metrics` on this address only (e.g. `127.0.0.1:9464`) instead of the API's address.
+    #[arg(long = "metrics-addr", env = "CALLBRIDGE_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
+    /// Require `Authorization: Bearer <token>` on `/metrics` (wherever it is served).
+    #[arg(long = "metrics-token", env = "CALLBRIDGE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// Seconds a connection may take to send a complete request head, counted from when it opens or finished its
+    /// last answer: slow-header and idle (kept-alive) connections are closed after this.
+    #[arg(long = "header-timeout", env = "CALLBRIDGE_HEADER_TIMEOUT", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a client may take to send a request body; a slower one is answered 408 and closed.
+    #[arg(long = "body-timeout", env = "CALLBRIDGE_BODY_TIMEOUT", default_value_t = 30)]
+    pub body_timeout_secs: u64,
+
+    /// The most open client connections; further clients wait in the listen queue until one closes.
+    #[arg(long = "max-connections", env = "CALLBRIDGE_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// Requests per second one client IP address may make (bursts of ten times this); 0 for no limit. Behind a
+    /// reverse proxy every client has the proxy's address: raise it there, or limit at the proxy.
+    #[arg(long = "rate-limit-ip", env = "CALLBRIDGE_RATE_LIMIT_IP", default_value_t = 100)]
+    pub rate_limit_ip: u32,
+
+    /// Requests per second one signed-in user may make (bursts of ten times this); 0 for no limit.
+    #[arg(long = "rate-limit-user", env = "CALLBRIDGE_RATE_LIMIT_USER", default_value_t = 20)]
+    pub rate_limit_user: u32,
 }
 
 /// One connector's settings from the environment.

@@ -27,6 +27,12 @@ pub enum ApiError {
     BadRequest(String),
     #[error("request body larger than {MAX_BODY_BYTES} bytes")]
     PayloadTooLarge,
+    /// Something the client sent is over one of the limits; the text names it.
+    #[error("over a limit: {0}")]
+    TooLarge(String),
+    /// The request body did not arrive within the body timeout.
+    #[error("request body not received within {0:?}")]
+    RequestTimeout(std::time::Duration),
     /// The CRM credentials are revoked or expired and cannot be refreshed.
     #[error("CRM session revoked")]
     SessionRevoked,
@@ -74,6 +80,12 @@ impl IntoResponse for ApiError {
             ApiError::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("Request body is too large: the limit is {} KiB.", MAX_BODY_BYTES / 1024),
+            )
+                .into_response(),
+            ApiError::TooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, message).into_response(),
+            ApiError::RequestTimeout(limit) => (
+                StatusCode::REQUEST_TIMEOUT,
+                format!("The request body did not arrive in time: the limit is {} s.", limit.as_secs()),
             )
                 .into_response(),
             ApiError::SessionRevoked => (StatusCode::UNAUTHORIZED, Json(session_revoked_body())).into_response(),

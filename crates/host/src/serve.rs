@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use callbridge_core::http::{HttpClient, HttpSettings};
@@ -11,6 +12,7 @@ use rand::Rng as _;
 
 use crate::config::{DatabaseArgs, ServeArgs, connector_settings};
 use crate::crypto::TokenCipher;
+use crate::http_server::{self, ConnectionLimits};
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -92,7 +94,8 @@ pub async fn build_state(args: &ServeArgs) -> anyhow::Result<AppState> {
     let public_url = args.public_url();
     let mut builder = AppState::builder(store, &Secret::new(jwt_secret), Secret::new(hash_key))
         .public_url(Some(public_url.clone()))
-        .metrics(crate::metrics::install());
+        .metrics(crate::metrics::install())
+        .limits(crate::limits::Limits::from_args(&args.limits));
     let mut names = BTreeMap::new();
     for (connector, http) in build_connectors(&public_url)? {
         names.insert(connector.name(), connector.auth_type().as_str());
@@ -110,7 +113,33 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
     let local_addr = listener.local_addr().unwrap_or(args.addr);
     tracing::info!(addr = %local_addr, backend = store.backend_name(), "callbridge is serving.");
-    axum::serve(listener, crate::app(state)).with_graceful_shutdown(shutdown_signal()).await.context("server error")?;
+    let limits = ConnectionLimits {
+        header_timeout: Duration::from_secs(args.limits.header_timeout_secs.max(1)),
+        max_connections: args.limits.max_connections,
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let metrics_server = match args.limits.metrics_addr {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} for metrics"))?;
+            tracing::info!(addr = %listener.local_addr().unwrap_or(addr), "Metrics are served on their own address.");
+            let router = crate::metrics::metrics_router(state.metrics.clone(), state.limits.metrics_token.clone());
+            let metrics_limits = ConnectionLimits { max_connections: 16, ..limits };
+            let mut stopped = stopped.clone();
+            let until_stopped = async move {
+                let _ = stopped.wait_for(|it| *it).await;
+            };
+            Some(tokio::spawn(http_server::serve(listener, router, metrics_limits, until_stopped)))
+        }
+        None => None,
+    };
+    let served = http_server::serve(listener, crate::app(state), limits, shutdown_signal()).await;
+    let _ = stop.send(true);
+    if let Some(metrics_server) = metrics_server {
+        let _ = metrics_server.await;
+    }
+    served.context("server error")?;
     store.close().await;
     tracing::info!("callbridge stopped.");
     Ok(())

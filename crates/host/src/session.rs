@@ -49,6 +49,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
     }
 }
 
+/// The user id of the request's verified session, if the session middleware found one (rate limits key on it).
+pub fn session_user_id(extensions: &axum::http::Extensions) -> Option<&str> {
+    match extensions.get::<SessionToken>() {
+        Some(SessionToken::Valid(claims)) => Some(&claims.id),
+        _ => None,
+    }
+}
+
 /// The token the request carries: a bearer header wins over the legacy query parameter.
 fn request_token(request: &Request) -> Option<String> {
     let bearer = request

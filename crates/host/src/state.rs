@@ -69,6 +69,8 @@ pub struct StateInner {
     pub refresh_locks: RefreshLocks,
     pub metrics: Option<PrometheusHandle>,
     pub tunables: Tunables,
+    /// Body, storage and rate limits, and who may read `/metrics`.
+    pub limits: crate::limits::Limits,
 }
 
 impl Deref for AppState {
@@ -99,6 +101,7 @@ impl AppState {
             instance_id: uuid::Uuid::new_v4().to_string(),
             metrics: None,
             tunables: Tunables::default(),
+            limits: crate::limits::Limits::default(),
         }
     }
 
@@ -117,6 +120,7 @@ pub struct AppStateBuilder {
     instance_id: String,
     metrics: Option<PrometheusHandle>,
     tunables: Tunables,
+    limits: crate::limits::Limits,
 }
 
 impl AppStateBuilder {
@@ -149,6 +153,11 @@ impl AppStateBuilder {
         self
     }
 
+    pub fn limits(mut self, limits: crate::limits::Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     pub fn build(self) -> AppState {
         let connectors = self.entries.iter().map(|(name, entry)| (*name, entry.connector.clone())).collect();
         AppState {
@@ -163,6 +172,7 @@ impl AppStateBuilder {
                 refresh_locks: RefreshLocks::default(),
                 metrics: self.metrics,
                 tunables: self.tunables,
+                limits: self.limits,
             }),
         }
     }

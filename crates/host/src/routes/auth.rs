@@ -9,10 +9,21 @@ use crate::services::login::{self, ApiKeyLoginBody};
 use crate::session::Session;
 use crate::state::AppState;
 
+/// `GET /oauth-callback`: finishes an OAuth login with the CRM's authorization code.
+#[utoipa::path(get, path = "/oauth-callback", operation_id = "oauthCallback", tag = "auth",
+    params(
+        ("callbackUri" = Option<String>, Query, description = "The redirect the CRM answered, holding `code`."),
+        ("state" = Option<String>, Query, description = "`platform=<name>` and the CRM's extra values."),
+        ("hostname" = Option<String>, Query, description = "The CRM's hostname, where it has one per customer."),
+    ),
+    responses((status = 200, description = "The session token, or `successful: false` with a message.", body = Object)))]
 pub async fn oauth_callback(State(state): State<AppState>, query: QueryParams) -> RouteResult {
     login::oauth_callback(&state, &query).await
 }
 
+/// `POST /apiKeyLogin`: logs in to an API-key CRM.
+#[utoipa::path(post, path = "/apiKeyLogin", operation_id = "apiKeyLogin", tag = "auth", request_body = super::openapi::ApiKeyLogin,
+    responses((status = 200, description = "The session token, or `successful: false` with a message.", body = Object)))]
 pub async fn api_key_login(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -27,10 +38,16 @@ pub async fn api_key_login(
     login::api_key_login(&state, hashed_extension_id, body).await
 }
 
+/// `POST /unAuthorize`: logs out of the CRM.
+#[utoipa::path(post, path = "/unAuthorize", operation_id = "unAuthorize", tag = "auth", security((), ("bearer" = []), ("jwtToken" = [])),
+    responses((status = 200, description = "Whether the logout succeeded, with a message.", body = Object)))]
 pub async fn unauthorize(State(state): State<AppState>, session: Session, headers: HeaderMap) -> RouteResult {
     login::unauthorize(&state, &session, &request_facts(&headers)).await
 }
 
+/// `GET /authValidation`: whether the CRM still accepts the session's credentials.
+#[utoipa::path(get, path = "/authValidation", operation_id = "authValidation", tag = "auth", security((), ("bearer" = []), ("jwtToken" = [])),
+    responses((status = 200, description = "Whether the CRM session is valid, with a message.", body = Object)))]
 pub async fn auth_validation(State(state): State<AppState>, session: Session, headers: HeaderMap) -> RouteResult {
     login::auth_validation(&state, &session, &request_facts(&headers)).await
 }

@@ -13,6 +13,9 @@ use crate::services::message_log::{self, MessageLogBody};
 use crate::session::Session;
 use crate::state::AppState;
 
+/// `POST /callLog`: logs a call into the CRM, once per call session.
+#[utoipa::path(post, path = "/callLog", operation_id = "createCallLog", tag = "call logs", security((), ("bearer" = []), ("jwtToken" = [])), request_body = super::openapi::CallLogCreate,
+    responses((status = 200, description = "`logId`, or `successful: false` with a message.", body = Object)))]
 pub async fn create(
     State(state): State<AppState>,
     session: Session,
@@ -27,6 +30,9 @@ pub async fn create(
     call_log::create(&state, &session, &facts, body).await
 }
 
+/// `PATCH /callLog`: updates a logged call (note, recording, subject).
+#[utoipa::path(patch, path = "/callLog", operation_id = "updateCallLog", tag = "call logs", security((), ("bearer" = []), ("jwtToken" = [])), request_body = super::openapi::CallLogUpdate,
+    responses((status = 200, description = "`logId`, or `successful: false` with a message.", body = Object)))]
 pub async fn update(
     State(state): State<AppState>,
     session: Session,
@@ -36,6 +42,15 @@ pub async fn update(
     call_log::update(&state, &session, &request_facts(&headers), body).await
 }
 
+/// `GET /callLog`: which of the call sessions are logged.
+#[utoipa::path(get, path = "/callLog", operation_id = "getCallLog", tag = "call logs", security((), ("bearer" = []), ("jwtToken" = [])),
+    params(
+        ("sessionIds" = String, Query, description = "Comma-separated call session ids."),
+        ("extensionNumber" = Option<String>, Query),
+        ("hashedExtensionId" = Option<String>, Query),
+        ("requireDetails" = Option<bool>, Query),
+    ),
+    responses((status = 200, description = "`logs`, one per session id.", body = Object)))]
 pub async fn get(
     State(state): State<AppState>,
     session: Session,
@@ -51,6 +66,9 @@ pub async fn get(
     call_log::get(&state, &session, &request_facts(&headers), query).await
 }
 
+/// `PUT /callDisposition`: sets a logged call's disposition in the CRM.
+#[utoipa::path(put, path = "/callDisposition", operation_id = "upsertCallDisposition", tag = "call logs", security((), ("bearer" = []), ("jwtToken" = [])), request_body = super::openapi::Disposition,
+    responses((status = 200, description = "`logId`, or `successful: false` with a message.", body = Object)))]
 pub async fn disposition(
     State(state): State<AppState>,
     session: Session,
@@ -60,6 +78,9 @@ pub async fn disposition(
     call_log::disposition(&state, &session, &request_facts(&headers), body).await
 }
 
+/// `POST /callLog/cacheNote`: keeps a note for the call's log to come.
+#[utoipa::path(post, path = "/callLog/cacheNote", operation_id = "cacheCallNote", tag = "call logs", security((), ("bearer" = []), ("jwtToken" = [])), request_body = super::openapi::CacheNote,
+    responses((status = 200, description = "Whether the note was kept.", body = Object)))]
 pub async fn cache_note(
     State(state): State<AppState>,
     session: Session,
@@ -68,6 +89,9 @@ pub async fn cache_note(
     call_log::cache_note(&state, &session, body).await
 }
 
+/// `POST /messageLog`: logs a conversation's messages into the CRM.
+#[utoipa::path(post, path = "/messageLog", operation_id = "createMessageLog", tag = "message logs", security((), ("bearer" = []), ("jwtToken" = [])), request_body = super::openapi::MessageLog,
+    responses((status = 200, description = "`logIds`, or `successful: false` with a message.", body = Object)))]
 pub async fn message_log(
     State(state): State<AppState>,
     session: Session,

@@ -11,6 +11,15 @@ use crate::services::contact::{self, CreateContactBody, FindContactQuery};
 use crate::session::Session;
 use crate::state::AppState;
 
+/// `GET /contact`: the CRM contacts with a phone number.
+#[utoipa::path(get, path = "/contact", operation_id = "findContact", tag = "contacts", security((), ("bearer" = []), ("jwtToken" = [])),
+    params(
+        ("phoneNumber" = String, Query, description = "E.164, its `+` may arrive as a space."),
+        ("overridingFormat" = Option<String>, Query, description = "Other formats to search, comma-separated."),
+        ("isExtension" = Option<bool>, Query),
+        ("isForceRefreshAccountData" = Option<bool>, Query),
+    ),
+    responses((status = 200, description = "`contact` list, or `successful: false` with a message.", body = Object)))]
 pub async fn find(
     State(state): State<AppState>,
     session: Session,
@@ -36,6 +45,9 @@ pub async fn find(
     contact::find(&state, &session, &request_facts(&headers), query).await
 }
 
+/// `POST /contact`: creates a CRM contact.
+#[utoipa::path(post, path = "/contact", operation_id = "createContact", tag = "contacts", security((), ("bearer" = []), ("jwtToken" = [])), request_body = super::openapi::ContactCreate,
+    responses((status = 200, description = "The new `contact`, or `successful: false` with a message.", body = Object)))]
 pub async fn create(
     State(state): State<AppState>,
     session: Session,
@@ -46,6 +58,9 @@ pub async fn create(
 }
 
 /// The extension sends `name` unencoded (raw spaces and `&`), so it is read from the raw query.
+#[utoipa::path(get, path = "/custom/contact/search", operation_id = "findContactWithName", tag = "contacts", security((), ("bearer" = []), ("jwtToken" = [])),
+    params(("name" = String, Query, description = "The name to search for.")),
+    responses((status = 200, description = "`contact` list, or `successful: false` with a message.", body = Object)))]
 pub async fn search(
     State(state): State<AppState>,
     session: Session,

@@ -25,6 +25,9 @@ fn server_url(state: &AppState, headers: &HeaderMap) -> String {
 }
 
 /// `GET /crmManifest[?platformName=<name>]`.
+#[utoipa::path(get, path = "/crmManifest", operation_id = "crmManifest", tag = "discovery",
+    params(("platformName" = Option<String>, Query, description = "One connector's entry only; `default` for all.")),
+    responses((status = 200, description = "The manifest: server URL and one entry per connector.", body = Object)))]
 pub async fn crm_manifest(State(state): State<AppState>, headers: HeaderMap, query: QueryParams) -> RouteResult {
     let wanted = query.non_empty("platformName").filter(|it| *it != "default");
     let mut platforms = Map::new();
@@ -54,6 +57,9 @@ pub async fn crm_manifest(State(state): State<AppState>, headers: HeaderMap, que
 }
 
 /// `GET /implementedInterfaces?platform=<name>`: App Connect's interface names, each `true` when implemented.
+#[utoipa::path(get, path = "/implementedInterfaces", operation_id = "implementedInterfaces", tag = "discovery",
+    params(("platform" = String, Query, description = "The connector's name.")),
+    responses((status = 200, description = "Interface name to whether the connector implements it.", body = Object)))]
 pub async fn implemented_interfaces(State(state): State<AppState>, query: QueryParams) -> RouteResult {
     let platform = query.non_empty("platform").ok_or_else(|| ApiError::bad_request("Please provide platform."))?;
     let connector = state.connectors.get(platform).ok_or_else(|| ApiError::bad_request("Platform not found"))?;

@@ -6,6 +6,7 @@ mod call_log;
 mod connector_routes;
 mod contact;
 mod manifest;
+mod openapi;
 mod ops;
 mod user;
 
@@ -23,6 +24,7 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::error::{ApiError, MAX_BODY_BYTES, ResponseError};
+use crate::limits::guard_body;
 use crate::services::auth_context::RequestFacts;
 use crate::session::{REFRESHED_TOKEN_HEADER, session_middleware};
 use crate::state::AppState;
@@ -47,6 +49,7 @@ const BUILT_IN_PATHS: &[&str] = &[
     "/callDisposition",
     "/messageLog",
     "/admin/settings",
+    "/openapi.json",
 ];
 
 /// Builds the router over `state`.
@@ -69,10 +72,11 @@ pub fn router(state: AppState) -> Router {
         .route("/callLog/cacheNote", post(call_log::cache_note))
         .route("/callDisposition", put(call_log::disposition))
         .route("/messageLog", post(call_log::message_log))
-        .route("/admin/settings", get(admin_settings).post(admin_settings));
+        .route("/admin/settings", get(admin_settings).post(admin_settings_post))
+        .route("/openapi.json", get(ops::openapi_json));
     let routes = connector_routes::mount(routes, &state);
-    routes
-        .fallback(not_found)
+    let routes = routes.fallback(not_found).layer(middleware::from_fn_with_state(state.clone(), guard_body));
+    crate::limits::rate_limited(routes, &state.limits)
         .layer(middleware::from_fn(crate::metrics::track_requests))
         .layer(middleware::from_fn_with_state(state.clone(), session_middleware))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -129,8 +133,17 @@ fn on_response<B>(response: &Response<B>, latency: Duration, _span: &Span) {
 /// `/admin/settings`: being an admin is a RingCentral role, checked with the caller's RingCentral token against
 /// RingCentral's API, which this server does not call; every caller is therefore treated as a non-admin (the
 /// extension reads any non-2xx as "not an admin").
+#[utoipa::path(get, path = "/admin/settings", operation_id = "getAdminSettings", tag = "admin",
+    responses((status = 403, description = "Not an admin.", body = String, content_type = "text/plain")))]
 async fn admin_settings() -> (StatusCode, &'static str) {
     (StatusCode::FORBIDDEN, "Admin validation failed")
+}
+
+/// `POST /admin/settings`: as `GET`, every caller is a non-admin.
+#[utoipa::path(post, path = "/admin/settings", operation_id = "setAdminSettings", tag = "admin",
+    responses((status = 403, description = "Not an admin.", body = String, content_type = "text/plain")))]
+async fn admin_settings_post() -> (StatusCode, &'static str) {
+    admin_settings().await
 }
 
 async fn not_found() -> (StatusCode, &'static str) {

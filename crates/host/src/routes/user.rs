@@ -13,11 +13,8 @@ use crate::routes::RouteResult;
 use crate::session::Session;
 use crate::state::AppState;
 
-/// The most settings one user may store; the extension sends a few dozen.
-const MAX_SETTINGS: usize = 1000;
-
 /// The body of `POST /user/settings`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SettingsBody {
     #[serde(default)]
@@ -43,11 +40,16 @@ async fn admin_settings(state: &AppState, hashed_account_id: &str) -> Result<Opt
 }
 
 /// `GET /hostname`: the user's CRM hostname as plain text.
+#[utoipa::path(get, path = "/hostname", operation_id = "hostname", tag = "user", security((), ("bearer" = []), ("jwtToken" = [])),
+    responses((status = 200, description = "The CRM hostname.", body = String, content_type = "text/plain")))]
 pub async fn hostname(State(state): State<AppState>, session: Session) -> RouteResult {
     Ok(session_user(&state, &session).await?.hostname.into_response())
 }
 
 /// `GET /user/preloadSettings?rcAccountId=<hashed>`: the account's admin settings before any CRM login.
+#[utoipa::path(get, path = "/user/preloadSettings", operation_id = "preloadSettings", tag = "user",
+    params(("rcAccountId" = String, Query, description = "The hashed RingCentral account id.")),
+    responses((status = 200, description = "`userSettings` of the account.", body = Object)))]
 pub async fn preload_settings(State(state): State<AppState>, query: QueryParams) -> RouteResult {
     let hashed_account_id =
         query.non_empty("rcAccountId").ok_or_else(|| ApiError::bad_request("Cannot find rc user login"))?;
@@ -57,6 +59,9 @@ pub async fn preload_settings(State(state): State<AppState>, query: QueryParams)
 
 /// `GET /user/settings`: the user's settings, merged with the account's admin settings when `rcAccountId` (hashed)
 /// is given.
+#[utoipa::path(get, path = "/user/settings", operation_id = "getUserSettings", tag = "user", security((), ("bearer" = []), ("jwtToken" = [])),
+    params(("rcAccountId" = Option<String>, Query, description = "The hashed RingCentral account id, to merge its admin settings.")),
+    responses((status = 200, description = "Setting name to setting.", body = Object)))]
 pub async fn get_settings(State(state): State<AppState>, session: Session, query: QueryParams) -> RouteResult {
     let user = session_user(&state, &session).await?;
     let admin = match query.non_empty("rcAccountId") {
@@ -113,6 +118,8 @@ fn customizable(user_entry: &Value) -> Value {
 }
 
 /// `POST /user/settings`: replaces the submitted keys, removes `settingKeysToRemove`, answers the whole map.
+#[utoipa::path(post, path = "/user/settings", operation_id = "updateUserSettings", tag = "user", security((), ("bearer" = []), ("jwtToken" = [])), request_body = SettingsBody,
+    responses((status = 200, description = "`userSettings`: all of the user's settings.", body = Object)))]
 pub async fn post_settings(
     State(state): State<AppState>,
     session: Session,
@@ -127,9 +134,7 @@ pub async fn post_settings(
     for key in body.setting_keys_to_remove.unwrap_or_default() {
         settings.remove(&key);
     }
-    if settings.len() > MAX_SETTINGS {
-        return Err(ApiError::bad_request(format!("Too many settings: at most {MAX_SETTINGS} are kept.")));
-    }
+    crate::limits::check_settings(&settings)?;
     let settings = UserSettings(settings);
     state.store.update_user_settings(&user.id, &settings).await.map_err(ApiError::database)?;
     Ok(Json(json!({ "userSettings": settings })).into_response())

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod hashing;
 pub mod jwt;
+pub mod keys;
 pub mod metrics;
 pub mod oauth;
 mod routes;

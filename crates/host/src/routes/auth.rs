@@ -27,8 +27,15 @@ pub async fn api_key_login(
     login::api_key_login(&state, hashed_extension_id, body).await
 }
 
-pub async fn unauthorize(State(state): State<AppState>, session: Session, headers: HeaderMap) -> RouteResult {
-    login::unauthorize(&state, &session, &request_facts(&headers)).await
+/// `POST /unAuthorize[?allSessions=true]`: logs out; `allSessions` ends the user's other sessions too.
+pub async fn unauthorize(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    query: QueryParams,
+) -> RouteResult {
+    let all_sessions = matches!(query.get("allSessions"), Some("true" | "1"));
+    login::unauthorize(&state, &session, &request_facts(&headers), all_sessions).await
 }
 
 pub async fn auth_validation(State(state): State<AppState>, session: Session, headers: HeaderMap) -> RouteResult {

@@ -11,5 +11,6 @@ mod concurrency;
 mod mock_crm;
 mod oauth_env;
 mod ops;
+mod sessions;
 mod settings;
 mod support;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Store, StoreError, with_pool};
+use super::{Backend, Store, StoreError, with_pool};
 
 impl Store {
     /// The secrets an earlier version stored, by name (`app_server_secret_key`, `hash_key`, `token_key`).
@@ -13,8 +13,21 @@ impl Store {
         Ok(rows.into_iter().collect())
     }
 
-    /// Deletes the stored secrets; call it only once they are safe elsewhere (or were never used).
+    /// Deletes the stored secrets; call it only once they are safe elsewhere (or were never used). A deleted row's
+    /// bytes stay in the file's free pages (and SQLite's write-ahead log) until overwritten, so the table is
+    /// rewritten too: SQLite vacuums and empties its log, PostgreSQL rewrites the table (`VACUUM FULL`).
     pub async fn delete_legacy_secrets(&self) -> Result<u64, StoreError> {
-        Ok(with_pool!(self, pool => sqlx::query("DELETE FROM server_secrets").execute(pool).await?.rows_affected()))
+        let deleted =
+            with_pool!(self, pool => sqlx::query("DELETE FROM server_secrets").execute(pool).await?.rows_affected());
+        match &self.backend {
+            Backend::Sqlite(pool) => {
+                sqlx::query("VACUUM").execute(pool).await?;
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
+            }
+            Backend::Postgres(pool) => {
+                sqlx::query("VACUUM FULL server_secrets").execute(pool).await?;
+            }
+        }
+        Ok(deleted)
     }
 }

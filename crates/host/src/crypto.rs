@@ -8,6 +8,7 @@
 //! ciphertext copied into another row, or another user's row, fails authentication instead of decrypting.
 
 use std::fmt;
+use std::sync::{Arc, RwLock};
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
@@ -52,11 +53,18 @@ pub enum CryptoError {
     Seal,
 }
 
+/// `(key id, cipher)`, the current key first.
+type Ring = Vec<(String, Aes256Gcm)>;
+
+/// Reads the key ring afresh (the key file), for a value sealed under a key this process has not loaded yet.
+pub type KeyReloader = Arc<dyn Fn() -> Option<Vec<String>> + Send + Sync>;
+
 /// Seals credentials with the current AES-256-GCM key and opens them with whichever key of the ring sealed them.
+/// Clones share the ring, so a reload is seen by all of them.
 #[derive(Clone)]
 pub struct TokenCipher {
-    /// `(key id, cipher)`, the current key first.
-    keys: Vec<(String, Aes256Gcm)>,
+    keys: Arc<RwLock<Arc<Ring>>>,
+    reloader: Option<KeyReloader>,
 }
 
 impl fmt::Debug for TokenCipher {
@@ -87,23 +95,46 @@ impl TokenCipher {
         if ring.is_empty() {
             return Err(CryptoError::NoKey);
         }
-        Ok(Self { keys: ring })
+        Ok(Self { keys: Arc::new(RwLock::new(Arc::new(ring))), reloader: None })
+    }
+
+    /// A cipher that, meeting a value sealed under a key it does not have (`callbridge keys rotate` ran while this
+    /// process was serving), reads its ring again with `reloader` and from then on seals with the new current key.
+    pub fn with_reloader(mut self, reloader: KeyReloader) -> Self {
+        self.reloader = Some(reloader);
+        self
+    }
+
+    fn ring(&self) -> Arc<Ring> {
+        // A poisoned lock still holds a complete ring: it is only ever replaced whole.
+        self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Replaces the ring with the reloaded one if it knows `id`; true if it did.
+    fn reload_for(&self, id: &str) -> bool {
+        let Some(keys) = self.reloader.as_ref().and_then(|reload| reload()) else { return false };
+        let Ok(reloaded) = Self::from_base64_keys(keys.iter().map(String::as_str)) else { return false };
+        let ring = reloaded.ring();
+        if !ring.iter().any(|(known, _)| known == id) {
+            return false;
+        }
+        *self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner) = ring;
+        true
     }
 
     /// The id of the key that seals new values.
-    pub fn current_key_id(&self) -> &str {
-        &self.keys[0].0
+    pub fn current_key_id(&self) -> String {
+        self.ring()[0].0.clone()
     }
 
     /// The ids of every key in the ring, the current one first.
-    pub fn key_ids(&self) -> impl Iterator<Item = &str> {
-        self.keys.iter().map(|(id, _)| id.as_str())
+    pub fn key_ids(&self) -> Vec<String> {
+        self.ring().iter().map(|(id, _)| id.clone()).collect()
     }
 
     /// True when `stored` is sealed under the current key (re-sealing it would change nothing).
     pub fn is_current(&self, stored: &str) -> bool {
-        stored.strip_prefix(VERSION_PREFIX).and_then(|rest| rest.split_once(':')).map(|(id, _)| id)
-            == Some(self.current_key_id())
+        Self::key_id_of(stored) == Some(self.current_key_id().as_str())
     }
 
     /// The key id a stored value names (`None` for legacy values, which name none).
@@ -120,7 +151,8 @@ impl TokenCipher {
     pub fn encrypt(&self, secret: &Secret, associated_data: &[u8]) -> Result<String, CryptoError> {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let payload = Payload { msg: secret.expose().as_bytes(), aad: associated_data };
-        let (id, cipher) = &self.keys[0];
+        let ring = self.ring();
+        let (id, cipher) = &ring[0];
         let sealed = cipher.encrypt(&nonce, payload).map_err(|_| CryptoError::Seal)?;
         let mut packed = Vec::with_capacity(NONCE_LEN + sealed.len());
         packed.extend_from_slice(&nonce);
@@ -130,16 +162,23 @@ impl TokenCipher {
 
     /// Opens a value written by [`TokenCipher::encrypt`] under any key of the ring, with the same associated data.
     pub fn decrypt(&self, stored: &str, associated_data: &[u8]) -> Result<Secret, CryptoError> {
+        match Self::decrypt_with(&self.ring(), stored, associated_data) {
+            Err(CryptoError::UnknownKey(id)) if self.reload_for(&id) => {
+                tracing::info!(key = id, "Reloaded the token keys: a newer key sealed a stored token.");
+                Self::decrypt_with(&self.ring(), stored, associated_data)
+            }
+            other => other,
+        }
+    }
+
+    fn decrypt_with(ring: &Ring, stored: &str, associated_data: &[u8]) -> Result<Secret, CryptoError> {
         let (candidates, encoded): (Vec<&Aes256Gcm>, &str) = if let Some(rest) = stored.strip_prefix(VERSION_PREFIX) {
             let (id, encoded) = rest.split_once(':').ok_or(CryptoError::Malformed)?;
-            let (_, cipher) = self
-                .keys
-                .iter()
-                .find(|(known, _)| known == id)
-                .ok_or_else(|| CryptoError::UnknownKey(id.to_owned()))?;
+            let (_, cipher) =
+                ring.iter().find(|(known, _)| known == id).ok_or_else(|| CryptoError::UnknownKey(id.to_owned()))?;
             (vec![cipher], encoded)
         } else if let Some(encoded) = stored.strip_prefix(LEGACY_PREFIX) {
-            (self.keys.iter().map(|(_, cipher)| cipher).collect(), encoded)
+            (ring.iter().map(|(_, cipher)| cipher).collect(), encoded)
         } else {
             return Err(CryptoError::UnknownScheme);
         };
@@ -213,18 +252,27 @@ mod tests {
         let before = TokenCipher::from_base64_key(&old).unwrap();
         let sealed_old = before.encrypt(&Secret::new("old-token"), b"u").unwrap();
         let ring = TokenCipher::from_base64_keys([new.as_str(), old.as_str()]).unwrap();
-        assert_eq!(ring.key_ids().count(), 2);
+        assert_eq!(ring.key_ids().len(), 2);
         assert!(!ring.is_current(&sealed_old));
         assert_eq!(ring.decrypt(&sealed_old, b"u").unwrap().expose(), "old-token");
         let sealed_new = ring.encrypt(&Secret::new("new-token"), b"u").unwrap();
         assert!(ring.is_current(&sealed_new));
-        assert_eq!(TokenCipher::key_id_of(&sealed_new), Some(ring.current_key_id()));
+        assert_eq!(TokenCipher::key_id_of(&sealed_new), Some(ring.current_key_id().as_str()));
         assert!(matches!(before.decrypt(&sealed_new, b"u"), Err(CryptoError::UnknownKey(_))));
 
         // A value from before key ids (`v1:`) opens under whichever key of the ring sealed it.
         let legacy = format!("v1:{}", sealed_old.rsplit_once(':').unwrap().1);
         assert_eq!(ring.decrypt(&legacy, b"u").unwrap().expose(), "old-token");
         assert!(matches!(TokenCipher::from_base64_keys([]), Err(CryptoError::NoKey)));
+
+        // A cipher with a reloader picks up a newer ring when it meets its key, and seals with it from then on.
+        let rotated = vec![new.clone(), old.clone()];
+        let reloading =
+            TokenCipher::from_base64_key(&old).unwrap().with_reloader(Arc::new(move || Some(rotated.clone())));
+        let sibling = reloading.clone();
+        assert_eq!(reloading.decrypt(&sealed_new, b"u").unwrap().expose(), "new-token");
+        assert!(sibling.is_current(&sibling.encrypt(&Secret::new("x"), b"u").unwrap()));
+        assert_eq!(sibling.current_key_id(), ring.current_key_id());
     }
 
     #[test]

@@ -220,7 +220,15 @@ pub async fn settle(args: &SecretArgs, database_url: &str, store: &Store) -> any
         store.delete_legacy_secrets().await.context("cannot delete the secrets stored in the database")?;
         tracing::info!(moved = legacy.len(), "Removed the secrets earlier versions kept in the database.");
     }
-    let secrets = assemble(&configured, &file, chrono::Utc::now().timestamp())?;
+    let mut secrets = assemble(&configured, &file, chrono::Utc::now().timestamp())?;
+    if configured.token_keys.is_none()
+        && let Some(path) = key_file_path(args, database_url)
+    {
+        // `callbridge keys rotate` may add a key while this server runs: a token sealed under it makes the cipher
+        // read the key file again instead of failing.
+        let reload = move || KeyFile::load(&path).ok().flatten().map(|file| file.token_keys);
+        secrets.cipher = secrets.cipher.with_reloader(std::sync::Arc::new(reload));
+    }
     let checked = store.clone().with_cipher(secrets.cipher.clone());
     checked.check_token_keys().await.context(
         "the stored CRM tokens cannot be opened with these token keys (is this the key file, or the \

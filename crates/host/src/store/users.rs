@@ -342,7 +342,8 @@ impl Store {
         )
         .fetch_all(pool)
         .await?);
-        if let Some(unknown) = in_use.into_iter().find(|id| cipher.key_ids().all(|known| known != id)) {
+        let known = cipher.key_ids();
+        if let Some(unknown) = in_use.into_iter().find(|id| !known.contains(id)) {
             return Err(CryptoError::UnknownKey(unknown).into());
         }
         let legacy: Option<(String, String)> = with_pool!(self, pool => sqlx::query_as(

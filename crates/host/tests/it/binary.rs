@@ -303,15 +303,19 @@ fn keys_rotate_reseals_tokens_and_jwt_rotation_keeps_or_cuts_sessions() {
     let mut child = start(dir.path(), addr);
     wait_until_alive(addr, &mut child);
     let jwt = login(addr, "rotated-api-key-31");
-    stop(child);
 
     let rotate = |args: &[&str]| {
         let output = callbridge(dir.path()).args(["keys", "rotate"]).args(args).output().unwrap();
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
+    // Rotated while the server runs: it reads the key file again when it meets a token sealed under the new key.
     let summary = rotate(&[]);
     assert!(summary.contains("1 stored tokens sealed again"), "{summary}");
+    let (status, found) = contact(addr, &jwt);
+    assert!(status == 200 && found.contains("Grace Hopper"), "{found}");
+    let log = stop(child);
+    assert!(log.contains("Reloaded the token keys"), "{log}");
     let keys = key_file(dir.path());
     assert_eq!(keys["token_keys"].as_array().unwrap().len(), 2);
     let tokens = sql(dir.path(), "SELECT id, access_token FROM users");

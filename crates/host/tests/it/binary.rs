@@ -163,9 +163,18 @@ fn settings_status(addr: SocketAddr, jwt: &str) -> u16 {
     http(addr, "GET", &format!("/user/settings?jwtToken={jwt}"), "").unwrap().0
 }
 
-/// The status of a contact lookup (which opens the user's sealed API key) with `jwt`, and its body.
-fn contact(addr: SocketAddr, jwt: &str) -> (u16, String) {
-    http(addr, "GET", &format!("/contact?jwtToken={jwt}&phoneNumber=+14155550123"), "").unwrap()
+/// A server started in `dir` and answering, with its address.
+fn serving(dir: &Path, env: &[(&str, &str)]) -> (SocketAddr, Child) {
+    let addr = free_addr();
+    let mut child = start_with(dir, addr, env);
+    wait_until_alive(addr, &mut child);
+    (addr, child)
+}
+
+/// Asserts that a contact lookup with `jwt` (which opens the user's sealed API key) finds the sandbox contact.
+fn assert_contact_found(addr: SocketAddr, jwt: &str) {
+    let (status, found) = http(addr, "GET", &format!("/contact?jwtToken={jwt}&phoneNumber=+14155550123"), "").unwrap();
+    assert!(status == 200 && found.contains("Grace Hopper"), "{status}: {found}");
 }
 
 #[cfg(unix)]
@@ -208,9 +217,7 @@ fn sql(dir: &Path, statement: &str) -> Vec<(String, String)> {
 fn the_database_alone_yields_no_secret_and_its_files_are_private() {
     use base64::Engine as _;
     let dir = tempfile::tempdir().unwrap();
-    let addr = free_addr();
-    let mut child = start(dir.path(), addr);
-    wait_until_alive(addr, &mut child);
+    let (addr, child) = serving(dir.path(), &[]);
     let api_key = "private-api-key-5e3f9a";
     let jwt = login(addr, api_key);
     // Written while serving: the write-ahead log and shared-memory files exist now.
@@ -242,12 +249,9 @@ fn the_database_alone_yields_no_secret_and_its_files_are_private() {
     assert!(stderr.contains("cannot be opened with these token keys"), "{stderr}");
 
     // The real key file still opens everything after a restart.
-    let addr = free_addr();
-    let mut child = start(dir.path(), addr);
-    wait_until_alive(addr, &mut child);
+    let (addr, child) = serving(dir.path(), &[]);
     assert_eq!(settings_status(addr, &jwt), 200);
-    let (status, found) = contact(addr, &jwt);
-    assert!(status == 200 && found.contains("Grace Hopper"), "{found}");
+    assert_contact_found(addr, &jwt);
     stop(child);
 }
 
@@ -255,9 +259,7 @@ fn the_database_alone_yields_no_secret_and_its_files_are_private() {
 fn secrets_an_earlier_version_stored_in_the_database_move_to_the_key_file() {
     use base64::Engine as _;
     let dir = tempfile::tempdir().unwrap();
-    let addr = free_addr();
-    let mut child = start(dir.path(), addr);
-    wait_until_alive(addr, &mut child);
+    let (addr, child) = serving(dir.path(), &[]);
     let jwt = login(addr, "moved-api-key-77");
     stop(child);
 
@@ -281,12 +283,9 @@ fn secrets_an_earlier_version_stored_in_the_database_move_to_the_key_file() {
         .issue(&claims.id, claims.platform.as_deref(), None)
         .unwrap();
 
-    let addr = free_addr();
-    let mut child = start(dir.path(), addr);
-    wait_until_alive(addr, &mut child);
+    let (addr, child) = serving(dir.path(), &[]);
     assert_eq!(settings_status(addr, &old_token), 200);
-    let (status, found) = contact(addr, &old_token);
-    assert!(status == 200 && found.contains("Grace Hopper"), "the moved token key opens the old tokens: {found}");
+    assert_contact_found(addr, &old_token);
     let log = stop(child);
     assert!(log.contains("Moving a secret from the database to the key file"), "{log}");
     assert_eq!(key_file(dir.path()), keys, "the moved secrets are the old ones");
@@ -299,9 +298,7 @@ fn secrets_an_earlier_version_stored_in_the_database_move_to_the_key_file() {
 #[test]
 fn keys_rotate_reseals_tokens_and_jwt_rotation_keeps_or_cuts_sessions() {
     let dir = tempfile::tempdir().unwrap();
-    let addr = free_addr();
-    let mut child = start(dir.path(), addr);
-    wait_until_alive(addr, &mut child);
+    let (addr, child) = serving(dir.path(), &[]);
     let jwt = login(addr, "rotated-api-key-31");
 
     let rotate = |args: &[&str]| {
@@ -312,8 +309,7 @@ fn keys_rotate_reseals_tokens_and_jwt_rotation_keeps_or_cuts_sessions() {
     // Rotated while the server runs: it reads the key file again when it meets a token sealed under the new key.
     let summary = rotate(&[]);
     assert!(summary.contains("1 stored tokens sealed again"), "{summary}");
-    let (status, found) = contact(addr, &jwt);
-    assert!(status == 200 && found.contains("Grace Hopper"), "{found}");
+    assert_contact_found(addr, &jwt);
     let log = stop(child);
     assert!(log.contains("Reloaded the token keys"), "{log}");
     let keys = key_file(dir.path());
@@ -324,20 +320,15 @@ fn keys_rotate_reseals_tokens_and_jwt_rotation_keeps_or_cuts_sessions() {
 
     // A new JWT secret: old tokens keep working until they expire, new ones are signed with the new secret.
     rotate(&["--jwt"]);
-    let addr = free_addr();
-    let mut child = start(dir.path(), addr);
-    wait_until_alive(addr, &mut child);
+    let (addr, child) = serving(dir.path(), &[]);
     assert_eq!(settings_status(addr, &jwt), 200);
-    let (status, found) = contact(addr, &jwt);
-    assert!(status == 200 && found.contains("Grace Hopper"), "{found}");
+    assert_contact_found(addr, &jwt);
     let fresh = login(addr, "rotated-api-key-31");
     stop(child);
 
     // A cut-over refuses everything signed before it.
     rotate(&["--jwt", "--cut-over"]);
-    let addr = free_addr();
-    let mut child = start(dir.path(), addr);
-    wait_until_alive(addr, &mut child);
+    let (addr, child) = serving(dir.path(), &[]);
     assert_eq!((settings_status(addr, &jwt), settings_status(addr, &fresh)), (400, 400));
     let newest = login(addr, "rotated-api-key-31");
     assert_eq!(settings_status(addr, &newest), 200);
@@ -347,9 +338,7 @@ fn keys_rotate_reseals_tokens_and_jwt_rotation_keeps_or_cuts_sessions() {
 #[test]
 fn callbridge_connectors_chooses_what_is_served() {
     let dir = tempfile::tempdir().unwrap();
-    let addr = free_addr();
-    let mut child = start_with(dir.path(), addr, &[("CALLBRIDGE_CONNECTORS", "-sandbox")]);
-    wait_until_alive(addr, &mut child);
+    let (addr, child) = serving(dir.path(), &[("CALLBRIDGE_CONNECTORS", "-sandbox")]);
     let login = r#"{"platform":"sandbox","apiKey":"k","hostname":"sandbox.test"}"#;
     let (status, answer) = http(addr, "POST", "/apiKeyLogin", login).unwrap();
     assert_ne!(status, 200, "{answer}");

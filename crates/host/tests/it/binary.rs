@@ -352,3 +352,31 @@ fn callbridge_connectors_chooses_what_is_served() {
     let help = callbridge(dir.path()).args(["serve", "--help"]).output().unwrap();
     assert!(String::from_utf8_lossy(&help.stdout).contains("CALLBRIDGE_CONNECTORS"));
 }
+
+#[test]
+fn configured_secrets_win_from_files_and_no_key_file_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = tempfile::tempdir().unwrap();
+    let files = [
+        ("CALLBRIDGE_TOKEN_KEY_FILE", "token", callbridge_host::crypto::TokenCipher::generate_key()),
+        ("APP_SERVER_SECRET_KEY_FILE", "jwt", "configured-jwt-secret".to_owned()),
+        ("HASH_KEY_FILE", "hash", "configured-hash-key".to_owned()),
+    ];
+    let mut env = Vec::new();
+    for (variable, name, value) in &files {
+        let path = secrets.path().join(name);
+        std::fs::write(&path, format!("{value}\n")).unwrap();
+        env.push((*variable, path.display().to_string()));
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(variable, path)| (*variable, path.as_str())).collect();
+    let (addr, child) = serving(dir.path(), &env);
+    let jwt = login(addr, "configured-api-key-9");
+    assert_contact_found(addr, &jwt);
+    stop(child);
+    assert!(!dir.path().join("callbridge.keys").exists());
+    // The session token is signed with the configured secret.
+    assert!(callbridge_host::jwt::JwtKeys::new(b"configured-jwt-secret").verify(&jwt).is_some());
+    let (addr, child) = serving(dir.path(), &env);
+    assert_contact_found(addr, &jwt);
+    stop(child);
+}

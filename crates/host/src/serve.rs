@@ -68,6 +68,7 @@ pub async fn build_state(args: &ServeArgs) -> anyhow::Result<AppState> {
     let secrets = crate::keys::settle(&args.secrets, &args.database.url, &store).await?;
     let store = store.with_cipher(secrets.cipher);
     let public_url = args.public_url();
+    // The settled JWT keys (current and still-valid previous secrets) replace the builder's single-secret keys.
     let mut builder = AppState::builder(store, &Secret::default(), secrets.hash_key)
         .jwt_keys(secrets.jwt)
         .public_url(Some(public_url.clone()))

@@ -3,8 +3,9 @@
 use clap::{Parser, Subcommand};
 
 use crate::compose_cmd::ComposeArgs;
-use crate::config::{DatabaseArgs, LogFormatArg, ServeArgs};
+use crate::config::{DatabaseArgs, LogFormatArg, SecretArgs, ServeArgs};
 use crate::connectors_cmd::ConnectorsArgs;
+use crate::keys::Rotation;
 
 /// callbridge: logs RingCentral calls into CRMs, speaking App Connect's HTTP API.
 ///
@@ -31,6 +32,46 @@ pub enum Command {
     Compose(ComposeArgs),
     /// List the registered connectors: name, display name, auth type, log format and implemented operations.
     Connectors(ConnectorsArgs),
+    /// Manage the server's secrets (see docs/security.md).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Rotate the token key: a new key seals from now on and every stored CRM token is sealed again under it (old
+    /// keys stay in the key file, so nothing becomes unreadable). With `--jwt`, rotate the session-token secret
+    /// instead: tokens signed with the old one stay valid until they expire, or, with `--cut-over`, are refused at
+    /// once. Restart every instance afterwards.
+    Rotate(KeysArgs),
+}
+
+/// Settings of `callbridge keys rotate`.
+#[derive(Debug, clap::Args)]
+pub struct KeysArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+
+    /// Rotate the JWT secret instead of the token key.
+    #[arg(long)]
+    pub jwt: bool,
+
+    /// With `--jwt`: refuse tokens signed with older secrets at once (every user logs in again).
+    #[arg(long, requires = "jwt")]
+    pub cut_over: bool,
+}
+
+impl KeysArgs {
+    pub fn rotation(&self) -> Rotation {
+        match (self.jwt, self.cut_over) {
+            (false, _) => Rotation::TokenKey,
+            (true, false) => Rotation::JwtSecret,
+            (true, true) => Rotation::JwtSecretCutOver,
+        }
+    }
 }
 
 /// Settings of `callbridge migrate`.

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use callbridge_core::Secret;
 use clap::{Args, ValueEnum};
@@ -35,20 +36,14 @@ pub struct ServeArgs {
     #[arg(long, env = "CALLBRIDGE_PUBLIC_URL")]
     pub public_url: Option<String>,
 
-    /// The HMAC secret of App Connect session tokens (App Connect's name). Generated and stored in the database
-    /// on first start when not set; prefer the environment variable over the flag.
-    #[arg(long = "jwt-secret", env = "APP_SERVER_SECRET_KEY", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
 
-    /// The salt of RingCentral id hashing, `sha256hex("<id>:<HASH_KEY>")` (App Connect's name). Generated and
-    /// stored on first start when not set; set it to the old server's value to keep its hashed ids.
-    #[arg(long = "hash-key", env = "HASH_KEY", hide_env_values = true)]
-    pub hash_key: Option<String>,
-
-    /// The base64 AES-256 key that encrypts CRM tokens and API keys at rest. Generated and stored on first start
-    /// when not set; setting it keeps the key out of the database.
-    #[arg(long = "token-key", env = "CALLBRIDGE_TOKEN_KEY", hide_env_values = true)]
-    pub token_key: Option<String>,
+    /// Which connectors to serve: `all` (the default), a comma-separated list of names (`pipedrive`), or `all`
+    /// minus some (`-sandbox` turns off the sandbox, which accepts any API key and is meant for a first try).
+    /// `callbridge connectors` lists the names.
+    #[arg(long, env = "CALLBRIDGE_CONNECTORS", default_value = "all")]
+    pub connectors: String,
 
     /// Which log lines to write, as a tracing filter (`info`, `callbridge_host=debug,info`).
     #[arg(long = "log", env = "CALLBRIDGE_LOG", default_value = "info")]
@@ -60,6 +55,43 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub limits: LimitsArgs,
+}
+
+/// The server's secrets. None belongs in the database: what is not configured here is generated into the key
+/// file, created 0600 beside the SQLite file (see docs/security.md).
+#[derive(Clone, Debug, Args)]
+pub struct SecretArgs {
+    /// The HMAC secret of App Connect session tokens (App Connect's name). Changing it ends every session.
+    #[arg(long = "jwt-secret", env = "APP_SERVER_SECRET_KEY", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// A file holding the JWT secret (a mounted container secret), when APP_SERVER_SECRET_KEY is not set.
+    #[arg(long = "jwt-secret-file", env = "APP_SERVER_SECRET_KEY_FILE")]
+    pub jwt_secret_file: Option<PathBuf>,
+
+    /// The salt of RingCentral id hashing, `sha256hex("<id>:<HASH_KEY>")` (App Connect's name); set it to the old
+    /// server's value to keep its hashed ids.
+    #[arg(long = "hash-key", env = "HASH_KEY", hide_env_values = true)]
+    pub hash_key: Option<String>,
+
+    /// A file holding the hash key, when HASH_KEY is not set.
+    #[arg(long = "hash-key-file", env = "HASH_KEY_FILE")]
+    pub hash_key_file: Option<PathBuf>,
+
+    /// The base64 AES-256 key that encrypts CRM tokens and API keys at rest; several separated by commas to rotate:
+    /// the first seals, every one opens (then run `callbridge keys rotate`).
+    #[arg(long = "token-key", env = "CALLBRIDGE_TOKEN_KEY", hide_env_values = true)]
+    pub token_key: Option<String>,
+
+    /// A file holding the token key(s), when CALLBRIDGE_TOKEN_KEY is not set.
+    #[arg(long = "token-key-file", env = "CALLBRIDGE_TOKEN_KEY_FILE")]
+    pub token_key_file: Option<PathBuf>,
+
+    /// Where the secrets that are not configured are generated and kept (JSON, mode 0600). Defaults to the SQLite
+    /// file's name with `.keys` (`callbridge.keys`), or `./callbridge.keys` with PostgreSQL: instances sharing a
+    /// database must share this file (or configure every secret).
+    #[arg(long = "key-file", env = "CALLBRIDGE_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -113,6 +145,30 @@ pub struct LimitsArgs {
     /// Requests per second one signed-in user may make (bursts of ten times this); 0 for no limit.
     #[arg(long = "rate-limit-user", env = "CALLBRIDGE_RATE_LIMIT_USER", default_value_t = 20)]
     pub rate_limit_user: u32,
+}
+
+/// The connectors `CALLBRIDGE_CONNECTORS` selects from `registered`: `all`, names, and `-name` to leave one out
+/// (exclusions alone start from all). Unknown names and an empty selection are errors naming the known ones.
+pub fn select_connectors<'a>(spec: &str, registered: &[&'a str]) -> Result<Vec<&'a str>, String> {
+    let known = || registered.join(", ");
+    let entries: Vec<&str> = spec.split(',').map(str::trim).filter(|it| !it.is_empty()).collect();
+    let (excluded, included): (Vec<&str>, Vec<&str>) = entries.iter().partition(|it| it.starts_with('-'));
+    let excluded: Vec<&str> = excluded.iter().map(|it| &it[1..]).collect();
+    for name in included.iter().chain(&excluded).filter(|it| **it != "all") {
+        if !registered.contains(name) {
+            return Err(format!("CALLBRIDGE_CONNECTORS names an unknown connector `{name}` (known: {})", known()));
+        }
+    }
+    let start_from_all = included.is_empty() || included.contains(&"all");
+    let selected: Vec<&'a str> = registered
+        .iter()
+        .copied()
+        .filter(|name| (start_from_all || included.contains(name)) && !excluded.contains(name))
+        .collect();
+    if selected.is_empty() {
+        return Err(format!("CALLBRIDGE_CONNECTORS `{spec}` selects no connector (known: {})", known()));
+    }
+    Ok(selected)
 }
 
 /// One connector's settings from the environment.
@@ -201,6 +257,18 @@ mod tests {
         assert_eq!(settings.values["client_secret"].expose(), "s3cret");
         assert!(!settings.values.contains_key("hubspot_client_id"));
         assert_eq!(settings.origin_override.unwrap().as_str(), "http://127.0.0.1:9000/");
+    }
+
+    #[test]
+    fn connector_selection_takes_names_all_and_exclusions() {
+        let registered = ["pipedrive", "sandbox", "zoho"];
+        assert_eq!(select_connectors("all", &registered).unwrap(), registered);
+        assert_eq!(select_connectors("-sandbox", &registered).unwrap(), ["pipedrive", "zoho"]);
+        assert_eq!(select_connectors("all, -sandbox,-zoho", &registered).unwrap(), ["pipedrive"]);
+        assert_eq!(select_connectors("sandbox,pipedrive", &registered).unwrap(), ["pipedrive", "sandbox"]);
+        let unknown = select_connectors("pipedrive,hubspot", &registered).unwrap_err();
+        assert!(unknown.contains("`hubspot`") && unknown.contains("known: pipedrive, sandbox, zoho"), "{unknown}");
+        assert!(select_connectors("sandbox,-sandbox", &registered).unwrap_err().contains("selects no connector"));
     }
 
     #[test]

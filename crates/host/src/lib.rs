@@ -14,6 +14,7 @@ pub mod extract;
 pub mod hashing;
 pub mod http_server;
 pub mod jwt;
+pub mod keys;
 pub mod limits;
 pub mod metrics;
 pub mod oauth;

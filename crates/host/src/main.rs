@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use callbridge_host::cli::{Cli, Command};
+use callbridge_host::cli::{Cli, Command, KeysCommand};
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -15,6 +15,10 @@ fn main() -> ExitCode {
         Command::Migrate(args) => {
             callbridge_host::telemetry::init(&args.log_filter, args.log_format);
             run_async("migrate", async move { callbridge_host::serve::migrate(&args.database).await })
+        }
+        Command::Keys(KeysCommand::Rotate(args)) => {
+            callbridge_host::telemetry::init("warn", callbridge_host::config::LogFormatArg::Text);
+            run_async("keys rotate", async move { callbridge_host::serve::rotate_keys(&args).await })
         }
         Command::Compose(args) => {
             match callbridge_host::compose_cmd::run(&args, &mut std::io::stdin().lock(), &mut std::io::stdout().lock())

@@ -127,7 +127,7 @@ pub async fn crm_call<T>(
     metrics::histogram!(CRM_DURATION, "connector" => connector, "operation" => operation)
         .record(started.elapsed().as_secs_f64());
     if let Err(error) = &result {
-        let error = crate::telemetry::redact_numbers(&error.to_string());
+        let error = crate::telemetry::redact_for_log(&error.to_string());
         tracing::warn!(connector, operation, %error, "CRM call failed.");
     }
     result

@@ -1,5 +1,5 @@
-//! `callbridge serve` and `callbridge migrate`: open the store, settle the secrets, build every registered
-//! connector, and serve the HTTP API until SIGTERM or SIGINT.
+//! `callbridge serve`, `callbridge migrate` and `callbridge keys rotate`: open the store, settle the secrets
+//! (`keys.rs`), build the selected connectors, and serve the HTTP API until SIGTERM or SIGINT.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,18 +8,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 use callbridge_core::http::{HttpClient, HttpSettings};
 use callbridge_core::{Connector, ConnectorConfig, Secret, registry};
-use rand::Rng as _;
 
-use crate::config::{DatabaseArgs, ServeArgs, connector_settings};
-use crate::crypto::TokenCipher;
+use crate::config::{DatabaseArgs, ServeArgs, connector_settings, select_connectors};
 use crate::http_server::{self, ConnectionLimits};
 use crate::state::AppState;
 use crate::store::Store;
-
-/// Names of the generated secrets in the store.
-const JWT_SECRET: &str = "app_server_secret_key";
-const HASH_KEY: &str = "hash_key";
-const TOKEN_KEY: &str = "token_key";
 
 /// `callbridge migrate`: applies the database migrations and exits.
 pub async fn migrate(args: &DatabaseArgs) -> anyhow::Result<()> {
@@ -30,38 +23,16 @@ pub async fn migrate(args: &DatabaseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A random 256-bit secret, hex-encoded.
-fn random_secret() -> String {
-    let bytes: [u8; 32] = rand::rng().random();
-    hex::encode(bytes)
-}
-
-/// A configured secret, or the stored one, generated on first start.
-async fn secret(
-    store: &Store,
-    configured: Option<&str>,
-    name: &str,
-    generate: fn() -> String,
-) -> anyhow::Result<String> {
-    if let Some(value) = configured.map(str::trim).filter(|it| !it.is_empty()) {
-        return Ok(value.to_owned());
-    }
-    let (value, created) =
-        store.secret_or_init(name, generate).await.with_context(|| format!("cannot read or store the {name}"))?;
-    if created {
-        tracing::info!(secret = name, "Generated a secret and stored it in the database (set it to choose your own).");
-    }
-    Ok(value)
-}
-
-/// Builds every registered connector with its settings from the environment and one shared HTTP client.
-pub fn build_connectors(public_url: &str) -> anyhow::Result<Vec<(Arc<dyn Connector>, HttpClient)>> {
+/// Builds the registered connectors `selection` (`CALLBRIDGE_CONNECTORS`) names, with their settings from the
+/// environment and one shared HTTP client.
+pub fn build_connectors(public_url: &str, selection: &str) -> anyhow::Result<Vec<(Arc<dyn Connector>, HttpClient)>> {
     let descriptors = registry::all();
     let names: Vec<&str> = descriptors.iter().map(|it| it.name).collect();
     registry::validate(&names).context("the connector registry is invalid")?;
+    let selected = select_connectors(selection, &names).map_err(anyhow::Error::msg)?;
     let http = HttpClient::new(&HttpSettings::default()).context("cannot build the HTTP client")?;
     let mut connectors = Vec::new();
-    for descriptor in descriptors {
+    for descriptor in descriptors.into_iter().filter(|it| selected.contains(&it.name)) {
         let settings = connector_settings(descriptor.name).map_err(anyhow::Error::msg)?;
         let connector_http = http
             .clone()
@@ -82,22 +53,31 @@ pub fn build_connectors(public_url: &str) -> anyhow::Result<Vec<(Arc<dyn Connect
     Ok(connectors)
 }
 
+/// `callbridge keys rotate`: a new token key (stored tokens sealed again) or JWT secret; prints what it did.
+pub async fn rotate_keys(args: &crate::cli::KeysArgs) -> anyhow::Result<()> {
+    let store = Store::connect(&args.database.url).await.context("cannot open the database")?;
+    store.migrate().await.context("database migrations failed")?;
+    let summary = crate::keys::rotate(&args.secrets, &args.database.url, &store, args.rotation()).await;
+    store.close().await;
+    println!("{}", summary?);
+    Ok(())
+}
+
 /// Opens and migrates the store, settles the secrets and builds the state for `args`.
 pub async fn build_state(args: &ServeArgs) -> anyhow::Result<AppState> {
     let store = Store::connect(&args.database.url).await.context("cannot open the database")?;
     store.migrate().await.context("database migrations failed")?;
-    let jwt_secret = secret(&store, args.jwt_secret.as_deref(), JWT_SECRET, random_secret).await?;
-    let hash_key = secret(&store, args.hash_key.as_deref(), HASH_KEY, random_secret).await?;
-    let token_key = secret(&store, args.token_key.as_deref(), TOKEN_KEY, TokenCipher::generate_key).await?;
-    let cipher = TokenCipher::from_base64_key(&token_key).context("CALLBRIDGE_TOKEN_KEY is not a valid key")?;
-    let store = store.with_cipher(cipher);
+    let secrets = crate::keys::settle(&args.secrets, &args.database.url, &store).await?;
+    let store = store.with_cipher(secrets.cipher);
     let public_url = args.public_url();
-    let mut builder = AppState::builder(store, &Secret::new(jwt_secret), Secret::new(hash_key))
+    // The settled JWT keys (current and still-valid previous secrets) replace the builder's single-secret keys.
+    let mut builder = AppState::builder(store, &Secret::default(), secrets.hash_key)
+        .jwt_keys(secrets.jwt)
         .public_url(Some(public_url.clone()))
         .metrics(crate::metrics::install())
         .limits(crate::limits::Limits::from_args(&args.limits));
     let mut names = BTreeMap::new();
-    for (connector, http) in build_connectors(&public_url)? {
+    for (connector, http) in build_connectors(&public_url, &args.connectors)? {
         names.insert(connector.name(), connector.auth_type().as_str());
         builder = builder.connector(connector, http);
     }

@@ -1,5 +1,7 @@
 //! The App Connect session: the JWT from `Authorization: Bearer` or the `jwtToken` query parameter, verified once
-//! per request by a middleware, with the sliding renewal App Connect does (`x-refreshed-jwt-token`).
+//! per request by a middleware, with the sliding renewal App Connect does (`x-refreshed-jwt-token`). A token is
+//! only as good as its session in the store: a logged-out session, or one whose user is gone, is refused on every
+//! route even though its signature and expiry are fine.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::HeaderValue;
@@ -11,6 +13,7 @@ use crate::error::ApiError;
 use crate::extract::QueryParams;
 use crate::jwt::Claims;
 use crate::state::AppState;
+use crate::store::SessionState;
 
 /// The response header that carries a renewed session token.
 pub const REFRESHED_TOKEN_HEADER: &str = "x-refreshed-jwt-token";
@@ -21,6 +24,8 @@ enum SessionToken {
     Missing,
     Invalid,
     Valid(Claims),
+    /// The store could not say whether the session is still open.
+    Unchecked(String),
 }
 
 /// The verified session of the request; extracting it fails with the "authorize" 400 when there is none.
@@ -44,6 +49,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         match parts.extensions.get::<SessionToken>() {
             Some(SessionToken::Valid(claims)) => Ok(Session(claims.clone())),
+            Some(SessionToken::Unchecked(error)) => Err(ApiError::database(error)),
             _ => Err(ApiError::NotAuthorized),
         }
     }
@@ -69,18 +75,24 @@ fn request_token(request: &Request) -> Option<String> {
     bearer.or_else(|| QueryParams::parse(request.uri().query().unwrap_or_default()).get("jwtToken").map(str::to_owned))
 }
 
-/// Verifies the session token and, for a valid token within a week of expiry, answers with a renewed one.
+/// Verifies the session token against its key and its session in the store and, for a valid token within a week
+/// of expiry, answers with a renewed one for the same session.
 pub async fn session_middleware(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let token = match request_token(&request) {
         // The extension sends the literal `undefined` when it has no token.
         None => SessionToken::Missing,
         Some(token) if matches!(token.as_str(), "" | "undefined" | "null") => SessionToken::Missing,
-        Some(token) => state.jwt.verify(&token).map_or(SessionToken::Invalid, SessionToken::Valid),
+        Some(token) => match state.jwt.verify(&token) {
+            None => SessionToken::Invalid,
+            Some(claims) => match state.store.session_state(&claims.id, claims.sid.as_deref(), claims.iat).await {
+                Ok(SessionState::Active) => SessionToken::Valid(claims),
+                Ok(SessionState::Ended) => SessionToken::Invalid,
+                Err(error) => SessionToken::Unchecked(error.to_string()),
+            },
+        },
     };
     let renewed = match &token {
-        SessionToken::Valid(claims) if claims.is_due_for_renewal() => {
-            state.jwt.issue(&claims.id, claims.platform.as_deref()).ok()
-        }
+        SessionToken::Valid(claims) if claims.is_due_for_renewal() => renew(&state, claims).await,
         _ => None,
     };
     request.extensions_mut().insert(token);
@@ -89,4 +101,17 @@ pub async fn session_middleware(State(state): State<AppState>, mut request: Requ
         response.headers_mut().insert(REFRESHED_TOKEN_HEADER, value);
     }
     response
+}
+
+/// A fresh token for the same session, whose expiry moves with it; `None` (keep the old token) if either fails.
+async fn renew(state: &AppState, claims: &Claims) -> Option<String> {
+    let token = state.jwt.issue(&claims.id, claims.platform.as_deref(), claims.sid.as_deref()).ok()?;
+    if let Some(sid) = &claims.sid {
+        let expires_at = chrono::Utc::now() + crate::jwt::TOKEN_LIFETIME;
+        if let Err(error) = state.store.extend_session(sid, expires_at).await {
+            tracing::warn!(%error, "Extending a renewed session failed; keeping the old token.");
+            return None;
+        }
+    }
+    Some(token)
 }

@@ -148,6 +148,12 @@ impl AppStateBuilder {
         self
     }
 
+    /// Replaces the session-token keys (a key file's current and previous JWT secrets).
+    pub fn jwt_keys(mut self, jwt: JwtKeys) -> Self {
+        self.jwt = jwt;
+        self
+    }
+
     pub fn tunables(mut self, tunables: Tunables) -> Self {
         self.tunables = tunables;
         self

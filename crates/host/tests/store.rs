@@ -1,14 +1,14 @@
 //! The store against real databases: every test runs on a fresh SQLite file and, when
 //! `CALLBRIDGE_TEST_POSTGRES_URL` is set, on PostgreSQL too (each test in its own schema of the shared database).
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use callbridge_core::schema::{TimezoneOffset, User, UserSettings};
 use callbridge_core::secret::Secret;
 use callbridge_host::crypto::TokenCipher;
 use callbridge_host::store::{
-    AdminConfig, CallLogKey, CallLogRow, Claim, MessageLogRow, NewCallLogClaim, Store, StoreError,
+    AdminConfig, CallLogKey, CallLogRow, Claim, MessageLogRow, NewCallLogClaim, SessionState, SettingsChange, Store,
+    StoreError,
 };
 use chrono::DateTime;
 use serde_json::json;
@@ -236,17 +236,15 @@ async fn race_claims(stores: &[Store], key: &CallLogKey, n: usize, stale_after: 
 async fn migrating_twice_is_a_no_op_and_keeps_data() {
     for db in databases().await {
         let store = db.open().await;
-        let name = unique("secret");
-        store.secret_or_init(&name, || "kept".to_owned()).await.unwrap();
+        let id = unique("u");
+        store.upsert_user(&user(&id)).await.unwrap();
         store.migrate().await.unwrap();
         let reopened = db.open().await;
         reopened.migrate().await.unwrap();
-        assert_eq!(
-            reopened.secret_or_init(&name, || unreachable!("a stored secret is never generated again")).await.unwrap(),
-            ("kept".to_owned(), false)
-        );
+        assert_eq!(reopened.user(&id).await.unwrap(), Some(user(&id)), "{}", db.label);
         let applied = db.raw_text("SELECT CAST(COUNT(*) AS TEXT) FROM _sqlx_migrations", &[]).await;
-        assert_eq!(applied.as_deref(), Some("1"), "{}", db.label);
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")).unwrap().count();
+        assert_eq!(applied, Some(files.to_string()), "{}", db.label);
         db.cleanup().await;
     }
 }
@@ -291,9 +289,7 @@ async fn connect_accepts_bare_paths_and_rejects_unknown_schemes() {
 
     let memory = Store::connect("sqlite::memory:").await.unwrap();
     memory.migrate().await.unwrap();
-    let (value, created) = memory.secret_or_init("jwt", || "v".to_owned()).await.unwrap();
-    assert_eq!((value.as_str(), created), ("v", true));
-    assert_eq!(memory.secret_or_init("jwt", || "w".to_owned()).await.unwrap().0, "v");
+    memory.ping().await.unwrap();
 
     assert!(matches!(Store::connect("  ").await, Err(StoreError::UnsupportedUrl(_))));
     let error = Store::connect("mysql://root:hunter2@localhost/db").await.unwrap_err();
@@ -301,26 +297,21 @@ async fn connect_accepts_bare_paths_and_rejects_unknown_schemes() {
     assert!(!error.to_string().contains("hunter2"), "{error}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn secret_or_init_agrees_on_one_value_across_concurrent_starts() {
+#[tokio::test]
+async fn secrets_of_earlier_versions_are_read_then_deleted() {
     for db in databases().await {
-        let stores = [db.open().await, db.open().await];
-        let name = unique("jwt-secret");
-        let mut tasks = JoinSet::new();
-        for idx in 0..10 {
-            let store = stores[idx % 2].clone();
-            let name = name.clone();
-            tasks.spawn(async move { store.secret_or_init(&name, || uuid::Uuid::new_v4().to_string()).await.unwrap() });
-        }
-        let mut values = HashSet::new();
-        let mut created = 0;
-        while let Some(outcome) = tasks.join_next().await {
-            let (value, created_now) = outcome.unwrap();
-            values.insert(value);
-            created += usize::from(created_now);
-        }
-        assert_eq!(values.len(), 1, "{}", db.label);
-        assert_eq!(created, 1, "{}", db.label);
+        let store = db.open().await;
+        assert!(store.legacy_secrets().await.unwrap().is_empty());
+        db.raw_execute(
+            "INSERT INTO server_secrets (name, value, created_at_ms) VALUES ('token_key', $1, 0), ('hash_key', 'h', 0)",
+            &["k"],
+        )
+        .await;
+        let legacy = store.legacy_secrets().await.unwrap();
+        assert_eq!(legacy.get("token_key").map(String::as_str), Some("k"), "{}", db.label);
+        assert_eq!(legacy.len(), 2);
+        assert_eq!(store.delete_legacy_secrets().await.unwrap(), 2);
+        assert!(store.legacy_secrets().await.unwrap().is_empty(), "{}", db.label);
         db.cleanup().await;
     }
 }
@@ -338,7 +329,7 @@ async fn users_round_trip_with_tokens_encrypted_at_rest() {
         let raw_access = db.raw_text("SELECT access_token FROM users WHERE id = $1", &[&id]).await.unwrap();
         let raw_refresh = db.raw_text("SELECT refresh_token FROM users WHERE id = $1", &[&id]).await.unwrap();
         for raw in [&raw_access, &raw_refresh] {
-            assert!(raw.starts_with("v1:"), "{raw}");
+            assert!(raw.starts_with("v2:"), "{raw}");
             assert!(!raw.contains(&id), "the token is stored in clear: {raw}");
         }
 
@@ -806,6 +797,112 @@ async fn admin_configs_round_trip_and_replace() {
         config.user_mappings = json!([]);
         store.put_admin_config(&config).await.unwrap();
         assert_eq!(store.admin_config(&id).await.unwrap(), Some(config), "{}", db.label);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_settings_changes_all_survive() {
+    for db in databases().await {
+        let stores = [db.open().await, db.open().await];
+        let id = unique("u");
+        stores[0].upsert_user(&user(&id)).await.unwrap();
+        let mut tasks = JoinSet::new();
+        for index in 0..50 {
+            let (store, id) = (stores[index % 2].clone(), id.clone());
+            tasks.spawn(async move {
+                let change = |settings: &mut serde_json::Map<String, serde_json::Value>| {
+                    settings.insert(format!("key{index}"), json!({"value": index}));
+                    Ok::<(), ()>(())
+                };
+                assert!(matches!(store.change_user_settings(&id, change).await.unwrap(), SettingsChange::Changed(_)));
+            });
+        }
+        while let Some(outcome) = tasks.join_next().await {
+            outcome.unwrap();
+        }
+        let settings = stores[0].user(&id).await.unwrap().unwrap().user_settings;
+        assert_eq!(settings.0.len(), 50, "{}: {:?}", db.label, settings.0.keys());
+
+        // A refused change writes nothing; a missing user is said so.
+        let refused = stores[0].change_user_settings(&id, |settings| {
+            settings.clear();
+            Err("too big")
+        });
+        assert!(matches!(refused.await.unwrap(), SettingsChange::Refused("too big")));
+        assert_eq!(stores[0].user(&id).await.unwrap().unwrap().user_settings.0.len(), 50);
+        let missing = stores[0].change_user_settings(&unique("u"), |_| Ok::<(), ()>(())).await;
+        assert!(matches!(missing.unwrap(), SettingsChange::UserNotFound));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn sessions_end_one_by_one_all_at_once_and_with_their_user() {
+    for db in databases().await {
+        let store = db.open().await;
+        let id = unique("u");
+        store.upsert_user(&user(&id)).await.unwrap();
+        let later = chrono::Utc::now() + chrono::Duration::days(14);
+        let (first, second, third) = (unique("s"), unique("s"), unique("s"));
+        for sid in [&first, &second, &third] {
+            store.start_session(sid, &id, later).await.unwrap();
+        }
+        let issued = chrono::Utc::now().timestamp() - 1;
+        let state = |sid: Option<String>| {
+            let (store, id) = (store.clone(), id.clone());
+            async move { store.session_state(&id, sid.as_deref(), issued).await.unwrap() }
+        };
+        assert_eq!(state(Some(first.clone())).await, SessionState::Active, "{}", db.label);
+        assert_eq!(state(None).await, SessionState::Active, "a token from before sessions");
+        // Another user's session id does not open this user's.
+        assert_eq!(store.session_state(&unique("u"), Some(&first), issued).await.unwrap(), SessionState::Ended);
+        assert_eq!(state(Some(unique("s"))).await, SessionState::Ended);
+
+        assert_eq!(store.end_sessions(&id, Some(&first), false).await.unwrap(), 1);
+        assert_eq!(state(Some(first.clone())).await, SessionState::Ended, "{}", db.label);
+        assert_eq!(state(Some(second.clone())).await, SessionState::Active);
+        assert_eq!(state(None).await, SessionState::Ended, "tokens without a session end with any logout");
+
+        store.extend_session(&second, later + chrono::Duration::days(7)).await.unwrap();
+        assert_eq!(store.end_sessions(&id, None, true).await.unwrap(), 2);
+        assert_eq!(state(Some(second.clone())).await, SessionState::Ended);
+        assert_eq!(state(Some(third.clone())).await, SessionState::Ended);
+
+        // A session of a deleted user is ended even if its row were left behind.
+        let fourth = unique("s");
+        store.start_session(&fourth, &id, later).await.unwrap();
+        db.raw_execute("DELETE FROM users WHERE id = $1", &[&id]).await;
+        assert_eq!(state(Some(fourth)).await, SessionState::Ended, "{}", db.label);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn resealing_moves_every_token_to_the_current_key() {
+    for db in databases().await {
+        let (old_key, new_key) = (TokenCipher::generate_key(), TokenCipher::generate_key());
+        let old = db.open_with(Some(TokenCipher::from_base64_key(&old_key).unwrap())).await;
+        let ids: Vec<String> = (0..3).map(|_| unique("u")).collect();
+        for id in &ids {
+            old.upsert_user(&user(id)).await.unwrap();
+        }
+        let new_only = db.open_with(Some(TokenCipher::from_base64_key(&new_key).unwrap())).await;
+        assert!(matches!(new_only.check_token_keys().await, Err(StoreError::Crypto(_))), "{}", db.label);
+
+        let ring =
+            db.open_with(Some(TokenCipher::from_base64_keys([new_key.as_str(), old_key.as_str()]).unwrap())).await;
+        ring.check_token_keys().await.unwrap();
+        let report = ring.reseal_tokens().await.unwrap();
+        assert_eq!((report.resealed, report.current, report.skipped), (6, 0, 0), "{}", db.label);
+        assert_eq!(ring.reseal_tokens().await.unwrap().current, 6);
+
+        // Every token now opens with the new key alone, and the old key alone is refused at start-up.
+        new_only.check_token_keys().await.unwrap();
+        for id in &ids {
+            assert_eq!(new_only.user(id).await.unwrap(), Some(user(id)), "{}", db.label);
+        }
+        assert!(matches!(old.check_token_keys().await, Err(StoreError::Crypto(_))));
         db.cleanup().await;
     }
 }

@@ -38,11 +38,18 @@ pub async fn api_key_login(
     login::api_key_login(&state, hashed_extension_id, body).await
 }
 
-/// `POST /unAuthorize`: logs out of the CRM.
+/// `POST /unAuthorize[?allSessions=true]`: logs out; `allSessions` ends the user's other sessions too.
 #[utoipa::path(post, path = "/unAuthorize", operation_id = "unAuthorize", tag = "auth", security((), ("bearer" = []), ("jwtToken" = [])),
+    params(("allSessions" = Option<bool>, Query, description = "End the user's other sessions too.")),
     responses((status = 200, description = "Whether the logout succeeded, with a message.", body = Object)))]
-pub async fn unauthorize(State(state): State<AppState>, session: Session, headers: HeaderMap) -> RouteResult {
-    login::unauthorize(&state, &session, &request_facts(&headers)).await
+pub async fn unauthorize(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    query: QueryParams,
+) -> RouteResult {
+    let all_sessions = matches!(query.get("allSessions"), Some("true" | "1"));
+    login::unauthorize(&state, &session, &request_facts(&headers), all_sessions).await
 }
 
 /// `GET /authValidation`: whether the CRM still accepts the session's credentials.

@@ -12,6 +12,7 @@ use crate::extract::{JsonBody, QueryParams};
 use crate::routes::RouteResult;
 use crate::session::Session;
 use crate::state::AppState;
+use crate::store::SettingsChange;
 
 /// The body of `POST /user/settings`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -127,17 +128,21 @@ pub async fn post_settings(
 ) -> RouteResult {
     session.platform()?;
     let user = session_user(&state, &session).await?;
-    let mut settings = user.user_settings.0;
-    for (key, value) in body.user_settings.unwrap_or_default() {
-        settings.insert(key, value);
+    // Merged inside one transaction, so concurrent updates of different keys all survive.
+    let change = |settings: &mut Map<String, Value>| {
+        for (key, value) in body.user_settings.unwrap_or_default() {
+            settings.insert(key, value);
+        }
+        for key in body.setting_keys_to_remove.unwrap_or_default() {
+            settings.remove(&key);
+        }
+        crate::limits::check_settings(settings)
+    };
+    match state.store.change_user_settings(&user.id, change).await.map_err(ApiError::database)? {
+        SettingsChange::Changed(settings) => Ok(Json(json!({ "userSettings": settings })).into_response()),
+        SettingsChange::Refused(error) => Err(error),
+        SettingsChange::UserNotFound => Err(ApiError::bad_request("User not found")),
     }
-    for key in body.setting_keys_to_remove.unwrap_or_default() {
-        settings.remove(&key);
-    }
-    crate::limits::check_settings(&settings)?;
-    let settings = UserSettings(settings);
-    state.store.update_user_settings(&user.id, &settings).await.map_err(ApiError::database)?;
-    Ok(Json(json!({ "userSettings": settings })).into_response())
 }
 
 #[cfg(test)]

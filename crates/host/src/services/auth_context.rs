@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use callbridge_core::connector::{OAuthInfoRequest, RequestContext};
 use callbridge_core::{AuthType, ConnectorError, ErrorKind, Operation, Secret, User, UserSettings};
 use chrono::Utc;
+use tracing::Instrument as _;
 
 use crate::metrics::crm_call;
 use crate::oauth::{self, GrantError, GrantedTokens};
@@ -120,7 +121,9 @@ pub async fn fresh_user(state: &AppState, entry: &ConnectorEntry, user: User) ->
         // Detached, so that a client hanging up cannot cancel a refresh between the CRM granting new tokens (a
         // rotating refresh token is spent) and the store keeping them.
         let (state, entry, user_id) = (state.clone(), entry.clone(), user.id.clone());
-        let refresh = tokio::spawn(async move { refresh_single_flight(&state, &entry, &user_id).await });
+        // The task keeps the request's span, so what it logs carries the request id.
+        let refresh =
+            tokio::spawn(async move { refresh_single_flight(&state, &entry, &user_id).await }.in_current_span());
         refresh.await.unwrap_or_else(|error| {
             Err(ContextError::Connector(ConnectorError::upstream(format!("the token refresh task failed: {error}"))))
         })

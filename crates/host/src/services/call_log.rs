@@ -319,10 +319,10 @@ pub async fn create(
     // Detached from the request, so that a client hanging up cannot leave a CRM record without its mapping (a
     // later retry would then create a second record once the claim went stale).
     let (task_state, task_entry, task_facts) = (state.clone(), entry.clone(), facts.clone());
-    let created = tokio::spawn(async move {
+    let created = tokio::spawn(tracing::Instrument::in_current_span(async move {
         let outcome = create_claimed(&task_state, &task_entry, user, &task_facts, &body, contact_id, &session_id).await;
         finish_claim(&task_state, &key, &claim_token, outcome).await
-    });
+    }));
     created.await.map_err(|error| ApiError::internal(format!("the call-log task failed: {error}")))
 }
 

@@ -46,14 +46,17 @@ struct NewCredentials {
     additional_info: Map<String, Value>,
 }
 
-/// The answer of a successful login.
-fn login_answer(
+/// The answer of a successful login: a token for a new session.
+async fn login_answer(
     state: &AppState,
     user: &User,
     name: &str,
     message: Option<ReturnMessage>,
 ) -> Result<Response, ApiError> {
-    let token = state.jwt.issue(&user.id, Some(&user.platform)).map_err(ApiError::internal)?;
+    let sid = uuid::Uuid::new_v4().simple().to_string();
+    let expires_at = Utc::now() + crate::jwt::TOKEN_LIFETIME;
+    state.store.start_session(&sid, &user.id, expires_at).await.map_err(ApiError::database)?;
+    let token = state.jwt.issue(&user.id, Some(&user.platform), Some(&sid)).map_err(ApiError::internal)?;
     let message = message.unwrap_or_else(|| ReturnMessage::success("Successfully authorized.", 3000));
     Ok(Json(json!({"jwtToken": token, "name": name, "returnMessage": message})).into_response())
 }
@@ -153,7 +156,7 @@ pub async fn api_key_login(
         Err(error) => return Ok(database_failure(&error)),
     };
     tracing::info!(connector = connector.name(), "User logged in with an API key.");
-    login_answer(state, &user, &info.user.name, info.return_message)
+    login_answer(state, &user, &info.user.name, info.return_message).await
 }
 
 /// The connector name in an OAuth `state`: `platform=<name>` (possibly URL-encoded, possibly one of several
@@ -214,7 +217,7 @@ pub async fn oauth_callback(state: &AppState, query: &QueryParams) -> Result<Res
         Err(error) => {
             let reason = match &error {
                 GrantError::InvalidGrant => "the authorization code is invalid or expired".to_owned(),
-                GrantError::Failed(error) => crate::telemetry::redact_numbers(&error.to_string()),
+                GrantError::Failed(error) => crate::telemetry::redact_for_log(&error.to_string()),
             };
             tracing::warn!(connector = connector.name(), error = %reason, "OAuth code exchange failed.");
             let message = ReturnMessage::warning(
@@ -271,7 +274,7 @@ pub async fn oauth_callback(state: &AppState, query: &QueryParams) -> Result<Res
         Err(error) => return Ok(database_failure(&error)),
     };
     tracing::info!(connector = connector.name(), "User connected with OAuth.");
-    login_answer(state, &user, &info.user.name, info.return_message)
+    login_answer(state, &user, &info.user.name, info.return_message).await
 }
 
 /// The session's user on its platform, whatever its token state.
@@ -279,9 +282,15 @@ async fn session_user(state: &AppState, session: &Session, platform: &str) -> Re
     Ok(state.store.user(session.user_id()).await?.filter(|user| user.platform == platform))
 }
 
-/// `POST /unAuthorize`: revokes at the CRM where it can, then blanks the stored tokens whatever the CRM said.
-/// Answers with the return message itself (not wrapped), as App Connect does.
-pub async fn unauthorize(state: &AppState, session: &Session, facts: &RequestFacts) -> Result<Response, ApiError> {
+/// `POST /unAuthorize`: revokes at the CRM where it can, then blanks the stored tokens whatever the CRM said and
+/// ends the session the request came with (every session of the user with `all_sessions`). Answers with the return
+/// message itself (not wrapped), as App Connect does.
+pub async fn unauthorize(
+    state: &AppState,
+    session: &Session,
+    facts: &RequestFacts,
+    all_sessions: bool,
+) -> Result<Response, ApiError> {
     let entry = platform_entry(state, session.platform()?)?;
     let connector = &entry.connector;
     let user = session_user(state, session, connector.name()).await.map_err(ApiError::database)?;
@@ -302,7 +311,9 @@ pub async fn unauthorize(state: &AppState, session: &Session, facts: &RequestFac
         }
     }
     state.store.clear_tokens(&user_id).await.map_err(ApiError::database)?;
-    tracing::info!(connector = connector.name(), "User logged out.");
+    let ended =
+        state.store.end_sessions(&user_id, session.0.sid.as_deref(), all_sessions).await.map_err(ApiError::database)?;
+    tracing::info!(connector = connector.name(), sessions_ended = ended, "User logged out.");
     let message =
         message.unwrap_or_else(|| ReturnMessage::success(format!("Logged out of {}", entry.display_name), 2000));
     Ok(Json(message).into_response())

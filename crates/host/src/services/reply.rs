@@ -62,7 +62,7 @@ pub fn warning(text: impl Into<String>, ttl: u32) -> Response {
 /// The answer for a failed CRM operation: the connector's message or App Connect's standard mapping.
 pub fn connector_failure(error: &ConnectorError, operation: Operation, entry: &ConnectorEntry) -> Response {
     let mut response = failure(error.to_return_message(operation, &entry.display_name));
-    response.extensions_mut().insert(ResponseError(crate::telemetry::redact_numbers(&error.to_string())));
+    response.extensions_mut().insert(ResponseError(crate::telemetry::redact_for_log(&error.to_string())));
     response
 }
 

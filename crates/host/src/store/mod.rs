@@ -20,6 +20,7 @@ mod message_logs;
 mod note_cache;
 mod refresh_leases;
 mod secrets;
+mod sessions;
 mod users;
 
 use std::str::FromStr;
@@ -33,6 +34,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use admin_configs::AdminConfig;
 pub use call_logs::{CallLogKey, CallLogRow, Claim, NewCallLogClaim};
 pub use message_logs::MessageLogRow;
+pub use sessions::SessionState;
+pub use users::{ResealReport, SettingsChange};
 
 use crate::crypto::{CryptoError, TokenCipher};
 
@@ -54,6 +57,8 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database file: {0}")]
+    Io(#[from] std::io::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] MigrateError),
     #[error("token encryption: {0}")]
@@ -243,6 +248,10 @@ async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
     } else {
         SqliteConnectOptions::new().filename(url)
     };
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if !in_memory {
+        restrict_database_files(options.get_filename())?;
+    }
     let options = options
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
@@ -254,13 +263,42 @@ async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
         .foreign_keys(true);
     let mut pool_options =
         SqlitePoolOptions::new().max_connections(SQLITE_MAX_CONNECTIONS).acquire_timeout(ACQUIRE_TIMEOUT);
-    if url.contains(":memory:") || url.contains("mode=memory") {
+    if in_memory {
         // An in-memory database lives as long as a connection to it does, so one connection is kept for good. It
         // is the only one: connections sharing an in-memory database lock tables without waiting (no busy
         // timeout), so concurrent writers would fail instead of taking turns.
         pool_options = pool_options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
     }
     Ok(pool_options.connect_with(options).await?)
+}
+
+/// Creates the database file readable by its owner only (0600) before SQLite opens it, and narrows an existing
+/// file and its `-wal` and `-shm` companions to that. SQLite gives the companions it creates the database file's
+/// mode, so they stay private too. The file holds users' settings, hashed ids and sealed tokens: nobody else on
+/// the machine has any business reading it.
+fn restrict_database_files(path: &std::path::Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        let created = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+        match created {
+            Ok(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(error) => return Err(StoreError::Io(error)),
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            let Ok(metadata) = std::fs::metadata(&file) else { continue };
+            if metadata.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+                tracing::warn!(file = %std::path::Path::new(&file).display(), "Narrowed a database file to mode 0600.");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// The URL without its password, for error messages.

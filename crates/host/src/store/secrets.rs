@@ -1,44 +1,33 @@
-//! Server secrets generated on first start and kept in the database, so every instance uses the same ones.
+//! Secrets that earlier versions kept in the database (`server_secrets`): read once at start-up so they can move to
+//! the key file, then deleted. Nothing writes that table any more.
 
-use super::{Store, StoreError, now_ms, with_pool};
+use std::collections::BTreeMap;
+
+use super::{Backend, Store, StoreError, with_pool};
 
 impl Store {
-    /// The secret called `name`, generating and storing it first if there is none. Of several instances starting
-    /// together exactly one value wins (an insert that does nothing on conflict, then a read), and all of them
-    /// return it. Returns `(value, created_now)`; `generate` runs only when no value is stored yet.
-    pub async fn secret_or_init(
-        &self,
-        name: &str,
-        generate: impl FnOnce() -> String + Send,
-    ) -> Result<(String, bool), StoreError> {
-        if let Some(value) = self.server_secret(name).await? {
-            return Ok((value, false));
-        }
-        let candidate = generate();
-        let inserted = with_pool!(self, pool => sqlx::query(
-            "INSERT INTO server_secrets (name, value, created_at_ms) VALUES ($1, $2, $3)
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name)
-        .bind(&candidate)
-        .bind(now_ms())
-        .execute(pool)
-        .await?
-        .rows_affected());
-        if inserted == 1 {
-            return Ok((candidate, true));
-        }
-        // Another instance stored its value first; secrets are never deleted, so it is there to read.
-        match self.server_secret(name).await? {
-            Some(value) => Ok((value, false)),
-            None => Err(StoreError::Contended(1)),
-        }
+    /// The secrets an earlier version stored, by name (`app_server_secret_key`, `hash_key`, `token_key`).
+    pub async fn legacy_secrets(&self) -> Result<BTreeMap<String, String>, StoreError> {
+        let rows: Vec<(String, String)> =
+            with_pool!(self, pool => sqlx::query_as("SELECT name, value FROM server_secrets").fetch_all(pool).await?);
+        Ok(rows.into_iter().collect())
     }
 
-    async fn server_secret(&self, name: &str) -> Result<Option<String>, StoreError> {
-        Ok(with_pool!(self, pool => sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
-            .bind(name)
-            .fetch_optional(pool)
-            .await?))
+    /// Deletes the stored secrets; call it only once they are safe elsewhere (or were never used). A deleted row's
+    /// bytes stay in the file's free pages (and SQLite's write-ahead log) until overwritten, so the table is
+    /// rewritten too: SQLite vacuums and empties its log, PostgreSQL rewrites the table (`VACUUM FULL`).
+    pub async fn delete_legacy_secrets(&self) -> Result<u64, StoreError> {
+        let deleted =
+            with_pool!(self, pool => sqlx::query("DELETE FROM server_secrets").execute(pool).await?.rows_affected());
+        match &self.backend {
+            Backend::Sqlite(pool) => {
+                sqlx::query("VACUUM").execute(pool).await?;
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
+            }
+            Backend::Postgres(pool) => {
+                sqlx::query("VACUUM FULL server_secrets").execute(pool).await?;
+            }
+        }
+        Ok(deleted)
     }
 }

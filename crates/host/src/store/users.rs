@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::{Store, StoreError, from_ms, now_ms, parse_json, to_json, to_ms, with_pool, with_tx};
-use crate::crypto::TokenCipher;
+use crate::crypto::{CryptoError, TokenCipher};
 
 /// How many times [`Store::upsert_user`] retries when the row changes between its read and its write.
 const UPSERT_ATTEMPTS: u32 = 16;
@@ -251,7 +251,44 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes the user with its refresh lease, pending call-log claims and cached notes, all or nothing.
+    /// Changes the user's settings atomically: `change` edits the stored map inside a transaction that holds the
+    /// row (PostgreSQL `FOR UPDATE`; SQLite's write lock), so concurrent updates merge instead of overwriting each
+    /// other. `change` refusing (a limit) writes nothing.
+    pub async fn change_user_settings<E>(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut Map<String, Value>) -> Result<(), E> + Send,
+    ) -> Result<SettingsChange<E>, StoreError> {
+        let select = match self.backend_name() {
+            "postgres" => "SELECT user_settings FROM users WHERE id = $1 FOR UPDATE",
+            _ => "SELECT user_settings FROM users WHERE id = $1",
+        };
+        let outcome = with_tx!(self, tx => {
+            let stored: Option<String> = sqlx::query_scalar(select).bind(id).fetch_optional(&mut *tx).await?;
+            match stored {
+                None => SettingsChange::UserNotFound,
+                Some(stored) => {
+                    let mut settings: Map<String, Value> = parse_json("user_settings", &stored)?;
+                    match change(&mut settings) {
+                        Err(refusal) => SettingsChange::Refused(refusal),
+                        Ok(()) => {
+                            let settings = UserSettings(settings);
+                            sqlx::query("UPDATE users SET user_settings = $2, updated_at_ms = $3 WHERE id = $1")
+                                .bind(id)
+                                .bind(to_json("user_settings", &settings)?)
+                                .bind(now_ms())
+                                .execute(&mut *tx)
+                                .await?;
+                            SettingsChange::Changed(settings)
+                        }
+                    }
+                }
+            }
+        });
+        Ok(outcome)
+    }
+
+    /// Deletes the user with its sessions, refresh lease, pending call-log claims and cached notes, all or nothing.
     /// Logged call logs stay: they point at CRM records that still exist. Returns whether the user existed.
     pub async fn delete_user(&self, id: &str) -> Result<bool, StoreError> {
         let deleted = with_tx!(self, tx => {
@@ -261,8 +298,105 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("DELETE FROM note_cache WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected()
         });
         Ok(deleted == 1)
+    }
+}
+
+/// What [`Store::change_user_settings`] did.
+#[derive(Debug)]
+pub enum SettingsChange<E> {
+    /// The settings as stored now.
+    Changed(UserSettings),
+    /// The change refused itself; nothing was written.
+    Refused(E),
+    UserNotFound,
+}
+
+/// What [`Store::reseal_tokens`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ResealReport {
+    /// Values opened and sealed again under the current key.
+    pub resealed: u64,
+    /// Values already under the current key.
+    pub current: u64,
+    /// Values that changed under us (a refresh wrote a new token, sealed under the writer's current key).
+    pub skipped: u64,
+}
+
+/// Users per page while re-sealing.
+const RESEAL_PAGE: i64 = 500;
+
+impl Store {
+    /// Fails with [`CryptoError::UnknownKey`] if a stored token was sealed under a key the cipher does not have, or
+    /// with an authentication error if a token from before key ids cannot be opened: a server started with
+    /// another instance's keys, or a lost key file, is refused at start-up rather than failing each user later.
+    pub async fn check_token_keys(&self) -> Result<(), StoreError> {
+        let cipher = self.cipher()?;
+        let in_use: Vec<String> = with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT DISTINCT substr(token, 4, 16) FROM
+                 (SELECT access_token AS token FROM users UNION ALL SELECT refresh_token FROM users) AS tokens
+             WHERE token LIKE 'v2:%'",
+        )
+        .fetch_all(pool)
+        .await?);
+        let known = cipher.key_ids();
+        if let Some(unknown) = in_use.into_iter().find(|id| !known.contains(id)) {
+            return Err(CryptoError::UnknownKey(unknown).into());
+        }
+        let legacy: Option<(String, String)> = with_pool!(self, pool => sqlx::query_as(
+            "SELECT id, access_token FROM users WHERE access_token LIKE 'v1:%' LIMIT 1",
+        )
+        .fetch_optional(pool)
+        .await?);
+        if let Some((id, stored)) = legacy {
+            open(cipher, "access_token", &id, &stored)?;
+        }
+        Ok(())
+    }
+
+    /// Seals every stored token again under the cipher's current key (`callbridge keys rotate`). Each row is
+    /// rewritten only if it still holds the value that was read, so a token refreshed meanwhile is left alone.
+    pub async fn reseal_tokens(&self) -> Result<ResealReport, StoreError> {
+        let cipher = self.cipher()?;
+        let mut report = ResealReport::default();
+        let mut after = String::new();
+        loop {
+            let page: Vec<(String, String, Option<String>)> = with_pool!(self, pool => sqlx::query_as(
+                "SELECT id, access_token, refresh_token FROM users WHERE id > $1 ORDER BY id LIMIT $2",
+            )
+            .bind(&after)
+            .bind(RESEAL_PAGE)
+            .fetch_all(pool)
+            .await?);
+            let Some((last, _, _)) = page.last() else { return Ok(report) };
+            after = last.clone();
+            for (id, access, refresh) in page {
+                for (column, stored) in [("access_token", Some(access)), ("refresh_token", refresh)] {
+                    let Some(stored) = stored.filter(|it| !it.is_empty()) else { continue };
+                    if cipher.is_current(&stored) {
+                        report.current += 1;
+                        continue;
+                    }
+                    let resealed = seal(cipher, column, &id, &open(cipher, column, &id, &stored)?)?;
+                    // The column name comes from the fixed list above, never from input.
+                    let statement = format!("UPDATE users SET {column} = $3 WHERE id = $1 AND {column} = $2");
+                    let updated = with_pool!(self, pool => sqlx::query(sqlx::AssertSqlSafe(statement))
+                        .bind(&id)
+                        .bind(&stored)
+                        .bind(&resealed)
+                        .execute(pool)
+                        .await?
+                        .rows_affected());
+                    if updated == 1 {
+                        report.resealed += 1;
+                    } else {
+                        report.skipped += 1;
+                    }
+                }
+            }
+        }
     }
 }

@@ -162,6 +162,9 @@ async fn oauth_callback_refusals(backend: Backend) {
     env.server.verify().await;
 }
 
+/// The 400 text of a request without a usable session.
+const AUTHORIZE: &str = "Please go to Settings and authorize CRM platform";
+
 async fn logout_revokes_and_blanks_the_tokens(backend: Backend) {
     let env = OAuthEnv::new(backend).await;
     let (user_id, jwt) = env.seed_user("access-1", "refresh-1", in_an_hour()).await;
@@ -179,16 +182,15 @@ async fn logout_revokes_and_blanks_the_tokens(backend: Backend) {
     let user = env.state.store.user(&user_id).await.unwrap().unwrap();
     assert!(user.access_token.is_empty());
     assert!(user.refresh_token.is_none_or(|it| it.is_empty()));
-    // Logged out: CRM routes now say the user is not connected.
-    let found = send(&env.app, get(&format!("/contact?jwtToken={jwt}&phoneNumber=+14155550123"))).await.ok_json();
-    assert_eq!(found["successful"], false);
-    assert_eq!(found["returnMessage"]["message"], "Contact not found");
+    // Logged out: the session token itself is refused now.
+    let found = send(&env.app, get(&format!("/contact?jwtToken={jwt}&phoneNumber=+14155550123"))).await;
+    assert_eq!((found.status, found.text().as_str()), (StatusCode::BAD_REQUEST, AUTHORIZE));
     env.server.verify().await;
 
-    let gone = env.state.jwt.issue("nobody-mockcrm", Some("mockcrm")).unwrap();
+    let gone = env.state.jwt.issue("nobody-mockcrm", Some("mockcrm"), None).unwrap();
     let request = Request::post(format!("/unAuthorize?jwtToken={gone}")).body(Body::empty()).unwrap();
     let missing = send(&env.app, request).await;
-    assert_eq!((missing.status, missing.text().as_str()), (StatusCode::BAD_REQUEST, "User not found"));
+    assert_eq!((missing.status, missing.text().as_str()), (StatusCode::BAD_REQUEST, AUTHORIZE));
 }
 
 async fn auth_validation_checks_with_the_crm(backend: Backend) {
@@ -218,6 +220,7 @@ async fn session_token_sources_and_failures(backend: Backend) {
         &Claims {
             id: state.jwt.verify(&jwt).unwrap().id,
             platform: Some("sandbox".into()),
+            sid: None,
             iat: 0,
             exp: 4_000_000_000,
         },
@@ -226,7 +229,7 @@ async fn session_token_sources_and_failures(backend: Backend) {
     .unwrap();
     let expired = jsonwebtoken::encode(
         &Header::default(),
-        &Claims { id: "x".into(), platform: Some("sandbox".into()), iat: 0, exp: 1_000 },
+        &Claims { id: "x".into(), platform: Some("sandbox".into()), sid: None, iat: 0, exp: 1_000 },
         &EncodingKey::from_secret(JWT_SECRET.as_bytes()),
     )
     .unwrap();

@@ -65,7 +65,7 @@ async fn unknown_platform_and_oversized_body(backend: Backend) {
     let (_db, state, app) = sandbox_app(backend).await;
     let jwt = sandbox_login(&app, &unique_key()).await;
     let user_id = state.jwt.verify(&jwt).unwrap().id;
-    let elsewhere = state.jwt.issue(&user_id, Some("nope")).unwrap();
+    let elsewhere = state.jwt.issue(&user_id, Some("nope"), None).unwrap();
     let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
     let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": "c-2"});
     let answer = send(&app, json_request(Method::POST, &format!("/callLog?jwtToken={elsewhere}"), &create)).await;
@@ -113,9 +113,10 @@ async fn database_failures_are_reported_not_panicked(backend: Backend) {
     state.store.close().await;
     let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
     let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": "c-2"});
-    let answer = send(&app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
-    assert_eq!(answer["successful"], false);
-    assert_eq!(answer["returnMessage"]["message"], "Database operation failed");
+    // The session cannot be checked without the database: a 503, never a panic, and never taken as valid.
+    let answer = send(&app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await;
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(answer.json()["returnMessage"]["message"], "Database operation failed");
     let answer = send(&app, get(&format!("/user/settings?jwtToken={jwt}"))).await;
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(answer.json()["returnMessage"]["message"], "Database operation failed");

@@ -61,7 +61,7 @@ impl OAuthEnv {
             ..User::default()
         };
         self.state.store.upsert_user(&user).await.unwrap();
-        let jwt = self.state.jwt.issue(&id, Some("mockcrm")).unwrap();
+        let jwt = self.state.jwt.issue(&id, Some("mockcrm"), None).unwrap();
         (id, jwt)
     }
 }

@@ -72,11 +72,15 @@ async fn hostname_and_unknown_platform(backend: Backend) {
     let jwt = sandbox_login(&app, &unique_key()).await;
     let hostname = send(&app, get(&format!("/hostname?jwtToken={jwt}"))).await;
     assert_eq!((hostname.status, hostname.text().as_str()), (StatusCode::OK, "sandbox.test"));
-    let stranger = state.jwt.issue("nobody-sandbox", Some("sandbox")).unwrap();
+    let stranger = state.jwt.issue("nobody-sandbox", Some("sandbox"), None).unwrap();
+    // A well-signed token of a user that does not exist is refused like any invalid token.
     let missing = send(&app, get(&format!("/hostname?jwtToken={stranger}"))).await;
-    assert_eq!((missing.status, missing.text().as_str()), (StatusCode::BAD_REQUEST, "User not found"));
+    assert_eq!(
+        (missing.status, missing.text().as_str()),
+        (StatusCode::BAD_REQUEST, "Please go to Settings and authorize CRM platform")
+    );
     let user_id = state.jwt.verify(&jwt).unwrap().id;
-    let no_platform = state.jwt.issue(&user_id, None).unwrap();
+    let no_platform = state.jwt.issue(&user_id, None, None).unwrap();
     let answer = send(
         &app,
         json_request(Method::POST, &format!("/user/settings?jwtToken={no_platform}"), &json!({"userSettings": {}})),

@@ -50,6 +50,10 @@ pub struct ServeArgs {
     #[arg(long = "token-key", env = "CALLBRIDGE_TOKEN_KEY", hide_env_values = true)]
     pub token_key: Option<String>,
 
+    /// How long, in seconds, a log the CRM cannot take yet is retried before it fails (default one day).
+    #[arg(long = "delivery-max-age", env = "CALLBRIDGE_DELIVERY_MAX_AGE_SECS", default_value_t = 86_400)]
+    pub delivery_max_age_secs: u64,
+
     /// Which log lines to write, as a tracing filter (`info`, `callbridge_host=debug,info`).
     #[arg(long = "log", env = "CALLBRIDGE_LOG", default_value = "info")]
     pub log_filter: String,

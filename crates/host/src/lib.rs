@@ -9,6 +9,7 @@ pub mod config;
 pub mod connectors;
 pub mod connectors_cmd;
 pub mod crypto;
+pub mod delivery;
 pub mod error;
 pub mod extract;
 pub mod hashing;

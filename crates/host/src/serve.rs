@@ -3,21 +3,25 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use callbridge_core::http::{HttpClient, HttpSettings};
 use callbridge_core::{Connector, ConnectorConfig, Secret, registry};
 use rand::Rng as _;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::{DatabaseArgs, ServeArgs, connector_settings};
 use crate::crypto::TokenCipher;
-use crate::state::AppState;
+use crate::state::{AppState, Tunables};
 use crate::store::Store;
 
 /// Names of the generated secrets in the store.
 const JWT_SECRET: &str = "app_server_secret_key";
 const HASH_KEY: &str = "hash_key";
 const TOKEN_KEY: &str = "token_key";
+/// How long shutdown waits for delivery runs in flight (a CRM call's timeout, roughly).
+const DELIVERY_DRAIN: Duration = Duration::from_secs(30);
 
 /// `callbridge migrate`: applies the database migrations and exits.
 pub async fn migrate(args: &DatabaseArgs) -> anyhow::Result<()> {
@@ -90,9 +94,12 @@ pub async fn build_state(args: &ServeArgs) -> anyhow::Result<AppState> {
     let cipher = TokenCipher::from_base64_key(&token_key).context("CALLBRIDGE_TOKEN_KEY is not a valid key")?;
     let store = store.with_cipher(cipher);
     let public_url = args.public_url();
+    let mut tunables = Tunables::default();
+    tunables.delivery.max_age = Duration::from_secs(args.delivery_max_age_secs);
     let mut builder = AppState::builder(store, &Secret::new(jwt_secret), Secret::new(hash_key))
         .public_url(Some(public_url.clone()))
-        .metrics(crate::metrics::install());
+        .metrics(crate::metrics::install())
+        .tunables(tunables);
     let mut names = BTreeMap::new();
     for (connector, http) in build_connectors(&public_url)? {
         names.insert(connector.name(), connector.auth_type().as_str());
@@ -110,7 +117,19 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
     let local_addr = listener.local_addr().unwrap_or(args.addr);
     tracing::info!(addr = %local_addr, backend = store.backend_name(), "callbridge is serving.");
+    let stop_delivery = CancellationToken::new();
+    crate::delivery::spawn_worker(&state, stop_delivery.clone());
+    let engine_state = state.clone();
     axum::serve(listener, crate::app(state)).with_graceful_shutdown(shutdown_signal()).await.context("server error")?;
+    // Stop taking new jobs; let the runs in flight finish their CRM calls. A run that outlasts the grace period
+    // is parked: its lease expires and the next start (or another instance) takes the job over, looking for the
+    // record first if its write was sent.
+    stop_delivery.cancel();
+    let tasks = engine_state.engine.tasks();
+    tasks.close();
+    if tokio::time::timeout(DELIVERY_DRAIN, tasks.wait()).await.is_err() {
+        tracing::warn!("Delivery runs still in flight at shutdown; they resume on the next start.");
+    }
     store.close().await;
     tracing::info!("callbridge stopped.");
     Ok(())

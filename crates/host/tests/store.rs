@@ -812,13 +812,7 @@ async fn admin_configs_round_trip_and_replace() {
 }
 
 fn job_subject(session: &str) -> JobSubject {
-    let key = CallLogKey {
-        user_id: "u-1".to_owned(),
-        session_id: session.to_owned(),
-        extension_number: "101".to_owned(),
-        hashed_extension_id: String::new(),
-    };
-    JobSubject::call(&key, "sandbox")
+    JobSubject::call("u-1", "sandbox", session)
 }
 
 fn new_op(kind: OpKind, payload: &str) -> NewOp {

@@ -9,7 +9,7 @@ CREATE TABLE delivery_jobs (
     user_id             TEXT    NOT NULL,
     platform            TEXT    NOT NULL,
     kind                TEXT    NOT NULL,                -- 'call' or 'message'
-    subject_key         TEXT    NOT NULL,                -- the call session and identity, or the conversation
+    subject_key         TEXT    NOT NULL,                -- the call session id, or the conversation
     state               TEXT    NOT NULL,
     attempts            INTEGER NOT NULL DEFAULT 0,     -- failed attempts of the operation at the head
     next_attempt_at_ms  BIGINT  NOT NULL,

@@ -108,19 +108,28 @@ pub struct JobSubject {
     pub user_id: String,
     pub platform: String,
     pub kind: JobKind,
-    /// The call session and identity ([`JobSubject::call`]) or the conversation.
+    /// The call session or the conversation: one job each.
     pub key: String,
 }
 
 impl JobSubject {
-    /// The job of one call log.
-    pub fn call(key: &CallLogKey, platform: &str) -> Self {
+    /// The job of one call session: its create, updates and dispositions, whatever identity each request names.
+    pub fn call(user_id: &str, platform: &str, session_id: &str) -> Self {
         Self {
-            user_id: key.user_id.clone(),
+            user_id: user_id.to_owned(),
             platform: platform.to_owned(),
             kind: JobKind::Call,
-            // The unit separator cannot occur in a checked id, so the parts cannot run into each other.
-            key: format!("{}\u{1f}{}\u{1f}{}", key.session_id, key.extension_number, key.hashed_extension_id),
+            key: session_id.to_owned(),
+        }
+    }
+
+    /// The job of one conversation's message log.
+    pub fn message(user_id: &str, platform: &str, conversation: &str) -> Self {
+        Self {
+            user_id: user_id.to_owned(),
+            platform: platform.to_owned(),
+            kind: JobKind::Message,
+            key: conversation.to_owned(),
         }
     }
 }
@@ -174,6 +183,8 @@ pub struct JobSummary {
     pub state: JobState,
     pub attempts: u32,
     pub pending_ops: i64,
+    /// The operation that runs next.
+    pub head_op: Option<OpKind>,
     /// When the oldest pending operation was accepted.
     pub oldest_op_at: Option<DateTime<Utc>>,
     pub next_attempt_at: DateTime<Utc>,
@@ -185,7 +196,8 @@ pub struct JobSummary {
 const JOB_COLUMNS: &str = "j.id, j.user_id, j.platform, j.kind, j.subject_key, j.state, j.attempts, \
      j.next_attempt_at_ms, j.last_error, j.last_message, \
      (SELECT COUNT(*) FROM delivery_ops o WHERE o.job_id = j.id) AS pending_ops, \
-     (SELECT MIN(o.enqueued_at_ms) FROM delivery_ops o WHERE o.job_id = j.id) AS oldest_op_ms";
+     (SELECT MIN(o.enqueued_at_ms) FROM delivery_ops o WHERE o.job_id = j.id) AS oldest_op_ms, \
+     (SELECT o.op FROM delivery_ops o WHERE o.job_id = j.id ORDER BY o.id LIMIT 1) AS head_op";
 
 fn summary_of<R: sqlx::Row>(row: &R) -> Result<JobSummary, StoreError>
 where
@@ -208,6 +220,7 @@ where
         state: JobState::parse(&row.try_get::<String, _>("state")?)?,
         attempts: u32::try_from(attempts).unwrap_or_default(),
         pending_ops: row.try_get("pending_ops")?,
+        head_op: row.try_get::<Option<String>, _>("head_op")?.map(|op| OpKind::parse(&op)).transpose()?,
         oldest_op_at: row
             .try_get::<Option<i64>, _>("oldest_op_ms")?
             .map(|ms| from_ms("delivery_ops.enqueued_at_ms", ms))
@@ -626,19 +639,27 @@ impl Store {
         Ok(rows)
     }
 
-    /// Makes a job due now, failed or backing off; `false` when there is no such job.
+    /// Makes a job due now, failed or backing off; `false` when there is no such job. This is an operator's
+    /// decision, so it also forgets that a create may have reached the CRM: the operator has checked that it
+    /// did not (a connector that cannot look for its records stops there rather than create twice).
     pub async fn retry_job(&self, job_id: &str) -> Result<bool, StoreError> {
         let now = self.shared_now_ms().await?;
-        let _turn = self.sqlite_write_turn().await;
-        let updated = with_pool!(self, pool => sqlx::query(
-            "UPDATE delivery_jobs SET state = 'queued', attempts = 0, next_attempt_at_ms = $2, updated_at_ms = $2
-             WHERE id = $1",
-        )
-        .bind(job_id)
-        .bind(now)
-        .execute(pool)
-        .await?
-        .rows_affected());
+        let updated = with_tx!(self, tx => {
+            sqlx::query("UPDATE delivery_ops SET sent_at_ms = NULL WHERE job_id = $1")
+                .bind(job_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE delivery_jobs SET state = 'queued', attempts = 0, next_attempt_at_ms = $2,
+                     updated_at_ms = $2
+                 WHERE id = $1",
+            )
+            .bind(job_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        });
         Ok(updated == 1)
     }
 

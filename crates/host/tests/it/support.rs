@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use callbridge_core::http::{HttpClient, HttpSettings, RetryPolicy};
 use callbridge_core::{Connector, ConnectorConfig, Secret, registry};
 use callbridge_host::crypto::TokenCipher;
+use callbridge_host::delivery::DeliverySettings;
 use callbridge_host::state::{AppState, Tunables};
 use callbridge_host::store::Store;
 use http_body_util::BodyExt;
@@ -137,11 +138,21 @@ pub fn state_with(store: Store, connectors: Vec<Arc<dyn Connector>>) -> AppState
             refresh_wait_limit: Duration::from_secs(20),
             claim_stale_after: Duration::from_secs(60),
             note_cache_ttl: Duration::from_secs(60),
+            delivery: DeliverySettings {
+                immediate_wait: Duration::from_secs(10),
+                poll_interval: Duration::from_millis(50),
+                initial_backoff: Duration::from_millis(50),
+                max_backoff: Duration::from_millis(200),
+                ..DeliverySettings::default()
+            },
         });
     for connector in connectors {
         builder = builder.connector(connector, test_http());
     }
-    builder.build()
+    let state = builder.build();
+    // As `callbridge serve` does; it stops with the test's runtime.
+    callbridge_host::delivery::spawn_worker(&state, tokio_util::sync::CancellationToken::new());
+    state
 }
 
 /// A fresh database and one server instance with the sandbox connector.

@@ -8,6 +8,7 @@ mod config;
 mod connector;
 mod html;
 mod message_log;
+mod reconcile;
 mod redirect;
 #[cfg(test)]
 mod tests;

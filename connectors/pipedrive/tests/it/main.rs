@@ -5,5 +5,6 @@ mod call_log;
 mod contacts;
 mod errors;
 mod message_log;
+mod reconcile;
 mod routes;
 mod support;

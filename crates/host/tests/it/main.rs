@@ -8,6 +8,7 @@ mod binary;
 mod call_log;
 mod checklist;
 mod concurrency;
+mod delivery;
 mod mock_crm;
 mod oauth_env;
 mod ops;

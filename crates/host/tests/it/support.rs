@@ -128,8 +128,16 @@ pub fn sandbox() -> Arc<dyn Connector> {
     (registry::get("sandbox").unwrap().build)(ConnectorConfig::new(test_http())).unwrap()
 }
 
-/// A state over `store` with the given connectors and short coordination timings.
+/// A state over `store` with the given connectors and short coordination timings, and its delivery worker
+/// running (as `callbridge serve` does; it stops with the test's runtime).
 pub fn state_with(store: Store, connectors: Vec<Arc<dyn Connector>>) -> AppState {
+    let state = state_without_worker(store, connectors);
+    callbridge_host::delivery::spawn_worker(&state, tokio_util::sync::CancellationToken::new());
+    state
+}
+
+/// As [`state_with`], without the delivery worker: only requests' immediate attempts deliver.
+pub fn state_without_worker(store: Store, connectors: Vec<Arc<dyn Connector>>) -> AppState {
     let mut builder = AppState::builder(store, &Secret::new(JWT_SECRET), Secret::new(HASH_KEY))
         .public_url(Some("https://callbridge.test".to_owned()))
         .metrics(callbridge_host::metrics::install())
@@ -149,10 +157,7 @@ pub fn state_with(store: Store, connectors: Vec<Arc<dyn Connector>>) -> AppState
     for connector in connectors {
         builder = builder.connector(connector, test_http());
     }
-    let state = builder.build();
-    // As `callbridge serve` does; it stops with the test's runtime.
-    callbridge_host::delivery::spawn_worker(&state, tokio_util::sync::CancellationToken::new());
-    state
+    builder.build()
 }
 
 /// A fresh database and one server instance with the sandbox connector.

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use crate::compose_cmd::ComposeArgs;
 use crate::config::{DatabaseArgs, LogFormatArg, ServeArgs};
 use crate::connectors_cmd::ConnectorsArgs;
+use crate::jobs_cmd::JobsArgs;
 
 /// callbridge: logs RingCentral calls into CRMs, speaking App Connect's HTTP API.
 ///
@@ -29,6 +30,8 @@ pub enum Command {
     Compose(ComposeArgs),
     /// List the registered connectors: name, display name, auth type, log format and implemented operations.
     Connectors(ConnectorsArgs),
+    /// The delivery queue: list pending and failed jobs, retry or drop one.
+    Jobs(JobsArgs),
 }
 
 /// Settings of `callbridge migrate`.

@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod error;
 pub mod extract;
 pub mod hashing;
+pub mod jobs_cmd;
 pub mod jwt;
 pub mod metrics;
 pub mod oauth;

@@ -99,11 +99,12 @@ pub(super) async fn create(
         let platform = connector.name().to_owned();
         (key.clone(), CompletedCallLog { record_id, platform, contact_id: payload.contact_id.clone(), log_id })
     };
-    if op.sent_at.is_some() {
-        if let Some(log_id) = find_created(entry, &ctx, &request).await? {
-            let delivered = Delivered::CallCreated { log_id: log_id.clone(), return_message: Some(logged_message()) };
-            return Ok(Applied { delivered, call_log: Some(logged(log_id)) });
-        }
+    // An earlier attempt was sent and its outcome is unknown: look for its record before creating.
+    if op.sent_at.is_some()
+        && let Some(log_id) = find_created(entry, &ctx, &request).await?
+    {
+        let delivered = Delivered::CallCreated { log_id: log_id.clone(), return_message: Some(logged_message()) };
+        return Ok(Applied { delivered, call_log: Some(logged(log_id)) });
     }
     state.store.mark_op_sent(op.id, true).await?;
     match crm_call(connector.name(), operation, connector.create_call_log(&ctx, request)).await {

@@ -301,8 +301,7 @@ async fn run_leased(state: &AppState, mut job: LeasedJob, owner: &str) {
         };
         let settings = &state.tunables.delivery;
         let age = (Utc::now() - op.enqueued_at).to_std().unwrap_or_default();
-        let result =
-            if age > settings.max_age { Err(gave_up(state, &job, age)) } else { apply(state, &job, op, owner).await };
+        let result = if age > settings.max_age { Err(gave_up(state, &job, age)) } else { apply(state, &job, op).await };
         match result {
             Ok(applied) => {
                 let call_log = applied.call_log.as_ref().map(|(key, logged)| (key, logged));
@@ -386,8 +385,7 @@ fn backoff(state: &AppState, attempt: u32) -> Duration {
 }
 
 /// Applies one operation.
-async fn apply(state: &AppState, job: &LeasedJob, op: &JobOp, owner: &str) -> Result<Applied, AttemptFailure> {
-    let _ = owner;
+async fn apply(state: &AppState, job: &LeasedJob, op: &JobOp) -> Result<Applied, AttemptFailure> {
     let entry = state
         .connector(&job.subject.platform)
         .ok_or_else(|| AttemptFailure::refused("unknown platform", ReturnMessage::warning("Unknown platform", 5000)))?;

@@ -446,7 +446,7 @@ pub struct CallLogQuery {
 
 /// What `GET /callLog` knows of one session.
 enum SessionLog {
-    Logged(CallLogRow),
+    Logged(Box<CallLogRow>),
     /// Its create is queued: it reads as logged, so the extension sends updates rather than a second create.
     Queued,
     NotLogged,
@@ -490,7 +490,7 @@ pub async fn get(
     let mut matches = Vec::new();
     for id in &session_ids {
         if let Some(row) = best_match(&rows, id, &extension_number, &hashed_extension_id) {
-            matches.push((id.clone(), SessionLog::Logged(row.clone())));
+            matches.push((id.clone(), SessionLog::Logged(Box::new(row.clone()))));
             continue;
         }
         let subject = JobSubject::call(&user.id, entry.connector.name(), id);

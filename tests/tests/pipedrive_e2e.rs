@@ -290,6 +290,9 @@ async fn pipedrive_call_logging_from_oauth_to_disposition() {
     let posted = received(&pipedrive, "POST", "/api/v2/activities").await;
     assert_eq!(posted.len(), 1);
     let note_after_create = posted[0]["note"].as_str().unwrap().to_owned();
+    // The record key the server finds the activity by after an unknown outcome: opaque, stable per session.
+    let marker = posted[0]["public_description"].as_str().unwrap().to_owned();
+    assert!(marker.starts_with("callbridge:cb1") && !marker.contains("s864960121"), "{marker}");
     assert_eq!(
         posted[0],
         json!({
@@ -303,7 +306,8 @@ async fn pipedrive_call_logging_from_oauth_to_disposition() {
             "due_date": "2024-05-01",
             "due_time": "07:30",
             "participants": [{ "person_id": 101, "primary": true }],
-            "type": "call"
+            "type": "call",
+            "public_description": marker,
         })
     );
     assert_eq!(note_after_create, EXPECTED_NOTE_AFTER_CREATE);

@@ -156,6 +156,28 @@ impl PipedriveClient {
         Self::send(self.http.patch(&url).authorization(auth).json(body)).await
     }
 
+    /// The newest activities of one person owned by one user, newest first (`GET /api/v2/activities`).
+    pub async fn recent_activities(
+        &self,
+        host: &str,
+        auth: &Secret,
+        person_id: &str,
+        owner_id: &str,
+        limit: &str,
+    ) -> Result<Reply<Vec<Value>>, ConnectorError> {
+        let url = format!("{}/api/v2/activities", base(host)?);
+        let query = [
+            ("person_id", person_id),
+            ("owner_id", owner_id),
+            ("sort_by", "id"),
+            ("sort_direction", "desc"),
+            ("limit", limit),
+        ];
+        Self::send::<Option<Vec<Value>>>(self.http.get(&url).authorization(auth).query(&query))
+            .await
+            .map(Reply::or_default)
+    }
+
     /// Revokes one token (access or refresh) with the app's client credentials.
     pub async fn revoke(&self, client_id: &str, client_secret: &Secret, token: &Secret) -> Result<(), ConnectorError> {
         self.http

@@ -46,6 +46,7 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     Operation::UpdateMessageLog,
     Operation::Unauthorize,
     Operation::GetUserList,
+    Operation::FindCreatedRecord,
 ];
 
 const NO_CALL_TYPE: &str = "Call logging requires an active activity type containing the word \"call\" (case insensitive), or one explicitly assigned by an admin under Admin > Account settings.";
@@ -317,12 +318,31 @@ impl Connector for Pipedrive {
         insert_due(&mut body, call_log.start_time.as_ref().and_then(|it| it.to_utc()));
         body.insert("participants".to_owned(), json!([{ "person_id": person_id, "primary": true }]));
         body.insert("type".to_owned(), json!(activity_type));
+        crate::reconcile::mark(&mut body, &request.record_key);
         let created =
             self.client.create_activity(&ctx.user.hostname, &ctx.auth_header, &Value::Object(body)).await?.body;
         Ok(CallLogCreated {
             log_id: id_text(&created.id),
             return_message: Some(ReturnMessage::success("Call logged", 2000)),
         })
+    }
+
+    async fn find_created_call_log(
+        &self,
+        ctx: &RequestContext,
+        request: &CreateCallLogRequest,
+    ) -> Result<Option<String>, ConnectorError> {
+        let (person, owner) = (person_number(&request.contact.id)?, owner_number(&ctx.user)?);
+        crate::reconcile::find(&self.client, ctx, person, owner, &request.record_key).await
+    }
+
+    async fn find_created_message_log(
+        &self,
+        ctx: &RequestContext,
+        request: &CreateMessageLogRequest,
+    ) -> Result<Option<String>, ConnectorError> {
+        let (person, owner) = (person_number(&request.contact.id)?, owner_number(&ctx.user)?);
+        crate::reconcile::find(&self.client, ctx, person, owner, &request.record_key).await
     }
 
     async fn get_call_log(
@@ -440,6 +460,7 @@ impl Connector for Pipedrive {
         insert_due(&mut body, Some(logged_at));
         body.insert("type".to_owned(), json!(activity_type));
         body.insert("participants".to_owned(), json!([{ "person_id": person_id, "primary": true }]));
+        crate::reconcile::mark(&mut body, &request.record_key);
         let created = self.client.create_activity(host, &ctx.auth_header, &Value::Object(body)).await?.body;
         Ok(MessageLogCreated {
             log_id: id_text(&created.id),

@@ -6,6 +6,7 @@ mod api;
 mod client;
 mod config;
 mod connector;
+mod reconcile;
 mod redirect;
 #[cfg(test)]
 mod tests;

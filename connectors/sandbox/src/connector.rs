@@ -33,6 +33,7 @@ const OPERATIONS: &[Operation] = &[
     Operation::UpdateMessageLog,
     Operation::Unauthorize,
     Operation::GetUserList,
+    Operation::FindCreatedRecord,
 ];
 
 /// The sandbox CRM: accounts by user id, created on first login.
@@ -195,12 +196,29 @@ impl Connector for Sandbox {
                 subject,
                 body: request.composed_log_details,
                 contact_id: request.contact.id,
+                record_key: request.record_key.0,
                 ..Activity::default()
             };
             account.call_logs.insert(id.clone(), activity);
             id
         });
         Ok(CallLogCreated { log_id, return_message: Some(ReturnMessage::success("Call logged", 2000)) })
+    }
+
+    async fn find_created_call_log(
+        &self,
+        ctx: &RequestContext,
+        request: &CreateCallLogRequest,
+    ) -> Result<Option<String>, ConnectorError> {
+        Ok(self.with_account(ctx, |account| Account::created_with(&account.call_logs, request.record_key.as_str())))
+    }
+
+    async fn find_created_message_log(
+        &self,
+        ctx: &RequestContext,
+        request: &CreateMessageLogRequest,
+    ) -> Result<Option<String>, ConnectorError> {
+        Ok(self.with_account(ctx, |account| Account::created_with(&account.message_logs, request.record_key.as_str())))
     }
 
     async fn get_call_log(
@@ -278,8 +296,14 @@ impl Connector for Sandbox {
         };
         let log_id = self.with_account(ctx, |account| {
             let id = account.next_id("msg");
-            let activity =
-                Activity { id: id.clone(), subject, body, contact_id: request.contact.id, ..Activity::default() };
+            let activity = Activity {
+                id: id.clone(),
+                subject,
+                body,
+                contact_id: request.contact.id,
+                record_key: request.record_key.0,
+                ..Activity::default()
+            };
             account.message_logs.insert(id.clone(), activity);
             id
         });

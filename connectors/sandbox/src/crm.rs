@@ -13,6 +13,8 @@ pub(crate) struct Activity {
     pub body: String,
     pub contact_id: String,
     pub dispositions: Map<String, Value>,
+    /// The host's key for the record (`RecordKey`), by which a retry finds it.
+    pub record_key: String,
 }
 
 /// What one account (one API key) holds.
@@ -50,6 +52,14 @@ impl Account {
     pub fn next_id(&mut self, prefix: &str) -> String {
         self.next_id += 1;
         format!("{prefix}-{}", self.next_id)
+    }
+
+    /// The id of the call or message log created with this record key.
+    pub fn created_with(logs: &HashMap<String, Activity>, record_key: &str) -> Option<String> {
+        if record_key.is_empty() {
+            return None;
+        }
+        logs.values().find(|it| it.record_key == record_key).map(|it| it.id.clone())
     }
 
     /// Contacts whose phone has the same digits as `phone` (formatting ignored).

@@ -130,3 +130,17 @@ impl callbridge_core::testing::ConformanceFixture for SandboxFixture {
 }
 
 callbridge_core::conformance_suite!(SandboxFixture);
+#[tokio::test]
+async fn a_created_record_is_found_by_its_key_and_only_in_its_account() {
+    let connector = sandbox().await;
+    let ctx = login(connector.as_ref(), "key-find").await;
+    let other = login(connector.as_ref(), "key-find-other").await;
+    let mut request = create_request("c-1", "- Note: hello");
+    request.record_key = callbridge_core::connector::RecordKey("cb1-session-1".to_owned());
+    assert_eq!(connector.find_created_call_log(&ctx, &request).await.unwrap(), None);
+    let created = connector.create_call_log(&ctx, request.clone()).await.unwrap();
+    assert_eq!(connector.find_created_call_log(&ctx, &request).await.unwrap(), Some(created.log_id));
+    assert_eq!(connector.find_created_call_log(&other, &request).await.unwrap(), None);
+    request.record_key = callbridge_core::connector::RecordKey("cb1-session-2".to_owned());
+    assert_eq!(connector.find_created_call_log(&ctx, &request).await.unwrap(), None);
+}

@@ -70,6 +70,7 @@ pub struct ConnectorError {
     temporary: bool,
     status: Option<u16>,
     retry_after: Option<Duration>,
+    not_sent: bool,
     return_message: Option<ReturnMessage>,
     #[source]
     source: Option<Box<dyn StdError + Send + Sync>>,
@@ -83,6 +84,7 @@ impl ConnectorError {
             temporary: matches!(kind, ErrorKind::RateLimited),
             status: None,
             retry_after: None,
+            not_sent: false,
             return_message: None,
             source: None,
         }
@@ -135,6 +137,22 @@ impl ConnectorError {
         self
     }
 
+    /// Marks an error that happened before the request left: nothing reached the CRM (a refused connection).
+    pub fn not_sent(mut self) -> Self {
+        self.not_sent = true;
+        self
+    }
+
+    /// True when a write that failed with this error may still have taken effect in the CRM: a 5xx, a timeout,
+    /// a reset connection, an unreadable answer. A 4xx (the CRM refused it), a refused connection and an error
+    /// raised before any request are certain: nothing was written.
+    pub fn outcome_unknown(&self) -> bool {
+        match self.status {
+            Some(status) => status >= 500,
+            None => self.kind == ErrorKind::Upstream && !self.not_sent,
+        }
+    }
+
     /// The message the extension shows instead of the standard one for this error.
     pub fn with_return_message(mut self, return_message: ReturnMessage) -> Self {
         self.return_message = Some(return_message);
@@ -154,6 +172,7 @@ impl ConnectorError {
             temporary: self.temporary,
             status: self.status,
             retry_after: self.retry_after,
+            not_sent: self.not_sent,
             return_message: self.return_message.clone(),
             source: None,
         }

@@ -13,11 +13,10 @@
 //! * Idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) are retried on 429, 502, 503 and 504 and on
 //!   any transport failure (refused connection, timeout, reset): repeating them changes nothing.
 //! * Other methods (POST, PATCH) are retried only when the CRM certainly did not act on the request:
-//!   a 429 (the CRM refused it to slow us down), a 503 that carries `Retry-After` (the CRM itself says it is
-//!   unavailable, rather than a proxy reporting a backend that may have done the work), or a failure to
-//!   connect (nothing was sent). A 502, a 504, a timeout or a reset after the request went out may hide a
-//!   record that was created, so they are returned to the caller, which knows whether the write is safe
-//!   to repeat.
+//!   a 429 (the CRM refused it to slow us down) or a failure to connect (nothing was sent). A 5xx (a 503 with
+//!   `Retry-After` too: a CRM can create the record and then answer it), a timeout or a reset after the request
+//!   went out may hide a record that was created, so they are returned to the caller, which knows whether the
+//!   write is safe to repeat (the host's delivery engine looks for the record first).
 //! * Any other status, 400 and 500 included, is returned at once.
 //!
 //! The wait before retry `n` is the larger of `Retry-After` and an exponential backoff with equal jitter
@@ -392,7 +391,8 @@ impl HttpRequest {
                 TransportFailure::Other => format!("{} {host}{} failed", self.method, url.path()),
             };
             let message = if attempts > 1 { format!("{message} (after {attempts} attempts)") } else { message };
-            ConnectorError::upstream(message).temporary(true).with_source(failed.error)
+            let error = ConnectorError::upstream(message).temporary(true).with_source(failed.error);
+            if failed.failure == TransportFailure::Connect { error.not_sent() } else { error }
         })
     }
 }
@@ -429,7 +429,7 @@ impl Call<'_> {
                         elapsed_ms = attempt_started.elapsed().as_millis() as u64,
                         "CRM request attempt answered."
                     );
-                    if !should_retry_status(response.status(), idempotent, response.retry_after().is_some()) {
+                    if !should_retry_status(response.status(), idempotent) {
                         return (result, attempt);
                     }
                     response.retry_after()
@@ -485,10 +485,10 @@ fn is_idempotent(method: &Method) -> bool {
 }
 
 /// The status rule of the module docs: which answers are worth another attempt.
-fn should_retry_status(status: StatusCode, idempotent: bool, has_retry_after: bool) -> bool {
+fn should_retry_status(status: StatusCode, idempotent: bool) -> bool {
     match status {
         StatusCode::TOO_MANY_REQUESTS => true,
-        StatusCode::SERVICE_UNAVAILABLE => idempotent || has_retry_after,
+        StatusCode::SERVICE_UNAVAILABLE => idempotent,
         StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT => idempotent,
         _ => false,
     }
@@ -603,7 +603,7 @@ mod tests {
             (429, false, false, true),
             (503, true, false, true),
             (503, false, false, false),
-            (503, false, true, true),
+            (503, false, true, false),
             (502, true, false, true),
             (502, false, true, false),
             (504, true, false, true),
@@ -615,9 +615,10 @@ mod tests {
             (409, false, false, false),
             (200, true, false, false),
         ];
-        for (status, idempotent, has_retry_after, retried) in table {
+        // `Retry-After` changes nothing: a POST answered 503 may still have created the record.
+        for (status, idempotent, _has_retry_after, retried) in table {
             let status = StatusCode::from_u16(status).unwrap();
-            assert_eq!(should_retry_status(status, idempotent, has_retry_after), retried, "{status} {idempotent}");
+            assert_eq!(should_retry_status(status, idempotent), retried, "{status} {idempotent}");
         }
     }
 

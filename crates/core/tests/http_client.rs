@@ -208,19 +208,26 @@ async fn does_not_replay_a_post_on_502_or_504() {
 }
 
 #[tokio::test]
-async fn does_not_replay_a_post_on_503_without_retry_after() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+async fn does_not_replay_a_post_on_503_with_or_without_retry_after() {
+    // A CRM can create the record and then answer 503: only the caller can tell whether repeating is safe.
+    for retry_after in [None, Some("0")] {
+        let server = MockServer::start().await;
+        let mut answer = ResponseTemplate::new(503);
+        if let Some(value) = retry_after {
+            answer = answer.insert_header("retry-after", value);
+        }
+        Mock::given(method("POST")).respond_with(answer).mount(&server).await;
 
-    let response = client_with(policy(5)).post(&format!("{}/v1/activities", server.uri())).send().await.unwrap();
+        let response = client_with(policy(5)).post(&format!("{}/v1/activities", server.uri())).send().await.unwrap();
 
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(requests_received(&server).await, 1);
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(requests_received(&server).await, 1, "Retry-After {retry_after:?}");
+    }
 }
 
 #[tokio::test]
-async fn retries_a_post_the_crm_refused_with_429_or_503_and_retry_after() {
-    for status in [429, 503] {
+async fn retries_a_post_the_crm_refused_with_429() {
+    for status in [429] {
         let server = MockServer::start().await;
         Mock::given(method("POST"))
             .respond_with(ResponseTemplate::new(status).insert_header("retry-after", "0"))

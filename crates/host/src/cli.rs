@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use crate::compose_cmd::ComposeArgs;
 use crate::config::{DatabaseArgs, LogFormatArg, SecretArgs, ServeArgs};
 use crate::connectors_cmd::ConnectorsArgs;
+use crate::jobs_cmd::JobsArgs;
 use crate::keys::Rotation;
 
 /// callbridge: logs RingCentral calls into CRMs, speaking App Connect's HTTP API.
@@ -35,6 +36,9 @@ pub enum Command {
     /// Manage the server's secrets (see docs/security.md).
     #[command(subcommand)]
     Keys(KeysCommand),
+
+    /// The delivery queue: list pending and failed jobs, retry or drop one.
+    Jobs(JobsArgs),
 }
 
 #[derive(Debug, Subcommand)]

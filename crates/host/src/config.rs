@@ -45,6 +45,10 @@ pub struct ServeArgs {
     #[arg(long, env = "CALLBRIDGE_CONNECTORS", default_value = "all")]
     pub connectors: String,
 
+    /// How long, in seconds, a log the CRM cannot take yet is retried before it fails (default one day).
+    #[arg(long = "delivery-max-age", env = "CALLBRIDGE_DELIVERY_MAX_AGE_SECS", default_value_t = 86_400)]
+    pub delivery_max_age_secs: u64,
+
     /// Which log lines to write, as a tracing filter (`info`, `callbridge_host=debug,info`).
     #[arg(long = "log", env = "CALLBRIDGE_LOG", default_value = "info")]
     pub log_filter: String,

@@ -30,6 +30,9 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Jobs(args) => {
+            run_async("jobs", async move { callbridge_host::jobs_cmd::run(&args, &mut std::io::stdout().lock()).await })
+        }
         Command::Connectors(args) => match callbridge_host::connectors_cmd::run(&args, &mut std::io::stdout().lock()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {

@@ -8,11 +8,15 @@ use std::time::Duration;
 use anyhow::Context as _;
 use callbridge_core::http::{HttpClient, HttpSettings};
 use callbridge_core::{Connector, ConnectorConfig, Secret, registry};
+use tokio_util::sync::CancellationToken;
 
 use crate::config::{DatabaseArgs, ServeArgs, connector_settings, select_connectors};
 use crate::http_server::{self, ConnectionLimits};
-use crate::state::AppState;
+use crate::state::{AppState, Tunables};
 use crate::store::Store;
+
+/// How long shutdown waits for delivery runs in flight (a CRM call's timeout, roughly).
+const DELIVERY_DRAIN: Duration = Duration::from_secs(30);
 
 /// `callbridge migrate`: applies the database migrations and exits.
 pub async fn migrate(args: &DatabaseArgs) -> anyhow::Result<()> {
@@ -70,12 +74,15 @@ pub async fn build_state(args: &ServeArgs) -> anyhow::Result<AppState> {
     let secrets = crate::keys::settle(&args.secrets, &args.database.url, &store).await?;
     let store = store.with_cipher(secrets.cipher);
     let public_url = args.public_url();
+    let mut tunables = Tunables::default();
+    tunables.delivery.max_age = Duration::from_secs(args.delivery_max_age_secs);
     // The settled JWT keys (current and still-valid previous secrets) replace the builder's single-secret keys.
     let mut builder = AppState::builder(store, &Secret::default(), secrets.hash_key)
         .jwt_keys(secrets.jwt)
         .public_url(Some(public_url.clone()))
         .metrics(crate::metrics::install())
-        .limits(crate::limits::Limits::from_args(&args.limits));
+        .limits(crate::limits::Limits::from_args(&args.limits))
+        .tunables(tunables);
     let mut names = BTreeMap::new();
     for (connector, http) in build_connectors(&public_url, &args.connectors)? {
         names.insert(connector.name(), connector.auth_type().as_str());
@@ -114,12 +121,24 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let stop_delivery = CancellationToken::new();
+    crate::delivery::spawn_worker(&state, stop_delivery.clone());
+    let engine_state = state.clone();
     let served = http_server::serve(listener, crate::app(state), limits, shutdown_signal()).await;
     let _ = stop.send(true);
     if let Some(metrics_server) = metrics_server {
         let _ = metrics_server.await;
     }
     served.context("server error")?;
+    // Stop taking new jobs; let the runs in flight finish their CRM calls. A run that outlasts the grace period
+    // is parked: its lease expires and the next start (or another instance) takes the job over, looking for the
+    // record first if its write was sent.
+    stop_delivery.cancel();
+    let tasks = engine_state.engine.tasks();
+    tasks.close();
+    if tokio::time::timeout(DELIVERY_DRAIN, tasks.wait()).await.is_err() {
+        tracing::warn!("Delivery runs still in flight at shutdown; they resume on the next start.");
+    }
     store.close().await;
     tracing::info!("callbridge stopped.");
     Ok(())

@@ -11,6 +11,7 @@ use callbridge_core::Secret;
 use callbridge_core::http::HttpClient;
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::delivery::{DeliverySettings, Engine};
 use crate::jwt::JwtKeys;
 use crate::services::auth_context::RefreshLocks;
 use crate::store::Store;
@@ -26,6 +27,8 @@ pub struct Tunables {
     pub claim_stale_after: Duration,
     /// How long a note cached with `POST /callLog/cacheNote` is kept.
     pub note_cache_ttl: Duration,
+    /// The delivery engine's timings.
+    pub delivery: DeliverySettings,
 }
 
 impl Default for Tunables {
@@ -37,6 +40,7 @@ impl Default for Tunables {
             refresh_wait_limit: Duration::from_secs(45),
             claim_stale_after: Duration::from_secs(120),
             note_cache_ttl: Duration::from_secs(3600),
+            delivery: DeliverySettings::default(),
         }
     }
 }
@@ -71,6 +75,8 @@ pub struct StateInner {
     pub tunables: Tunables,
     /// Body, storage and rate limits, and who may read `/metrics`.
     pub limits: crate::limits::Limits,
+    /// The delivery engine's in-process parts (waiting requests, runs in flight).
+    pub engine: Engine,
 }
 
 impl Deref for AppState {
@@ -179,6 +185,7 @@ impl AppStateBuilder {
                 metrics: self.metrics,
                 tunables: self.tunables,
                 limits: self.limits,
+                engine: Engine::default(),
             }),
         }
     }

@@ -7,8 +7,8 @@ use callbridge_core::schema::{TimezoneOffset, User, UserSettings};
 use callbridge_core::secret::Secret;
 use callbridge_host::crypto::TokenCipher;
 use callbridge_host::store::{
-    AdminConfig, CallLogKey, CallLogRow, Claim, MessageLogRow, NewCallLogClaim, SessionState, SettingsChange, Store,
-    StoreError,
+    AdminConfig, CallLogKey, CallLogRow, Claim, CompletedCallLog, JobFilter, JobState, JobSubject, MessageLogRow,
+    NewCallLogClaim, NewOp, OpKind, SessionState, SettingsChange, Store, StoreError,
 };
 use chrono::DateTime;
 use serde_json::json;
@@ -903,6 +903,107 @@ async fn resealing_moves_every_token_to_the_current_key() {
             assert_eq!(new_only.user(id).await.unwrap(), Some(user(id)), "{}", db.label);
         }
         assert!(matches!(old.check_token_keys().await, Err(StoreError::Crypto(_))));
+        db.cleanup().await;
+    }
+}
+
+fn job_subject(session: &str) -> JobSubject {
+    JobSubject::call("u-1", "sandbox", session)
+}
+
+fn new_op(kind: OpKind, payload: &str) -> NewOp {
+    NewOp { kind, payload: payload.to_owned(), fingerprint: payload.to_owned() }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn delivery_jobs_keep_order_merge_repeats_and_have_one_runner() {
+    for db in databases().await {
+        let (first, second) = (db.open().await, db.open().await);
+        let subject = job_subject("s-1");
+        let create = first.enqueue(&subject, &new_op(OpKind::CreateCall, "create-a")).await.unwrap();
+        assert!(!create.merged);
+        // A repeated create merges whatever its payload; a repeated identical update merges; others queue.
+        let again = second.enqueue(&subject, &new_op(OpKind::CreateCall, "create-b")).await.unwrap();
+        assert_eq!((again.op_id, again.merged), (create.op_id, true), "{}", db.label);
+        let update = first.enqueue(&subject, &new_op(OpKind::UpdateCall, "note-1")).await.unwrap();
+        let repeat = first.enqueue(&subject, &new_op(OpKind::UpdateCall, "note-1")).await.unwrap();
+        assert_eq!((repeat.op_id, repeat.merged), (update.op_id, true));
+        let other = first.enqueue(&subject, &new_op(OpKind::UpdateCall, "note-2")).await.unwrap();
+        assert!(other.op_id > update.op_id);
+
+        // Two instances race for due jobs: exactly one gets the lease.
+        let ttl = Duration::from_secs(30);
+        let (a, b) = tokio::join!(first.lease_due_job("a", ttl), second.lease_due_job("b", ttl));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.is_some() as u8 + b.is_some() as u8, 1, "{}", db.label);
+        let (job, owner, store) = match a {
+            Some(job) => (job, "a", &first),
+            None => (b.unwrap(), "b", &second),
+        };
+        assert!(first.lease_job(&job.id, "c", ttl).await.unwrap().is_none(), "a live lease is not taken");
+        let ops = store.job_ops(&job).await.unwrap();
+        let kinds: Vec<(OpKind, &str)> = ops.iter().map(|op| (op.kind, op.payload.as_str())).collect();
+        assert_eq!(
+            kinds,
+            [(OpKind::CreateCall, "create-b"), (OpKind::UpdateCall, "note-1"), (OpKind::UpdateCall, "note-2")]
+        );
+        // Payloads are sealed at rest.
+        let stored = db.raw_text("SELECT payload FROM delivery_ops ORDER BY id LIMIT 1", &[]).await.unwrap();
+        assert!(stored.starts_with("v1:") && !stored.contains("create"), "{stored}");
+
+        let key = CallLogKey {
+            user_id: "u-1".to_owned(),
+            session_id: "s-1".to_owned(),
+            extension_number: "101".to_owned(),
+            hashed_extension_id: String::new(),
+        };
+        let logged = CompletedCallLog {
+            record_id: "r-1".to_owned(),
+            platform: "sandbox".to_owned(),
+            contact_id: "c-1".to_owned(),
+            log_id: "log-1".to_owned(),
+        };
+        let lost = first.complete_op(&job.id, "intruder", ops[0].id, Some((&key, &logged))).await;
+        assert!(matches!(lost, Err(StoreError::LeaseLost(_))), "{lost:?}");
+        assert!(first.find_call_log(&key).await.unwrap().is_none(), "a lost lease records nothing");
+        store.complete_op(&job.id, owner, ops[0].id, Some((&key, &logged))).await.unwrap();
+        assert_eq!(first.find_call_log(&key).await.unwrap().unwrap().third_party_log_id.as_deref(), Some("log-1"));
+        assert!(!first.op_pending(ops[0].id).await.unwrap());
+
+        // A temporary failure backs off; a permanent one stops the job and says why.
+        store.defer_job(&job.id, owner, chrono::Utc::now() + chrono::Duration::hours(1), "503").await.unwrap();
+        assert!(first.lease_job(&job.id, "c", ttl).await.unwrap().is_none(), "not due yet");
+        assert!(first.retry_job(&job.id).await.unwrap());
+        let job = first.lease_job(&job.id, "c", ttl).await.unwrap().expect("due after retry");
+        first.fail_job(&job.id, "c", "422 rejected", r#"{"message":"no"}"#).await.unwrap();
+        let summary = first.job_for(&subject).await.unwrap().unwrap();
+        assert_eq!((summary.state, summary.pending_ops), (JobState::Failed, 2));
+        assert_eq!(first.list_jobs(JobFilter::Failed).await.unwrap().len(), 1);
+        // A new request revives it; dropping empties it.
+        first.enqueue(&subject, &new_op(OpKind::Disposition, "d")).await.unwrap();
+        assert_eq!(first.job_for(&subject).await.unwrap().unwrap().state, JobState::Queued);
+        assert!(first.drop_job(&summary.id).await.unwrap());
+        assert!(first.list_jobs(JobFilter::Open).await.unwrap().is_empty());
+
+        // A runner that died leaves its lease to expire; another takes the job over.
+        first.enqueue(&subject, &new_op(OpKind::UpdateCall, "note-3")).await.unwrap();
+        let short = Duration::from_millis(1);
+        let dead = first.lease_due_job("dead", short).await.unwrap().expect("due");
+        let taken = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                if let Some(job) = second.lease_due_job("alive", ttl).await.unwrap() {
+                    return job;
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the expired lease is taken over");
+        assert_eq!(taken.id, dead.id);
+        assert!(!first.renew_job_lease(&dead.id, "dead", ttl).await.unwrap());
+        second.release_job(&taken.id, "alive").await.unwrap();
+        first.close().await;
+        second.close().await;
         db.cleanup().await;
     }
 }

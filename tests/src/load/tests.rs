@@ -70,10 +70,17 @@ fn a_session_acknowledged_but_never_logged_fails() {
 }
 
 #[test]
-fn two_acknowledgements_fail_even_with_one_crm_record() {
-    let sessions = vec![evidence("twice", &["5", "5"], &[5], Some((true, Some("5"))))];
+fn two_acknowledgements_of_different_records_fail() {
+    let sessions = vec![evidence("twice", &["5", "6"], &[5], Some((true, Some("5"))))];
     let report = check(&sessions, &crm_map(&sessions), 0);
     assert_eq!(report.violations[0].kind, ViolationKind::AcknowledgedTwice { acknowledgements: 2 });
+}
+
+#[test]
+fn merged_repeats_naming_the_one_record_pass() {
+    let sessions = vec![evidence("merged", &["5", "5"], &[5], Some((true, Some("5"))))];
+    let report = check(&sessions, &crm_map(&sessions), 0);
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
 }
 
 #[test]

@@ -30,7 +30,8 @@ pub struct SessionEvidence {
 pub enum ViolationKind {
     /// The CRM received more than one activity for the session.
     LoggedTwice { crm_creates: usize },
-    /// More than one create was answered `successful:true`.
+    /// Creates were answered `successful:true` with different records (repeats that merged into one create and
+    /// name its one record are fine).
     AcknowledgedTwice { acknowledgements: usize },
     /// A create was answered `successful:true` but the CRM never received the activity.
     AcknowledgedButNotInCrm,
@@ -171,7 +172,8 @@ fn session_violations(evidence: &SessionEvidence) -> Vec<ViolationKind> {
     if crm.len() > 1 {
         violations.push(ViolationKind::LoggedTwice { crm_creates: crm.len() });
     }
-    if acknowledged.len() > 1 {
+    let distinct: std::collections::BTreeSet<&String> = acknowledged.iter().collect();
+    if distinct.len() > 1 {
         violations.push(ViolationKind::AcknowledgedTwice { acknowledgements: acknowledged.len() });
     }
     if !acknowledged.is_empty() && crm.is_empty() {

@@ -6,5 +6,6 @@ mod conformance;
 mod contacts;
 mod errors;
 mod message_log;
+mod reconcile;
 mod routes;
 mod support;

@@ -40,8 +40,8 @@ pub enum ContextError {
     Store(#[from] StoreError),
 }
 
-/// Request facts that go into every context.
-#[derive(Clone, Debug, Default)]
+/// Request facts that go into every context (kept with a queued operation, for its later attempts).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct RequestFacts {
     /// `rc-account-id`: the hashed RingCentral account id.
     pub hashed_account_id: Option<String>,

@@ -1,42 +1,37 @@
-//! Call logging: create (exactly once per call, per user), update, read and disposition, following App Connect's
-//! flows with its known defects fixed.
+//! Call logging as App Connect's routes see it: the wire bodies, their validation, and the flows that hand
+//! creates, updates and dispositions to the delivery engine (`crate::delivery`) and read logs back.
 //!
 //! - Every lookup is scoped to the session's user: one user can neither see nor block another's logs.
-//! - Create claims the call's identity in the store before the CRM is called. Of any number of concurrent or
-//!   repeated creates exactly one gets the claim and calls the CRM; the others answer "Existing log for session".
-//!   A CRM failure releases the claim so that a later attempt can succeed.
-//! - Update reports a failure to fetch the existing log instead of rebuilding the body from nothing.
+//! - A request is validated in full before anything is written; a rejected request changes nothing.
+//! - A create, update or disposition is a queued operation of the call session's job: repeated and concurrent
+//!   creates merge into one, and the session's operations reach the CRM one at a time, in order. A session whose
+//!   create is queued reads as logged, so the extension sends updates, which queue behind it.
 
 use axum::response::{IntoResponse, Response};
-use callbridge_core::compose::{ComposeContact, ComposeUser};
-use callbridge_core::connector::{
-    CallLogDetails, CreateCallLogRequest, DispositionRequest, GetCallLogRequest, LogContact, RingSense,
-    UpdateCallLogRequest,
-};
+use callbridge_core::connector::{CallLogDetails, GetCallLogRequest, RingSense};
 use callbridge_core::{
-    AdditionalSubmission, CallDuration, CallLeg, CallRecord, ComposeInput, Operation, Party, RequestContext,
-    ReturnMessage, Secret, StartTime, User, compose,
+    AdditionalSubmission, CallDuration, CallLeg, CallRecord, ComposeInput, Operation, Party, Secret, StartTime, User,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::delivery::{self, CallCreatePayload, CallEditPayload, CallIdentity, DispositionPayload, Refusal};
 use crate::error::ApiError;
 use crate::extract::{check_id, lenient_string};
 use crate::hashing::hash_id;
 use crate::metrics::crm_call;
+use crate::services::answers;
 use crate::services::auth_context::{RequestFacts, context_for};
-use crate::services::reply::{
-    Reply, connector_failure, context_failure, database_failure, is_unsupported, platform_entry, warning,
-};
+use crate::services::reply::{Reply, connector_failure, context_failure, database_failure, platform_entry, warning};
 use crate::session::Session;
-use crate::state::{AppState, ConnectorEntry};
-use crate::store::{CallLogKey, CallLogRow, Claim, NewCallLogClaim};
+use crate::state::AppState;
+use crate::store::{CallLogRow, JobState, JobSubject, NewOp, OpKind};
 
 /// `GET /callLog` looks at no more than this many session ids, as App Connect does.
 pub const MAX_SESSION_IDS: usize = 5;
 
 /// The body of `POST /callLog`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateCallLogBody {
     pub log_info: CallRecord,
@@ -70,7 +65,7 @@ pub struct CreateCallLogBody {
 }
 
 /// The RingSense fields as the extension names them.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RingSenseFields {
     #[serde(default)]
@@ -86,7 +81,7 @@ pub struct RingSenseFields {
 }
 
 impl RingSenseFields {
-    fn to_ring_sense(&self) -> RingSense {
+    pub fn to_ring_sense(&self) -> RingSense {
         RingSense {
             transcript: self.ring_sense_transcript.clone(),
             summary: self.ring_sense_summary.clone(),
@@ -96,7 +91,7 @@ impl RingSenseFields {
         }
     }
 
-    fn fill(&self, input: &mut ComposeInput) {
+    pub fn fill(&self, input: &mut ComposeInput) {
         let ring_sense = self.to_ring_sense();
         input.ring_sense_transcript = ring_sense.transcript;
         input.ring_sense_summary = ring_sense.summary;
@@ -107,7 +102,7 @@ impl RingSenseFields {
 }
 
 /// The body of `PATCH /callLog`: flat, with only `sessionId` required.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateCallLogBody {
     #[serde(deserialize_with = "lenient_string")]
@@ -155,7 +150,7 @@ pub struct UpdateCallLogBody {
 }
 
 /// The body of `PUT /callDisposition`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DispositionBody {
     #[serde(deserialize_with = "lenient_string")]
@@ -171,7 +166,7 @@ pub struct DispositionBody {
 }
 
 /// The body of `POST /callLog/cacheNote`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CacheNoteBody {
     #[serde(deserialize_with = "lenient_string")]
@@ -233,7 +228,7 @@ pub fn best_match<'a>(
 }
 
 /// The session's user if it exists on the session's platform and has credentials.
-async fn load_user(state: &AppState, session: &Session, platform: &str) -> Result<Option<User>, Response> {
+pub(crate) async fn load_user(state: &AppState, session: &Session, platform: &str) -> Result<Option<User>, Response> {
     match state.store.user(session.user_id()).await {
         Ok(Some(user)) if user.platform == platform && !user.access_token.is_empty() => Ok(Some(user)),
         Ok(_) => Ok(None),
@@ -248,6 +243,13 @@ fn truthy_id(value: Option<&Value>) -> Option<String> {
         Value::Number(number) if number.as_f64() != Some(0.0) => Some(number.to_string()),
         _ => None,
     }
+}
+
+/// An operation for the queue: its payload as JSON, and a fingerprint that identical requests share.
+fn new_op(kind: OpKind, payload: &impl Serialize) -> Result<NewOp, ApiError> {
+    let payload = serde_json::to_string(payload).map_err(|error| ApiError::internal(format!("payload: {error}")))?;
+    let fingerprint = hash_id(&payload, kind.as_str());
+    Ok(NewOp { kind, payload, fingerprint })
 }
 
 /// `POST /callLog`.
@@ -294,279 +296,29 @@ pub async fn create(
     match state.store.find_call_logs(&user.id, std::slice::from_ref(&session_id)).await {
         Ok(rows) => {
             if best_match(&rows, &session_id, &extension_number, &hashed_extension_id).is_some() {
-                return Ok(existing_log(&session_id));
+                return Ok(answers::existing_log(&session_id));
             }
         }
         Err(error) => return Ok(database_failure(&error)),
     }
-
-    let key =
-        CallLogKey { user_id: user.id.clone(), session_id: session_id.clone(), extension_number, hashed_extension_id };
-    let record_id = log_info.telephony_session_id.clone().or_else(|| log_info.id.clone()).unwrap_or_default();
-    let claim = NewCallLogClaim {
-        key: key.clone(),
-        record_id,
-        platform: entry.connector.name().to_owned(),
-        contact_id: contact_id.clone().unwrap_or_default(),
-        stale_after: state.tunables.claim_stale_after,
-    };
-    let claim_token = match state.store.claim_call_log(&claim).await {
-        Ok(Claim::Claimed { claim_token }) => claim_token,
-        Ok(Claim::Existing(_)) => return Ok(existing_log(&session_id)),
-        Err(error) => return Ok(database_failure(&error)),
-    };
-
-    // Detached from the request, so that a client hanging up cannot leave a CRM record without its mapping (a
-    // later retry would then create a second record once the claim went stale).
-    let (task_state, task_entry, task_facts) = (state.clone(), entry.clone(), facts.clone());
-    let created = tokio::spawn(tracing::Instrument::in_current_span(async move {
-        let outcome = create_claimed(&task_state, &task_entry, user, &task_facts, &body, contact_id, &session_id).await;
-        finish_claim(&task_state, &key, &claim_token, outcome).await
-    }));
-    created.await.map_err(|error| ApiError::internal(format!("the call-log task failed: {error}")))
-}
-
-/// Completes the claim with the CRM record's id, or releases it so that a later attempt can succeed.
-async fn finish_claim(state: &AppState, key: &CallLogKey, claim_token: &str, outcome: CreateOutcome) -> Response {
-    match outcome {
-        CreateOutcome::Created { log_id, return_message } => {
-            if let Err(error) = state.store.complete_call_log(key, claim_token, &log_id).await {
-                // The CRM record exists; say so, and leave a trace for the operator.
-                tracing::error!(%error, log_id, "Recording a created call log failed.");
-            }
-            Reply::new(true).field("logId", log_id).message(return_message).into_response()
-        }
-        CreateOutcome::NotCreated(response) => {
-            if let Err(error) = state.store.release_call_log(key, claim_token).await {
-                // The claim goes stale and can be taken over later.
-                tracing::error!(%error, "Releasing a call-log claim failed.");
-            }
-            response
-        }
-    }
-}
-
-enum CreateOutcome {
-    Created { log_id: String, return_message: Option<ReturnMessage> },
-    NotCreated(Response),
-}
-
-fn existing_log(session_id: &str) -> Response {
-    warning(format!("Existing log for session {session_id}"), 3000)
-}
-
-/// Everything after the claim: context, composition, the CRM call.
-async fn create_claimed(
-    state: &AppState,
-    entry: &ConnectorEntry,
-    user: User,
-    facts: &RequestFacts,
-    body: &CreateCallLogBody,
-    contact_id: Option<String>,
-    session_id: &str,
-) -> CreateOutcome {
-    let log_info = &body.log_info;
-    let contact_number = log_info.other_party().and_then(|party| party.phone_number.clone()).unwrap_or_default();
     let Some(contact_id) = contact_id else {
-        return CreateOutcome::NotCreated(warning(format!("Contact not found for number {contact_number}"), 5000));
+        let number = log_info.other_party().and_then(|party| party.phone_number.clone()).unwrap_or_default();
+        return Ok(warning(format!("Contact not found for number {number}"), 5000));
     };
-    let ctx = match context_for(state, entry, user, facts).await {
-        Ok(ctx) => ctx,
-        Err(error) => return CreateOutcome::NotCreated(context_failure(&error, Operation::CreateCallLog, entry)),
-    };
-    // The note typed during the call and cached then counts when the request brings none.
-    let mut note = body.note.clone().filter(|it| !it.is_empty());
-    if note.is_none() {
-        match state.store.cached_note(&ctx.user.id, session_id).await {
-            Ok(cached) => note = cached,
-            Err(error) => tracing::warn!(%error, "Reading the note cache failed."),
-        }
-    }
-    let voicemail = log_info.extra.get("voicemail");
-    let voicemail_text = |field: &str| match voicemail.and_then(|it| it.get(field)) {
-        Some(Value::String(text)) => Some(text.clone()),
-        Some(Value::Number(number)) => Some(number.to_string()),
-        _ => None,
-    };
-    let voicemail_link = body.voicemail_link.clone().or_else(|| voicemail_text("link"));
-    let voicemail_message_id = body.voicemail_message_id.clone().or_else(|| voicemail_text("messageId"));
-    let composed_log_details = match entry.connector.log_format() {
-        Some(format) => {
-            let mut input = ComposeInput {
-                existing_body: String::new(),
-                call_log: Some(log_info.clone()),
-                contact_info: Some(ComposeContact { phone_number: Some(contact_number.clone()) }),
-                user: compose_user(&ctx.user),
-                note: note.clone(),
-                ai_note: body.ai_note.clone(),
-                transcript: body.transcript.clone(),
-                recording_link: log_info.recording.as_ref().and_then(|it| it.link.clone()),
-                voicemail_link: voicemail_link.clone(),
-                subject: log_info.custom_subject.clone(),
-                start_time: log_info.start_time.clone(),
-                duration: log_info.duration.clone(),
-                result: log_info.result.clone(),
-                ..ComposeInput::default()
-            };
-            body.ring_sense.fill(&mut input);
-            compose(&input, format)
-        }
-        None => String::new(),
-    };
-    let request = CreateCallLogRequest {
-        // No connector reconciles yet, so no key is needed; the delivery engine will derive one per session.
-        record_key: Default::default(),
-        contact: LogContact {
-            id: contact_id,
-            phone_number: Some(contact_number),
-            kind: body.contact_type.clone().unwrap_or_default(),
-            name: body.contact_name.clone().unwrap_or_default(),
-        },
-        call_log: log_info.clone(),
-        note,
-        additional_submission: body.additional_submission.clone().unwrap_or_default(),
-        ai_note: body.ai_note.clone(),
-        transcript: body.transcript.clone(),
-        voicemail_link,
-        voicemail_message_id,
-        ring_sense: body.ring_sense.to_ring_sense(),
-        composed_log_details,
-    };
-    let connector = &entry.connector;
-    match crm_call(connector.name(), Operation::CreateCallLog, connector.create_call_log(&ctx, request)).await {
-        Ok(created) if !created.log_id.is_empty() => {
-            CreateOutcome::Created { log_id: created.log_id, return_message: created.return_message }
-        }
-        Ok(created) => CreateOutcome::NotCreated(Reply::new(false).message(created.return_message).into_response()),
-        Err(error) => CreateOutcome::NotCreated(connector_failure(&error, Operation::CreateCallLog, entry)),
-    }
-}
 
-fn compose_user(user: &User) -> ComposeUser {
-    ComposeUser { timezone_offset: user.timezone_offset.clone(), user_settings: user.user_settings.clone() }
-}
-
-/// `PATCH /callLog`.
-pub async fn update(
-    state: &AppState,
-    session: &Session,
-    facts: &RequestFacts,
-    body: UpdateCallLogBody,
-) -> Result<Response, ApiError> {
-    let entry = platform_entry(state, session.platform()?)?;
-    let call = RequestedCall::parse(
-        state,
-        body.session_id.as_deref(),
-        body.extension_number.as_deref(),
-        body.hashed_extension_id.as_deref(),
-        body.rc_extension_id.as_deref(),
-    )?;
-    let missing_user = warning("User not found", 5000);
-    let LoggedCall { row, log_id, ctx } =
-        match logged_call(state, session, facts, entry, &call, missing_user, Operation::UpdateCallLog).await {
-            Ok(logged) => logged,
-            Err(response) => return Ok(response),
-        };
-    let connector = &entry.connector;
-    let mut existing_body = String::new();
-    let mut existing_log_details = None;
-    if let Some(format) = connector.log_format() {
-        let fetch = GetCallLogRequest {
-            log_id: log_id.clone(),
-            session_id: call.session_id.clone(),
-            telephony_session_id: Some(row.record_id.clone()).filter(|it| !it.is_empty()),
-            contact_id: row.contact_id.clone(),
-        };
-        match crm_call(connector.name(), Operation::GetCallLog, connector.get_call_log(&ctx, fetch)).await {
-            Ok(details) => {
-                existing_body = details.full_body.or(details.note).unwrap_or_default();
-                existing_log_details = Some(details.full_log_response);
-            }
-            // A connector that cannot read logs back gets the body of the update alone, as it always has.
-            Err(error) if is_unsupported(&error) => {}
-            Err(error) => return Ok(connector_failure(&error, Operation::UpdateCallLog, entry)),
-        }
-        let mut input = ComposeInput {
-            existing_body,
-            call_log: Some(CallRecord {
-                session_id: Some(call.session_id.clone()),
-                start_time: body.start_time.clone(),
-                duration: body.duration.clone(),
-                result: body.result.clone(),
-                direction: body.direction.clone(),
-                from: body.from.clone(),
-                to: body.to.clone(),
-                legs: Some(body.legs.clone().unwrap_or_default()),
-                ..CallRecord::default()
-            }),
-            contact_info: None,
-            user: compose_user(&ctx.user),
-            note: body.note.clone(),
-            ai_note: body.ai_note.clone(),
-            transcript: body.transcript.clone(),
-            recording_link: body.recording_link.clone(),
-            voicemail_link: body.voicemail_link.clone(),
-            subject: body.subject.clone(),
-            start_time: body.start_time.clone(),
-            duration: body.duration.clone(),
-            result: body.result.clone(),
-            ..ComposeInput::default()
-        };
-        body.ring_sense.fill(&mut input);
-        existing_body = compose(&input, format);
+    let call = CallIdentity { session_id, extension_number, hashed_extension_id };
+    let subject = JobSubject::call(&user.id, entry.connector.name(), &call.session_id);
+    let key = call.key(&user.id);
+    let payload = CallCreatePayload { facts: facts.clone(), call, contact_id, body };
+    let op = new_op(OpKind::CreateCall, &payload)?;
+    match delivery::submit(state, &subject, op).await {
+        Ok((_, outcome)) => Ok(answers::call_created(state, entry, &key, outcome).await),
+        Err(error) => Ok(database_failure(&error)),
     }
-    let request = UpdateCallLogRequest {
-        log_id: log_id.clone(),
-        session_id: call.session_id,
-        contact_id: row.contact_id.clone(),
-        recording_link: body.recording_link.clone(),
-        recording_download_link: body.recording_download_link.clone(),
-        voicemail_link: body.voicemail_link.clone(),
-        voicemail_message_id: body.voicemail_message_id.clone(),
-        subject: body.subject.clone(),
-        note: body.note.clone(),
-        start_time: body.start_time.clone(),
-        duration: body.duration.clone(),
-        result: body.result.clone(),
-        ai_note: body.ai_note.clone(),
-        transcript: body.transcript.clone(),
-        legs: body.legs.clone().unwrap_or_default(),
-        ring_sense: body.ring_sense.to_ring_sense(),
-        additional_submission: body.additional_submission.clone().unwrap_or_default(),
-        composed_log_details: existing_body,
-        existing_log_details,
-    };
-    match crm_call(connector.name(), Operation::UpdateCallLog, connector.update_call_log(&ctx, request)).await {
-        Ok(updated) => Ok(Reply::new(true)
-            .field("logId", log_id)
-            .field("updatedNote", updated.updated_note)
-            .message(updated.return_message)
-            .into_response()),
-        Err(error) => Ok(connector_failure(&error, Operation::UpdateCallLog, entry)),
-    }
-}
-
-fn required_session_id(session_id: Option<&str>) -> Result<String, ApiError> {
-    let session_id = session_id.map(str::trim).filter(|it| !it.is_empty());
-    let session_id = session_id.ok_or_else(|| ApiError::bad_request("Missing sessionId."))?;
-    check_id("sessionId", session_id)?;
-    Ok(session_id.to_owned())
-}
-
-/// A logged call of the session's user, ready for a CRM call.
-struct LoggedCall {
-    row: CallLogRow,
-    /// The CRM record's id.
-    log_id: String,
-    ctx: RequestContext,
 }
 
 /// A call session as a request names it: the session id and the extension identity it was logged under.
-struct RequestedCall {
-    session_id: String,
-    extension_number: String,
-    hashed_extension_id: String,
-}
+struct RequestedCall(CallIdentity);
 
 impl RequestedCall {
     /// The session and identity of a request's fields, App Connect's rules; a missing session id is a bad request.
@@ -580,46 +332,106 @@ impl RequestedCall {
         let session_id = required_session_id(session_id)?;
         let (extension_number, hashed_extension_id) =
             identity(state, extension_number, hashed_extension_id, rc_extension_id);
-        Ok(Self { session_id, extension_number, hashed_extension_id })
+        check_id("extensionNumber", &extension_number)?;
+        check_id("hashedExtensionId", &hashed_extension_id)?;
+        Ok(Self(CallIdentity { session_id, extension_number, hashed_extension_id }))
     }
 }
 
-/// The user's logged call for `call`, with its request context.
-/// `Err` is the answer to send: `missing_user` when the user is gone, "Cannot find log" when the session is not
-/// logged for this user, or the failure of the store or of the token refresh.
+fn required_session_id(session_id: Option<&str>) -> Result<String, ApiError> {
+    let session_id = session_id.map(str::trim).filter(|it| !it.is_empty());
+    let session_id = session_id.ok_or_else(|| ApiError::bad_request("Missing sessionId."))?;
+    check_id("sessionId", session_id)?;
+    Ok(session_id.to_owned())
+}
+
+/// The user of a later operation on a logged call (or one whose create is queued), and the call's job.
+/// `Err` is the answer to send: `missing_user` when the user is gone, "Cannot find log" when the session is
+/// neither logged nor being logged for this user.
 async fn logged_call(
     state: &AppState,
     session: &Session,
-    facts: &RequestFacts,
-    entry: &ConnectorEntry,
-    call: &RequestedCall,
+    platform: &'static str,
+    call: &CallIdentity,
     missing_user: Response,
-    operation: Operation,
-) -> Result<LoggedCall, Response> {
-    let Some(user) = load_user(state, session, entry.connector.name()).await? else {
+) -> Result<JobSubject, Response> {
+    let Some(user) = load_user(state, session, platform).await? else {
         return Err(missing_user);
     };
-    let row = find_row(state, &user, &call.session_id, &call.extension_number, &call.hashed_extension_id).await?;
-    let Some((row, log_id)) = row.and_then(|row| row.third_party_log_id.clone().map(|log_id| (row, log_id))) else {
-        return Err(warning("Cannot find log", 3000));
-    };
-    match context_for(state, entry, user, facts).await {
-        Ok(ctx) => Ok(LoggedCall { row, log_id, ctx }),
-        Err(error) => Err(context_failure(&error, operation, entry)),
+    let subject = JobSubject::call(&user.id, platform, &call.session_id);
+    let rows = state
+        .store
+        .find_call_logs(&user.id, std::slice::from_ref(&call.session_id))
+        .await
+        .map_err(|error| database_failure(&error))?;
+    if best_match(&rows, &call.session_id, &call.extension_number, &call.hashed_extension_id).is_some() {
+        return Ok(subject);
+    }
+    match state.store.job_for(&subject).await {
+        Ok(Some(job)) if create_queued(&job) => Ok(subject),
+        Ok(_) => Err(warning("Cannot find log", 3000)),
+        Err(error) => Err(database_failure(&error)),
     }
 }
 
-/// The user's logged row for a session and identity.
-async fn find_row(
+/// True when the job's next operation is a create that is still going to be tried.
+fn create_queued(job: &crate::store::JobSummary) -> bool {
+    job.head_op == Some(OpKind::CreateCall) && job.state == JobState::Queued
+}
+
+/// `PATCH /callLog`.
+pub async fn update(
     state: &AppState,
-    user: &User,
-    session_id: &str,
-    extension_number: &str,
-    hashed_extension_id: &str,
-) -> Result<Option<CallLogRow>, Response> {
-    match state.store.find_call_logs(&user.id, &[session_id.to_owned()]).await {
-        Ok(rows) => Ok(best_match(&rows, session_id, extension_number, hashed_extension_id).cloned()),
-        Err(error) => Err(database_failure(&error)),
+    session: &Session,
+    facts: &RequestFacts,
+    body: UpdateCallLogBody,
+) -> Result<Response, ApiError> {
+    let entry = platform_entry(state, session.platform()?)?;
+    let RequestedCall(call) = RequestedCall::parse(
+        state,
+        body.session_id.as_deref(),
+        body.extension_number.as_deref(),
+        body.hashed_extension_id.as_deref(),
+        body.rc_extension_id.as_deref(),
+    )?;
+    let missing_user = warning("User not found", 5000);
+    let subject = match logged_call(state, session, entry.connector.name(), &call, missing_user).await {
+        Ok(subject) => subject,
+        Err(response) => return Ok(response),
+    };
+    let op = new_op(OpKind::UpdateCall, &CallEditPayload { facts: facts.clone(), call, body })?;
+    match delivery::submit(state, &subject, op).await {
+        Ok((_, outcome)) => Ok(answers::call_updated(entry, outcome)),
+        Err(error) => Ok(database_failure(&error)),
+    }
+}
+
+/// `PUT /callDisposition`.
+pub async fn disposition(
+    state: &AppState,
+    session: &Session,
+    facts: &RequestFacts,
+    body: DispositionBody,
+) -> Result<Response, ApiError> {
+    let entry = platform_entry(state, session.platform()?)?;
+    let RequestedCall(call) = RequestedCall::parse(
+        state,
+        body.session_id.as_deref(),
+        body.extension_number.as_deref(),
+        body.hashed_extension_id.as_deref(),
+        body.rc_extension_id.as_deref(),
+    )?;
+    let missing_user = warning("Cannot find user", 3000);
+    let subject = match logged_call(state, session, entry.connector.name(), &call, missing_user).await {
+        Ok(subject) => subject,
+        Err(response) => return Ok(response),
+    };
+    let payload =
+        DispositionPayload { facts: facts.clone(), call, dispositions: body.dispositions.unwrap_or_default() };
+    let op = new_op(OpKind::Disposition, &payload)?;
+    match delivery::submit(state, &subject, op).await {
+        Ok((_, outcome)) => Ok(answers::disposition_set(entry, outcome)),
+        Err(error) => Ok(database_failure(&error)),
     }
 }
 
@@ -630,6 +442,14 @@ pub struct CallLogQuery {
     pub extension_number: Option<String>,
     pub hashed_extension_id: Option<String>,
     pub require_details: bool,
+}
+
+/// What `GET /callLog` knows of one session.
+enum SessionLog {
+    Logged(Box<CallLogRow>),
+    /// Its create is queued: it reads as logged, so the extension sends updates rather than a second create.
+    Queued,
+    NotLogged,
 }
 
 /// `GET /callLog`.
@@ -665,36 +485,62 @@ pub async fn get(
         Ok(rows) => rows,
         Err(error) => return Ok(database_failure(&error)),
     };
-    let matches: Vec<(String, Option<CallLogRow>)> = session_ids
-        .iter()
-        .map(|id| {
-            let row = best_match(&rows, id, &extension_number, &hashed_extension_id)
-                .filter(|row| row.third_party_log_id.is_some())
-                .cloned();
-            (id.clone(), row)
-        })
-        .collect();
-    if !query.require_details {
-        let logs: Vec<Value> = matches
-            .iter()
-            .map(|(session_id, row)| match row {
-                Some(row) => {
-                    serde_json::json!({"sessionId": session_id, "matched": true, "logId": row.third_party_log_id})
-                }
-                None => serde_json::json!({"sessionId": session_id, "matched": false}),
-            })
-            .collect();
-        return Ok(Reply::new(true).field("logs", logs).into_response());
+    // A failed delivery is told once per read, with the reference's words for why.
+    let mut failure = None;
+    let mut matches = Vec::new();
+    for id in &session_ids {
+        if let Some(row) = best_match(&rows, id, &extension_number, &hashed_extension_id) {
+            matches.push((id.clone(), SessionLog::Logged(Box::new(row.clone()))));
+            continue;
+        }
+        let subject = JobSubject::call(&user.id, entry.connector.name(), id);
+        let found = match state.store.job_for(&subject).await {
+            Ok(job) => job,
+            Err(error) => return Ok(database_failure(&error)),
+        };
+        let log = match found {
+            Some(job) if create_queued(&job) => SessionLog::Queued,
+            Some(job) if job.state == JobState::Failed && job.head_op == Some(OpKind::CreateCall) => {
+                failure = failure.or_else(|| Some(delivery::stored_refusal(job.last_message.as_deref())));
+                SessionLog::NotLogged
+            }
+            _ => SessionLog::NotLogged,
+        };
+        matches.push((id.clone(), log));
     }
+    // A revoked session is not repeated here: the extension learns it from its next CRM request.
+    let return_message = match failure {
+        Some(Refusal::Message { message }) => Some(message),
+        Some(Refusal::Revoked) | None => None,
+    };
     let connector = &entry.connector;
     let mut ctx = None;
     let mut logs = Vec::new();
-    for (session_id, row) in &matches {
-        let (Some(row), false) = (row, session_id == "0") else {
-            logs.push(serde_json::json!({"sessionId": session_id, "matched": false}));
-            continue;
+    for (session_id, log) in &matches {
+        let row = match log {
+            SessionLog::Logged(row) => row,
+            SessionLog::Queued => {
+                let mut entry = serde_json::json!({"sessionId": session_id, "matched": true});
+                if query.require_details {
+                    entry["logData"] = serde_json::json!({});
+                }
+                logs.push(entry);
+                continue;
+            }
+            SessionLog::NotLogged => {
+                logs.push(serde_json::json!({"sessionId": session_id, "matched": false}));
+                continue;
+            }
         };
         let log_id = row.third_party_log_id.clone().unwrap_or_default();
+        if !query.require_details {
+            logs.push(serde_json::json!({"sessionId": session_id, "matched": true, "logId": log_id}));
+            continue;
+        }
+        if session_id == "0" {
+            logs.push(serde_json::json!({"sessionId": session_id, "matched": false}));
+            continue;
+        }
         if ctx.is_none() {
             match context_for(state, entry, user.clone(), facts).await {
                 Ok(made) => ctx = Some(made),
@@ -720,42 +566,7 @@ pub async fn get(
             "logData": details,
         }));
     }
-    Ok(Reply::new(true).field("logs", logs).into_response())
-}
-
-/// `PUT /callDisposition`.
-pub async fn disposition(
-    state: &AppState,
-    session: &Session,
-    facts: &RequestFacts,
-    body: DispositionBody,
-) -> Result<Response, ApiError> {
-    let entry = platform_entry(state, session.platform()?)?;
-    let call = RequestedCall::parse(
-        state,
-        body.session_id.as_deref(),
-        body.extension_number.as_deref(),
-        body.hashed_extension_id.as_deref(),
-        body.rc_extension_id.as_deref(),
-    )?;
-    let missing_user = warning("Cannot find user", 3000);
-    let LoggedCall { log_id, ctx, .. } =
-        match logged_call(state, session, facts, entry, &call, missing_user, Operation::UpsertCallDisposition).await {
-            Ok(logged) => logged,
-            Err(response) => return Ok(response),
-        };
-    let request = DispositionRequest { log_id, dispositions: body.dispositions.unwrap_or_default() };
-    let connector = &entry.connector;
-    let call = connector.upsert_call_disposition(&ctx, request);
-    match crm_call(connector.name(), Operation::UpsertCallDisposition, call).await {
-        Ok(result) => Ok(Reply::new(result.log_id.is_some())
-            .field("logId", result.log_id)
-            .message(result.return_message)
-            .into_response()),
-        // The extension sends a disposition after every edit; a CRM without dispositions has nothing to say.
-        Err(error) if is_unsupported(&error) => Ok(Reply::new(false).into_response()),
-        Err(error) => Ok(connector_failure(&error, Operation::UpsertCallDisposition, entry)),
-    }
+    Ok(Reply::new(true).field("logs", logs).message(return_message).into_response())
 }
 
 /// `POST /callLog/cacheNote`.

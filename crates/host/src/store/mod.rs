@@ -16,6 +16,7 @@
 
 mod admin_configs;
 mod call_logs;
+mod jobs;
 mod message_logs;
 mod note_cache;
 mod refresh_leases;
@@ -33,6 +34,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use admin_configs::AdminConfig;
 pub use call_logs::{CallLogKey, CallLogRow, Claim, NewCallLogClaim};
+pub use jobs::{
+    CompletedCallLog, Enqueued, JobFilter, JobKind, JobOp, JobState, JobSubject, JobSummary, LeasedJob, NewOp, OpKind,
+};
 pub use message_logs::MessageLogRow;
 pub use sessions::SessionState;
 pub use users::{ResealReport, SettingsChange};
@@ -72,6 +76,9 @@ pub enum StoreError {
     /// The pending call-log claim was released, or taken over after it went stale, before it was completed.
     #[error("call-log claim for session {0} is no longer held")]
     ClaimLost(String),
+    /// A delivery job's lease expired and another runner took the job over.
+    #[error("delivery job {0} is leased by another runner")]
+    LeaseLost(String),
     #[error("{0} already exists")]
     AlreadyExists(String),
     #[error("invalid JSON in {column}: {source}")]

@@ -380,3 +380,47 @@ fn configured_secrets_win_from_files_and_no_key_file_is_written() {
     assert_contact_found(addr, &jwt);
     stop(child);
 }
+
+#[test]
+fn jobs_lists_retries_and_drops_delivery_jobs() {
+    use callbridge_host::store::{JobSubject, NewOp, OpKind, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("jobs.db").display().to_string();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let job_id = runtime.block_on(async {
+        let store = Store::connect(&database).await.unwrap();
+        store.migrate().await.unwrap();
+        let cipher = callbridge_host::crypto::TokenCipher::from_base64_key(
+            &callbridge_host::crypto::TokenCipher::generate_key(),
+        );
+        let store = store.with_cipher(cipher.unwrap());
+        let op = NewOp { kind: OpKind::CreateCall, payload: "{}".to_owned(), fingerprint: "f".to_owned() };
+        let enqueued = store.enqueue(&JobSubject::call("u-7-mockcrm", "mockcrm", "s-1"), &op).await.unwrap();
+        let job = store.lease_job(&enqueued.job_id, "runner", Duration::from_secs(30)).await.unwrap().unwrap();
+        store.fail_job(&job.id, "runner", "rejected: bad contact (upstream status 422)", "{}").await.unwrap();
+        store.close().await;
+        enqueued.job_id
+    });
+    let jobs = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_callbridge"))
+            .args(["jobs", "--database-url", &database])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr),
+        )
+    };
+    let (ok, listed) = jobs(&["list", "--failed"]);
+    assert!(ok, "{listed}");
+    assert!(listed.contains(&job_id) && listed.contains("failed") && listed.contains("u-7-mockcrm"), "{listed}");
+    assert!(listed.contains("upstream status 422") && listed.contains("1 job(s)"), "{listed}");
+    assert!(jobs(&["retry", &job_id]).0);
+    assert!(jobs(&["list", "--failed"]).1.contains("0 job(s)"));
+    assert!(jobs(&[]).1.contains(&job_id), "a retried job is still pending");
+    assert!(jobs(&["drop", &job_id]).0);
+    assert!(jobs(&[]).1.contains("0 job(s)"));
+    let (ok, refused) = jobs(&["retry", "no-such-job"]);
+    assert!(!ok && refused.contains("no job no-such-job"), "{refused}");
+}

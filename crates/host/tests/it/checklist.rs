@@ -102,10 +102,10 @@ async fn item_05_business_failures_are_200(backend: Backend) {
     use wiremock::{Mock, ResponseTemplate};
     let env = OAuthEnv::new(backend).await;
     let (_id, jwt) = env.seed_user("access", "refresh", in_an_hour()).await;
-    // The CRM says "slow down": the extension gets a 200 with App Connect's rate-limit message.
+    // The CRM refuses the record: the extension gets a 200 with App Connect's message.
     Mock::given(method("POST"))
         .and(path("/activities"))
-        .respond_with(ResponseTemplate::new(429))
+        .respond_with(ResponseTemplate::new(422))
         .mount(&env.server)
         .await;
     let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
@@ -114,14 +114,14 @@ async fn item_05_business_failures_are_200(backend: Backend) {
         send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
     assert_eq!(answer["successful"], false);
     let message = &answer["returnMessage"];
-    assert_eq!(message["message"], "Rate limit exceeded");
+    assert_eq!(message["message"], "Error creating call log");
     assert!(["success", "warning", "error"].contains(&message["messageType"].as_str().unwrap()));
     assert_eq!(message["ttl"], 5000);
     let details = message["details"].as_array().unwrap();
     assert_eq!(details[0]["title"], "Details");
     assert_eq!(details[0]["items"][0]["id"], "1");
     assert_eq!(details[0]["items"][0]["type"], "text");
-    assert!(details[0]["items"][0]["text"].as_str().unwrap().contains("allowed by Mock CRM"));
+    assert!(details[0]["items"][0]["text"].as_str().unwrap().contains("CREATE logs"));
     let missing_contact = json!({"logInfo": call_record(&session_id, "+14155550123")});
     let answer = send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &missing_contact))
         .await

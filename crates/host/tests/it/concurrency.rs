@@ -39,10 +39,14 @@ async fn concurrent_creates(apps: &[Router], jwt: &str, session_id: &str) -> Vec
     tasks.join_all().await
 }
 
+/// Concurrent creates merge into one queued create: those that joined it learn its record's id, later ones
+/// that the session is logged. The mock's `expect(1)` checks the CRM saw one create.
 fn assert_exactly_one_created(answers: &[Value], session_id: &str) {
     let created: Vec<&Value> = answers.iter().filter(|it| it["successful"] == true).collect();
-    assert_eq!(created.len(), 1, "{answers:#?}");
-    assert_eq!(created[0]["logId"], "act-1");
+    assert!(!created.is_empty(), "{answers:#?}");
+    for answer in created {
+        assert_eq!(answer["logId"], "act-1", "{answer}");
+    }
     let existing = format!("Existing log for session {session_id}");
     for refused in answers.iter().filter(|it| it["successful"] != true) {
         assert_eq!(refused["returnMessage"]["message"], existing.as_str(), "{refused}");

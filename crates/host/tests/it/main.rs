@@ -8,6 +8,7 @@ mod binary;
 mod call_log;
 mod checklist;
 mod concurrency;
+mod delivery;
 mod limits;
 mod logs;
 mod mock_crm;

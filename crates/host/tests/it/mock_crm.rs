@@ -51,6 +51,7 @@ const OPERATIONS: &[Operation] = &[
     Operation::UpdateCallLog,
     Operation::UpsertCallDisposition,
     Operation::Unauthorize,
+    Operation::FindCreatedRecord,
 ];
 
 const OPERATIONS_WITH_OWN_REFRESH: &[Operation] = &[
@@ -63,6 +64,7 @@ const OPERATIONS_WITH_OWN_REFRESH: &[Operation] = &[
     Operation::UpsertCallDisposition,
     Operation::Unauthorize,
     Operation::RefreshToken,
+    Operation::FindCreatedRecord,
 ];
 
 #[async_trait]
@@ -169,11 +171,33 @@ impl Connector for MockCrm {
             .http
             .post(&format!("{}/activities", self.base))
             .authorization(&ctx.auth_header)
-            .json(&json!({"contactId": request.contact.id, "body": request.composed_log_details, "note": request.note}))
+            .json(&json!({
+                "contactId": request.contact.id,
+                "body": request.composed_log_details,
+                "note": request.note,
+                "recordKey": request.record_key,
+            }))
             .send()
             .await?;
         let created: Value = response.error_for_status(parse_error)?.json()?;
         Ok(CallLogCreated { log_id: created["id"].as_str().unwrap_or_default().to_owned(), return_message: None })
+    }
+
+    /// `GET /activities?recordKey=<key>`: the activities the mock holds with that key.
+    async fn find_created_call_log(
+        &self,
+        ctx: &RequestContext,
+        request: &CreateCallLogRequest,
+    ) -> Result<Option<String>, ConnectorError> {
+        let response = self
+            .http
+            .get(&format!("{}/activities", self.base))
+            .query(&[("recordKey", request.record_key.as_str())])
+            .authorization(&ctx.auth_header)
+            .send()
+            .await?;
+        let found: Value = response.error_for_status(parse_error)?.json()?;
+        Ok(found.as_array().and_then(|it| it.first()).and_then(|it| it["id"].as_str()).map(str::to_owned))
     }
 
     async fn get_call_log(

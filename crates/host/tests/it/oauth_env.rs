@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use wiremock::MockServer;
 
 use crate::mock_crm::MockCrm;
-use crate::support::{Backend, TestDb, sandbox, state_with, test_http};
+use crate::support::{Backend, TestDb, sandbox, state_with, state_without_worker, test_http};
 
 pub struct OAuthEnv {
     pub server: MockServer,
@@ -18,15 +18,20 @@ pub struct OAuthEnv {
 
 impl OAuthEnv {
     pub async fn new(backend: Backend) -> OAuthEnv {
-        Self::build(backend, false).await
+        Self::build(backend, false, true).await
     }
 
     /// With a `mockcrm` that refreshes tokens itself.
     pub async fn with_own_refresh(backend: Backend) -> OAuthEnv {
-        Self::build(backend, true).await
+        Self::build(backend, true, true).await
     }
 
-    async fn build(backend: Backend, own_refresh: bool) -> OAuthEnv {
+    /// An instance whose delivery worker never runs: it stands for one that is about to die.
+    pub async fn without_worker(backend: Backend) -> OAuthEnv {
+        Self::build(backend, false, false).await
+    }
+
+    async fn build(backend: Backend, own_refresh: bool, worker: bool) -> OAuthEnv {
         let server = MockServer::start().await;
         let db = TestDb::new(backend).await;
         // As `serve` builds connectors: their client reports every CRM request to the metrics.
@@ -36,7 +41,12 @@ impl OAuthEnv {
         } else {
             MockCrm::connector(http, &server.uri())
         };
-        let state = state_with(db.store().await, vec![mock, sandbox()]);
+        let store = db.store().await;
+        let state = if worker {
+            state_with(store, vec![mock, sandbox()])
+        } else {
+            state_without_worker(store, vec![mock, sandbox()])
+        };
         let app = callbridge_host::app(state.clone());
         OAuthEnv { server, db, state, app }
     }

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::both_backends;
 use crate::oauth_env::{OAuthEnv, in_an_hour};
-use crate::support::{Backend, get, sandbox_app, sandbox_login, send, unique_key};
+use crate::support::{Backend, call_record, get, json_request, sandbox_app, sandbox_login, send, unique_key};
 
 both_backends!(
     is_alive_and_metrics,
@@ -24,6 +24,8 @@ async fn is_alive_and_metrics(backend: Backend) {
     send(&app, get("/nowhere")).await;
     let jwt = sandbox_login(&app, &unique_key()).await;
     send(&app, get(&format!("/contact?jwtToken={jwt}&phoneNumber=+14155550123"))).await.ok_json();
+    let create = serde_json::json!({"logInfo": call_record("s-metrics", "+14155550123"), "contactId": "c-2"});
+    send(&app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
     let metrics = send(&app, get("/metrics")).await;
     assert_eq!(metrics.status, StatusCode::OK);
     let text = metrics.text();
@@ -38,6 +40,9 @@ async fn is_alive_and_metrics(backend: Backend) {
         text.contains(r#"callbridge_crm_call_duration_seconds_bucket{connector="sandbox",operation="getUserInfo""#),
         "{text}"
     );
+    assert!(text.contains(r#"callbridge_delivery_operations_total{op="create_call",outcome="delivered"}"#), "{text}");
+    assert!(text.contains(r#"callbridge_delivery_latency_seconds_bucket{op="create_call""#), "{text}");
+    assert!(text.contains(r#"callbridge_delivery_jobs{state="failed"}"#), "{text}");
     assert!(!text.contains("4155550123") && !text.contains(&jwt), "metrics carry no numbers or tokens");
 }
 

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use callbridge_core::http::{HttpClient, HttpSettings, RetryPolicy};
 use callbridge_core::{Connector, ConnectorConfig, Secret, registry};
 use callbridge_host::crypto::TokenCipher;
+use callbridge_host::delivery::DeliverySettings;
 use callbridge_host::state::{AppState, Tunables};
 use callbridge_host::store::Store;
 use http_body_util::BodyExt;
@@ -127,8 +128,16 @@ pub fn sandbox() -> Arc<dyn Connector> {
     (registry::get("sandbox").unwrap().build)(ConnectorConfig::new(test_http())).unwrap()
 }
 
-/// A state over `store` with the given connectors and short coordination timings.
+/// A state over `store` with the given connectors and short coordination timings, and its delivery worker
+/// running (as `callbridge serve` does; it stops with the test's runtime).
 pub fn state_with(store: Store, connectors: Vec<Arc<dyn Connector>>) -> AppState {
+    let state = state_without_worker(store, connectors);
+    callbridge_host::delivery::spawn_worker(&state, tokio_util::sync::CancellationToken::new());
+    state
+}
+
+/// As [`state_with`], without the delivery worker: only requests' immediate attempts deliver.
+pub fn state_without_worker(store: Store, connectors: Vec<Arc<dyn Connector>>) -> AppState {
     let mut builder = AppState::builder(store, &Secret::new(JWT_SECRET), Secret::new(HASH_KEY))
         .public_url(Some("https://callbridge.test".to_owned()))
         .metrics(callbridge_host::metrics::install())
@@ -137,6 +146,13 @@ pub fn state_with(store: Store, connectors: Vec<Arc<dyn Connector>>) -> AppState
             refresh_wait_limit: Duration::from_secs(20),
             claim_stale_after: Duration::from_secs(60),
             note_cache_ttl: Duration::from_secs(60),
+            delivery: DeliverySettings {
+                immediate_wait: Duration::from_secs(10),
+                poll_interval: Duration::from_millis(50),
+                initial_backoff: Duration::from_millis(50),
+                max_backoff: Duration::from_millis(200),
+                ..DeliverySettings::default()
+            },
         });
     for connector in connectors {
         builder = builder.connector(connector, test_http());

@@ -1,0 +1,422 @@
+//! The delivery engine: every accepted create, update, disposition and message log reaches the CRM exactly once,
+//! through crashes, timeouts and CRM outages.
+//!
+//! A request validates, then [`submit`]s its operation: the operation is written to its session's job in the
+//! store first ([`crate::store::JobSubject`]), then attempted at once by a task detached from the request, which
+//! waits a bounded time for the outcome (so the happy path answers as it always did). Whatever happens next, the
+//! job survives and a worker of any instance finishes it ([`spawn_worker`]). One runner holds a job's lease at
+//! a time and applies its operations in order, so the edits of one call never race.
+//!
+//! - A temporary failure (CRM unreachable, 429, 5xx, timeout) backs off, honouring `Retry-After`, and tries again
+//!   until the oldest pending operation is older than the maximum age (24 h by default); then the job fails.
+//! - A permanent failure (401, 403, 404, 422 ...) fails the job at once with the reference's message, which the
+//!   next read of the session shows. A new request for the session, or `callbridge jobs retry`, revives it.
+//! - A create whose outcome is unknown (the write may have reached the CRM: timeout, reset, 5xx, a crash
+//!   mid-request) is marked before it is sent; the next attempt asks the connector for the record it made
+//!   ([`callbridge_core::Operation::FindCreatedRecord`]) before creating again. A connector that cannot look
+//!   fails the job instead: an operator checks the CRM and retries. Nothing is ever created blindly twice.
+
+mod call;
+mod message;
+pub mod outcome;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use callbridge_core::{Operation, ReturnMessage};
+use chrono::Utc;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use call::{CallCreatePayload, CallEditPayload, CallIdentity, DispositionPayload, record_key};
+pub use message::{MessageLogPayload, log_contact};
+pub use outcome::{AttemptFailure, Delivered, DeliveryOutcome, Refusal};
+
+use crate::state::AppState;
+use crate::store::{
+    CallLogKey, CompletedCallLog, Enqueued, JobOp, JobState, JobSubject, LeasedJob, NewOp, OpKind, StoreError,
+};
+
+pub const DELIVERY_JOBS: &str = "callbridge_delivery_jobs";
+pub const DELIVERY_OPERATIONS: &str = "callbridge_delivery_operations_total";
+pub const DELIVERY_LATENCY: &str = "callbridge_delivery_latency_seconds";
+
+/// The engine's timings; tests shorten them.
+#[derive(Clone, Debug)]
+pub struct DeliverySettings {
+    /// An operation still pending this long after it was accepted fails (`CALLBRIDGE_DELIVERY_MAX_AGE_SECS`).
+    pub max_age: Duration,
+    /// A runner's lease on a job; renewed while it works, taken over when its instance died.
+    pub lease_ttl: Duration,
+    /// How long a request waits for its immediate attempt before answering "saved, will be logged".
+    pub immediate_wait: Duration,
+    /// How often an idle worker looks for due jobs, and a waiting request for its operation.
+    pub poll_interval: Duration,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Jobs one instance's worker runs at the same time.
+    pub concurrency: usize,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        Self {
+            max_age: Duration::from_secs(24 * 3600),
+            // Longer than one CRM call with its retry budget, renewed every third of it.
+            lease_ttl: Duration::from_secs(60),
+            immediate_wait: Duration::from_secs(25),
+            poll_interval: Duration::from_millis(500),
+            initial_backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(300),
+            concurrency: 8,
+        }
+    }
+}
+
+/// The engine's in-process parts: requests waiting for their operations, and the tasks to wait for at shutdown.
+#[derive(Default)]
+pub struct Engine {
+    waiters: Mutex<HashMap<i64, Vec<oneshot::Sender<DeliveryOutcome>>>>,
+    tasks: TaskTracker,
+}
+
+impl Engine {
+    fn wait_for(&self, op_id: i64) -> oneshot::Receiver<DeliveryOutcome> {
+        let (sender, receiver) = oneshot::channel();
+        self.waiters.lock().unwrap_or_else(|it| it.into_inner()).entry(op_id).or_default().push(sender);
+        receiver
+    }
+
+    fn notify(&self, op_id: i64, outcome: &DeliveryOutcome) {
+        let senders = self.waiters.lock().unwrap_or_else(|it| it.into_inner()).remove(&op_id);
+        for sender in senders.into_iter().flatten() {
+            // A request that stopped waiting has dropped its receiver; nothing to tell it.
+            let _ = sender.send(outcome.clone());
+        }
+    }
+
+    /// Forgets the waiters of an operation whose requests have all given up.
+    fn forget(&self, op_id: i64) {
+        let mut waiters = self.waiters.lock().unwrap_or_else(|it| it.into_inner());
+        if let Some(senders) = waiters.get_mut(&op_id) {
+            senders.retain(|it| !it.is_closed());
+            if senders.is_empty() {
+                waiters.remove(&op_id);
+            }
+        }
+    }
+
+    /// The runs and workers in flight, for graceful shutdown.
+    pub fn tasks(&self) -> &TaskTracker {
+        &self.tasks
+    }
+}
+
+/// Writes the operation to its job, attempts it at once and waits (a bounded time) for what became of it.
+pub async fn submit(
+    state: &AppState,
+    subject: &JobSubject,
+    op: NewOp,
+) -> Result<(Enqueued, DeliveryOutcome), StoreError> {
+    let enqueued = state.store.enqueue(subject, &op).await?;
+    let engine = &state.engine;
+    let mut receiver = engine.wait_for(enqueued.op_id);
+    if enqueued.next_attempt_at > Utc::now() {
+        // The job is backing off from a CRM that is down: the worker tries again when it is due.
+        engine.forget(enqueued.op_id);
+        return Ok((enqueued, DeliveryOutcome::Queued));
+    }
+    start_run(state, &enqueued.job_id);
+    let settings = &state.tunables.delivery;
+    let deadline = Instant::now() + settings.immediate_wait;
+    // Checks the store too: another instance may be the one running the job.
+    let poll = settings.poll_interval.min(Duration::from_millis(100));
+    let outcome = loop {
+        tokio::select! {
+            outcome = &mut receiver => break outcome.unwrap_or(DeliveryOutcome::Queued),
+            () = tokio::time::sleep(poll) => {}
+        }
+        if Instant::now() >= deadline {
+            break DeliveryOutcome::Queued;
+        }
+        if let Some(outcome) = observe(state, subject, enqueued.op_id).await? {
+            // This process may have finished it in the meantime: its own answer is the richer one.
+            break receiver.try_recv().unwrap_or(outcome);
+        }
+    };
+    engine.forget(enqueued.op_id);
+    Ok((enqueued, outcome))
+}
+
+/// What the store says of a pending operation of `subject`'s job: `None` while it is still to be run now.
+async fn observe(state: &AppState, subject: &JobSubject, op_id: i64) -> Result<Option<DeliveryOutcome>, StoreError> {
+    if !state.store.op_pending(op_id).await? {
+        return Ok(Some(DeliveryOutcome::DeliveredElsewhere));
+    }
+    let Some(job) = state.store.job_for(subject).await? else { return Ok(Some(DeliveryOutcome::Queued)) };
+    if job.state == JobState::Failed {
+        return Ok(Some(DeliveryOutcome::Refused(stored_refusal(job.last_message.as_deref()))));
+    }
+    if job.next_attempt_at > Utc::now() {
+        return Ok(Some(DeliveryOutcome::Queued));
+    }
+    // Due and maybe unleased (its runner finished just before this operation arrived): run it.
+    start_run(state, &job.id);
+    Ok(None)
+}
+
+/// The refusal a failed job stored for the user.
+pub fn stored_refusal(stored: Option<&str>) -> Refusal {
+    stored.and_then(|it| serde_json::from_str(it).ok()).unwrap_or_else(|| Refusal::Message {
+        message: ReturnMessage::warning("This log could not be saved to the CRM.", 5000),
+    })
+}
+
+/// Runs the job in a task of its own if its lease is free: a client hanging up cannot interrupt a CRM write.
+fn start_run(state: &AppState, job_id: &str) {
+    let (state, job_id) = (state.clone(), job_id.to_owned());
+    state.engine.tasks.clone().spawn(async move {
+        let owner = lease_owner(&state);
+        match state.store.lease_job(&job_id, &owner, state.tunables.delivery.lease_ttl).await {
+            Ok(Some(job)) => run_leased(&state, job, &owner).await,
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "Leasing a delivery job failed."),
+        }
+    });
+}
+
+/// A lease holder's name: this instance and one run, so a run can tell its lease from a later one's.
+fn lease_owner(state: &AppState) -> String {
+    format!("{}/{}", state.instance_id, uuid::Uuid::new_v4().simple())
+}
+
+/// Starts the worker that finishes queued jobs until `shutdown` is cancelled; in-flight runs are tracked by the
+/// engine's task tracker, which graceful shutdown waits for.
+pub fn spawn_worker(state: &AppState, shutdown: CancellationToken) {
+    let state = state.clone();
+    let tasks = state.engine.tasks.clone();
+    tasks.spawn(async move {
+        let settings = state.tunables.delivery.clone();
+        let slots = Arc::new(tokio::sync::Semaphore::new(settings.concurrency.max(1)));
+        let mut last_gauge = Instant::now() - Duration::from_secs(3600);
+        loop {
+            if last_gauge.elapsed() >= Duration::from_secs(5) {
+                record_job_gauges(&state).await;
+                last_gauge = Instant::now();
+            }
+            let slot = tokio::select! {
+                slot = slots.clone().acquire_owned() => slot,
+                () = shutdown.cancelled() => break,
+            };
+            let Ok(slot) = slot else { break };
+            let owner = lease_owner(&state);
+            match state.store.lease_due_job(&owner, settings.lease_ttl).await {
+                Ok(Some(job)) => {
+                    let state = state.clone();
+                    state.engine.tasks.clone().spawn(async move {
+                        run_leased(&state, job, &owner).await;
+                        drop(slot);
+                    });
+                    continue;
+                }
+                Ok(None) => drop(slot),
+                Err(error) => {
+                    drop(slot);
+                    tracing::warn!(%error, "Looking for due delivery jobs failed.");
+                }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(settings.poll_interval) => {}
+                () = shutdown.cancelled() => break,
+            }
+        }
+        tracing::info!("Delivery worker stopped; unfinished jobs stay queued for the next start.");
+    });
+}
+
+async fn record_job_gauges(state: &AppState) {
+    match state.store.job_counts().await {
+        Ok(counts) => {
+            for known in [JobState::Queued, JobState::Failed] {
+                let count = counts.iter().find(|(state, _)| state == known.as_str()).map_or(0, |(_, count)| *count);
+                metrics::gauge!(DELIVERY_JOBS, "state" => known.as_str()).set(count as f64);
+            }
+        }
+        Err(error) => tracing::warn!(%error, "Counting delivery jobs failed."),
+    }
+}
+
+/// Keeps renewing a lease until dropped.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn heartbeat(state: &AppState, job_id: &str, owner: &str) -> Heartbeat {
+    let (state, job_id, owner) = (state.clone(), job_id.to_owned(), owner.to_owned());
+    Heartbeat(tokio::spawn(async move {
+        let ttl = state.tunables.delivery.lease_ttl;
+        loop {
+            tokio::time::sleep(ttl / 3).await;
+            match state.store.renew_job_lease(&job_id, &owner, ttl).await {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(error) => tracing::warn!(%error, "Renewing a delivery lease failed."),
+            }
+        }
+    }))
+}
+
+/// What applying an operation changes besides removing it.
+pub(crate) struct Applied {
+    pub delivered: Delivered,
+    /// A created call log's mapping, recorded with the operation's removal.
+    pub call_log: Option<(CallLogKey, CompletedCallLog)>,
+}
+
+/// Applies the leased job's operations in order until none is left or one fails.
+async fn run_leased(state: &AppState, mut job: LeasedJob, owner: &str) {
+    let _heartbeat = heartbeat(state, &job.id, owner);
+    let store = &state.store;
+    loop {
+        let ops = match store.job_ops(&job).await {
+            Ok(ops) => ops,
+            Err(error) => {
+                tracing::warn!(%error, job = job.id, "Reading a delivery job failed.");
+                let retry_at = Utc::now() + chrono::Duration::from_std(backoff(state, 1)).unwrap_or_default();
+                let _ = store.defer_job(&job.id, owner, retry_at, &error.to_string()).await;
+                return;
+            }
+        };
+        let Some(op) = ops.first() else {
+            if let Err(error) = store.release_job(&job.id, owner).await {
+                tracing::warn!(%error, "Releasing a delivery job failed; its lease will expire.");
+            }
+            return;
+        };
+        let settings = &state.tunables.delivery;
+        let age = (Utc::now() - op.enqueued_at).to_std().unwrap_or_default();
+        let result = if age > settings.max_age { Err(gave_up(state, &job, age)) } else { apply(state, &job, op).await };
+        match result {
+            Ok(applied) => {
+                let call_log = applied.call_log.as_ref().map(|(key, logged)| (key, logged));
+                match store.complete_op(&job.id, owner, op.id, call_log).await {
+                    Ok(()) => {}
+                    Err(StoreError::LeaseLost(_)) => return,
+                    Err(error) => {
+                        // Applied in the CRM but not recorded: the next attempt finds it (creates) or repeats
+                        // an idempotent write.
+                        tracing::error!(%error, job = job.id, "Recording a delivered operation failed.");
+                        return;
+                    }
+                }
+                count(op.kind, "delivered");
+                metrics::histogram!(DELIVERY_LATENCY, "op" => op.kind.as_str()).record(age.as_secs_f64());
+                state.engine.notify(op.id, &DeliveryOutcome::Delivered(applied.delivered));
+                job.attempts = 0;
+            }
+            Err(AttemptFailure::Temporary { error, retry_after }) => {
+                let wait = backoff(state, job.attempts + 1).max(retry_after.unwrap_or_default());
+                let retry_at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                tracing::warn!(
+                    job = job.id,
+                    op = op.kind.as_str(),
+                    error,
+                    retry_in_ms = wait.as_millis() as u64,
+                    "Delivery attempt failed; will retry."
+                );
+                if let Err(error) = store.defer_job(&job.id, owner, retry_at, &error).await {
+                    tracing::warn!(%error, "Deferring a delivery job failed; its lease will expire.");
+                }
+                count(op.kind, "retried");
+                notify_all(state, &ops, &DeliveryOutcome::Queued);
+                return;
+            }
+            Err(AttemptFailure::Permanent { error, refusal }) => {
+                tracing::warn!(job = job.id, op = op.kind.as_str(), error, "Delivery failed; the job stops.");
+                let message = serde_json::to_string(&refusal).unwrap_or_default();
+                if let Err(error) = store.fail_job(&job.id, owner, &error, &message).await {
+                    tracing::warn!(%error, "Marking a delivery job failed did not work; its lease will expire.");
+                }
+                count(op.kind, "failed");
+                notify_all(state, &ops, &DeliveryOutcome::Refused(refusal));
+                return;
+            }
+        }
+    }
+}
+
+fn notify_all(state: &AppState, ops: &[JobOp], outcome: &DeliveryOutcome) {
+    for op in ops {
+        state.engine.notify(op.id, outcome);
+    }
+}
+
+fn count(op: OpKind, outcome: &'static str) {
+    metrics::counter!(DELIVERY_OPERATIONS, "op" => op.as_str(), "outcome" => outcome).increment(1);
+}
+
+/// The failure of an operation that stayed undeliverable past the maximum age.
+fn gave_up(state: &AppState, job: &LeasedJob, age: Duration) -> AttemptFailure {
+    let display = state.connector(&job.subject.platform).map_or(job.subject.platform.as_str(), |it| &it.display_name);
+    let hours = age.as_secs() / 3600;
+    AttemptFailure::refused(
+        format!("gave up after {}s", age.as_secs()),
+        ReturnMessage::warning(
+            format!("{display} could not be reached for {hours} hours; this log was not saved. Please log it again."),
+            5000,
+        ),
+    )
+}
+
+/// The wait before attempt `attempt + 1`: exponential from the initial backoff, capped, with equal jitter.
+fn backoff(state: &AppState, attempt: u32) -> Duration {
+    use rand::Rng as _;
+    let settings = &state.tunables.delivery;
+    let exponent = attempt.saturating_sub(1).min(20);
+    let full = settings.initial_backoff.saturating_mul(1 << exponent).min(settings.max_backoff);
+    let half = full / 2;
+    half + half.mul_f64(rand::rng().random::<f64>())
+}
+
+/// Applies one operation.
+async fn apply(state: &AppState, job: &LeasedJob, op: &JobOp) -> Result<Applied, AttemptFailure> {
+    let entry = state
+        .connector(&job.subject.platform)
+        .ok_or_else(|| AttemptFailure::refused("unknown platform", ReturnMessage::warning("Unknown platform", 5000)))?;
+    let user = match state.store.user(&job.subject.user_id).await? {
+        Some(user) if user.platform == entry.connector.name() && !user.access_token.is_empty() => user,
+        _ => return Err(AttemptFailure::refused("user not found", ReturnMessage::warning("User not found", 5000))),
+    };
+    let parse = |operation: Operation| {
+        move |error: serde_json::Error| {
+            AttemptFailure::refused(
+                format!("unreadable {} payload: {error}", operation.interface_name()),
+                ReturnMessage::warning("This log could not be read back; please log it again.", 5000),
+            )
+        }
+    };
+    match op.kind {
+        OpKind::CreateCall => {
+            let payload = serde_json::from_str(&op.payload).map_err(parse(Operation::CreateCallLog))?;
+            call::create(state, entry, user, op, payload).await
+        }
+        OpKind::UpdateCall => {
+            let payload = serde_json::from_str(&op.payload).map_err(parse(Operation::UpdateCallLog))?;
+            call::update(state, entry, user, payload).await
+        }
+        OpKind::Disposition => {
+            let payload = serde_json::from_str(&op.payload).map_err(parse(Operation::UpsertCallDisposition))?;
+            call::disposition(state, entry, user, payload).await
+        }
+        OpKind::MessageLog => {
+            let payload = serde_json::from_str(&op.payload).map_err(parse(Operation::CreateMessageLog))?;
+            message::log(state, entry, user, op, payload).await
+        }
+    }
+}

@@ -1,0 +1,699 @@
+//! The delivery queue: one job per call session or conversation, with its pending operations in order.
+//!
+//! A job row is leased by one runner at a time (a request making its immediate attempt, or a worker of any
+//! instance). Leases expire, so the job of an instance that died is taken over; runners renew theirs while they
+//! work. On PostgreSQL a worker picks a due job with `FOR UPDATE SKIP LOCKED`, so any number of instances share
+//! the queue without waiting on each other; SQLite has one writer, which serialises the pick.
+//!
+//! Every decision is one statement or one transaction whose affected-row count says who won. Operation payloads
+//! are sealed with the store's cipher: a queued update can carry a recording link with a RingCentral token.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::Row as _;
+
+use super::{Backend, Store, StoreError, duration_ms, from_ms, with_pool, with_tx};
+use crate::store::CallLogKey;
+
+/// What a job delivers: one call session's log, or one conversation's message log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobKind {
+    Call,
+    Message,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Call => "call",
+            JobKind::Message => "message",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "call" => Ok(JobKind::Call),
+            "message" => Ok(JobKind::Message),
+            _ => Err(StoreError::CorruptValue("delivery_jobs.kind")),
+        }
+    }
+}
+
+/// One operation of a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpKind {
+    CreateCall,
+    UpdateCall,
+    Disposition,
+    MessageLog,
+}
+
+impl OpKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpKind::CreateCall => "create_call",
+            OpKind::UpdateCall => "update_call",
+            OpKind::Disposition => "disposition",
+            OpKind::MessageLog => "message_log",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "create_call" => Ok(OpKind::CreateCall),
+            "update_call" => Ok(OpKind::UpdateCall),
+            "disposition" => Ok(OpKind::Disposition),
+            "message_log" => Ok(OpKind::MessageLog),
+            _ => Err(StoreError::CorruptValue("delivery_ops.op")),
+        }
+    }
+
+    /// Creates merge with a pending create of the same job whatever their payload: there is one record to make.
+    fn merges_with_any_pending(self) -> bool {
+        matches!(self, OpKind::CreateCall)
+    }
+}
+
+/// A job's state; see the migration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobState {
+    Queued,
+    Idle,
+    Failed,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Idle => "idle",
+            JobState::Failed => "failed",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "queued" => Ok(JobState::Queued),
+            "idle" => Ok(JobState::Idle),
+            "failed" => Ok(JobState::Failed),
+            _ => Err(StoreError::CorruptValue("delivery_jobs.state")),
+        }
+    }
+}
+
+/// Which job an operation belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobSubject {
+    pub user_id: String,
+    pub platform: String,
+    pub kind: JobKind,
+    /// The call session or the conversation: one job each.
+    pub key: String,
+}
+
+impl JobSubject {
+    /// The job of one call session: its create, updates and dispositions, whatever identity each request names.
+    pub fn call(user_id: &str, platform: &str, session_id: &str) -> Self {
+        Self {
+            user_id: user_id.to_owned(),
+            platform: platform.to_owned(),
+            kind: JobKind::Call,
+            key: session_id.to_owned(),
+        }
+    }
+
+    /// The job of one conversation's message log.
+    pub fn message(user_id: &str, platform: &str, conversation: &str) -> Self {
+        Self {
+            user_id: user_id.to_owned(),
+            platform: platform.to_owned(),
+            kind: JobKind::Message,
+            key: conversation.to_owned(),
+        }
+    }
+}
+
+/// An operation to add to a job.
+#[derive(Clone, Debug)]
+pub struct NewOp {
+    pub kind: OpKind,
+    /// Plain JSON; sealed before it is stored.
+    pub payload: String,
+    /// Equal for identical requests: an identical repeat of the job's newest pending operation merges into it.
+    pub fingerprint: String,
+}
+
+/// The outcome of [`Store::enqueue`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Enqueued {
+    pub job_id: String,
+    /// The operation that will carry the request: a new one, or the pending one it merged into.
+    pub op_id: i64,
+    pub merged: bool,
+    /// When the job may run next; later than now while it backs off from a CRM that is down.
+    pub next_attempt_at: DateTime<Utc>,
+}
+
+/// A job leased by a runner.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeasedJob {
+    pub id: String,
+    pub subject: JobSubject,
+    /// Failed attempts of the operation at the head of the queue so far.
+    pub attempts: u32,
+}
+
+/// A pending operation as stored, payload opened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobOp {
+    pub id: i64,
+    pub kind: OpKind,
+    pub payload: String,
+    /// Set when an earlier attempt sent the CRM write and its outcome is unknown.
+    pub sent_at: Option<DateTime<Utc>>,
+    pub enqueued_at: DateTime<Utc>,
+}
+
+/// A job as operators and readers see it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobSummary {
+    pub id: String,
+    pub subject: JobSubject,
+    pub state: JobState,
+    pub attempts: u32,
+    pub pending_ops: i64,
+    /// The operation that runs next.
+    pub head_op: Option<OpKind>,
+    /// When the oldest pending operation was accepted.
+    pub oldest_op_at: Option<DateTime<Utc>>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    /// JSON `returnMessage` for the user, set when the job failed.
+    pub last_message: Option<String>,
+}
+
+const JOB_COLUMNS: &str = "j.id, j.user_id, j.platform, j.kind, j.subject_key, j.state, j.attempts, \
+     j.next_attempt_at_ms, j.last_error, j.last_message, \
+     (SELECT COUNT(*) FROM delivery_ops o WHERE o.job_id = j.id) AS pending_ops, \
+     (SELECT MIN(o.enqueued_at_ms) FROM delivery_ops o WHERE o.job_id = j.id) AS oldest_op_ms, \
+     (SELECT o.op FROM delivery_ops o WHERE o.job_id = j.id ORDER BY o.id LIMIT 1) AS head_op";
+
+fn summary_of<R: sqlx::Row>(row: &R) -> Result<JobSummary, StoreError>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let attempts: i32 = row.try_get("attempts")?;
+    Ok(JobSummary {
+        id: row.try_get("id")?,
+        subject: JobSubject {
+            user_id: row.try_get("user_id")?,
+            platform: row.try_get("platform")?,
+            kind: JobKind::parse(&row.try_get::<String, _>("kind")?)?,
+            key: row.try_get("subject_key")?,
+        },
+        state: JobState::parse(&row.try_get::<String, _>("state")?)?,
+        attempts: u32::try_from(attempts).unwrap_or_default(),
+        pending_ops: row.try_get("pending_ops")?,
+        head_op: row.try_get::<Option<String>, _>("head_op")?.map(|op| OpKind::parse(&op)).transpose()?,
+        oldest_op_at: row
+            .try_get::<Option<i64>, _>("oldest_op_ms")?
+            .map(|ms| from_ms("delivery_ops.enqueued_at_ms", ms))
+            .transpose()?,
+        next_attempt_at: from_ms("delivery_jobs.next_attempt_at_ms", row.try_get("next_attempt_at_ms")?)?,
+        last_error: row.try_get("last_error")?,
+        last_message: row.try_get("last_message")?,
+    })
+}
+
+fn leased_of<R: sqlx::Row>(row: &R) -> Result<LeasedJob, StoreError>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let attempts: i32 = row.try_get("attempts")?;
+    Ok(LeasedJob {
+        id: row.try_get("id")?,
+        subject: JobSubject {
+            user_id: row.try_get("user_id")?,
+            platform: row.try_get("platform")?,
+            kind: JobKind::parse(&row.try_get::<String, _>("kind")?)?,
+            key: row.try_get("subject_key")?,
+        },
+        attempts: u32::try_from(attempts).unwrap_or_default(),
+    })
+}
+
+/// Which jobs [`Store::list_jobs`] returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobFilter {
+    /// Queued with work to do, or failed.
+    Open,
+    Failed,
+}
+
+impl Store {
+    fn seal_payload(&self, user_id: &str, payload: &str) -> Result<String, StoreError> {
+        let associated = format!("delivery_ops.payload:{user_id}");
+        Ok(self.cipher()?.encrypt(&callbridge_core::Secret::new(payload), associated.as_bytes())?)
+    }
+
+    fn open_payload(&self, user_id: &str, stored: &str) -> Result<String, StoreError> {
+        let associated = format!("delivery_ops.payload:{user_id}");
+        Ok(self.cipher()?.decrypt(stored, associated.as_bytes())?.expose().to_owned())
+    }
+
+    /// Adds an operation to the subject's job (made on first use), or merges it into a pending one: a create into
+    /// the job's pending create, any other operation into an identical newest pending one. A failed or idle job
+    /// becomes due now: the new request is the user asking again.
+    pub async fn enqueue(&self, subject: &JobSubject, op: &NewOp) -> Result<Enqueued, StoreError> {
+        let sealed = self.seal_payload(&subject.user_id, &op.payload)?;
+        let now = self.shared_now_ms().await?;
+        let new_id = uuid::Uuid::new_v4().simple().to_string();
+        let enqueued = with_tx!(self, tx => {
+            // The upsert locks the job row until commit, so concurrent enqueuers of one job take turns and
+            // operation ids follow commit order.
+            let job = sqlx::query(
+                "INSERT INTO delivery_jobs (id, user_id, platform, kind, subject_key, state, attempts,
+                     next_attempt_at_ms, created_at_ms, updated_at_ms)
+                 VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $6, $6)
+                 ON CONFLICT (user_id, kind, subject_key) DO UPDATE
+                 SET attempts = CASE WHEN delivery_jobs.state = 'queued' THEN delivery_jobs.attempts ELSE 0 END,
+                     next_attempt_at_ms = CASE WHEN delivery_jobs.state = 'queued'
+                         THEN delivery_jobs.next_attempt_at_ms ELSE excluded.next_attempt_at_ms END,
+                     state = 'queued', platform = excluded.platform, updated_at_ms = excluded.updated_at_ms
+                 RETURNING id, next_attempt_at_ms",
+            )
+            .bind(&new_id)
+            .bind(&subject.user_id)
+            .bind(&subject.platform)
+            .bind(subject.kind.as_str())
+            .bind(&subject.key)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            let job_id: String = job.try_get("id")?;
+            let next_attempt_ms: i64 = job.try_get("next_attempt_at_ms")?;
+            let merge_with: Option<i64> = if op.kind.merges_with_any_pending() {
+                sqlx::query_scalar("SELECT id FROM delivery_ops WHERE job_id = $1 AND op = $2 ORDER BY id LIMIT 1")
+                    .bind(&job_id)
+                    .bind(op.kind.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?
+            } else {
+                sqlx::query_scalar(
+                    "SELECT id FROM delivery_ops WHERE job_id = $1 AND op = $2 AND fingerprint = $3
+                         AND id = (SELECT MAX(id) FROM delivery_ops WHERE job_id = $1)",
+                )
+                .bind(&job_id)
+                .bind(op.kind.as_str())
+                .bind(&op.fingerprint)
+                .fetch_optional(&mut *tx)
+                .await?
+            };
+            let (op_id, merged) = match merge_with {
+                Some(op_id) => {
+                    // The newer request is the more complete one (a create repeated with the final call data).
+                    sqlx::query("UPDATE delivery_ops SET payload = $2, fingerprint = $3 WHERE id = $1")
+                        .bind(op_id)
+                        .bind(&sealed)
+                        .bind(&op.fingerprint)
+                        .execute(&mut *tx)
+                        .await?;
+                    (op_id, true)
+                }
+                None => {
+                    let op_id: i64 = sqlx::query_scalar(
+                        "INSERT INTO delivery_ops (job_id, op, payload, fingerprint, enqueued_at_ms)
+                         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    )
+                    .bind(&job_id)
+                    .bind(op.kind.as_str())
+                    .bind(&sealed)
+                    .bind(&op.fingerprint)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    (op_id, false)
+                }
+            };
+            Enqueued {
+                job_id,
+                op_id,
+                merged,
+                next_attempt_at: from_ms("delivery_jobs.next_attempt_at_ms", next_attempt_ms)?,
+            }
+        });
+        Ok(enqueued)
+    }
+
+    /// Leases this job for `owner` if it is queued, due and not leased by a live runner.
+    pub async fn lease_job(&self, job_id: &str, owner: &str, ttl: Duration) -> Result<Option<LeasedJob>, StoreError> {
+        let now = self.shared_now_ms().await?;
+        let _turn = self.sqlite_write_turn().await;
+        let row = with_pool!(self, pool => sqlx::query(
+            "UPDATE delivery_jobs SET lease_owner = $2, lease_expires_at_ms = $3, updated_at_ms = $4
+             WHERE id = $1 AND state = 'queued' AND next_attempt_at_ms <= $4
+                 AND (lease_owner IS NULL OR lease_expires_at_ms < $4)
+             RETURNING id, user_id, platform, kind, subject_key, attempts",
+        )
+        .bind(job_id)
+        .bind(owner)
+        .bind(now.saturating_add(duration_ms(ttl)))
+        .bind(now)
+        .fetch_optional(pool)
+        .await?
+        .map(|row| leased_of(&row))
+        .transpose()?);
+        Ok(row)
+    }
+
+    /// Leases the most overdue job with work to do, if any, for `owner`.
+    pub async fn lease_due_job(&self, owner: &str, ttl: Duration) -> Result<Option<LeasedJob>, StoreError> {
+        let now = self.shared_now_ms().await?;
+        // Taken rows are skipped, not waited for: instances pick different jobs at the same moment.
+        let lock = match self.backend {
+            Backend::Sqlite(_) => "",
+            Backend::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+        };
+        let sql = format!(
+            "UPDATE delivery_jobs SET lease_owner = $1, lease_expires_at_ms = $2, updated_at_ms = $3
+             WHERE id = (
+                 SELECT j.id FROM delivery_jobs j
+                 WHERE j.state = 'queued' AND j.next_attempt_at_ms <= $3
+                     AND (j.lease_owner IS NULL OR j.lease_expires_at_ms < $3)
+                     AND EXISTS (SELECT 1 FROM delivery_ops o WHERE o.job_id = j.id)
+                 ORDER BY j.next_attempt_at_ms LIMIT 1 {lock})
+                 AND (lease_owner IS NULL OR lease_expires_at_ms < $3)
+             RETURNING id, user_id, platform, kind, subject_key, attempts"
+        );
+        let _turn = self.sqlite_write_turn().await;
+        let row = with_pool!(self, pool => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(owner)
+            .bind(now.saturating_add(duration_ms(ttl)))
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+            .map(|row| leased_of(&row))
+            .transpose()?);
+        Ok(row)
+    }
+
+    /// Extends `owner`'s lease; `false` when it has lost it (expired and taken over).
+    pub async fn renew_job_lease(&self, job_id: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let now = self.shared_now_ms().await?;
+        let _turn = self.sqlite_write_turn().await;
+        let renewed = with_pool!(self, pool => sqlx::query(
+            "UPDATE delivery_jobs SET lease_expires_at_ms = $3 WHERE id = $1 AND lease_owner = $2",
+        )
+        .bind(job_id)
+        .bind(owner)
+        .bind(now.saturating_add(duration_ms(ttl)))
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(renewed == 1)
+    }
+
+    /// The job's pending operations in order, payloads opened.
+    pub async fn job_ops(&self, job: &LeasedJob) -> Result<Vec<JobOp>, StoreError> {
+        let rows = with_pool!(self, pool => sqlx::query(
+            "SELECT id, op, payload, sent_at_ms, enqueued_at_ms FROM delivery_ops WHERE job_id = $1 ORDER BY id",
+        )
+        .bind(&job.id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| -> Result<(i64, String, String, Option<i64>, i64), StoreError> {
+            Ok((
+                row.try_get("id")?,
+                row.try_get("op")?,
+                row.try_get("payload")?,
+                row.try_get("sent_at_ms")?,
+                row.try_get("enqueued_at_ms")?,
+            ))
+        })
+        .collect::<Result<Vec<_>, _>>()?);
+        rows.into_iter()
+            .map(|(id, op, payload, sent_at_ms, enqueued_at_ms)| {
+                Ok(JobOp {
+                    id,
+                    kind: OpKind::parse(&op)?,
+                    payload: self.open_payload(&job.subject.user_id, &payload)?,
+                    sent_at: sent_at_ms.map(|ms| from_ms("delivery_ops.sent_at_ms", ms)).transpose()?,
+                    enqueued_at: from_ms("delivery_ops.enqueued_at_ms", enqueued_at_ms)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records, before the CRM write goes out, that it may reach the CRM (`sent`), or that the last one certainly
+    /// did not (`!sent`, after a refused connection or a 4xx).
+    pub async fn mark_op_sent(&self, op_id: i64, sent: bool) -> Result<(), StoreError> {
+        let now = self.shared_now_ms().await?;
+        let _turn = self.sqlite_write_turn().await;
+        with_pool!(self, pool => { sqlx::query("UPDATE delivery_ops SET sent_at_ms = $2 WHERE id = $1")
+            .bind(op_id)
+            .bind(sent.then_some(now))
+            .execute(pool)
+            .await?; });
+        Ok(())
+    }
+
+    /// Removes a finished operation of `owner`'s job; with `call_log`, records the CRM id of the call's record in
+    /// the same transaction, so a crash leaves either both or neither. [`StoreError::LeaseLost`] when the lease
+    /// went to another runner (nothing changes).
+    pub async fn complete_op(
+        &self,
+        job_id: &str,
+        owner: &str,
+        op_id: i64,
+        call_log: Option<(&CallLogKey, &CompletedCallLog)>,
+    ) -> Result<(), StoreError> {
+        let now = self.shared_now_ms().await?;
+        with_tx!(self, tx => {
+            let held = sqlx::query(
+                "UPDATE delivery_jobs SET attempts = 0, last_error = NULL, last_message = NULL, updated_at_ms = $3
+                 WHERE id = $1 AND lease_owner = $2",
+            )
+            .bind(job_id)
+            .bind(owner)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if held == 0 {
+                return Err(StoreError::LeaseLost(job_id.to_owned()));
+            }
+            if let Some((key, logged)) = call_log {
+                sqlx::query(
+                    "INSERT INTO call_logs (user_id, session_id, extension_number, hashed_extension_id, record_id,
+                         platform, contact_id, third_party_log_id, claim_token, claimed_at_ms, created_at_ms,
+                         updated_at_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $9, $9)
+                     ON CONFLICT (user_id, session_id, extension_number, hashed_extension_id) DO UPDATE
+                     SET third_party_log_id = excluded.third_party_log_id, claim_token = NULL,
+                         record_id = excluded.record_id, contact_id = excluded.contact_id,
+                         updated_at_ms = excluded.updated_at_ms
+                     WHERE call_logs.third_party_log_id IS NULL",
+                )
+                .bind(&key.user_id)
+                .bind(&key.session_id)
+                .bind(&key.extension_number)
+                .bind(&key.hashed_extension_id)
+                .bind(&logged.record_id)
+                .bind(&logged.platform)
+                .bind(&logged.contact_id)
+                .bind(&logged.log_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query("DELETE FROM delivery_ops WHERE id = $1 AND job_id = $2")
+                .bind(op_id)
+                .bind(job_id)
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// After a temporary failure: counts the attempt, sets when the job is due again, and gives up the lease.
+    pub async fn defer_job(
+        &self,
+        job_id: &str,
+        owner: &str,
+        retry_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let now = self.shared_now_ms().await?;
+        let _turn = self.sqlite_write_turn().await;
+        with_pool!(self, pool => { sqlx::query(
+            "UPDATE delivery_jobs SET attempts = attempts + 1, next_attempt_at_ms = $3, last_error = $4,
+                 lease_owner = NULL, lease_expires_at_ms = NULL, updated_at_ms = $5
+             WHERE id = $1 AND lease_owner = $2",
+        )
+        .bind(job_id)
+        .bind(owner)
+        .bind(retry_at.timestamp_millis())
+        .bind(error)
+        .bind(now)
+        .execute(pool)
+        .await?; });
+        Ok(())
+    }
+
+    /// Stops the job: its operations stay for an operator's retry (or the user's next request); `message` is the
+    /// JSON `returnMessage` the next read of the session shows.
+    pub async fn fail_job(&self, job_id: &str, owner: &str, error: &str, message: &str) -> Result<(), StoreError> {
+        let now = self.shared_now_ms().await?;
+        let _turn = self.sqlite_write_turn().await;
+        with_pool!(self, pool => { sqlx::query(
+            "UPDATE delivery_jobs SET state = 'failed', attempts = attempts + 1, last_error = $3, last_message = $4,
+                 lease_owner = NULL, lease_expires_at_ms = NULL, updated_at_ms = $5
+             WHERE id = $1 AND lease_owner = $2",
+        )
+        .bind(job_id)
+        .bind(owner)
+        .bind(error)
+        .bind(message)
+        .bind(now)
+        .execute(pool)
+        .await?; });
+        Ok(())
+    }
+
+    /// Gives the lease up; a job with nothing left to do goes idle.
+    pub async fn release_job(&self, job_id: &str, owner: &str) -> Result<(), StoreError> {
+        with_tx!(self, tx => {
+            if matches!(self.backend, Backend::Postgres(_)) {
+                // Wait for an enqueuer holding the row, so the check below (a new statement, a new snapshot)
+                // sees the operation it added.
+                sqlx::query("SELECT id FROM delivery_jobs WHERE id = $1 FOR UPDATE")
+                    .bind(job_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(
+                "UPDATE delivery_jobs SET lease_owner = NULL, lease_expires_at_ms = NULL,
+                     state = CASE WHEN state = 'queued'
+                         AND NOT EXISTS (SELECT 1 FROM delivery_ops o WHERE o.job_id = delivery_jobs.id)
+                         THEN 'idle' ELSE state END
+                 WHERE id = $1 AND lease_owner = $2",
+            )
+            .bind(job_id)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The subject's job, if it has one.
+    pub async fn job_for(&self, subject: &JobSubject) -> Result<Option<JobSummary>, StoreError> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM delivery_jobs j WHERE j.user_id = $1 AND j.kind = $2 AND j.subject_key = $3"
+        );
+        Ok(with_pool!(self, pool => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(&subject.user_id)
+            .bind(subject.kind.as_str())
+            .bind(&subject.key)
+            .fetch_optional(pool)
+            .await?
+            .map(|row| summary_of(&row))
+            .transpose()?))
+    }
+
+    /// True while the operation is pending.
+    pub async fn op_pending(&self, op_id: i64) -> Result<bool, StoreError> {
+        let found: Option<i64> = with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT id FROM delivery_ops WHERE id = $1",
+        )
+        .bind(op_id)
+        .fetch_optional(pool)
+        .await?);
+        Ok(found.is_some())
+    }
+
+    /// Jobs for operators, oldest work first.
+    pub async fn list_jobs(&self, filter: JobFilter) -> Result<Vec<JobSummary>, StoreError> {
+        let condition = match filter {
+            JobFilter::Open => {
+                "j.state = 'failed' OR EXISTS (SELECT 1 FROM delivery_ops o WHERE o.job_id = j.id)".to_owned()
+            }
+            JobFilter::Failed => "j.state = 'failed'".to_owned(),
+        };
+        let sql = format!("SELECT {JOB_COLUMNS} FROM delivery_jobs j WHERE {condition} ORDER BY oldest_op_ms, j.id");
+        let rows = with_pool!(self, pool => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(summary_of)
+            .collect::<Result<Vec<_>, _>>()?);
+        Ok(rows)
+    }
+
+    /// Makes a job due now, failed or backing off; `false` when there is no such job. This is an operator's
+    /// decision, so it also forgets that a create may have reached the CRM: the operator has checked that it
+    /// did not (a connector that cannot look for its records stops there rather than create twice).
+    pub async fn retry_job(&self, job_id: &str) -> Result<bool, StoreError> {
+        let now = self.shared_now_ms().await?;
+        let updated = with_tx!(self, tx => {
+            sqlx::query("UPDATE delivery_ops SET sent_at_ms = NULL WHERE job_id = $1")
+                .bind(job_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE delivery_jobs SET state = 'queued', attempts = 0, next_attempt_at_ms = $2,
+                     updated_at_ms = $2
+                 WHERE id = $1",
+            )
+            .bind(job_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        });
+        Ok(updated == 1)
+    }
+
+    /// Drops a job's pending operations for good (an operator's decision); `false` when there is no such job.
+    pub async fn drop_job(&self, job_id: &str) -> Result<bool, StoreError> {
+        let dropped = with_tx!(self, tx => {
+            sqlx::query("DELETE FROM delivery_ops WHERE job_id = $1").bind(job_id).execute(&mut *tx).await?;
+            sqlx::query(
+                "UPDATE delivery_jobs SET state = 'idle', attempts = 0, last_error = NULL, last_message = NULL
+                 WHERE id = $1",
+            )
+            .bind(job_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        });
+        Ok(dropped == 1)
+    }
+
+    /// How many jobs are in each state (idle jobs left out), for `/metrics`.
+    pub async fn job_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(with_pool!(self, pool => sqlx::query_as(
+            "SELECT state, COUNT(*) FROM delivery_jobs WHERE state <> 'idle' GROUP BY state ORDER BY state",
+        )
+        .fetch_all(pool)
+        .await?))
+    }
+}
+
+/// What [`Store::complete_op`] records for a created call log.
+#[derive(Clone, Debug)]
+pub struct CompletedCallLog {
+    pub record_id: String,
+    pub platform: String,
+    pub contact_id: String,
+    pub log_id: String,
+}

@@ -949,7 +949,7 @@ async fn delivery_jobs_keep_order_merge_repeats_and_have_one_runner() {
         );
         // Payloads are sealed at rest.
         let stored = db.raw_text("SELECT payload FROM delivery_ops ORDER BY id LIMIT 1", &[]).await.unwrap();
-        assert!(stored.starts_with("v1:") && !stored.contains("create"), "{stored}");
+        assert!(stored.starts_with("v2:") && !stored.contains("create"), "{stored}");
 
         let key = CallLogKey {
             user_id: "u-1".to_owned(),

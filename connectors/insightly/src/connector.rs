@@ -1,34 +1,45 @@
-//! `Insightly`: the `Connector` implementation, mapping App Connect's operations onto Insightly contacts and
-//! activities.
+//! `Insightly`: the `Connector` implementation, mapping App Connect's operations onto Insightly users, contacts,
+//! leads and events (see `contacts.rs`, `events.rs` and `message_log.rs` for the areas).
 
 use std::sync::Arc;
 
 use base64::Engine as _;
-use callbridge_core::http::RateLimit;
-use callbridge_core::phone::{apply_overriding_formats, national_number, restore_plus};
 use callbridge_core::{
-    AuthType, CallLogCreated, CallLogDetails, CallLogUpdated, Connector, ConnectorConfig, ConnectorError, ContactInfo,
-    ContactMatches, CreateCallLogRequest, ErrorKind, FindContactRequest, GetCallLogRequest, Operation,
-    PlatformUserInfo, RequestContext, ReturnMessage, Secret, Unauthorized, UpdateCallLogRequest, UserInfo,
-    UserInfoRequest, async_trait,
+    AuthType, CallLogCreated, CallLogDetails, CallLogUpdated, Connector, ConnectorConfig, ConnectorError,
+    ContactMatches, CreateCallLogRequest, CreateContactRequest, CreateMessageLogRequest, CreatedContact, CrmUser,
+    DispositionRequest, DispositionResult, ErrorKind, FindContactRequest, GetCallLogRequest, MessageLogCreated,
+    MessageLogUpdated, Operation, PlatformUserInfo, RequestContext, ReturnMessage, Secret, Unauthorized,
+    UpdateCallLogRequest, UpdateMessageLogRequest, UserInfo, UserInfoRequest, async_trait,
 };
-use serde_json::{Value, json};
+use chrono::Utc;
+use serde_json::{Map, Value, json};
 
 use crate::NAME;
-use crate::api::{Activity, ActivityUpdate, NewActivity};
-use crate::client::InsightlyClient;
+use crate::client::{InsightlyClient, UserApi, api_base};
 use crate::config::InsightlyConfig;
+use crate::contacts::{self, EXTRA_CONTACT_FIELDS, EXTRA_LEAD_FIELDS, join_name};
+use crate::timezone::user_zone;
+use crate::{events, message_log};
 
 /// What this connector implements, in `Operation` order.
 const OPERATIONS: &[Operation] = &[
     Operation::GetBasicAuth,
     Operation::GetUserInfo,
     Operation::FindContact,
+    Operation::FindContactWithName,
+    Operation::CreateContact,
     Operation::CreateCallLog,
     Operation::GetCallLog,
     Operation::UpdateCallLog,
+    Operation::UpsertCallDisposition,
     Operation::Unauthorize,
+    Operation::GetUserList,
+    Operation::FindCreatedRecord,
 ];
+
+/// The user-info key holding the user's API root (`https://api.<pod>.insightly.com/v3.1`).
+const API_URL_KEY: &str = "apiUrl";
+const LOGIN_FAILED_DETAIL: &str = "Please check your API key and try again.";
 
 /// Builds the connector from its settings; the registry calls it through the descriptor in `lib.rs`.
 pub(crate) fn build(config: ConnectorConfig) -> Result<Arc<dyn Connector>, ConnectorError> {
@@ -38,14 +49,30 @@ pub(crate) fn build(config: ConnectorConfig) -> Result<Arc<dyn Connector>, Conne
 /// The Insightly connector: one value serves every user.
 #[derive(Debug)]
 pub struct Insightly {
+    config: InsightlyConfig,
     client: InsightlyClient,
 }
 
 impl Insightly {
     pub(crate) fn new(config: &ConnectorConfig) -> Result<Self, ConnectorError> {
-        let settings = InsightlyConfig::from_connector_config(config)?;
-        Ok(Self { client: InsightlyClient::new(config.http.clone(), settings.api_url) })
+        Ok(Self {
+            config: InsightlyConfig::from_connector_config(config)?,
+            client: InsightlyClient::new(config.http.clone()),
+        })
     }
+
+    /// The user's requests, to the API root saved at login.
+    fn api<'a>(&'a self, ctx: &'a RequestContext) -> Result<UserApi<'a>, ConnectorError> {
+        let api_url = ctx.user.platform_additional_info.get(API_URL_KEY).and_then(Value::as_str).ok_or_else(|| {
+            ConnectorError::new(ErrorKind::Unauthorized, "the user has no Insightly API URL; log in again")
+        })?;
+        Ok(self.client.for_user(api_base(api_url, &self.config.api_version)?, &ctx.auth_header))
+    }
+}
+
+/// The login warning App Connect shows when the API key or URL does not work.
+fn could_not_load_user() -> ReturnMessage {
+    ReturnMessage::warning("Could not load user information", 3000).with_details("Details", &[LOGIN_FAILED_DETAIL])
 }
 
 #[async_trait]
@@ -63,55 +90,33 @@ impl Connector for Insightly {
     }
 
     fn manifest(&self) -> Value {
-        json!({
-            "name": NAME,
-            "displayName": "Insightly",
-            "auth": {
-                "type": "apiKey",
-                "apiKey": {
-                    "page": {
-                        "title": "Insightly",
-                        "content": [{
-                            "const": "apiKey",
-                            "title": "API key",
-                            "type": "string",
-                            "description": "Your Insightly API key.",
-                            "required": true
-                        }]
-                    }
-                }
-            },
-            "canOpenLogPage": false,
-            "contactTypes": [{ "display": "Contact", "value": "contact" }],
-            "page": {
-                "callLog": { "additionalFields": [] },
-                "messageLog": { "additionalFields": [] }
-            },
-            "settings": []
-        })
+        manifest()
     }
 
-    /// The placeholder API takes `Authorization: Basic base64("<api key>:")`.
+    /// Insightly takes the API key as the Basic user name with an empty password: `base64("<api key>:")`.
     fn basic_auth(&self, api_key: &Secret) -> Result<Secret, ConnectorError> {
         Ok(Secret::new(base64::engine::general_purpose::STANDARD.encode(format!("{}:", api_key.expose()))))
     }
 
     async fn user_info(&self, request: UserInfoRequest) -> Result<UserInfo, ConnectorError> {
-        let auth = match request.api_key.as_ref().filter(|it| !it.expose().trim().is_empty()) {
-            Some(api_key) => Secret::new(format!("Basic {}", self.basic_auth(api_key)?.expose())),
-            None => request.auth_header.clone(),
-        };
-        if auth.is_empty() {
-            return Err(ConnectorError::new(ErrorKind::Unauthorized, "an API key is required")
-                .with_return_message(could_not_load_user()));
-        }
-        let me = self.client.me(&auth).await.map_err(|error| error.with_return_message(could_not_load_user()))?;
+        let failed = |error: ConnectorError| error.with_return_message(could_not_load_user());
+        let api_url = request.additional_info.get(API_URL_KEY).and_then(Value::as_str).unwrap_or_default();
+        let base = api_base(api_url, &self.config.api_version).map_err(failed)?;
+        let api = self.client.for_user(base.clone(), &request.auth_header);
+        let me = api.me().await.map_err(failed)?;
+        let id =
+            me.user_id.ok_or_else(|| failed(ConnectorError::upstream("insightly returned a user without an id")))?;
+        let zone = user_zone(me.timezone_id.as_deref().unwrap_or_default(), Utc::now());
+        let name = join_name(me.first_name.as_deref(), me.last_name.as_deref());
         Ok(UserInfo {
             user: PlatformUserInfo {
-                id: format!("{}-{NAME}", me.body.id),
-                name: me.body.name,
-                timezone_name: me.body.timezone,
-                ..PlatformUserInfo::default()
+                id: format!("{id}-{NAME}"),
+                name,
+                timezone_name: Some(zone.name),
+                timezone_offset: Some(zone.offset_hours),
+                platform_additional_info: Map::from_iter([(API_URL_KEY.to_owned(), json!(base))]),
+                overriding_hostname: None,
+                overriding_api_key: None,
             },
             return_message: Some(ReturnMessage::success("Connected to Insightly.", 1000)),
         })
@@ -122,38 +127,23 @@ impl Connector for Insightly {
         ctx: &RequestContext,
         request: FindContactRequest,
     ) -> Result<ContactMatches, ConnectorError> {
-        // App Connect asks about internal extension numbers too; they are never CRM contacts.
+        // App Connect asks about internal extension numbers too; they are never CRM records.
         if request.is_extension {
             return Ok(ContactMatches::default());
         }
-        // Restore the `+` before trimming: it may be the leading space.
-        let phone_number = restore_plus(&request.phone_number).trim().to_owned();
-        let mut queries = vec![phone_number.clone()];
-        if let (Some(formats), Some(national)) = (&request.overriding_format, national_number(&phone_number)) {
-            queries.extend(apply_overriding_formats(&national, formats));
-        }
-        let mut contacts: Vec<ContactInfo> = Vec::new();
-        let mut rate_limit: Option<RateLimit> = None;
-        for query in &queries {
-            let reply = self.client.search_contacts(&ctx.auth_header, query).await?;
-            rate_limit = reply.rate_limit.or(rate_limit);
-            for contact in reply.body {
-                // Several formats can find the same contact; show it once.
-                if contacts.iter().any(|it| it.id == contact.id) {
-                    continue;
-                }
-                contacts.push(ContactInfo {
-                    id: contact.id,
-                    name: contact.name,
-                    phone: contact.phone.or_else(|| Some(phone_number.clone())),
-                    kind: Some(contact.kind.unwrap_or_else(|| "contact".to_owned())),
-                    created_date: contact.created_at,
-                    most_recent_activity_date: contact.updated_at,
-                    ..ContactInfo::default()
-                });
-            }
-        }
-        Ok(ContactMatches { successful: true, contacts, return_message: None, rate_limit })
+        contacts::find_by_phone(&self.api(ctx)?, &ctx.user.user_settings, &request).await
+    }
+
+    async fn find_contact_with_name(&self, ctx: &RequestContext, name: &str) -> Result<ContactMatches, ConnectorError> {
+        contacts::find_by_name(&self.api(ctx)?, name).await
+    }
+
+    async fn create_contact(
+        &self,
+        ctx: &RequestContext,
+        request: CreateContactRequest,
+    ) -> Result<CreatedContact, ConnectorError> {
+        contacts::create(&self.api(ctx)?, &request).await
     }
 
     async fn create_call_log(
@@ -161,28 +151,15 @@ impl Connector for Insightly {
         ctx: &RequestContext,
         request: CreateCallLogRequest,
     ) -> Result<CallLogCreated, ConnectorError> {
-        let call = &request.call_log;
-        let inbound = call.direction.as_deref().is_some_and(|it| it.eq_ignore_ascii_case("inbound"));
-        let subject = match call.custom_subject.as_deref().filter(|it| !it.trim().is_empty()) {
-            Some(custom) => custom.to_owned(),
-            None if inbound => format!("Inbound Call from {}", request.contact.name),
-            None => format!("Outbound Call to {}", request.contact.name),
-        };
-        let activity = NewActivity {
-            kind: "call",
-            contact_id: &request.contact.id,
-            subject: &subject,
-            body: &request.composed_log_details,
-            direction: if inbound { "inbound" } else { "outbound" },
-            started_at: call.start_time.as_ref().and_then(|it| it.to_utc()).map(|it| it.to_rfc3339()),
-            duration_seconds: call.duration.as_ref().and_then(|it| it.seconds()).map(|it| it.max(0.0).round() as u64),
-            external_id: call.session_id.as_deref().unwrap_or_default(),
-        };
-        let created = self.client.create_activity(&ctx.auth_header, &activity).await?;
-        Ok(CallLogCreated {
-            log_id: created.body.id,
-            return_message: Some(ReturnMessage::success("Call logged", 2000)),
-        })
+        events::create(&self.api(ctx)?, &request).await
+    }
+
+    async fn find_created_call_log(
+        &self,
+        ctx: &RequestContext,
+        request: &CreateCallLogRequest,
+    ) -> Result<Option<String>, ConnectorError> {
+        events::find_created(&self.api(ctx)?, &request.record_key).await
     }
 
     async fn get_call_log(
@@ -190,19 +167,7 @@ impl Connector for Insightly {
         ctx: &RequestContext,
         request: GetCallLogRequest,
     ) -> Result<CallLogDetails, ConnectorError> {
-        let reply = self.client.activity(&ctx.auth_header, &request.log_id).await?;
-        let activity: Activity = serde_json::from_value(reply.body.clone()).map_err(|error| {
-            ConnectorError::upstream(format!("unexpected {NAME} activity {}", request.log_id)).with_source(error)
-        })?;
-        Ok(CallLogDetails {
-            subject: activity.subject,
-            // The placeholder API keeps the note inside the composed body; the host recomposes from `full_body`.
-            note: None,
-            full_body: activity.body,
-            full_log_response: reply.body,
-            contact_name: activity.contact_name,
-            dispositions: None,
-        })
+        events::get(&self.api(ctx)?, &request.log_id).await
     }
 
     async fn update_call_log(
@@ -210,25 +175,128 @@ impl Connector for Insightly {
         ctx: &RequestContext,
         request: UpdateCallLogRequest,
     ) -> Result<CallLogUpdated, ConnectorError> {
-        let update = ActivityUpdate {
-            subject: request.subject.as_deref().filter(|it| !it.trim().is_empty()),
-            body: &request.composed_log_details,
-        };
-        self.client.update_activity(&ctx.auth_header, &request.log_id, &update).await?;
-        Ok(CallLogUpdated {
-            updated_note: request.note,
-            return_message: Some(ReturnMessage::success("Call log updated.", 2000)),
-        })
+        events::update(&self.api(ctx)?, &request).await
     }
 
-    /// An API key cannot be revoked from here; the host forgets it.
+    async fn upsert_call_disposition(
+        &self,
+        ctx: &RequestContext,
+        request: DispositionRequest,
+    ) -> Result<DispositionResult, ConnectorError> {
+        events::upsert_disposition(&self.api(ctx)?, &request).await
+    }
+
+    async fn create_message_log(
+        &self,
+        ctx: &RequestContext,
+        request: CreateMessageLogRequest,
+    ) -> Result<MessageLogCreated, ConnectorError> {
+        message_log::create(&self.api(ctx)?, ctx, &request).await
+    }
+
+    async fn find_created_message_log(
+        &self,
+        ctx: &RequestContext,
+        request: &CreateMessageLogRequest,
+    ) -> Result<Option<String>, ConnectorError> {
+        events::find_created(&self.api(ctx)?, &request.record_key).await
+    }
+
+    async fn update_message_log(
+        &self,
+        ctx: &RequestContext,
+        request: UpdateMessageLogRequest,
+    ) -> Result<MessageLogUpdated, ConnectorError> {
+        message_log::update(&self.api(ctx)?, ctx, &request).await
+    }
+
+    /// Insightly API keys cannot be revoked through the API; the host forgets the key.
     async fn unauthorize(&self, _ctx: &RequestContext) -> Result<Unauthorized, ConnectorError> {
         Ok(Unauthorized { return_message: Some(ReturnMessage::success("Logged out of Insightly", 1000)) })
     }
+
+    async fn user_list(&self, ctx: &RequestContext) -> Result<Vec<CrmUser>, ConnectorError> {
+        let users = self.api(ctx)?.users().await?;
+        Ok(users
+            .into_iter()
+            .filter_map(|user| {
+                let name = join_name(user.first_name.as_deref(), user.last_name.as_deref());
+                Some(CrmUser { id: user.user_id?.to_string(), name, email: user.email_address })
+            })
+            .collect())
+    }
 }
 
-/// What the extension shows when login fails.
-fn could_not_load_user() -> ReturnMessage {
-    ReturnMessage::warning("Could not load user information", 3000)
-        .with_details("Details", &["Please check your API key and try again."])
+/// The platform entry of the manifest.
+pub(crate) fn manifest() -> Value {
+    let linked_fields = json!([
+        { "const": "organisation", "title": "Organisation", "type": "selection", "contactDependent": true },
+        { "const": "opportunity", "title": "Opportunity", "type": "selection", "contactDependent": true },
+        { "const": "project", "title": "Project", "type": "selection", "contactDependent": true }
+    ]);
+    json!({
+        "name": NAME,
+        "displayName": "Insightly",
+        "urlIdentifier": "*.insightly.com",
+        "environment": {
+            "type": "dynamic",
+            "urlIdentifier": "*.insightly.com",
+            "instructions": ["Log in to Insightly", "Copy the whole URL of any Insightly page and paste it here"]
+        },
+        "embedUrls": ["https://*.insightly.com/*"],
+        "auth": {
+            "type": "apiKey",
+            "apiKey": {
+                "page": {
+                    "title": "Insightly",
+                    "warning": "Copy your API key and API URL from Insightly: User Settings, section API.",
+                    "content": [
+                        { "const": "insightlyGetApiKey", "title": "Get API Key", "type": "button" },
+                        { "const": "apiKey", "title": "API key", "type": "string", "required": true },
+                        {
+                            "const": API_URL_KEY,
+                            "title": "API URL",
+                            "type": "string",
+                            "description": "For example https://api.na1.insightly.com/v3.1",
+                            "required": true
+                        }
+                    ]
+                }
+            }
+        },
+        "canOpenLogPage": true,
+        "contactTypes": [{ "display": "Lead", "value": "lead" }, { "display": "Contact", "value": "contact" }],
+        "contactPageUrl": "https://{hostname}/list/{contactType}/?blade=/details/{contactType}/{contactId}",
+        "logPageUrl": "https://{hostname}/list/Event/?blade=/details/Event/{logId}",
+        "settings": [{
+            "id": "insightlyOptions",
+            "type": "section",
+            "name": "Insightly options",
+            "items": [
+                {
+                    "id": "insightlyPhoneFieldsWarning",
+                    "type": "warning",
+                    "value": "Insightly matches phone numbers exactly as stored. Name custom fields that hold phone numbers, separated by commas."
+                },
+                {
+                    "id": EXTRA_CONTACT_FIELDS,
+                    "type": "inputField",
+                    "name": "Extra phone fields for contacts",
+                    "description": "Custom field names, separated by commas",
+                    "placeholder": "e.g. Work_Cell__c"
+                },
+                {
+                    "id": EXTRA_LEAD_FIELDS,
+                    "type": "inputField",
+                    "name": "Extra phone fields for leads",
+                    "description": "Custom field names, separated by commas",
+                    "placeholder": "e.g. Work_Cell__c"
+                }
+            ]
+        }],
+        "page": {
+            "callLog": { "additionalFields": linked_fields },
+            "messageLog": { "additionalFields": linked_fields }
+        }
+    })
 }

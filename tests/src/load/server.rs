@@ -46,7 +46,7 @@ pub struct ServerOptions {
     pub binary: PathBuf,
     /// `postgres://...`; `None` uses a fresh SQLite file in a temporary directory.
     pub database_url: Option<String>,
-    /// The mock CRM's origin (`CALLBRIDGE_PIPEDRIVE_BASE_URL`).
+    /// The mock CRM's origin (`CALLBRIDGE_PIPEDRIVE_BASE_URL`, `CALLBRIDGE_INSIGHTLY_BASE_URL`).
     pub crm_url: String,
     /// The server's tracing filter (`CALLBRIDGE_LOG`).
     pub log_filter: String,
@@ -90,6 +90,7 @@ impl SpawnedServer {
             .env("DATABASE_URL", &database_url)
             .env("CALLBRIDGE_LOG", &options.log_filter)
             .env("CALLBRIDGE_PIPEDRIVE_BASE_URL", &options.crm_url)
+            .env("CALLBRIDGE_INSIGHTLY_BASE_URL", &options.crm_url)
             .env("PIPEDRIVE_CLIENT_ID", CLIENT_ID)
             .env("PIPEDRIVE_CLIENT_SECRET", CLIENT_SECRET)
             .current_dir(scratch.path())

@@ -32,6 +32,8 @@ const OPERATIONS: &[Operation] = &[
     Operation::GetCallLog,
     Operation::UpdateCallLog,
     Operation::UpsertCallDisposition,
+    Operation::CreateMessageLog,
+    Operation::UpdateMessageLog,
     Operation::Unauthorize,
     Operation::GetUserList,
     Operation::FindCreatedRecord,

@@ -6,4 +6,5 @@ mod auth;
 mod call_log;
 mod contacts;
 mod errors;
+mod message_log;
 mod support;

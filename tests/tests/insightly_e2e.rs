@@ -1,7 +1,7 @@
 //! End to end with Insightly: the real `callbridge serve` binary over TCP, its Insightly traffic sent to a stateful
 //! wiremock Insightly with `CALLBRIDGE_INSIGHTLY_BASE_URL`, driven like the App Connect extension drives it: API-key
 //! login, contact lookup, call log create, duplicate create, update with a recording link and an AI note, read back,
-//! disposition, and logout. Each step asserts what Insightly received.
+//! disposition, an SMS conversation and its append, and logout. Each step asserts what Insightly received.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -82,7 +82,8 @@ async fn mount_insightly(server: &MockServer, events: &Events) {
             "USER_ID": 12345, "FIRST_NAME": "Grace", "LAST_NAME": "Hopper",
             "TIMEZONE_ID": "Tokyo Standard Time", "EMAIL_ADDRESS": "grace@example.com"
         })))
-        .expect(1)
+        // Login, then the sender's name for a new SMS log and for its append.
+        .expect(3)
         .mount(server)
         .await;
     for (collection, field, answer) in [
@@ -366,7 +367,56 @@ async fn insightly_logging_from_api_key_login_to_logout() {
         "the organisation link was replaced"
     );
 
-    // 8. Logout: local only, and the session no longer reaches Insightly.
+    // 8. An SMS conversation: the first message makes an event linked to the contact, the reply is appended to it.
+    let sms = |messages: Value| {
+        json!({
+            "logInfo": {
+                "conversationId": "c-77",
+                "conversationLogId": "c-77-2024-05-01",
+                "messages": messages,
+                "correspondents": [{ "phoneNumber": "+14155550100", "name": "Ada Lovelace" }]
+            },
+            "contactId": "101",
+            "contactType": "Contact",
+            "contactName": "Ada Lovelace",
+            "additionalSubmission": {}
+        })
+    };
+    let first = json!({
+        "id": "m-1", "direction": "Inbound", "subject": "Is the quote ready?",
+        "creationTime": "2024-05-01T08:00:00.000Z",
+        "from": { "phoneNumber": "+14155550100" }, "to": [{ "phoneNumber": "+16505557040" }]
+    });
+    let reply = json!({
+        "id": "m-2", "direction": "Outbound", "subject": "Yes, sending it now.",
+        "creationTime": "2024-05-01T08:05:00.000Z",
+        "from": { "phoneNumber": "+16505557040" }, "to": [{ "phoneNumber": "+14155550100" }]
+    });
+    let logged = json_of(
+        http.post(format!("{base}/messageLog?jwtToken={jwt}")).json(&sms(json!([first.clone()]))).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!((logged["successful"].clone(), logged["logIds"].clone()), (json!(true), json!(["m-1"])), "{logged}");
+    let posted = received(&insightly, "POST", "/v3.1/Events").await;
+    assert_eq!(posted.len(), 2);
+    assert_eq!(posted[1]["TITLE"], "SMS conversation with Ada Lovelace - 24/05/01");
+    assert_eq!(posted[1]["DETAILS"], EXPECTED_SMS_BODY);
+    assert_eq!(
+        (posted[1]["START_DATE_UTC"].clone(), posted[1]["END_DATE_UTC"].clone()),
+        (json!("2024-05-01T08:00:00.000Z"), json!("2024-05-01T08:00:00.000Z"))
+    );
+    assert_eq!(posted[1]["LINKS"], json!([{ "LINK_OBJECT_NAME": "Contact", "LINK_OBJECT_ID": 101 }]));
+    // The extension sends the conversation again, newest first; only the reply is new.
+    let appended = json_of(
+        http.post(format!("{base}/messageLog?jwtToken={jwt}")).json(&sms(json!([reply, first]))).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!(appended["logIds"], json!(["m-2"]), "{appended}");
+    let conversation = events.get(9002).unwrap();
+    assert_eq!(conversation["DETAILS"], EXPECTED_SMS_BODY_APPENDED);
+    assert_eq!(conversation["END_DATE_UTC"], "2024-05-01T08:05:00.000Z");
+
+    // 9. Logout: local only, and the session no longer reaches Insightly.
     let logout = json_of(http.post(format!("{base}/unAuthorize?jwtToken={jwt}")).send().await.unwrap()).await;
     assert_eq!(logout["message"], "Logged out of Insightly", "{logout}");
     let after =
@@ -382,6 +432,8 @@ async fn insightly_logging_from_api_key_login_to_logout() {
             format!("DELETE {EVENT_PATH}/Links/502").as_str(),
             format!("POST {EVENT_PATH}/Links").as_str(),
             format!("POST {EVENT_PATH}/Links").as_str(),
+            "POST /v3.1/Events",
+            "PUT /v3.1/Events",
         ]
     );
     let log_tail = server.log_tail();
@@ -398,3 +450,18 @@ const EXPECTED_DETAILS_AFTER_UPDATE: &str = "- Note: Wants a quote <today> & del
 - Date/Time: 2024-05-01 04:30:00 PM\n- Duration: 5 minutes\n- Result: Call connected\n\
 - Call recording link: https://media.ringcentral.com/restapi/v1.0/account/1/recording/7/content\n\n\
 - AI Note:\nCustomer wants delivery by Friday.\nSend the quote today.\n--- END\n";
+/// The new SMS conversation, in the user's time zone (Tokyo, +9).
+const EXPECTED_SMS_BODY: &str = concat!(
+    "\nConversation summary\nWednesday, May 01, 2024\nParticipants\n",
+    "    Grace Hopper\n    Ada Lovelace\n    Ada Lovelace\n\n",
+    "Conversation(1 messages)\nBEGIN\n------------\nAda Lovelace (+14155550100) 05:00 PM\nIs the quote ready?\n\n",
+    "------------\nEND\n\n--- Created via RingCentral App Connect"
+);
+/// The conversation with the reply appended and the count raised.
+const EXPECTED_SMS_BODY_APPENDED: &str = concat!(
+    "\nConversation summary\nWednesday, May 01, 2024\nParticipants\n",
+    "    Grace Hopper\n    Ada Lovelace\n    Ada Lovelace\n\n",
+    "Conversation(2 messages)\nBEGIN\n------------\nAda Lovelace (+14155550100) 05:00 PM\nIs the quote ready?\n\n",
+    "Grace Hopper 05:05 PM\nYes, sending it now.\n\n",
+    "------------\nEND\n\n--- Created via RingCentral App Connect"
+);

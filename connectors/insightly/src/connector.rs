@@ -4,12 +4,16 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
+use callbridge_core::manifest::{
+    ApiKeyManifest, AuthPage, ContactType, Environment, Field, FieldKind, LogPage, ManifestAuth, Pages, SettingItem,
+    SettingKind, SettingsGroup,
+};
 use callbridge_core::{
     AuthType, CallLogCreated, CallLogDetails, CallLogUpdated, Connector, ConnectorConfig, ConnectorError,
     ContactMatches, CreateCallLogRequest, CreateContactRequest, CreateMessageLogRequest, CreatedContact, CrmUser,
     DispositionRequest, DispositionResult, ErrorKind, FindContactRequest, GetCallLogRequest, MessageLogCreated,
-    MessageLogUpdated, Operation, PlatformUserInfo, RequestContext, ReturnMessage, Secret, Unauthorized,
-    UpdateCallLogRequest, UpdateMessageLogRequest, UserInfo, UserInfoRequest, async_trait,
+    MessageLogUpdated, Operation, PlatformManifest, PlatformUserInfo, RequestContext, ReturnMessage, Secret,
+    Unauthorized, UpdateCallLogRequest, UpdateMessageLogRequest, UserInfo, UserInfoRequest, async_trait,
 };
 use chrono::Utc;
 use serde_json::{Map, Value, json};
@@ -91,7 +95,7 @@ impl Connector for Insightly {
         OPERATIONS
     }
 
-    fn manifest(&self) -> Value {
+    fn manifest(&self) -> PlatformManifest {
         manifest()
     }
 
@@ -230,75 +234,83 @@ impl Connector for Insightly {
 }
 
 /// The platform entry of the manifest.
-pub(crate) fn manifest() -> Value {
-    let linked_fields = json!([
-        { "const": "organisation", "title": "Organisation", "type": "selection", "contactDependent": true },
-        { "const": "opportunity", "title": "Opportunity", "type": "selection", "contactDependent": true },
-        { "const": "project", "title": "Project", "type": "selection", "contactDependent": true }
-    ]);
-    json!({
-        "name": NAME,
-        "displayName": "Insightly",
-        "urlIdentifier": "*.insightly.com",
-        "environment": {
-            "type": "dynamic",
-            "urlIdentifier": "*.insightly.com",
-            "instructions": ["Log in to Insightly", "Copy the whole URL of any Insightly page and paste it here"]
-        },
-        "embedUrls": ["https://*.insightly.com/*"],
-        "auth": {
-            "type": "apiKey",
-            "apiKey": {
-                "page": {
-                    "title": "Insightly",
-                    "warning": "Copy your API key and API URL from Insightly: User Settings, section API.",
-                    "content": [
-                        { "const": "insightlyGetApiKey", "title": "Get API Key", "type": "button" },
-                        { "const": "apiKey", "title": "API key", "type": "string", "required": true },
-                        {
-                            "const": API_URL_KEY,
-                            "title": "API URL",
-                            "type": "string",
-                            "description": "For example https://api.na1.insightly.com/v3.1",
-                            "required": true
-                        }
-                    ]
-                }
-            }
-        },
-        "canOpenLogPage": true,
-        "contactTypes": [{ "display": "Lead", "value": "lead" }, { "display": "Contact", "value": "contact" }],
-        "contactPageUrl": "https://{hostname}/list/{contactType}/?blade=/details/{contactType}/{contactId}",
-        "logPageUrl": "https://{hostname}/list/Event/?blade=/details/Event/{logId}",
-        "settings": [{
-            "id": "insightlyOptions",
-            "type": "section",
-            "name": "Insightly options",
-            "items": [
-                {
-                    "id": "insightlyPhoneFieldsWarning",
-                    "type": "warning",
-                    "value": "Insightly matches phone numbers exactly as stored. Name custom fields that hold phone numbers, separated by commas."
+pub(crate) fn manifest() -> PlatformManifest {
+    let linked_fields = || {
+        [("organisation", "Organisation"), ("opportunity", "Opportunity"), ("project", "Project")]
+            .map(|(id, title)| Field::new(id, title, FieldKind::Selection).contact_dependent())
+            .to_vec()
+    };
+    let api_url = Field::new(API_URL_KEY, "API URL", FieldKind::String)
+        .description("For example https://api.na1.insightly.com/v3.1")
+        .required();
+    let setting = |id: &str, kind: SettingKind, name: &str, extra: Value| SettingItem {
+        id: id.to_owned(),
+        kind,
+        name: name.to_owned(),
+        description: None,
+        account_data_key: None,
+        default_value: None,
+        extra: extra.as_object().cloned().unwrap_or_default(),
+    };
+    let extra_fields = |id: &str, name: &str| {
+        setting(
+            id,
+            SettingKind::InputField,
+            name,
+            json!({ "description": "Custom field names, separated by commas", "placeholder": "e.g. Work_Cell__c" }),
+        )
+    };
+    PlatformManifest {
+        name: NAME.to_owned(),
+        display_name: "Insightly".to_owned(),
+        url_identifier: Some("*.insightly.com".to_owned()),
+        environment: Some(Environment::Dynamic {
+            url_identifier: "*.insightly.com".to_owned(),
+            instructions: vec![
+                "Log in to Insightly".to_owned(),
+                "Copy the whole URL of any Insightly page and paste it here".to_owned(),
+            ],
+        }),
+        embed_urls: vec!["https://*.insightly.com/*".to_owned()],
+        auth: ManifestAuth::ApiKey {
+            api_key: ApiKeyManifest {
+                page: AuthPage {
+                    title: "Insightly".to_owned(),
+                    warning: Some(
+                        "Copy your API key and API URL from Insightly: User Settings, section API.".to_owned(),
+                    ),
+                    content: vec![Field::new("apiKey", "API key", FieldKind::String).required(), api_url],
                 },
-                {
-                    "id": EXTRA_CONTACT_FIELDS,
-                    "type": "inputField",
-                    "name": "Extra phone fields for contacts",
-                    "description": "Custom field names, separated by commas",
-                    "placeholder": "e.g. Work_Cell__c"
-                },
-                {
-                    "id": EXTRA_LEAD_FIELDS,
-                    "type": "inputField",
-                    "name": "Extra phone fields for leads",
-                    "description": "Custom field names, separated by commas",
-                    "placeholder": "e.g. Work_Cell__c"
-                }
-            ]
+            },
+        },
+        can_open_log_page: true,
+        contact_page_url: Some(
+            "https://{hostname}/list/{contactType}/?blade=/details/{contactType}/{contactId}".to_owned(),
+        ),
+        log_page_url: Some("https://{hostname}/list/Event/?blade=/details/Event/{logId}".to_owned()),
+        contact_types: [("Lead", "lead"), ("Contact", "contact")]
+            .map(|(display, value)| ContactType { display: display.to_owned(), value: value.to_owned() })
+            .to_vec(),
+        settings: vec![SettingsGroup {
+            id: "insightlyOptions".to_owned(),
+            name: "Insightly options".to_owned(),
+            kind: "section".to_owned(),
+            items: vec![
+                setting(
+                    "insightlyPhoneFieldsWarning",
+                    SettingKind::Warning,
+                    "Phone fields",
+                    json!({ "value": "Insightly matches phone numbers exactly as stored. Name custom fields that hold phone numbers, separated by commas." }),
+                ),
+                extra_fields(EXTRA_CONTACT_FIELDS, "Extra phone fields for contacts"),
+                extra_fields(EXTRA_LEAD_FIELDS, "Extra phone fields for leads"),
+            ],
         }],
-        "page": {
-            "callLog": { "additionalFields": linked_fields },
-            "messageLog": { "additionalFields": linked_fields }
-        }
-    })
+        page: Pages {
+            call_log: Some(LogPage { additional_fields: linked_fields() }),
+            message_log: Some(LogPage { additional_fields: linked_fields() }),
+            ..Pages::default()
+        },
+        ..PlatformManifest::default()
+    }
 }

@@ -2,15 +2,13 @@
 //! event's fields), dispositions (links to organisations, opportunities and projects, replaced by delete then create),
 //! and finding the event an earlier create wrote, by the record key kept in its `LOCATION`.
 
-use std::sync::LazyLock;
-
+use callbridge_core::compose::{LogFormat, agent_note};
 use callbridge_core::{
     CallDuration, CallLogCreated, CallLogDetails, CallLogUpdated, ConnectorError, CreateCallLogRequest,
     DispositionRequest, DispositionResult, ErrorKind, LogContact, RecordKey, ReturnMessage, StartTime,
     UpdateCallLogRequest,
 };
 use chrono::{DateTime, TimeDelta, Utc};
-use regex::Regex;
 use serde_json::{Map, Value, json};
 use tracing::warn;
 
@@ -21,13 +19,6 @@ use crate::contacts::LINKED_OPTIONS;
 
 /// What the `LOCATION` of a logged event starts with, before the record key.
 const KEY_MARKER: &str = "callbridge:";
-
-/// The agent note of a plain-text body: after `- Note: ` (or the older `- Agent notes: `) up to the next
-/// `- <Label>:` line or the end.
-static NOTE: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::expect_used)] // a literal pattern: checked by the unit tests, cannot depend on input
-    Regex::new(r"(?s)- (?:Note|Agent notes): (.*?)(?:\n- [A-Z][A-Za-z/ ]*:|\z)").expect("note pattern is valid")
-});
 
 /// The `LOCATION` that marks an event as the record of `key`; `None` for an empty key.
 pub(crate) fn key_location(key: &RecordKey) -> Option<String> {
@@ -66,16 +57,13 @@ fn chosen_id(value: &Value) -> Option<u64> {
     }
 }
 
-/// The organisation, opportunity and project chosen in a submission, as links. The call page's field is
-/// `organisation`; `organization` (the message page's spelling in App Connect) is read too.
+/// The organisation, opportunity and project chosen in a submission, as links.
 pub(crate) fn chosen_links(submission: &Map<String, Value>) -> Vec<NewLink> {
     LINKED_OPTIONS
         .iter()
         .filter_map(|(object, key, ..)| {
-            let value = submission
-                .get(*key)
-                .or_else(|| (*key == "organisation").then(|| submission.get("organization")).flatten());
-            value.and_then(chosen_id).map(|id| NewLink { link_object_name: (*object).to_owned(), link_object_id: id })
+            let id = submission.get(*key).and_then(chosen_id)?;
+            Some(NewLink { link_object_name: (*object).to_owned(), link_object_id: id })
         })
         .collect()
 }
@@ -96,11 +84,7 @@ pub(crate) async fn create(
 ) -> Result<CallLogCreated, ConnectorError> {
     let links = log_links(&request.contact, &request.additional_submission)?;
     let call = &request.call_log;
-    let title = match call.custom_subject.as_deref().filter(|it| !it.is_empty()) {
-        Some(custom) => custom.to_owned(),
-        None if call.is_outbound() => format!("Outbound Call to {}", request.contact.name),
-        None => format!("Inbound Call from {}", request.contact.name),
-    };
+    let title = call.subject(&request.contact.name);
     let start = call.start_time.as_ref().and_then(StartTime::to_utc).unwrap_or_else(Utc::now);
     let event = NewEvent {
         title: &title,
@@ -147,7 +131,7 @@ pub(crate) async fn get(api: &UserApi<'_>, log_id: &str) -> Result<CallLogDetail
     };
     Ok(CallLogDetails {
         subject: event.title.clone(),
-        note: Some(agent_note(&full_body)),
+        note: Some(agent_note(&full_body, LogFormat::PlainText).unwrap_or_default()),
         full_body: Some(full_body),
         contact_name,
         dispositions: Some(Value::Object(dispositions_of(&event.links))),
@@ -236,9 +220,4 @@ pub(crate) fn dispositions_of(links: &[Link]) -> Map<String, Value> {
         }
     }
     dispositions
-}
-
-/// The agent note inside a composed plain-text body, or empty when there is none.
-pub(crate) fn agent_note(body: &str) -> String {
-    NOTE.captures(body).and_then(|it| it.get(1)).map(|it| it.as_str().trim_end().to_owned()).unwrap_or_default()
 }

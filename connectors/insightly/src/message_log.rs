@@ -28,11 +28,13 @@
 
 use std::sync::LazyLock;
 
+use callbridge_core::compose::message::{MessageKind, parse_time};
+use callbridge_core::compose::user_offset;
 use callbridge_core::{
-    ConnectorError, CreateMessageLogRequest, LogContact, Message, MessageLogCreated, MessageLogUpdated, MessageMedia,
-    RequestContext, ReturnMessage, TimezoneOffset, UpdateMessageLogRequest,
+    ConnectorError, CreateMessageLogRequest, LogContact, Message, MessageLogCreated, MessageLogUpdated, RequestContext,
+    ReturnMessage, UpdateMessageLogRequest,
 };
-use chrono::{DateTime, FixedOffset, Offset as _, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use regex::Regex;
 use serde_json::Value;
 
@@ -52,28 +54,7 @@ static MESSAGE_COUNT: LazyLock<Regex> = LazyLock::new(|| {
 
 /// When the message was sent; now when RingCentral sent no readable time.
 fn message_time(message: &Message) -> DateTime<Utc> {
-    message
-        .creation_time
-        .as_deref()
-        .and_then(|it| DateTime::parse_from_rfc3339(it.trim()).ok())
-        .map_or_else(Utc::now, |it| it.with_timezone(&Utc))
-}
-
-/// The user's offset from App Connect's `timezoneOffset` (hours such as `-5` or `5.5`, or `±HH:MM`); UTC otherwise.
-fn user_offset(offset: Option<&TimezoneOffset>) -> FixedOffset {
-    let minutes = match offset {
-        Some(TimezoneOffset::Number(number)) => number.as_f64().map(|it| it * 60.0),
-        Some(TimezoneOffset::Text(text)) => match text.trim().split_once(':') {
-            Some((hours, minutes)) => hours.parse::<f64>().ok().zip(minutes.parse::<f64>().ok()).map(|(h, m)| {
-                let sign = if hours.trim_start().starts_with('-') { -1.0 } else { 1.0 };
-                h * 60.0 + sign * m
-            }),
-            None => text.trim().parse::<f64>().ok().map(|it| it * 60.0),
-        },
-        None => None,
-    };
-    let seconds = minutes.filter(|it| it.is_finite() && it.abs() < 24.0 * 60.0).map_or(0, |it| (it * 60.0) as i32);
-    FixedOffset::east_opt(seconds).unwrap_or(Utc.fix())
+    parse_time(message.creation_time.as_deref()).unwrap_or_else(Utc::now)
 }
 
 /// Who and when, for laying out a message.
@@ -85,18 +66,20 @@ struct Layout<'a> {
 
 impl Layout<'_> {
     /// The subject and body of a new log for `message`.
-    fn new_log(&self, media: &MessageMedia, correspondents: &[Value], message: &Message) -> (String, String) {
+    fn new_log(&self, kind: MessageKind<'_>, correspondents: &[Value], message: &Message) -> (String, String) {
         let local = message_time(message).with_timezone(&self.offset);
         let short_date = local.format("%y/%m/%d");
         let name = &self.contact.name;
-        let link = |it: &Option<String>| it.as_deref().filter(|it| !it.is_empty()).map(str::to_owned);
-        if let Some(recording) = link(&media.recording_link) {
-            let subject = format!("Voicemail left by {name} - {short_date}");
-            return (subject, format!("Voicemail recording link: {recording}\n\n{FOOTER}"));
-        }
-        if let Some(document) = link(&media.fax_doc_link) {
-            let subject = format!("Fax document sent from {name} - {short_date}");
-            return (subject, format!("Fax document link: {document}\n\n{FOOTER}"));
+        match kind {
+            MessageKind::Voicemail { recording_link } => {
+                let subject = format!("Voicemail left by {name} - {short_date}");
+                return (subject, format!("Voicemail recording link: {recording_link}\n\n{FOOTER}"));
+            }
+            MessageKind::Fax { document_link } => {
+                let subject = format!("Fax document sent from {name} - {short_date}");
+                return (subject, format!("Fax document link: {document_link}\n\n{FOOTER}"));
+            }
+            MessageKind::Sms => {}
         }
         let mut participants = format!("    {}\n    {name}\n", self.user_name);
         for correspondent in correspondents {
@@ -122,9 +105,14 @@ impl Layout<'_> {
     }
 }
 
-/// A correspondent's name, or `Unknown`.
+/// A correspondent's name, or `Unknown`; the extension sends a correspondent as an object or as the list of
+/// contacts matched to it.
 fn correspondent_name(correspondent: &Value) -> &str {
-    correspondent.get("name").and_then(Value::as_str).filter(|it| !it.is_empty()).unwrap_or("Unknown")
+    let first = match correspondent {
+        Value::Array(contacts) => contacts.first(),
+        other => Some(other),
+    };
+    first.and_then(|it| it.get("name")).and_then(Value::as_str).filter(|it| !it.is_empty()).unwrap_or("Unknown")
 }
 
 /// `body` with `entry` added at the end of the message list and the message count raised by one; a body without a
@@ -156,11 +144,8 @@ pub(crate) async fn create(
     let shared = request.shared_sms_log_content.as_ref().filter(|it| !it.body.is_empty() && !it.subject.is_empty());
     let (title, details, at) = match shared {
         Some(shared) => {
-            let at = shared
-                .conversation_created_date
-                .as_deref()
-                .and_then(|it| DateTime::parse_from_rfc3339(it.trim()).ok())
-                .map_or_else(|| message_time(&request.message), |it| it.with_timezone(&Utc));
+            let at = parse_time(shared.conversation_created_date.as_deref())
+                .unwrap_or_else(|| message_time(&request.message));
             (shared.subject.clone(), shared.body.clone(), at)
         }
         None => {
@@ -170,7 +155,8 @@ pub(crate) async fn create(
                 contact: &request.contact,
                 offset: user_offset(ctx.user.timezone_offset.as_ref()),
             };
-            let (title, details) = layout.new_log(&request.media, &request.correspondents, &request.message);
+            let kind = MessageKind::of(&request.media);
+            let (title, details) = layout.new_log(kind, &request.correspondents, &request.message);
             (title, details, message_time(&request.message))
         }
     };
@@ -225,6 +211,8 @@ pub(crate) async fn update(
 
 #[cfg(test)]
 mod tests {
+    use callbridge_core::{MessageMedia, TimezoneOffset};
+
     use super::*;
 
     fn message(direction: &str, text: &str, at: &str) -> Message {
@@ -254,8 +242,7 @@ mod tests {
             offset: user_offset(Some(&TimezoneOffset::Text("9".into()))),
         };
         let first = message("Inbound", "Hello", "2024-05-01T07:30:00.000Z");
-        let (subject, body) =
-            layout.new_log(&MessageMedia::default(), &[serde_json::json!({"phoneNumber": "+1"})], &first);
+        let (subject, body) = layout.new_log(MessageKind::Sms, &[serde_json::json!({"phoneNumber": "+1"})], &first);
         assert_eq!(subject, "SMS conversation with Ada Lovelace - 24/05/01");
         assert_eq!(
             body,
@@ -279,7 +266,7 @@ Grace Hopper 04:31 PM\nHi!\n\n------------\nEND\n\n--- Created via RingCentral A
         let at = message("Inbound", "", "2024-05-01T23:30:00Z");
         let media = MessageMedia { recording_link: Some("https://rc.example/vm/1".into()), ..MessageMedia::default() };
         assert_eq!(
-            layout.new_log(&media, &[], &at),
+            layout.new_log(MessageKind::of(&media), &[], &at),
             (
                 "Voicemail left by Ada Lovelace - 24/05/01".to_owned(),
                 "Voicemail recording link: https://rc.example/vm/1\n\n--- Created via RingCentral App Connect"
@@ -287,18 +274,10 @@ Grace Hopper 04:31 PM\nHi!\n\n------------\nEND\n\n--- Created via RingCentral A
             )
         );
         let media = MessageMedia { fax_doc_link: Some("https://rc.example/fax/1".into()), ..MessageMedia::default() };
-        assert_eq!(layout.new_log(&media, &[], &at).0, "Fax document sent from Ada Lovelace - 24/05/01");
-    }
-
-    #[test]
-    fn offsets_read_as_app_connect_stores_them() {
-        let seconds = |text: &str| user_offset(Some(&TimezoneOffset::Text(text.into()))).local_minus_utc();
-        assert_eq!(seconds("-5"), -5 * 3600);
-        assert_eq!(seconds("5.5"), 19800);
-        assert_eq!(seconds("+02:00"), 7200);
-        assert_eq!(seconds("-03:30"), -(3 * 3600 + 1800));
-        assert_eq!(seconds("nonsense"), 0);
-        assert_eq!(user_offset(None).local_minus_utc(), 0);
+        assert_eq!(
+            layout.new_log(MessageKind::of(&media), &[], &at).0,
+            "Fax document sent from Ada Lovelace - 24/05/01"
+        );
     }
 
     #[test]

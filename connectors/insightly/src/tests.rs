@@ -11,7 +11,7 @@ use crate::api::{Link, NewLink};
 use crate::client::{api_base, numeric_id, parse_error};
 use crate::config::InsightlyConfig;
 use crate::connector::Insightly;
-use crate::events::{agent_note, chosen_links, dispositions_of, insightly_time, key_location, log_links};
+use crate::events::{chosen_links, dispositions_of, insightly_time, key_location, log_links};
 use crate::timezone::{UserZone, iana_name, table, user_zone};
 
 fn connector_config() -> ConnectorConfig {
@@ -137,18 +137,9 @@ fn user_zones_carry_the_offset_of_the_day() {
 }
 
 #[test]
-fn the_agent_note_is_read_back_from_a_plain_body() {
-    let body = "- Note: call back\nabout the <quote>\n- Summary: Inbound Call from Ada\n- Duration: 5 minutes\n";
-    assert_eq!(agent_note(body), "call back\nabout the <quote>");
-    assert_eq!(agent_note("- Agent notes: legacy\n- Date/Time: today"), "legacy");
-    assert_eq!(agent_note("- Note: only a note"), "only a note");
-    assert_eq!(agent_note("- Summary: no note"), "");
-}
-
-#[test]
 fn links_of_a_log_follow_the_contact_type() {
     let contact = |kind: &str| LogContact { id: "101".into(), kind: kind.into(), ..LogContact::default() };
-    let submission = object(json!({ "organization": "5", "opportunity": 6, "project": "", "other": 1 }));
+    let submission = object(json!({ "organisation": "5", "opportunity": 6, "project": "", "other": 1 }));
     let link = |name: &str, id| NewLink { link_object_name: name.into(), link_object_id: id };
     assert_eq!(
         log_links(&contact("Contact"), &submission).unwrap(),
@@ -156,8 +147,8 @@ fn links_of_a_log_follow_the_contact_type() {
     );
     assert_eq!(log_links(&contact("lead"), &submission).unwrap(), [link("Lead", 101)]);
     assert_eq!(log_links(&contact("Deal"), &submission).unwrap_err().kind(), ErrorKind::Rejected);
-    // The call page's own spelling wins over the message page's.
-    let submission = object(json!({ "organisation": 7, "organization": 5 }));
+    // App Connect's message page spelling is not a field of this manifest.
+    let submission = object(json!({ "organisation": 7, "organization": 5, "project": "none" }));
     assert_eq!(chosen_links(&submission), [link("Organisation", 7)]);
 }
 
@@ -180,7 +171,7 @@ fn record_keys_go_into_the_location() {
 fn the_connector_describes_itself() {
     let connector = Insightly::new(&connector_config()).unwrap();
     assert_eq!(connector.name(), NAME);
-    let manifest = connector.manifest();
+    let manifest = connector.manifest().to_json();
     assert_eq!(manifest["name"], NAME);
     assert_eq!(manifest["auth"]["type"], "apiKey");
     let operations = connector.operations();

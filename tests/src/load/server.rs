@@ -48,7 +48,7 @@ pub struct ServerOptions {
     pub binary: PathBuf,
     /// `postgres://...`; `None` uses a fresh SQLite file in a temporary directory.
     pub database_url: Option<String>,
-    /// The mock CRM's origin (`CALLBRIDGE_PIPEDRIVE_BASE_URL`).
+    /// The mock CRM's origin (`CALLBRIDGE_PIPEDRIVE_BASE_URL`, `CALLBRIDGE_INSIGHTLY_BASE_URL`).
     pub crm_url: String,
     /// The server's tracing filter (`CALLBRIDGE_LOG`).
     pub log_filter: String,
@@ -92,6 +92,7 @@ impl SpawnedServer {
             .env("DATABASE_URL", &database_url)
             .env("CALLBRIDGE_LOG", &options.log_filter)
             .env("CALLBRIDGE_PIPEDRIVE_BASE_URL", &options.crm_url)
+            .env("CALLBRIDGE_INSIGHTLY_BASE_URL", &options.crm_url)
             .env("PIPEDRIVE_CLIENT_ID", CLIENT_ID)
             .env("PIPEDRIVE_CLIENT_SECRET", CLIENT_SECRET)
             // A load run is one client sending as fast as it can: the rate limits would measure themselves.

@@ -1,0 +1,16 @@
+//! Redtail connector: finds contacts by phone number and logs calls as activities.
+#![doc = include_str!("../README.md")]
+
+mod api;
+mod client;
+mod config;
+mod connector;
+#[cfg(test)]
+mod tests;
+
+/// The platform name App Connect uses for Redtail; equal to this crate's folder name.
+pub const NAME: &str = "redtail";
+
+callbridge_core::register_connector! {
+    callbridge_core::ConnectorDescriptor { name: NAME, display_name: "Redtail", build: connector::build }
+}

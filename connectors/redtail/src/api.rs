@@ -117,7 +117,8 @@ pub(crate) struct NewActivity<'a> {
     pub repeats: &'static str,
     pub linked_contacts: [LinkedContactRef; 1],
     /// The marker that finds this record again after an ambiguous create (see `reconcile.rs`).
-    pub location: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

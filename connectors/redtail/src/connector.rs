@@ -266,7 +266,6 @@ impl Connector for Redtail {
             None => request.composed_log_details.clone(),
         };
         let category = category_id(request.additional_submission.get("category"))?;
-        let marker = record_marker(&request.record_key);
         let activity = NewActivity {
             subject: &subject,
             description: &description,
@@ -276,7 +275,7 @@ impl Connector for Redtail {
             category_id: Some(category.clone()),
             repeats: "never",
             linked_contacts: [LinkedContactRef { contact_id: numeric_or_text(&request.contact.id) }],
-            location: &marker,
+            location: record_marker(&request.record_key),
         };
         let created = self.client.create_activity(&auth, &activity).await?;
         let log_id = created.id.0;

@@ -48,7 +48,6 @@ pub(crate) async fn create(
     };
     let category = request.additional_submission.get("category").filter(|it| !it.is_null());
     let category_id = category.map(|it| crate::connector::category_id(Some(it))).transpose()?;
-    let marker = record_marker(&request.record_key);
     let activity = NewActivity {
         subject: &subject,
         description: &description,
@@ -58,7 +57,7 @@ pub(crate) async fn create(
         category_id,
         repeats: "never",
         linked_contacts: [LinkedContactRef { contact_id: numeric_or_text(&request.contact.id) }],
-        location: &marker,
+        location: record_marker(&request.record_key),
     };
     let created = connector.client.create_activity(&auth, &activity).await?;
     let log_id = created.id.0;

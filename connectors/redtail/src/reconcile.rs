@@ -14,9 +14,11 @@ use crate::connector::{Redtail, complete, warn_after_create};
 /// Pages of activities read before giving up: a day's activities of one database fit in far fewer.
 const MAX_PAGES: u32 = 20;
 
-/// The marker a create writes into the activity's `location`.
-pub(crate) fn record_marker(key: &RecordKey) -> String {
-    format!("callbridge:{key}")
+/// The marker a create writes into the activity's `location`; none without a key (a host that does not
+/// reconcile sends none).
+pub(crate) fn record_marker(key: &RecordKey) -> Option<String> {
+    let key = key.as_str().trim();
+    (!key.is_empty()).then(|| format!("callbridge:{key}"))
 }
 
 /// The id of the activity carrying `key`'s marker, dated within a day of `start`, or `None`. An activity found
@@ -27,11 +29,9 @@ pub(crate) async fn find_created(
     key: &RecordKey,
     start: DateTime<Utc>,
 ) -> Result<Option<String>, ConnectorError> {
-    if key.as_str().trim().is_empty() {
-        return Err(ConnectorError::new(ErrorKind::Rejected, "a record key is needed to find a created record"));
-    }
+    let marker = record_marker(key)
+        .ok_or_else(|| ConnectorError::new(ErrorKind::Rejected, "a record key is needed to find a created record"))?;
     let auth = connector.auth(ctx)?;
-    let marker = record_marker(key);
     let day = |delta: i64| (start + TimeDelta::days(delta)).format("%Y-%m-%d").to_string();
     let (from, to) = (day(-1), day(1));
     for page in 1..=MAX_PAGES {

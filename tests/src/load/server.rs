@@ -72,6 +72,11 @@ fn free_port() -> anyhow::Result<u16> {
 impl SpawnedServer {
     /// Starts the server and waits until `/isAlive` answers (at most a minute: migrations run first).
     pub async fn start(options: &ServerOptions) -> anyhow::Result<Self> {
+        Self::start_with_env(options, &[]).await
+    }
+
+    /// As [`SpawnedServer::start`], with more environment variables (another connector's settings).
+    pub async fn start_with_env(options: &ServerOptions, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let scratch = tempfile::Builder::new().prefix("callbridge-load-").tempdir()?;
         let (database_url, database) = match &options.database_url {
             Some(url) if url.starts_with("postgres") => (url.clone(), "postgres"),
@@ -97,6 +102,7 @@ impl SpawnedServer {
             .stdout(log.try_clone()?)
             .stderr(log)
             .kill_on_drop(true);
+        command.envs(env.iter().copied());
         let mut child = command.spawn().with_context(|| format!("cannot start {}", binary.display()))?;
         let pid = child.id().context("the server exited at once")?;
         let base_url = format!("http://127.0.0.1:{port}");

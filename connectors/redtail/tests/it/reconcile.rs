@@ -74,3 +74,24 @@ async fn without_a_record_key_nothing_is_looked_up() {
     assert_eq!(error.kind(), ErrorKind::Rejected);
     assert!(harness.server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_create_without_a_record_key_writes_no_marker() {
+    let harness = start().await;
+    redtail("POST", "/activities")
+        .respond_with(ok(fixture!("activity_created.json")))
+        .expect(1)
+        .mount(&harness.server)
+        .await;
+    redtail("PUT", "/activities/5550")
+        .respond_with(ok(fixture!("activity_completed.json")))
+        .expect(1)
+        .mount(&harness.server)
+        .await;
+    mount_fallback(&harness.server).await;
+    let mut request = call_request("<b>x</b>");
+    request.record_key = RecordKey(String::new());
+    harness.connector.create_call_log(&ctx(), request).await.unwrap();
+    let sent = &crate::support::bodies(&harness.server, "POST", "/activities").await[0];
+    assert!(sent.get("location").is_none(), "{sent}");
+}

@@ -144,6 +144,19 @@ async fn mount_redtail(server: &MockServer, activities: &Activities) {
         .await;
 }
 
+/// The bytes of the SQLite database and its write-ahead log, where fresh rows are until a checkpoint.
+fn database_bytes(database: &std::path::Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(database).unwrap();
+    if let Ok(wal) = std::fs::read(format!("{}-wal", database.display())) {
+        bytes.extend(wal);
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|it| it == needle)
+}
+
 /// The JSON bodies Redtail received for `method path` (under the API root), in order.
 async fn received(server: &MockServer, http_method: &str, request_path: &str) -> Vec<Value> {
     let full = format!("{API}{request_path}");
@@ -169,8 +182,14 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
     let redtail = MockServer::start().await;
     let activities = Activities::default();
     mount_redtail(&redtail, &activities).await;
-    let options =
-        ServerOptions { binary: build_server(), database_url: None, crm_url: redtail.uri(), log_filter: "info".into() };
+    let scratch = tempfile::tempdir().unwrap();
+    let database = scratch.path().join("redtail-e2e.db");
+    let options = ServerOptions {
+        binary: build_server(),
+        database_url: Some(database.display().to_string()),
+        crm_url: redtail.uri(),
+        log_filter: "info".into(),
+    };
     let redtail_uri = redtail.uri();
     let env = [("CALLBRIDGE_REDTAIL_BASE_URL", redtail_uri.as_str()), ("REDTAIL_API_KEY", API_KEY)];
     let server = SpawnedServer::start_with_env(&options, &env).await.unwrap();
@@ -189,6 +208,12 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
     assert_eq!(login["name"], "ada", "{login}");
     assert_eq!(login["returnMessage"]["message"], "Connected to Redtail.");
     let jwt = login["jwtToken"].as_str().expect("a session token").to_owned();
+    // The user row keeps Redtail's user profile but neither the password nor the user key in the clear.
+    let stored = database_bytes(&database);
+    assert!(contains(&stored, b"userResponse"), "the user row was written");
+    for secret in ["pa:ss word", USER_KEY] {
+        assert!(!contains(&stored, secret.as_bytes()), "{secret} is stored in the clear");
+    }
 
     // 2. Contact lookup by the national number; the `+` arrives as a space.
     let found =

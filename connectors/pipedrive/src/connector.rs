@@ -3,8 +3,13 @@
 
 use std::sync::Arc;
 
+use callbridge_core::PlatformManifest;
 use callbridge_core::compose::LogFormat;
 use callbridge_core::http::RateLimit;
+use callbridge_core::manifest::{
+    Environment, Field, FieldKind, LogPage, ManifestAuth, OAuthManifest, Pages, ServerSideLogging, SettingItem,
+    SettingKind,
+};
 use callbridge_core::phone::{national_number, restore_plus};
 use callbridge_core::{
     AuthType, CallDuration, CallLogCreated, CallLogDetails, CallLogUpdated, Connector, ConnectorConfig, ConnectorError,
@@ -164,7 +169,7 @@ impl Connector for Pipedrive {
         OPERATIONS
     }
 
-    fn manifest(&self) -> Value {
+    fn manifest(&self) -> PlatformManifest {
         manifest(&self.config)
     }
 
@@ -510,66 +515,65 @@ pub(crate) async fn revoke_tokens(
 }
 
 /// The platform entry of the manifest.
-pub(crate) fn manifest(config: &PipedriveConfig) -> Value {
-    let additional_fields = json!([
-        { "const": "deals", "title": "Deal", "type": "selection", "contactDependent": true },
-        {
-            "const": "leadWarning",
-            "title": "Lead warning",
-            "type": "warning",
-            "description": "Lead assignment will be overridden by Deal assignment if any"
-        },
-        { "const": "leads", "title": "Lead", "type": "selection", "contactDependent": true },
-    ]);
-    let mut oauth = json!({
-        "authUrl": AUTHORIZE_URL,
-        "clientId": config.client_id.clone().unwrap_or_default(),
-        "redirectUri": config.redirect_uri,
-    });
-    if let (Some(scope), Some(oauth)) = (&config.scope, oauth.as_object_mut()) {
-        oauth.insert(
-            "scope".to_owned(),
-            json!(format!("scope={}", scope.split_whitespace().collect::<Vec<_>>().join("+"))),
-        );
-    }
-    json!({
-        "name": NAME,
-        "displayName": "Pipedrive",
-        "urlIdentifier": "*.pipedrive.com",
-        "environment": {
-            "type": "dynamic",
-            "urlIdentifier": "*.pipedrive.com",
-            "instructions": ["Login to your Pipedrive account", "Copy the whole url and paste it here"]
-        },
-        "embedUrls": ["https://*.pipedrive.com/*"],
-        "auth": { "type": "oauth", "oauth": oauth },
-        "canOpenLogPage": false,
-        "contactPageUrl": "https://{hostname}/person/{contactId}",
-        "logPageUrl": "https://{hostname}/activities/{logId}",
-        "serverSideLogging": { "useAdminAssignedUserToken": false, "enableUserMapping": true },
-        "settings": [],
-        "adminSettings": [
-            {
-                "id": "pipedriveCallActivityType",
-                "type": "option",
-                "name": "Call activity type",
-                "description": "The activity type calls are logged as. Without one, the first active type whose name contains \"call\" is used.",
-                "accountDataKey": "activityTypes"
+pub(crate) fn manifest(config: &PipedriveConfig) -> PlatformManifest {
+    let additional_fields = vec![
+        Field::new("deals", "Deal", FieldKind::Selection).contact_dependent(),
+        Field::new("leadWarning", "Lead warning", FieldKind::Warning)
+            .description("Lead assignment will be overridden by Deal assignment if any"),
+        Field::new("leads", "Lead", FieldKind::Selection).contact_dependent(),
+    ];
+    let activity_type_setting = |kind: ActivityKind, name: &str, description: &str| SettingItem {
+        id: kind.setting_id().to_owned(),
+        kind: SettingKind::Option,
+        name: name.to_owned(),
+        description: Some(description.to_owned()),
+        account_data_key: Some("activityTypes".to_owned()),
+        default_value: None,
+        extra: Map::new(),
+    };
+    let log_page = Some(LogPage { additional_fields });
+    PlatformManifest {
+        name: NAME.to_owned(),
+        display_name: "Pipedrive".to_owned(),
+        url_identifier: Some("*.pipedrive.com".to_owned()),
+        environment: Some(Environment::Dynamic {
+            url_identifier: "*.pipedrive.com".to_owned(),
+            instructions: vec![
+                "Login to your Pipedrive account".to_owned(),
+                "Copy the whole url and paste it here".to_owned(),
+            ],
+        }),
+        embed_urls: vec!["https://*.pipedrive.com/*".to_owned()],
+        auth: ManifestAuth::OAuth {
+            oauth: OAuthManifest {
+                auth_url: AUTHORIZE_URL.to_owned(),
+                client_id: config.client_id.clone().unwrap_or_default(),
+                scope: config
+                    .scope
+                    .as_ref()
+                    .map(|it| format!("scope={}", it.split_whitespace().collect::<Vec<_>>().join("+"))),
+                custom_state: None,
+                redirect_uri: Some(config.redirect_uri.clone()),
             },
-            {
-                "id": "pipedriveSMSActivityType",
-                "type": "option",
-                "name": "SMS activity type",
-                "description": "The activity type messages are logged as. Without one, the first active type whose name contains \"sms\" is used.",
-                "accountDataKey": "activityTypes"
-            }
+        },
+        contact_page_url: Some("https://{hostname}/person/{contactId}".to_owned()),
+        log_page_url: Some("https://{hostname}/activities/{logId}".to_owned()),
+        server_side_logging: Some(ServerSideLogging { enable_user_mapping: true, ..ServerSideLogging::default() }),
+        admin_settings: vec![
+            activity_type_setting(
+                ActivityKind::Call,
+                "Call activity type",
+                "The activity type calls are logged as. Without one, the first active type whose name contains \"call\" is used.",
+            ),
+            activity_type_setting(
+                ActivityKind::Sms,
+                "SMS activity type",
+                "The activity type messages are logged as. Without one, the first active type whose name contains \"sms\" is used.",
+            ),
         ],
-        "page": {
-            "callLog": { "additionalFields": additional_fields },
-            "messageLog": { "additionalFields": additional_fields },
-            "useContactSearch": true
-        }
-    })
+        page: Pages { call_log: log_page.clone(), message_log: log_page, new_contact: None, use_contact_search: true },
+        ..PlatformManifest::default()
+    }
 }
 
 /// Pipedrive's `HH:MM` duration as App Connect writes it, quirk included: minutes are the minutes past the hour

@@ -15,30 +15,6 @@ fn connector_config() -> ConnectorConfig {
 }
 
 #[test]
-fn parse_error_maps_each_status_class() {
-    let rows: [(u16, ErrorKind, bool); 12] = [
-        (400, ErrorKind::Rejected, false),
-        (401, ErrorKind::Unauthorized, false),
-        (402, ErrorKind::Rejected, false),
-        (403, ErrorKind::Unauthorized, false),
-        (404, ErrorKind::NotFound, false),
-        (409, ErrorKind::Rejected, false),
-        (410, ErrorKind::Rejected, false),
-        (422, ErrorKind::Rejected, false),
-        (429, ErrorKind::RateLimited, true),
-        (500, ErrorKind::Upstream, true),
-        (503, ErrorKind::Upstream, true),
-        (302, ErrorKind::Upstream, false),
-    ];
-    for (status, kind, temporary) in rows {
-        let error = parse_error(StatusCode::from_u16(status).unwrap(), b"{}");
-        assert_eq!(error.kind(), kind, "status {status}");
-        assert_eq!(error.is_temporary(), temporary, "status {status}");
-        assert_eq!(error.status(), Some(status), "status {status}");
-    }
-}
-
-#[test]
 fn parse_error_reads_pipedrive_error_body() {
     let body =
         br#"{"success":false,"error":"Unauthorized","error_info":"Please check developers.pipedrive.com","data":null}"#;
@@ -261,7 +237,7 @@ fn manifest_names_the_platform_and_keeps_the_secret_out() {
         &connector_config().with_value("client_id", "my-client").with_value("client_secret", "s3cret"),
     )
     .unwrap();
-    let entry = manifest(&config);
+    let entry = manifest(&config).to_json();
     assert!(!entry.to_string().contains("s3cret"));
     assert_eq!(entry["auth"]["oauth"]["clientId"], "my-client");
     assert_eq!(entry["auth"]["oauth"].get("scope"), None);
@@ -271,7 +247,7 @@ fn manifest_names_the_platform_and_keeps_the_secret_out() {
         ["deals", "leadWarning", "leads"]
     );
 
-    let empty = manifest(&PipedriveConfig::from_connector_config(&connector_config()).unwrap());
+    let empty = manifest(&PipedriveConfig::from_connector_config(&connector_config()).unwrap()).to_json();
     assert_eq!(empty["auth"]["oauth"]["clientId"], "");
 }
 
@@ -283,4 +259,75 @@ fn landing_page_has_both_halves() {
     let steps = crate::redirect::landing_page(true);
     assert!(steps.contains("<ol>"));
     assert!(!steps.contains("Thank you for installing"));
+}
+
+/// The typed manifest serialises to exactly the JSON the hand-written one did (scope set, so every key shows).
+#[test]
+fn manifest_json_is_what_the_extension_got_before() {
+    let config = PipedriveConfig::from_connector_config(
+        &connector_config().with_value("client_id", "my-client").with_value("scope", "base deals:full"),
+    )
+    .unwrap();
+    let expected = {
+        let additional_fields = json!([
+            { "const": "deals", "title": "Deal", "type": "selection", "contactDependent": true },
+            {
+                "const": "leadWarning",
+                "title": "Lead warning",
+                "type": "warning",
+                "description": "Lead assignment will be overridden by Deal assignment if any"
+            },
+            { "const": "leads", "title": "Lead", "type": "selection", "contactDependent": true },
+        ]);
+        let mut oauth = json!({
+            "authUrl": crate::config::AUTHORIZE_URL,
+            "clientId": config.client_id.clone().unwrap_or_default(),
+            "redirectUri": config.redirect_uri,
+        });
+        if let (Some(scope), Some(oauth)) = (&config.scope, oauth.as_object_mut()) {
+            oauth.insert(
+                "scope".to_owned(),
+                json!(format!("scope={}", scope.split_whitespace().collect::<Vec<_>>().join("+"))),
+            );
+        }
+        json!({
+            "name": crate::NAME,
+            "displayName": "Pipedrive",
+            "urlIdentifier": "*.pipedrive.com",
+            "environment": {
+                "type": "dynamic",
+                "urlIdentifier": "*.pipedrive.com",
+                "instructions": ["Login to your Pipedrive account", "Copy the whole url and paste it here"]
+            },
+            "embedUrls": ["https://*.pipedrive.com/*"],
+            "auth": { "type": "oauth", "oauth": oauth },
+            "canOpenLogPage": false,
+            "contactPageUrl": "https://{hostname}/person/{contactId}",
+            "logPageUrl": "https://{hostname}/activities/{logId}",
+            "serverSideLogging": { "useAdminAssignedUserToken": false, "enableUserMapping": true },
+            "settings": [],
+            "adminSettings": [
+                {
+                    "id": "pipedriveCallActivityType",
+                    "type": "option",
+                    "name": "Call activity type",
+                    "description": "The activity type calls are logged as. Without one, the first active type whose name contains \"call\" is used.",
+                    "accountDataKey": "activityTypes"
+                },
+                {
+                    "id": "pipedriveSMSActivityType",
+                    "type": "option",
+                    "name": "SMS activity type",
+                    "description": "The activity type messages are logged as. Without one, the first active type whose name contains \"sms\" is used.",
+                    "accountDataKey": "activityTypes"
+                }
+            ],
+            "page": {
+                "callLog": { "additionalFields": additional_fields },
+                "messageLog": { "additionalFields": additional_fields },
+                "useContactSearch": true
+            }
+        })
+    };
+    assert_eq!(manifest(&config).to_json(), expected);
 }

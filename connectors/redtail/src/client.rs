@@ -157,34 +157,12 @@ pub(crate) fn path_id(id: &str) -> Result<&str, ConnectorError> {
     }
 }
 
-/// Turns an error answer into a `ConnectorError`: the kind from the status, the text from the body.
+/// Turns an error answer into a `ConnectorError`, with Redtail's `message` (or its `errors`) as the detail.
 pub(crate) fn parse_error(status: StatusCode, body: &[u8]) -> ConnectorError {
-    let code = status.as_u16();
-    let (kind, temporary) = match code {
-        401 | 403 => (ErrorKind::Unauthorized, false),
-        404 => (ErrorKind::NotFound, false),
-        429 => (ErrorKind::RateLimited, true),
-        400..=499 => (ErrorKind::Rejected, false),
-        500..=599 => (ErrorKind::Upstream, true),
-        _ => (ErrorKind::Upstream, false),
-    };
     let detail = match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(ErrorBody { message: Some(message), .. }) if !message.trim().is_empty() => clip(message.trim()),
-        Ok(ErrorBody { errors: Some(errors), .. }) if !errors.is_null() => clip(&errors.to_string()),
-        _ => {
-            let text = String::from_utf8_lossy(body);
-            let text = text.trim();
-            if text.is_empty() { status.canonical_reason().unwrap_or("no body").to_owned() } else { clip(text) }
-        }
+        Ok(ErrorBody { message: Some(message), .. }) if !message.trim().is_empty() => Some(message.trim().to_owned()),
+        Ok(ErrorBody { errors: Some(errors), .. }) if !errors.is_null() => Some(errors.to_string()),
+        _ => None,
     };
-    ConnectorError::new(kind, format!("{NAME} answered {code}: {detail}")).with_status(code).temporary(temporary)
-}
-
-/// The start of a long error body: enough to diagnose, not a whole HTML error page in a log line.
-fn clip(text: &str) -> String {
-    const LIMIT: usize = 300;
-    match text.char_indices().nth(LIMIT) {
-        Some((end, _)) => format!("{}...", &text[..end]),
-        None => text.to_owned(),
-    }
+    ConnectorError::from_crm_response(NAME, status, body, detail)
 }

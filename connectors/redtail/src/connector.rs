@@ -9,8 +9,8 @@ use callbridge_core::{
     AuthType, CallLogCreated, CallLogDetails, CallLogUpdated, Connector, ConnectorConfig, ConnectorError, ContactInfo,
     ContactMatches, CreateCallLogRequest, CreateContactRequest, CreateMessageLogRequest, CreatedContact, CrmUser,
     DispositionRequest, DispositionResult, ErrorKind, FindContactRequest, GetCallLogRequest, LogFormat,
-    MessageLogCreated, MessageLogUpdated, Operation, PlatformUserInfo, RequestContext, ReturnMessage, Secret,
-    Unauthorized, UpdateCallLogRequest, UpdateMessageLogRequest, UserInfo, UserInfoRequest, async_trait,
+    MessageLogCreated, MessageLogUpdated, Operation, PlatformManifest, PlatformUserInfo, RequestContext, ReturnMessage,
+    Secret, Unauthorized, UpdateCallLogRequest, UpdateMessageLogRequest, UserInfo, UserInfoRequest, async_trait,
 };
 use serde_json::{Map, Value, json};
 
@@ -21,6 +21,7 @@ use crate::api::{
 use crate::body::{agent_note, custom_offset, escape, with_date_time};
 use crate::client::{RedtailClient, login_authorization, user_key_authorization};
 use crate::config::RedtailConfig;
+use crate::manifest::CATEGORY_FIELD;
 use crate::reconcile::record_marker;
 use crate::time::{CallTimes, iso};
 
@@ -130,7 +131,7 @@ impl Connector for Redtail {
         OPERATIONS
     }
 
-    fn manifest(&self) -> Value {
+    fn manifest(&self) -> PlatformManifest {
         crate::manifest::manifest()
     }
 
@@ -265,7 +266,7 @@ impl Connector for Redtail {
             Some(offset) => with_date_time(&request.composed_log_details, times.start, offset),
             None => request.composed_log_details.clone(),
         };
-        let category = category_id(request.additional_submission.get("category"))?;
+        let category = category_id(request.additional_submission.get(CATEGORY_FIELD))?;
         let activity = NewActivity {
             subject: &subject,
             description: &description,
@@ -359,7 +360,7 @@ impl Connector for Redtail {
         ctx: &RequestContext,
         request: DispositionRequest,
     ) -> Result<DispositionResult, ConnectorError> {
-        let Some(category) = request.dispositions.get("category").filter(|it| !is_blank(it)) else {
+        let Some(category) = request.dispositions.get(CATEGORY_FIELD).filter(|it| !is_blank(it)) else {
             return Ok(DispositionResult::default());
         };
         let auth = self.auth(ctx)?;

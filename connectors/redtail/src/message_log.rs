@@ -26,6 +26,7 @@ use crate::NAME;
 use crate::api::{ActivityUpdate, LinkedContactRef, NewActivity};
 use crate::body::{custom_offset, escape};
 use crate::connector::{PHONE_CALL_ACTIVITY, Redtail, complete, incomplete_log, numeric_or_text, warn_after_create};
+use crate::manifest::CATEGORY_FIELD;
 use crate::reconcile::record_marker;
 use crate::time::iso;
 
@@ -46,7 +47,7 @@ pub(crate) async fn create(
         Some(shared) => (shared.subject.clone(), escape(&shared.body).replace('\n', "<br>")),
         None => layout.new_log(&request, time),
     };
-    let category = request.additional_submission.get("category").filter(|it| !it.is_null());
+    let category = request.additional_submission.get(CATEGORY_FIELD).filter(|it| !it.is_null());
     let category_id = category.map(|it| crate::connector::category_id(Some(it))).transpose()?;
     let activity = NewActivity {
         subject: &subject,

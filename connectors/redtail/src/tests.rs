@@ -98,7 +98,7 @@ fn config_ignores_unknown_keys_and_refuses_bad_urls() {
 fn the_connector_describes_itself() {
     let connector = Redtail::new(&connector_config()).unwrap();
     assert_eq!(connector.name(), NAME);
-    let manifest = connector.manifest();
+    let manifest = connector.manifest().to_json();
     assert_eq!(manifest["name"], NAME);
     assert_eq!(manifest["auth"]["type"], "apiKey");
     let fields: Vec<_> = manifest["auth"]["apiKey"]["page"]["content"]
@@ -184,5 +184,8 @@ fn call_times_end_after_the_duration() {
     );
     let pending = CallTimes::of(Some(&start), Some(&callbridge_core::CallDuration::Text("pending".into()))).unwrap();
     assert_eq!(pending.start, pending.end);
-    assert_eq!(CallTimes::of(None, None).unwrap_err().kind(), ErrorKind::Rejected);
+    let unreadable = callbridge_core::StartTime::Text("yesterday".to_owned());
+    assert_eq!(CallTimes::of(Some(&unreadable), None).unwrap_err().kind(), ErrorKind::Rejected);
+    let now = CallTimes::of(None, None).unwrap();
+    assert!((Utc::now() - now.start).num_seconds().abs() < 60, "no start time means now");
 }

@@ -6,6 +6,7 @@ mod call_log;
 mod conformance;
 mod contacts;
 mod errors;
+mod faults;
 mod message_log;
 mod reconcile;
 mod support;

@@ -47,11 +47,21 @@ pub async fn start() -> Harness {
 }
 
 pub async fn start_with(configure: impl FnOnce(ConnectorConfig) -> ConnectorConfig) -> Harness {
+    let settings =
+        HttpSettings { retry: RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }, ..HttpSettings::default() };
+    start_with_http(settings, configure).await
+}
+
+/// A harness whose HTTP client has `settings` (timeouts, retries) instead of the one-attempt default.
+pub async fn start_with_http(
+    settings: HttpSettings,
+    configure: impl FnOnce(ConnectorConfig) -> ConnectorConfig,
+) -> Harness {
     let server = MockServer::start().await;
-    let http = HttpClient::new(&HttpSettings::default())
+    let http = HttpClient::new(&settings)
         .unwrap()
         .with_origin_override(Some(server.uri().parse().unwrap()))
-        .with_retry(RetryPolicy { max_attempts: 1, ..RetryPolicy::default() });
+        .with_retry(settings.retry.clone());
     let descriptor = callbridge_core::registry::get(connector_redtail::NAME).unwrap();
     let connector = (descriptor.build)(configure(ConnectorConfig::new(http))).unwrap();
     Harness { server, connector }

@@ -1,6 +1,6 @@
 //! End to end with Redtail: the real `callbridge serve` binary over TCP, its Redtail traffic sent to a wiremock
 //! Redtail with `CALLBRIDGE_REDTAIL_BASE_URL`, driven like the App Connect extension drives it: username/password
-//! login, contact lookup, call log create, duplicate create, update with a recording link and an AI note, read
+//! login, contact lookup, call log create, duplicate create (also two at once), update with a recording link and an AI note, read
 //! back, category disposition, an SMS log and its append, and logout. Each step asserts what Redtail received.
 
 use std::collections::BTreeMap;
@@ -277,6 +277,17 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
     assert_eq!(duplicate["returnMessage"]["message"], format!("Existing log for session {SESSION_ID}"));
     assert_eq!(received(&redtail, "POST", "/activities").await.len(), 1);
 
+    // 4b. Two concurrent creates of another session: exactly one activity.
+    let mut other = create_body.clone();
+    other["logInfo"]["sessionId"] = json!("931929965599");
+    other["note"] = json!("");
+    let send = || http.post(format!("{base}/callLog?jwtToken={jwt}")).json(&other).send();
+    let (one, two) = tokio::join!(send(), send());
+    let answers = [json_of(one.unwrap()).await, json_of(two.unwrap()).await];
+    let successes = answers.iter().filter(|it| it["successful"] == true).count();
+    assert_eq!(successes, 1, "{answers:?}");
+    assert_eq!(received(&redtail, "POST", "/activities").await.len(), 2, "one activity for the second session");
+
     // 5. Update with the recording link and an AI note: read first, then the whole description replaced.
     let update_body = json!({
         "sessionId": SESSION_ID,
@@ -353,14 +364,14 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
     .await;
     assert_eq!((logged["successful"].clone(), logged["logIds"].clone()), (json!(true), json!(["m-1"])), "{logged}");
     let posted = received(&redtail, "POST", "/activities").await;
-    assert_eq!(posted.len(), 2);
-    assert_eq!(posted[1]["subject"], "SMS conversation with Jane Doe - 24/05/01");
-    assert_eq!(posted[1]["description"], EXPECTED_SMS_BODY);
+    assert_eq!(posted.len(), 3);
+    assert_eq!(posted[2]["subject"], "SMS conversation with Jane Doe - 24/05/01");
+    assert_eq!(posted[2]["description"], EXPECTED_SMS_BODY);
     assert_eq!(
-        (posted[1]["start_date"].clone(), posted[1]["end_date"].clone()),
+        (posted[2]["start_date"].clone(), posted[2]["end_date"].clone()),
         (json!("2024-05-01T08:00:00.000Z"), json!("2024-05-01T08:00:00.000Z"))
     );
-    assert_eq!(received(&redtail, "PUT", "/activities/5551").await, [json!({ "completed": true })]);
+    assert_eq!(received(&redtail, "PUT", "/activities/5552").await, [json!({ "completed": true })]);
     // The extension lists the newest first and resends what it logged before.
     let appended = json_of(
         http.post(format!("{base}/messageLog?jwtToken={jwt}"))
@@ -375,14 +386,14 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
         (json!(true), json!(["m-2"])),
         "{appended}"
     );
-    assert_eq!(received(&redtail, "POST", "/activities").await.len(), 2, "the append made no new activity");
+    assert_eq!(received(&redtail, "POST", "/activities").await.len(), 3, "the append made no new activity");
     let expected_after_append =
         EXPECTED_SMS_BODY.replace("Conversation(1 messages)", "Conversation(2 messages)").replace(
             "</li></ul>------------<br>END",
             "</li><li>ada 08:10 AM<br><b>Friday works</b></li></ul>------------<br>END",
         );
     assert_eq!(
-        received(&redtail, "PATCH", "/activities/5551").await,
+        received(&redtail, "PATCH", "/activities/5552").await,
         [json!({ "description": expected_after_append, "end_date": "2024-05-01T08:10:00.000Z" })]
     );
 

@@ -4,13 +4,15 @@
 use std::sync::Arc;
 
 use callbridge_core::PlatformManifest;
-use callbridge_core::compose::LogFormat;
+use callbridge_core::compose::message::{Layout, MessageKind, append_entry, parse_time};
+use callbridge_core::compose::{LogFormat, agent_note, user_offset};
 use callbridge_core::http::RateLimit;
 use callbridge_core::manifest::{
     Environment, Field, FieldKind, LogPage, ManifestAuth, OAuthManifest, Pages, ServerSideLogging, SettingItem,
     SettingKind,
 };
 use callbridge_core::phone::{national_number, restore_plus};
+use callbridge_core::values::{id_text, is_truthy};
 use callbridge_core::{
     AuthType, CallDuration, CallLogCreated, CallLogDetails, CallLogUpdated, Connector, ConnectorConfig, ConnectorError,
     ConnectorRoute, ContactInfo, ContactMatches, CreateCallLogRequest, CreateContactRequest, CreateMessageLogRequest,
@@ -28,8 +30,6 @@ use crate::activity_types::{ActivityKind, ActivityTypeCache, DEFAULT_TTL};
 use crate::api::FoundPerson;
 use crate::client::{GLOBAL_USER_URL, PipedriveClient, base, numeric_id};
 use crate::config::{AUTHORIZE_URL, PipedriveConfig};
-use crate::html::unescape;
-use crate::message_log::{Layout, MessageKind, append_entry, message_time, parse_time, user_offset};
 
 /// What this connector implements, in `Operation` order.
 pub(crate) const OPERATIONS: &[Operation] = &[
@@ -303,11 +303,7 @@ impl Connector for Pipedrive {
         let org_id = self.organization_of(ctx, &request.contact.id).await?;
         let activity_type = self.activity_type(ctx, ActivityKind::Call).await?;
         let call_log = &request.call_log;
-        let subject = match call_log.custom_subject.as_deref() {
-            Some(custom) => custom.to_owned(),
-            None if call_log.is_outbound() => format!("Outbound Call to {}", request.contact.name),
-            None => format!("Inbound Call from {}", request.contact.name),
-        };
+        let subject = call_log.subject(&request.contact.name);
         let mut body = Map::new();
         body.insert("owner_id".to_owned(), json!(owner_id));
         body.insert("subject".to_owned(), json!(subject));
@@ -349,7 +345,7 @@ impl Connector for Pipedrive {
             .to_owned();
         Ok(CallLogDetails {
             subject: data.get("subject").and_then(Value::as_str).map(str::to_owned),
-            note: Some(agent_note(&full_body)),
+            note: Some(agent_note(&full_body, LogFormat::Html).unwrap_or_default()),
             full_body: Some(full_body),
             contact_name: Some(contact_name),
             dispositions: Some(json!({
@@ -412,23 +408,24 @@ impl Connector for Pipedrive {
         let user_name = me.name.unwrap_or_default();
         let org_id = self.organization_of(ctx, &request.contact.id).await?;
         let activity_type = self.activity_type(ctx, ActivityKind::Sms).await?;
+        let layout = Layout {
+            user_name: &user_name,
+            contact: &request.contact,
+            offset: user_offset(ctx.user.timezone_offset.as_ref()),
+            now: Utc::now(),
+        };
         let shared = request.shared_sms_log_content.as_ref().filter(|it| !it.body.is_empty() && !it.subject.is_empty());
         let (subject, note, logged_at) = match shared {
             Some(shared) => (
                 shared.subject.clone(),
                 shared.body.clone(),
                 parse_time(shared.conversation_created_date.as_deref())
-                    .unwrap_or_else(|| message_time(&request.message)),
+                    .unwrap_or_else(|| layout.sent_at(&request.message)),
             ),
             None => {
-                let layout = Layout {
-                    user_name: &user_name,
-                    contact: &request.contact,
-                    offset: user_offset(ctx.user.timezone_offset.as_ref()),
-                };
                 let kind = MessageKind::of(&request.media);
                 let (subject, note) = layout.new_log(kind, &request.correspondents, &request.message);
-                (subject, note, message_time(&request.message))
+                (subject, note, layout.sent_at(&request.message))
             }
         };
         let mut body = Map::new();
@@ -469,6 +466,7 @@ impl Connector for Pipedrive {
                     user_name: &user_name,
                     contact: &request.contact,
                     offset: user_offset(ctx.user.timezone_offset.as_ref()),
+                    now: Utc::now(),
                 };
                 append_entry(existing_note, &layout.entry(&request.message))
             }
@@ -588,16 +586,6 @@ pub(crate) fn pipedrive_duration(duration: Option<&CallDuration>) -> String {
     format!("{:02}:{:02}", hours as u64, minutes as u64)
 }
 
-/// The agent note inside a composed HTML body: between `<b>Agent notes</b>` and `<b>Call details</b>`, without
-/// `<br>`, with the composer's escaping undone.
-pub(crate) fn agent_note(body: &str) -> String {
-    let Some((_, after)) = body.split_once("<b>Agent notes</b>") else {
-        return String::new();
-    };
-    let note = after.split("<b>Call details</b>").next().unwrap_or_default();
-    unescape(&note.replace("<br>", ""))
-}
-
 /// `deal_id`, or `lead_id` when no deal was chosen (an activity links to one of them).
 fn insert_deal_or_lead(body: &mut Map<String, Value>, submission: &Map<String, Value>) {
     match (submission.get("deals").and_then(submitted_id), submission.get("leads").and_then(submitted_id)) {
@@ -630,30 +618,10 @@ pub(crate) fn submitted_id(value: &Value) -> Option<Value> {
     }
 }
 
-/// JavaScript truthiness of a JSON value, which decides in App Connect whether an optional field is sent.
-fn is_truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(it) => *it,
-        Value::Number(it) => it.as_f64().is_some_and(|it| it != 0.0),
-        Value::String(it) => !it.is_empty(),
-        Value::Array(_) | Value::Object(_) => true,
-    }
-}
-
 fn duration_is_set(duration: &CallDuration) -> bool {
     match duration {
         CallDuration::Seconds(number) => number.as_f64().is_some_and(|it| it != 0.0),
         CallDuration::Text(text) => !text.is_empty(),
-    }
-}
-
-/// An id as Pipedrive sent it (a number or a string), as text.
-fn id_text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod schema;
 pub mod secret;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod values;
 
 pub use async_trait::async_trait;
 pub use compose::{ComposeInput, LogFormat, compose};

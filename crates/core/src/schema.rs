@@ -68,6 +68,16 @@ impl CallRecord {
         self.direction.as_deref() == Some("Outbound")
     }
 
+    /// The log's subject: the user's custom subject, else App Connect's `Outbound Call to <contact>` or
+    /// `Inbound Call from <contact>` (a missing direction reads as inbound, see [`CallRecord::is_outbound`]).
+    pub fn subject(&self, contact_name: &str) -> String {
+        match self.custom_subject.as_deref() {
+            Some(custom) => custom.to_owned(),
+            None if self.is_outbound() => format!("Outbound Call to {contact_name}"),
+            None => format!("Inbound Call from {contact_name}"),
+        }
+    }
+
     /// The party that is not the RingCentral user: `from` on inbound calls, `to` on outbound ones.
     pub fn other_party(&self) -> Option<&Party> {
         if self.is_outbound() { self.to.as_ref() } else { self.from.as_ref() }

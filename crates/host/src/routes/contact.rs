@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
+use callbridge_core::phone::restore_plus;
 
 use crate::error::ApiError;
 use crate::extract::{JsonBody, MAX_QUERY_TEXT_LEN, QueryParams};
@@ -10,19 +11,14 @@ use crate::services::contact::{self, CreateContactBody, FindContactQuery};
 use crate::session::Session;
 use crate::state::AppState;
 
-/// The extension sends `phoneNumber=+1...` unencoded, so the `+` arrives as a space: the first space becomes `+`
-/// again (only the first, as App Connect does).
-pub fn restore_plus(phone_number: &str) -> String {
-    phone_number.replacen(' ', "+", 1).trim().to_owned()
-}
-
 pub async fn find(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     query: QueryParams,
 ) -> RouteResult {
-    let phone_number = query.get("phoneNumber").map(restore_plus).filter(|it| !it.is_empty());
+    let phone_number =
+        query.get("phoneNumber").map(|it| restore_plus(it).trim().to_owned()).filter(|it| !it.is_empty());
     let phone_number = phone_number.ok_or_else(|| ApiError::bad_request("Missing phoneNumber."))?;
     if phone_number.len() > MAX_QUERY_TEXT_LEN {
         return Err(ApiError::bad_request("Invalid phoneNumber: too long."));

@@ -1,5 +1,4 @@
-//! Redtail-specific edits of the HTML log body: the user's custom time zone on the Date/time item, and reading the
-//! agent note back out of an activity description.
+//! The Redtail-specific edit of the HTML log body: the user's custom time zone on the Date/time item.
 
 use std::sync::LazyLock;
 
@@ -32,24 +31,4 @@ pub(crate) fn custom_offset(settings: &UserSettings) -> Option<FixedOffset> {
 pub(crate) fn with_date_time(body: &str, start: DateTime<Utc>, offset: FixedOffset) -> String {
     let shown = start.with_timezone(&offset).format("%Y-%m-%d %I:%M:%S %p");
     DATE_TIME_ITEM.replace(body, format!("<li><b>Date/time</b>: {shown}</li>").as_str()).into_owned()
-}
-
-/// The agent note of an HTML body: the text between `<b>Agent notes</b><br>` and the next `<br><br>`, with the
-/// entities the composer writes turned back into characters; empty when the body has no note.
-pub(crate) fn agent_note(body: &str) -> String {
-    const START: &str = "<b>Agent notes</b><br>";
-    let Some(at) = body.find(START) else { return String::new() };
-    let rest = &body[at + START.len()..];
-    let note = rest.find("<br><br>").map_or(rest, |end| &rest[..end]);
-    unescape(note)
-}
-
-/// Reverses the composer's escaping of `&`, `<`, `>`, `"` and `'` (`&amp;` last, so `&amp;lt;` stays `&lt;`).
-fn unescape(text: &str) -> String {
-    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
-}
-
-/// `text` safe inside HTML element content (a note Redtail shows as HTML).
-pub(crate) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
+use callbridge_core::compose::{agent_note, escape_html};
 use callbridge_core::phone::{apply_overriding_formats, national_number, parse_e164, restore_plus};
 use callbridge_core::{
     AuthType, CallLogCreated, CallLogDetails, CallLogUpdated, Connector, ConnectorConfig, ConnectorError, ContactInfo,
@@ -18,7 +19,7 @@ use crate::NAME;
 use crate::api::{
     ActivityUpdate, Category, Contact, LinkedContactRef, NewActivity, NewContact, NewNote, NewPhone, join_names,
 };
-use crate::body::{agent_note, custom_offset, escape, with_date_time};
+use crate::body::{custom_offset, with_date_time};
 use crate::client::{RedtailClient, login_authorization, user_key_authorization};
 use crate::config::RedtailConfig;
 use crate::manifest::CATEGORY_FIELD;
@@ -285,7 +286,7 @@ impl Connector for Redtail {
         let note = request.note.as_deref().map(str::trim).filter(|it| !it.is_empty());
         let note_added = match note {
             Some(note) => {
-                let note = NewNote { category_id: &category, note_type: 1, body: &escape(note) };
+                let note = NewNote { category_id: &category, note_type: 1, body: &escape_html(note) };
                 self.client
                     .add_note(&auth, &log_id, &note)
                     .await
@@ -320,7 +321,7 @@ impl Connector for Redtail {
         let body = activity.description.unwrap_or_default();
         Ok(CallLogDetails {
             subject: activity.subject,
-            note: Some(agent_note(&body)),
+            note: Some(agent_note(&body, LogFormat::Html).unwrap_or_default()),
             full_body: Some(body),
             full_log_response: raw,
             contact_name: activity.linked_contacts.first().map(|it| it.display_name()),
@@ -382,7 +383,7 @@ impl Connector for Redtail {
         ctx: &RequestContext,
         request: &CreateMessageLogRequest,
     ) -> Result<Option<String>, ConnectorError> {
-        let start = crate::message_log::message_time(&request.message)?;
+        let start = crate::message_log::message_time(&request.message);
         crate::reconcile::find_created(self, ctx, &request.record_key, start).await
     }
 

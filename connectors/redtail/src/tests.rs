@@ -7,11 +7,10 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::NAME;
-use crate::body::{agent_note, custom_offset, with_date_time};
+use crate::body::{custom_offset, with_date_time};
 use crate::client::{login_authorization, parse_error, path_id, user_key_authorization};
 use crate::config::{DEFAULT_API_SERVER, RedtailConfig};
 use crate::connector::{Redtail, category_id};
-use crate::message_log::append_entry;
 use crate::time::{CallTimes, iso};
 
 fn connector_config() -> ConnectorConfig {
@@ -143,24 +142,6 @@ fn the_custom_time_zone_rewrites_only_the_date_time_item() {
     for unusable in [json!("x"), json!(""), json!(30), json!(null)] {
         assert_eq!(custom_offset(&settings(unusable.clone())), None, "{unusable}");
     }
-}
-
-#[test]
-fn the_agent_note_is_read_back_unescaped() {
-    assert_eq!(
-        agent_note("<b>Agent notes</b><br>Call &lt;back&gt; &amp; &#39;soon&#39;<br><br><b>Call details</b>"),
-        "Call <back> & 'soon'"
-    );
-    assert_eq!(agent_note("<b>Agent notes</b><br>no end"), "no end");
-    assert_eq!(agent_note("<li><b>Summary</b>: x</li>"), "");
-}
-
-#[test]
-fn appending_a_message_raises_the_count_and_keeps_the_end_marker() {
-    let body = "<br>Conversation(5 messages)<br>BEGIN<br>------------<br><ul><li>a</li></ul>------------<br>END<br><br>--- Created via RingCentral App Connect";
-    let appended = append_entry(body, "<li>b</li>");
-    assert_eq!(appended, body.replace("5 messages", "6 messages").replace("<li>a</li>", "<li>a</li><li>b</li>"));
-    assert_eq!(append_entry("edited away", "<li>b</li>"), "edited away<ul><li>b</li></ul>");
 }
 
 #[test]

@@ -75,7 +75,7 @@ impl SpawnedServer {
         Self::start_with_env(options, &[]).await
     }
 
-    /// As [`SpawnedServer::start`], with more environment variables (another connector's settings).
+    /// As [`SpawnedServer::start`], with more environment variables (another connector's origin and OAuth app).
     pub async fn start_with_env(options: &ServerOptions, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let scratch = tempfile::Builder::new().prefix("callbridge-load-").tempdir()?;
         let (database_url, database) = match &options.database_url {
@@ -97,12 +97,12 @@ impl SpawnedServer {
             .env("CALLBRIDGE_PIPEDRIVE_BASE_URL", &options.crm_url)
             .env("PIPEDRIVE_CLIENT_ID", CLIENT_ID)
             .env("PIPEDRIVE_CLIENT_SECRET", CLIENT_SECRET)
+            .envs(env.iter().copied())
             .current_dir(scratch.path())
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
             .kill_on_drop(true);
-        command.envs(env.iter().copied());
         let mut child = command.spawn().with_context(|| format!("cannot start {}", binary.display()))?;
         let pid = child.id().context("the server exited at once")?;
         let base_url = format!("http://127.0.0.1:{port}");

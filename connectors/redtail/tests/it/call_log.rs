@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 use wiremock::ResponseTemplate;
 use wiremock::matchers::{body_json, header, query_param};
 
-use crate::support::{bodies, call_request, ctx, ctx_in_timezone, fixture, mount_fallback, ok, redtail, start};
+use crate::support::{
+    bodies, call_request, ctx, ctx_in_timezone, fixture, mount_create_and_complete, mount_fallback, ok, redtail, start,
+};
 
 const COMPOSED: &str = "<b>Agent notes</b><br>Wants a &lt;call&gt; back<br><br><b>Call details</b><br><li><b>Summary</b>: Inbound Call from Jane Q Doe</li><li><b>Date/time</b>: 2024-01-15 10:30:00 AM</li>";
 
@@ -56,17 +58,7 @@ async fn creates_a_completed_activity_with_the_note() {
 #[tokio::test]
 async fn the_custom_subject_category_and_time_zone_are_applied_and_no_empty_note_is_sent() {
     let harness = start().await;
-    redtail("POST", "/activities")
-        .respond_with(ok(fixture!("activity_created.json")))
-        .expect(1)
-        .mount(&harness.server)
-        .await;
-    redtail("PUT", "/activities/5550")
-        .respond_with(ok(fixture!("activity_completed.json")))
-        .expect(1)
-        .mount(&harness.server)
-        .await;
-    mount_fallback(&harness.server).await;
+    mount_create_and_complete(&harness.server).await;
 
     let mut request = call_request(COMPOSED);
     request.call_log.custom_subject = Some("Quarterly review".into());

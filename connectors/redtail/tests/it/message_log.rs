@@ -4,7 +4,9 @@ use callbridge_core::{CreateMessageLogRequest, LogContact, Message, MessageMedia
 use serde_json::json;
 use wiremock::matchers::body_json;
 
-use crate::support::{bodies, ctx, ctx_in_timezone, fixture, mount_fallback, ok, redtail, start};
+use crate::support::{
+    bodies, ctx, ctx_in_timezone, fixture, mount_create_and_complete, mount_fallback, ok, redtail, start,
+};
 
 fn contact() -> LogContact {
     LogContact {
@@ -70,17 +72,7 @@ async fn an_sms_becomes_a_completed_conversation_activity() {
 #[tokio::test]
 async fn the_custom_time_zone_dates_the_conversation_and_a_chosen_category_is_kept() {
     let harness = start().await;
-    redtail("POST", "/activities")
-        .respond_with(ok(fixture!("activity_created.json")))
-        .expect(1)
-        .mount(&harness.server)
-        .await;
-    redtail("PUT", "/activities/5550")
-        .respond_with(ok(fixture!("activity_completed.json")))
-        .expect(1)
-        .mount(&harness.server)
-        .await;
-    mount_fallback(&harness.server).await;
+    mount_create_and_complete(&harness.server).await;
 
     let mut request = sms_request();
     request.additional_submission = json!({ "category": 1 }).as_object().unwrap().clone();
@@ -95,17 +87,7 @@ async fn the_custom_time_zone_dates_the_conversation_and_a_chosen_category_is_ke
 #[tokio::test]
 async fn a_voicemail_links_its_recording() {
     let harness = start().await;
-    redtail("POST", "/activities")
-        .respond_with(ok(fixture!("activity_created.json")))
-        .expect(1)
-        .mount(&harness.server)
-        .await;
-    redtail("PUT", "/activities/5550")
-        .respond_with(ok(fixture!("activity_completed.json")))
-        .expect(1)
-        .mount(&harness.server)
-        .await;
-    mount_fallback(&harness.server).await;
+    mount_create_and_complete(&harness.server).await;
 
     let mut request = sms_request();
     request.media =

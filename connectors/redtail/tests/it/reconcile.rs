@@ -4,7 +4,7 @@ use callbridge_core::{CreateMessageLogRequest, ErrorKind, Message, RecordKey};
 use serde_json::json;
 use wiremock::matchers::{body_json, query_param};
 
-use crate::support::{call_request, ctx, fixture, mount_fallback, ok, redtail, start};
+use crate::support::{call_request, ctx, fixture, mount_create_and_complete, mount_fallback, ok, redtail, start};
 
 fn activities_page(page: &str) -> wiremock::MockBuilder {
     redtail("GET", "/activities")
@@ -78,17 +78,7 @@ async fn without_a_record_key_nothing_is_looked_up() {
 #[tokio::test]
 async fn a_create_without_a_record_key_writes_no_marker() {
     let harness = start().await;
-    redtail("POST", "/activities")
-        .respond_with(ok(fixture!("activity_created.json")))
-        .expect(1)
-        .mount(&harness.server)
-        .await;
-    redtail("PUT", "/activities/5550")
-        .respond_with(ok(fixture!("activity_completed.json")))
-        .expect(1)
-        .mount(&harness.server)
-        .await;
-    mount_fallback(&harness.server).await;
+    mount_create_and_complete(&harness.server).await;
     let mut request = call_request("<b>x</b>");
     request.record_key = RecordKey(String::new());
     harness.connector.create_call_log(&ctx(), request).await.unwrap();

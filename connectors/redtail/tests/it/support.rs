@@ -124,6 +124,17 @@ pub async fn mount_fallback(server: &MockServer) {
         .await;
 }
 
+/// Redtail taking one activity (id 5550) and its completion, then the fallback: what every log create needs.
+pub async fn mount_create_and_complete(server: &MockServer) {
+    redtail("POST", "/activities").respond_with(ok(fixture!("activity_created.json"))).expect(1).mount(server).await;
+    redtail("PUT", "/activities/5550")
+        .respond_with(ok(fixture!("activity_completed.json")))
+        .expect(1)
+        .mount(server)
+        .await;
+    mount_fallback(server).await;
+}
+
 /// The JSON bodies the mock received for `method path` (under the API root), in order.
 pub async fn bodies(server: &MockServer, http_method: &str, request_path: &str) -> Vec<Value> {
     let full = format!("{API}{request_path}");

@@ -257,12 +257,7 @@ impl Connector for Redtail {
         let auth = self.auth(ctx)?;
         let call = &request.call_log;
         let times = CallTimes::of(call.start_time.as_ref(), call.duration.as_ref())?;
-        let inbound = call.direction.as_deref().is_some_and(|it| it.eq_ignore_ascii_case("inbound"));
-        let subject = match call.custom_subject.as_deref().map(str::trim).filter(|it| !it.is_empty()) {
-            Some(custom) => custom.to_owned(),
-            None if inbound => format!("Inbound Call from {}", request.contact.name),
-            None => format!("Outbound Call to {}", request.contact.name),
-        };
+        let subject = call.subject(&request.contact.name);
         let description = match custom_offset(&ctx.user.user_settings) {
             Some(offset) => with_date_time(&request.composed_log_details, times.start, offset),
             None => request.composed_log_details.clone(),

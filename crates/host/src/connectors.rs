@@ -4,4 +4,5 @@
 //! is maintained by `cargo xtask new-connector` (sorted); a test checks it against the folders under `connectors/`.
 
 /// The name of every linked connector, sorted.
-pub const LINKED: &[&str] = &[connector_insightly::NAME, connector_pipedrive::NAME, connector_sandbox::NAME];
+pub const LINKED: &[&str] =
+    &[connector_insightly::NAME, connector_pipedrive::NAME, connector_redtail::NAME, connector_sandbox::NAME];

@@ -74,6 +74,11 @@ fn free_port() -> anyhow::Result<u16> {
 impl SpawnedServer {
     /// Starts the server and waits until `/isAlive` answers (at most a minute: migrations run first).
     pub async fn start(options: &ServerOptions) -> anyhow::Result<Self> {
+        Self::start_with_env(options, &[]).await
+    }
+
+    /// As [`SpawnedServer::start`], with more environment variables (another connector's origin and OAuth app).
+    pub async fn start_with_env(options: &ServerOptions, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let scratch = tempfile::Builder::new().prefix("callbridge-load-").tempdir()?;
         let (database_url, database) = match &options.database_url {
             Some(url) if url.starts_with("postgres") => (url.clone(), "postgres"),
@@ -98,6 +103,7 @@ impl SpawnedServer {
             // A load run is one client sending as fast as it can: the rate limits would measure themselves.
             .env("CALLBRIDGE_RATE_LIMIT_IP", "0")
             .env("CALLBRIDGE_RATE_LIMIT_USER", "0")
+            .envs(env.iter().copied())
             .current_dir(scratch.path())
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)

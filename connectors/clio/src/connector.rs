@@ -1,51 +1,65 @@
-//! `Clio`: the `Connector` implementation, mapping App Connect's operations onto Clio contacts and
-//! activities.
+//! `Clio`: the `Connector` implementation. Contacts, call logs and message logs live in their own modules; this
+//! file wires them up and holds login, logout and the user list.
 
+use std::str::FromStr;
 use std::sync::Arc;
 
-use base64::Engine as _;
-use callbridge_core::http::RateLimit;
-use callbridge_core::phone::{apply_overriding_formats, national_number, restore_plus};
+use callbridge_core::phone::restore_plus;
 use callbridge_core::{
     AuthType, CallLogCreated, CallLogDetails, CallLogUpdated, Connector, ConnectorConfig, ConnectorError, ContactInfo,
-    ContactMatches, CreateCallLogRequest, ErrorKind, FindContactRequest, GetCallLogRequest, Operation,
-    PlatformUserInfo, RequestContext, ReturnMessage, Secret, Unauthorized, UpdateCallLogRequest, UserInfo,
-    UserInfoRequest, async_trait,
+    ContactMatches, CreateCallLogRequest, CreateContactRequest, CreateMessageLogRequest, CreatedContact, CrmUser,
+    DispositionRequest, DispositionResult, ErrorKind, FindContactRequest, GetCallLogRequest, MessageLogCreated,
+    MessageLogUpdated, OAuthInfo, OAuthInfoRequest, Operation, PlatformUserInfo, RequestContext, ReturnMessage,
+    Unauthorized, UpdateCallLogRequest, UpdateMessageLogRequest, UserInfo, UserInfoRequest, async_trait,
 };
+use chrono::{Offset, Utc};
 use serde_json::{Value, json};
 
 use crate::NAME;
-use crate::api::{Activity, ActivityUpdate, NewActivity};
-use crate::client::ClioClient;
-use crate::config::ClioConfig;
+use crate::client::{ClioClient, id_text};
+use crate::config::{ClioConfig, Region};
+use crate::{call_log, contacts, manifest, message_log};
 
 /// What this connector implements, in `Operation` order.
-const OPERATIONS: &[Operation] = &[
-    Operation::GetBasicAuth,
+pub(crate) const OPERATIONS: &[Operation] = &[
+    Operation::GetOauthInfo,
     Operation::GetUserInfo,
     Operation::FindContact,
+    Operation::FindContactWithName,
+    Operation::CreateContact,
     Operation::CreateCallLog,
     Operation::GetCallLog,
     Operation::UpdateCallLog,
+    Operation::UpsertCallDisposition,
+    Operation::CreateMessageLog,
+    Operation::UpdateMessageLog,
     Operation::Unauthorize,
+    Operation::GetUserList,
+    Operation::FindCreatedRecord,
 ];
 
-/// Builds the connector from its settings; the registry calls it through the descriptor in `lib.rs`.
+/// Builds the connector; missing OAuth apps are reported at login, not here.
 pub(crate) fn build(config: ConnectorConfig) -> Result<Arc<dyn Connector>, ConnectorError> {
-    Ok(Arc::new(Clio::new(&config)?))
+    Ok(Arc::new(Clio {
+        config: ClioConfig::from_connector_config(&config)?,
+        client: ClioClient::new(config.http.clone()),
+    }))
 }
 
 /// The Clio connector: one value serves every user.
 #[derive(Debug)]
 pub struct Clio {
+    config: ClioConfig,
     client: ClioClient,
 }
 
-impl Clio {
-    pub(crate) fn new(config: &ConnectorConfig) -> Result<Self, ConnectorError> {
-        let settings = ClioConfig::from_connector_config(config)?;
-        Ok(Self { client: ClioClient::new(config.http.clone(), settings.api_url) })
+/// The region of a hostname the extension or the store gave us: empty means the US, anything not Clio's is refused.
+fn region_of(hostname: &str) -> Result<Region, ConnectorError> {
+    if hostname.trim().is_empty() {
+        return Ok(Region::Us);
     }
+    Region::of_host(hostname)
+        .ok_or_else(|| ConnectorError::new(ErrorKind::Rejected, format!("`{hostname}` is not a Clio host")))
 }
 
 #[async_trait]
@@ -55,7 +69,7 @@ impl Connector for Clio {
     }
 
     fn auth_type(&self) -> AuthType {
-        AuthType::ApiKey
+        AuthType::OAuth
     }
 
     fn operations(&self) -> &'static [Operation] {
@@ -63,54 +77,40 @@ impl Connector for Clio {
     }
 
     fn manifest(&self) -> Value {
-        json!({
-            "name": NAME,
-            "displayName": "Clio",
-            "auth": {
-                "type": "apiKey",
-                "apiKey": {
-                    "page": {
-                        "title": "Clio",
-                        "content": [{
-                            "const": "apiKey",
-                            "title": "API key",
-                            "type": "string",
-                            "description": "Your Clio API key.",
-                            "required": true
-                        }]
-                    }
-                }
-            },
-            "canOpenLogPage": false,
-            "contactTypes": [{ "display": "Contact", "value": "contact" }],
-            "page": {
-                "callLog": { "additionalFields": [] },
-                "messageLog": { "additionalFields": [] }
-            },
-            "settings": []
+        manifest::manifest(&self.config)
+    }
+
+    fn oauth_info(&self, request: &OAuthInfoRequest) -> Result<OAuthInfo, ConnectorError> {
+        let region = region_of(request.hostname.as_deref().unwrap_or_default())?;
+        let (client_id, client_secret) = self.config.client_credentials(region)?;
+        Ok(OAuthInfo {
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.clone(),
+            token_url: format!("https://{}/oauth/token", region.host()),
+            redirect_uri: self.config.redirect_uri.clone(),
+            authorization_url: Some(format!("https://{}/oauth/authorize", region.host())),
+            scopes: Vec::new(),
+            hostname: None,
         })
     }
 
-    /// The placeholder API takes `Authorization: Basic base64("<api key>:")`.
-    fn basic_auth(&self, api_key: &Secret) -> Result<Secret, ConnectorError> {
-        Ok(Secret::new(base64::engine::general_purpose::STANDARD.encode(format!("{}:", api_key.expose()))))
-    }
-
     async fn user_info(&self, request: UserInfoRequest) -> Result<UserInfo, ConnectorError> {
-        let auth = match request.api_key.as_ref().filter(|it| !it.expose().trim().is_empty()) {
-            Some(api_key) => Secret::new(format!("Basic {}", self.basic_auth(api_key)?.expose())),
-            None => request.auth_header.clone(),
+        let failed = |error: ConnectorError| {
+            error.with_return_message(ReturnMessage::warning("Could not load user information", 3000))
         };
-        if auth.is_empty() {
-            return Err(ConnectorError::new(ErrorKind::Unauthorized, "an API key is required")
-                .with_return_message(could_not_load_user()));
+        let host = region_of(&request.hostname).map_err(failed)?.host();
+        let me = self.client.who_am_i(host, &request.auth_header, "id,name,time_zone").await.map_err(failed)?.body;
+        let id = id_text(&me.id);
+        if id.is_empty() {
+            return Err(failed(ConnectorError::upstream("clio returned a user without an id")));
         }
-        let me = self.client.me(&auth).await.map_err(|error| error.with_return_message(could_not_load_user()))?;
         Ok(UserInfo {
             user: PlatformUserInfo {
-                id: format!("{}-{NAME}", me.body.id),
-                name: me.body.name,
-                timezone_name: me.body.timezone,
+                id: format!("{id}-{NAME}"),
+                name: me.name.unwrap_or_default(),
+                timezone_offset: Some(offset_hours(me.time_zone.as_deref())),
+                timezone_name: me.time_zone,
+                overriding_hostname: (request.hostname != host).then(|| host.to_owned()),
                 ..PlatformUserInfo::default()
             },
             return_message: Some(ReturnMessage::success("Connected to Clio.", 1000)),
@@ -122,38 +122,34 @@ impl Connector for Clio {
         ctx: &RequestContext,
         request: FindContactRequest,
     ) -> Result<ContactMatches, ConnectorError> {
-        // App Connect asks about internal extension numbers too; they are never CRM contacts.
-        if request.is_extension {
-            return Ok(ContactMatches::default());
-        }
-        // Restore the `+` before trimming: it may be the leading space.
-        let phone_number = restore_plus(&request.phone_number).trim().to_owned();
-        let mut queries = vec![phone_number.clone()];
-        if let (Some(formats), Some(national)) = (&request.overriding_format, national_number(&phone_number)) {
-            queries.extend(apply_overriding_formats(&national, formats));
-        }
-        let mut contacts: Vec<ContactInfo> = Vec::new();
-        let mut rate_limit: Option<RateLimit> = None;
-        for query in &queries {
-            let reply = self.client.search_contacts(&ctx.auth_header, query).await?;
-            rate_limit = reply.rate_limit.or(rate_limit);
-            for contact in reply.body {
-                // Several formats can find the same contact; show it once.
-                if contacts.iter().any(|it| it.id == contact.id) {
-                    continue;
-                }
-                contacts.push(ContactInfo {
-                    id: contact.id,
-                    name: contact.name,
-                    phone: contact.phone.or_else(|| Some(phone_number.clone())),
-                    kind: Some(contact.kind.unwrap_or_else(|| "contact".to_owned())),
-                    created_date: contact.created_at,
-                    most_recent_activity_date: contact.updated_at,
-                    ..ContactInfo::default()
-                });
-            }
-        }
-        Ok(ContactMatches { successful: true, contacts, return_message: None, rate_limit })
+        contacts::find_by_phone(&self.client, ctx, &request).await
+    }
+
+    async fn find_contact_with_name(&self, ctx: &RequestContext, name: &str) -> Result<ContactMatches, ConnectorError> {
+        contacts::find_by_name(&self.client, ctx, name).await
+    }
+
+    async fn create_contact(
+        &self,
+        ctx: &RequestContext,
+        request: CreateContactRequest,
+    ) -> Result<CreatedContact, ConnectorError> {
+        // As in App Connect, the type defaults to Person only when the form sent none; an empty one goes through.
+        let kind = request.new_contact_type.unwrap_or_else(|| "Person".to_owned());
+        let body = json!({ "data": {
+            "name": request.new_contact_name,
+            "type": kind,
+            "phone_numbers": [{ "name": "Work", "number": restore_plus(&request.phone_number), "default_number": true }]
+        }});
+        let created = self.client.create_contact(&ctx.user.hostname, &ctx.auth_header, &body).await?;
+        Ok(CreatedContact {
+            contact: ContactInfo {
+                id: id_text(&created.id),
+                name: created.name.unwrap_or(request.new_contact_name),
+                ..ContactInfo::default()
+            },
+            return_message: Some(ReturnMessage::success("Contact created.", 2000)),
+        })
     }
 
     async fn create_call_log(
@@ -161,28 +157,15 @@ impl Connector for Clio {
         ctx: &RequestContext,
         request: CreateCallLogRequest,
     ) -> Result<CallLogCreated, ConnectorError> {
-        let call = &request.call_log;
-        let inbound = call.direction.as_deref().is_some_and(|it| it.eq_ignore_ascii_case("inbound"));
-        let subject = match call.custom_subject.as_deref().filter(|it| !it.trim().is_empty()) {
-            Some(custom) => custom.to_owned(),
-            None if inbound => format!("Inbound Call from {}", request.contact.name),
-            None => format!("Outbound Call to {}", request.contact.name),
-        };
-        let activity = NewActivity {
-            kind: "call",
-            contact_id: &request.contact.id,
-            subject: &subject,
-            body: &request.composed_log_details,
-            direction: if inbound { "inbound" } else { "outbound" },
-            started_at: call.start_time.as_ref().and_then(|it| it.to_utc()).map(|it| it.to_rfc3339()),
-            duration_seconds: call.duration.as_ref().and_then(|it| it.seconds()).map(|it| it.max(0.0).round() as u64),
-            external_id: call.session_id.as_deref().unwrap_or_default(),
-        };
-        let created = self.client.create_activity(&ctx.auth_header, &activity).await?;
-        Ok(CallLogCreated {
-            log_id: created.body.id,
-            return_message: Some(ReturnMessage::success("Call logged", 2000)),
-        })
+        call_log::create(&self.client, ctx, &request).await
+    }
+
+    async fn find_created_call_log(
+        &self,
+        ctx: &RequestContext,
+        request: &CreateCallLogRequest,
+    ) -> Result<Option<String>, ConnectorError> {
+        call_log::find_created(&self.client, ctx, &request.record_key).await
     }
 
     async fn get_call_log(
@@ -190,19 +173,7 @@ impl Connector for Clio {
         ctx: &RequestContext,
         request: GetCallLogRequest,
     ) -> Result<CallLogDetails, ConnectorError> {
-        let reply = self.client.activity(&ctx.auth_header, &request.log_id).await?;
-        let activity: Activity = serde_json::from_value(reply.body.clone()).map_err(|error| {
-            ConnectorError::upstream(format!("unexpected {NAME} activity {}", request.log_id)).with_source(error)
-        })?;
-        Ok(CallLogDetails {
-            subject: activity.subject,
-            // The placeholder API keeps the note inside the composed body; the host recomposes from `full_body`.
-            note: None,
-            full_body: activity.body,
-            full_log_response: reply.body,
-            contact_name: activity.contact_name,
-            dispositions: None,
-        })
+        call_log::get(&self.client, ctx, &request).await
     }
 
     async fn update_call_log(
@@ -210,25 +181,68 @@ impl Connector for Clio {
         ctx: &RequestContext,
         request: UpdateCallLogRequest,
     ) -> Result<CallLogUpdated, ConnectorError> {
-        let update = ActivityUpdate {
-            subject: request.subject.as_deref().filter(|it| !it.trim().is_empty()),
-            body: &request.composed_log_details,
-        };
-        self.client.update_activity(&ctx.auth_header, &request.log_id, &update).await?;
-        Ok(CallLogUpdated {
-            updated_note: request.note,
-            return_message: Some(ReturnMessage::success("Call log updated.", 2000)),
-        })
+        call_log::update(&self.client, ctx, &request).await
     }
 
-    /// An API key cannot be revoked from here; the host forgets it.
-    async fn unauthorize(&self, _ctx: &RequestContext) -> Result<Unauthorized, ConnectorError> {
+    async fn upsert_call_disposition(
+        &self,
+        ctx: &RequestContext,
+        request: DispositionRequest,
+    ) -> Result<DispositionResult, ConnectorError> {
+        call_log::disposition(&self.client, ctx, &request).await
+    }
+
+    async fn create_message_log(
+        &self,
+        ctx: &RequestContext,
+        request: CreateMessageLogRequest,
+    ) -> Result<MessageLogCreated, ConnectorError> {
+        message_log::create(&self.client, ctx, &request).await
+    }
+
+    async fn find_created_message_log(
+        &self,
+        ctx: &RequestContext,
+        request: &CreateMessageLogRequest,
+    ) -> Result<Option<String>, ConnectorError> {
+        call_log::find_created(&self.client, ctx, &request.record_key).await
+    }
+
+    async fn update_message_log(
+        &self,
+        ctx: &RequestContext,
+        request: UpdateMessageLogRequest,
+    ) -> Result<MessageLogUpdated, ConnectorError> {
+        message_log::update(&self.client, ctx, &request).await
+    }
+
+    async fn unauthorize(&self, ctx: &RequestContext) -> Result<Unauthorized, ConnectorError> {
+        if !ctx.user.access_token.is_empty() {
+            self.client.deauthorize(&ctx.user.hostname, &ctx.auth_header, &ctx.user.access_token).await?;
+        }
         Ok(Unauthorized { return_message: Some(ReturnMessage::success("Logged out of Clio", 1000)) })
+    }
+
+    async fn user_list(&self, ctx: &RequestContext) -> Result<Vec<CrmUser>, ConnectorError> {
+        let users = self.client.users(&ctx.user.hostname, &ctx.auth_header).await?;
+        Ok(users
+            .into_iter()
+            .map(|it| {
+                let name = it.name.filter(|it| !it.is_empty()).unwrap_or_else(|| {
+                    [it.first_name, it.last_name].into_iter().flatten().collect::<Vec<_>>().join(" ")
+                });
+                CrmUser { id: id_text(&it.id), name, email: it.email }
+            })
+            .collect())
     }
 }
 
-/// What the extension shows when login fails.
-fn could_not_load_user() -> ReturnMessage {
-    ReturnMessage::warning("Could not load user information", 3000)
-        .with_details("Details", &["Please check your API key and try again."])
+/// The time zone's current UTC offset in hours, as App Connect stores it for Clio users (`-4`, `5.5`); `0` for a
+/// missing or unknown zone.
+pub(crate) fn offset_hours(time_zone: Option<&str>) -> String {
+    let seconds = time_zone
+        .and_then(|it| chrono_tz::Tz::from_str(it.trim()).ok())
+        .map_or(0, |tz| Utc::now().with_timezone(&tz).offset().fix().local_minus_utc());
+    let hours = f64::from(seconds) / 3600.0;
+    if hours.fract() == 0.0 { format!("{}", hours as i64) } else { format!("{hours}") }
 }

@@ -1,10 +1,15 @@
-//! Clio connector: finds contacts by phone number and logs calls as activities.
+//! Clio connector: calls and messages logged as Clio communications (with time entries), matters as dispositions.
 #![doc = include_str!("../README.md")]
 
 mod api;
+mod call_log;
 mod client;
 mod config;
 mod connector;
+mod contacts;
+mod manifest;
+mod message_log;
+mod settings;
 #[cfg(test)]
 mod tests;
 

@@ -1,15 +1,23 @@
-//! Unit tests: the `parse_error` table, ids in paths, configuration and the connector's static answers.
+//! Unit tests: the `parse_error` table, ids in paths, hosts and regions, configuration, note parsing, settings and
+//! the connector's static answers.
 
 use callbridge_core::http::{HttpClient, HttpSettings, StatusCode};
-use callbridge_core::{Connector, ConnectorConfig, ErrorKind, Operation, Secret};
+use callbridge_core::{AdditionalSubmission, ConnectorConfig, ErrorKind, OAuthInfoRequest, Operation, UserSettings};
+use serde_json::json;
 
 use crate::NAME;
-use crate::client::{parse_error, path_id};
-use crate::config::ClioConfig;
-use crate::connector::Clio;
+use crate::call_log::{agent_note, communication_id, matter_of};
+use crate::client::{base, numeric_id, parse_error};
+use crate::config::{ClioConfig, Region};
+use crate::connector::{OPERATIONS, build, offset_hours};
+use crate::settings;
 
 fn connector_config() -> ConnectorConfig {
     ConnectorConfig::new(HttpClient::new(&HttpSettings::default()).unwrap())
+}
+
+fn user_settings(value: serde_json::Value) -> UserSettings {
+    UserSettings(value.as_object().unwrap().clone())
 }
 
 #[test]
@@ -28,14 +36,17 @@ fn parse_error_maps_each_status_class() {
         (503, ErrorKind::Upstream, true),
     ];
     for (status, kind, temporary) in table {
-        let error = parse_error(StatusCode::from_u16(status).unwrap(), br#"{"message":"nope"}"#);
+        let body = br#"{"error":{"type":"InvalidRequest","message":"nope"}}"#;
+        let error = parse_error(StatusCode::from_u16(status).unwrap(), body);
         assert_eq!((error.kind(), error.is_temporary(), error.status()), (kind, temporary, Some(status)), "{status}");
-        assert_eq!(error.message(), format!("{NAME} answered {status}: nope"));
+        assert_eq!(error.message(), format!("{NAME} answered {status}: InvalidRequest: nope"));
     }
 }
 
 #[test]
-fn parse_error_reads_bodies_that_are_not_the_error_json() {
+fn parse_error_reads_the_rate_limit_body_and_bodies_that_are_not_json() {
+    let error = parse_error(StatusCode::TOO_MANY_REQUESTS, br#"{"message":"Too Many Requests"}"#);
+    assert_eq!(error.message(), format!("{NAME} answered 429: Too Many Requests"));
     let error = parse_error(StatusCode::BAD_GATEWAY, b"<html>Bad gateway</html>");
     assert_eq!(error.message(), format!("{NAME} answered 502: <html>Bad gateway</html>"));
     let error = parse_error(StatusCode::NOT_FOUND, b"");
@@ -46,52 +57,140 @@ fn parse_error_reads_bodies_that_are_not_the_error_json() {
 }
 
 #[test]
-fn path_ids_cannot_change_the_path() {
-    assert_eq!(path_id(" 42 ").unwrap(), "42");
-    assert_eq!(path_id("act_9-b").unwrap(), "act_9-b");
-    for id in ["", "../me", "1/2", "1?x=2", "a b", "%2e"] {
-        assert_eq!(path_id(id).unwrap_err().kind(), ErrorKind::Rejected, "{id:?}");
+fn ids_in_paths_are_digits_only() {
+    assert_eq!(numeric_id(" 42 ", "contact").unwrap(), "42");
+    for id in ["", "../me", "1/2", "1?x=2", "a b", "%2e", "12a", "123456789012345678901"] {
+        assert_eq!(numeric_id(id, "contact").unwrap_err().kind(), ErrorKind::Rejected, "{id:?}");
+    }
+    assert_eq!(communication_id("301.5"), "301");
+    assert_eq!(communication_id("301"), "301");
+}
+
+#[test]
+fn only_the_four_clio_hosts_are_called() {
+    assert_eq!(base("app.clio.com").unwrap(), "https://app.clio.com");
+    assert_eq!(base("EU.app.clio.com").unwrap(), "https://eu.app.clio.com");
+    assert_eq!(base("au.app.clio.com").unwrap(), "https://au.app.clio.com");
+    assert_eq!(base("ca.app.clio.com").unwrap(), "https://ca.app.clio.com");
+    for host in ["evil.com", "app.clio.com.evil.com", "evil.com/app.clio.com", "", "us.app.clio.com"] {
+        assert!(base(host).is_err(), "{host:?}");
     }
 }
 
 #[test]
-fn config_defaults_and_overrides_the_api_url() {
-    let config = ClioConfig::from_connector_config(&connector_config()).unwrap();
-    assert_eq!(config.api_url, crate::config::DEFAULT_API_URL);
-    let config = connector_config().with_value("api_url", "https://eu.example.com/api/ ");
-    assert_eq!(ClioConfig::from_connector_config(&config).unwrap().api_url, "https://eu.example.com/api");
-    // The host's origin override arrives as `base_url`; it is known, not an error.
-    let config = connector_config().with_value("base_url", "http://127.0.0.1:9000");
-    assert!(ClioConfig::from_connector_config(&config).is_ok());
+fn each_region_has_its_own_oauth_app_and_token_url() {
+    let config = connector_config()
+        .with_value("client_id", "us-id")
+        .with_value("client_secret", "us-secret")
+        .with_value("eu_client_id", "eu-id")
+        .with_value("eu_client_secret", "eu-secret")
+        .with_value("au_client_id", "au-id");
+    let connector = build(config).unwrap();
+    let info =
+        |hostname: &str| connector.oauth_info(&OAuthInfoRequest { hostname: Some(hostname.into()), token_url: None });
+    let us = info("app.clio.com").unwrap();
+    assert_eq!((us.client_id.as_str(), us.client_secret.expose()), ("us-id", "us-secret"));
+    assert_eq!(us.token_url, "https://app.clio.com/oauth/token");
+    assert_eq!(us.redirect_uri, crate::config::DEFAULT_REDIRECT_URI);
+    let eu = info("eu.app.clio.com").unwrap();
+    assert_eq!((eu.client_id.as_str(), eu.token_url.as_str()), ("eu-id", "https://eu.app.clio.com/oauth/token"));
+    // A region without its secret names the variable to set.
+    let error = info("au.app.clio.com").unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Config);
+    assert!(error.message().contains("CLIO_AU_CLIENT_SECRET"), "{error}");
+    let error = info("ca.app.clio.com").unwrap_err();
+    assert!(error.message().contains("CLIO_CA_CLIENT_ID"), "{error}");
+    assert_eq!(info("evil.example.com").unwrap_err().kind(), ErrorKind::Rejected);
 }
 
 #[test]
-fn config_ignores_unknown_keys_and_refuses_bad_urls() {
-    let config = connector_config().with_value("api_ulr", "https://typo.example.com");
-    assert_eq!(ClioConfig::from_connector_config(&config).unwrap().api_url, crate::config::DEFAULT_API_URL);
-    for bad in ["ftp://x", "not a url", "/v1"] {
-        let error = ClioConfig::from_connector_config(&connector_config().with_value("api_url", bad)).unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::Config, "{bad}");
-        assert!(error.message().contains("CLIO_API_URL"), "{error}");
-    }
+fn the_manifest_swaps_the_oauth_app_per_region() {
+    let config = connector_config().with_value("client_id", "us-id").with_value("ca_client_id", "ca-id");
+    let manifest = build(config).unwrap().manifest();
+    assert_eq!(manifest["name"], NAME);
+    assert_eq!(manifest["auth"]["oauth"]["clientId"], "us-id");
+    assert_eq!(manifest["auth"]["oauth"]["authUrl"], "https://app.clio.com/oauth/authorize");
+    let ca =
+        manifest["override"].as_array().unwrap().iter().find(|it| it["triggerValue"] == "ca.app.clio.com").unwrap();
+    assert_eq!(
+        ca["overrideObjects"],
+        json!([
+            { "path": "auth.oauth.authUrl", "value": "https://ca.app.clio.com/oauth/authorize" },
+            { "path": "auth.oauth.clientId", "value": "ca-id" }
+        ])
+    );
+    let fields = &manifest["page"]["callLog"]["additionalFields"];
+    assert_eq!((fields[0]["const"].clone(), fields[1]["const"].clone()), (json!("matters"), json!("billableStatus")));
 }
 
 #[test]
-fn the_connector_describes_itself() {
-    let connector = Clio::new(&connector_config()).unwrap();
-    assert_eq!(connector.name(), NAME);
-    assert_eq!(connector.manifest()["name"], NAME);
-    let operations = connector.operations();
-    assert!(operations.windows(2).all(|pair| pair[0] < pair[1]), "operations are sorted and unique");
+fn config_refuses_a_bad_redirect_uri_and_ignores_unknown_keys() {
+    let config = connector_config().with_value("client_idd", "typo").with_value("base_url", "http://127.0.0.1:9");
+    assert_eq!(ClioConfig::from_connector_config(&config).unwrap().client_id(Region::Us), "");
+    let error = ClioConfig::from_connector_config(&connector_config().with_value("redirect_uri", "not a url"));
+    assert!(error.unwrap_err().message().contains("CLIO_REDIRECT_URI"));
+}
+
+#[test]
+fn operations_are_sorted_and_include_the_required_ones() {
+    assert!(OPERATIONS.windows(2).all(|pair| pair[0] < pair[1]), "operations are sorted and unique");
     for required in [Operation::GetUserInfo, Operation::FindContact, Operation::CreateCallLog, Operation::UpdateCallLog]
     {
-        assert!(operations.contains(&required), "{required}");
+        assert!(OPERATIONS.contains(&required), "{required}");
     }
 }
 
 #[test]
-fn basic_auth_encodes_the_api_key_as_the_user_name() {
-    let connector = Clio::new(&connector_config()).unwrap();
-    // base64("key-123:")
-    assert_eq!(connector.basic_auth(&Secret::new("key-123")).unwrap().expose(), "a2V5LTEyMzo=");
+fn the_agent_note_runs_to_the_next_label_line() {
+    let body = "- Note: Wants a quote\nby Friday\n- Summary: Inbound Call\n- Duration: 5 minutes\n";
+    assert_eq!(agent_note(body), "Wants a quote\nby Friday");
+    assert_eq!(agent_note("- Agent notes: Old style\n- Result: Call connected\n"), "Old style");
+    assert_eq!(agent_note("- Summary: no note\n"), "");
+    assert_eq!(agent_note("- Note: last line"), "last line");
+    // A dash line that is not a label stays in the note.
+    assert_eq!(agent_note("- Note: list\n- item one\n- Result: ok"), "list\n- item one");
+}
+
+#[test]
+fn billable_status_comes_from_the_form_then_the_user_default() {
+    let none = AdditionalSubmission::new();
+    let form = |value: serde_json::Value| value.as_object().unwrap().clone();
+    let empty = UserSettings::default();
+    assert!(!settings::call_non_billable(&none, &empty), "billable by default");
+    let non_billable_default = user_settings(json!({ "clioDefaultNonBillableTick": { "value": "non-billable" } }));
+    assert!(settings::call_non_billable(&none, &non_billable_default));
+    assert!(!settings::call_non_billable(&form(json!({ "billableStatus": "billable" })), &non_billable_default));
+    assert!(settings::call_non_billable(&form(json!({ "billableStatus": "non-billable" })), &empty));
+    assert!(settings::call_non_billable(&form(json!({ "nonBillable": true, "billableStatus": "billable" })), &empty));
+}
+
+#[test]
+fn time_entry_switches_accept_text_booleans() {
+    assert!(settings::time_entries_enabled(&UserSettings::default()));
+    let off = user_settings(json!({ "clioTimeEntriesEnabled": { "value": "false" } }));
+    assert!(!settings::time_entries_enabled(&off));
+    let on = user_settings(json!({ "clioTimeEntriesEnabled": { "value": "true" } }));
+    assert!(settings::time_entries_enabled(&on));
+    let minimum = user_settings(json!({ "smsTimeTrackingMinimumDuration": { "value": "45" } }));
+    assert_eq!(settings::sms_minimum_seconds(&minimum), 45.0);
+    assert_eq!(settings::sms_minimum_seconds(&UserSettings::default()), 30.0);
+}
+
+#[test]
+fn matters_arrive_as_numbers_or_numeric_text() {
+    let form = |value: serde_json::Value| value.as_object().unwrap().clone();
+    assert_eq!(matter_of(&form(json!({ "matters": 201 }))), Some(json!(201)));
+    assert_eq!(matter_of(&form(json!({ "matters": "201" }))), Some(json!(201)));
+    assert_eq!(matter_of(&form(json!({ "matters": "" }))), None);
+    assert_eq!(matter_of(&form(json!({}))), None);
+}
+
+#[test]
+fn offsets_are_hours_of_the_zone_now() {
+    assert_eq!(offset_hours(Some("UTC")), "0");
+    assert_eq!(offset_hours(Some("Asia/Kolkata")), "5.5");
+    assert_eq!(offset_hours(Some("Not/AZone")), "0");
+    assert_eq!(offset_hours(None), "0");
+    let new_york = offset_hours(Some("America/New_York"));
+    assert!(new_york == "-5" || new_york == "-4", "{new_york}");
 }

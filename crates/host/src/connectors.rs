@@ -4,8 +4,4 @@
 //! is maintained by `cargo xtask new-connector` (sorted); a test checks it against the folders under `connectors/`.
 
 /// The name of every linked connector, sorted.
-pub const LINKED: &[&str] = &[
-    connector_clio::NAME,
-    connector_pipedrive::NAME,
-    connector_sandbox::NAME,
-];
+pub const LINKED: &[&str] = &[connector_clio::NAME, connector_pipedrive::NAME, connector_sandbox::NAME];

@@ -53,7 +53,7 @@ pub(crate) async fn create(
     if let Some(matter) = &matter {
         data.insert("matter".to_owned(), json!({ "id": matter }));
     }
-    data.insert("external_properties".to_owned(), record_key_property(&request.record_key));
+    insert_record_key(&mut data, &request.record_key);
     let created = client.create_communication(host, &ctx.auth_header, &json!({ "data": data })).await?;
     let log_id = id_text(&created.body.id);
 
@@ -92,9 +92,12 @@ pub(crate) async fn find_created(
     Ok(found.first().map(|it| id_text(&it.id)))
 }
 
-/// `[{name, value}]`: the record key as the communication's external property, apart from the composed body.
-pub(crate) fn record_key_property(key: &RecordKey) -> Value {
-    if key.as_str().is_empty() { json!([]) } else { json!([{ "name": RECORD_KEY_PROPERTY, "value": key.as_str() }]) }
+/// Adds the record key as the communication's external property (`[{name, value}]`), apart from the composed
+/// body; a request without a key adds nothing.
+pub(crate) fn insert_record_key(data: &mut Map<String, Value>, key: &RecordKey) {
+    if !key.as_str().is_empty() {
+        data.insert("external_properties".to_owned(), json!([{ "name": RECORD_KEY_PROPERTY, "value": key.as_str() }]));
+    }
 }
 
 pub(crate) async fn get(

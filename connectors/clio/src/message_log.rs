@@ -33,7 +33,7 @@ use serde_json::{Map, Value, json};
 use tracing::warn;
 
 use crate::NAME;
-use crate::call_log::{communication_id, matter_of, record_key_property, strip_nulls, user_number};
+use crate::call_log::{communication_id, insert_record_key, matter_of, strip_nulls, user_number};
 use crate::client::{ClioClient, id_number, id_text};
 use crate::settings;
 
@@ -75,7 +75,7 @@ pub(crate) async fn create(
     if let Some(matter) = &matter {
         data.insert("matter".to_owned(), json!({ "id": matter }));
     }
-    data.insert("external_properties".to_owned(), record_key_property(&request.record_key));
+    insert_record_key(&mut data, &request.record_key);
     let created = client.create_communication(host, &ctx.auth_header, &json!({ "data": data })).await?;
     let log_id = id_text(&created.body.id);
     sms_time_entry(client, ctx, &log_id, &request.contact, &request.message, matter, offset).await;

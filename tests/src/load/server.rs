@@ -72,6 +72,11 @@ fn free_port() -> anyhow::Result<u16> {
 impl SpawnedServer {
     /// Starts the server and waits until `/isAlive` answers (at most a minute: migrations run first).
     pub async fn start(options: &ServerOptions) -> anyhow::Result<Self> {
+        Self::start_with_env(options, &[]).await
+    }
+
+    /// As [`SpawnedServer::start`], with more environment variables (another connector's origin and OAuth app).
+    pub async fn start_with_env(options: &ServerOptions, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let scratch = tempfile::Builder::new().prefix("callbridge-load-").tempdir()?;
         let (database_url, database) = match &options.database_url {
             Some(url) if url.starts_with("postgres") => (url.clone(), "postgres"),
@@ -92,6 +97,7 @@ impl SpawnedServer {
             .env("CALLBRIDGE_PIPEDRIVE_BASE_URL", &options.crm_url)
             .env("PIPEDRIVE_CLIENT_ID", CLIENT_ID)
             .env("PIPEDRIVE_CLIENT_SECRET", CLIENT_SECRET)
+            .envs(env.iter().copied())
             .current_dir(scratch.path())
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)

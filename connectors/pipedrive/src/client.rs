@@ -191,35 +191,14 @@ pub(crate) fn numeric_id<'a>(id: &'a str, what: &str) -> Result<&'a str, Connect
     }
 }
 
-/// Turns Pipedrive's error answer into a `ConnectorError`: the kind from the status, the text from the body.
+/// Turns Pipedrive's error answer into a `ConnectorError`, with `error (error_info)` from the body as the detail.
 pub(crate) fn parse_error(status: StatusCode, body: &[u8]) -> ConnectorError {
-    let code = status.as_u16();
-    let (kind, temporary) = match code {
-        401 | 403 => (ErrorKind::Unauthorized, false),
-        404 => (ErrorKind::NotFound, false),
-        400 | 409 | 422 => (ErrorKind::Rejected, false),
-        429 => (ErrorKind::RateLimited, true),
-        500..=599 => (ErrorKind::Upstream, true),
-        400..=499 => (ErrorKind::Rejected, false),
-        _ => (ErrorKind::Upstream, false),
-    };
     let detail = match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(ErrorBody { error: Some(error), error_info: Some(info) }) if !info.is_empty() => format!("{error} ({info})"),
-        Ok(ErrorBody { error: Some(error), .. }) => error,
-        _ => {
-            let text = String::from_utf8_lossy(body);
-            let text = text.trim();
-            if text.is_empty() { status.canonical_reason().unwrap_or("no body").to_owned() } else { clip(text) }
+        Ok(ErrorBody { error: Some(error), error_info: Some(info) }) if !info.is_empty() => {
+            Some(format!("{error} ({info})"))
         }
+        Ok(ErrorBody { error, .. }) => error,
+        Err(_) => None,
     };
-    ConnectorError::new(kind, format!("{NAME} answered {code}: {detail}")).with_status(code).temporary(temporary)
-}
-
-/// The start of a long error body: enough to diagnose, not a whole HTML error page in a log line.
-fn clip(text: &str) -> String {
-    const LIMIT: usize = 300;
-    match text.char_indices().nth(LIMIT) {
-        Some((end, _)) => format!("{}...", &text[..end]),
-        None => text.to_owned(),
-    }
+    ConnectorError::from_crm_response(NAME, status, body, detail)
 }

@@ -3,8 +3,14 @@
 
 use std::sync::Arc;
 
-use callbridge_core::compose::LogFormat;
+use callbridge_core::PlatformManifest;
+use callbridge_core::compose::message::{Layout, MessageKind, append_entry, parse_time};
+use callbridge_core::compose::{LogFormat, agent_note, user_offset};
 use callbridge_core::http::RateLimit;
+use callbridge_core::manifest::{
+    Environment, Field, FieldKind, LogPage, ManifestAuth, OAuthManifest, Pages, ServerSideLogging, SettingItem,
+    SettingKind,
+};
 use callbridge_core::phone::{national_number, restore_plus};
 use callbridge_core::{
     AuthType, CallDuration, CallLogCreated, CallLogDetails, CallLogUpdated, Connector, ConnectorConfig, ConnectorError,
@@ -23,8 +29,6 @@ use crate::activity_types::{ActivityKind, ActivityTypeCache, DEFAULT_TTL};
 use crate::api::FoundPerson;
 use crate::client::{GLOBAL_USER_URL, PipedriveClient, base, numeric_id};
 use crate::config::{AUTHORIZE_URL, PipedriveConfig};
-use crate::html::unescape;
-use crate::message_log::{Layout, MessageKind, append_entry, message_time, parse_time, user_offset};
 
 /// What this connector implements, in `Operation` order.
 pub(crate) const OPERATIONS: &[Operation] = &[
@@ -164,7 +168,7 @@ impl Connector for Pipedrive {
         OPERATIONS
     }
 
-    fn manifest(&self) -> Value {
+    fn manifest(&self) -> PlatformManifest {
         manifest(&self.config)
     }
 
@@ -344,7 +348,7 @@ impl Connector for Pipedrive {
             .to_owned();
         Ok(CallLogDetails {
             subject: data.get("subject").and_then(Value::as_str).map(str::to_owned),
-            note: Some(agent_note(&full_body)),
+            note: Some(agent_note(&full_body, LogFormat::Html).unwrap_or_default()),
             full_body: Some(full_body),
             contact_name: Some(contact_name),
             dispositions: Some(json!({
@@ -407,23 +411,24 @@ impl Connector for Pipedrive {
         let user_name = me.name.unwrap_or_default();
         let org_id = self.organization_of(ctx, &request.contact.id).await?;
         let activity_type = self.activity_type(ctx, ActivityKind::Sms).await?;
+        let layout = Layout {
+            user_name: &user_name,
+            contact: &request.contact,
+            offset: user_offset(ctx.user.timezone_offset.as_ref()),
+            now: Utc::now(),
+        };
         let shared = request.shared_sms_log_content.as_ref().filter(|it| !it.body.is_empty() && !it.subject.is_empty());
         let (subject, note, logged_at) = match shared {
             Some(shared) => (
                 shared.subject.clone(),
                 shared.body.clone(),
                 parse_time(shared.conversation_created_date.as_deref())
-                    .unwrap_or_else(|| message_time(&request.message)),
+                    .unwrap_or_else(|| layout.sent_at(&request.message)),
             ),
             None => {
-                let layout = Layout {
-                    user_name: &user_name,
-                    contact: &request.contact,
-                    offset: user_offset(ctx.user.timezone_offset.as_ref()),
-                };
                 let kind = MessageKind::of(&request.media);
                 let (subject, note) = layout.new_log(kind, &request.correspondents, &request.message);
-                (subject, note, message_time(&request.message))
+                (subject, note, layout.sent_at(&request.message))
             }
         };
         let mut body = Map::new();
@@ -464,6 +469,7 @@ impl Connector for Pipedrive {
                     user_name: &user_name,
                     contact: &request.contact,
                     offset: user_offset(ctx.user.timezone_offset.as_ref()),
+                    now: Utc::now(),
                 };
                 append_entry(existing_note, &layout.entry(&request.message))
             }
@@ -510,66 +516,65 @@ pub(crate) async fn revoke_tokens(
 }
 
 /// The platform entry of the manifest.
-pub(crate) fn manifest(config: &PipedriveConfig) -> Value {
-    let additional_fields = json!([
-        { "const": "deals", "title": "Deal", "type": "selection", "contactDependent": true },
-        {
-            "const": "leadWarning",
-            "title": "Lead warning",
-            "type": "warning",
-            "description": "Lead assignment will be overridden by Deal assignment if any"
-        },
-        { "const": "leads", "title": "Lead", "type": "selection", "contactDependent": true },
-    ]);
-    let mut oauth = json!({
-        "authUrl": AUTHORIZE_URL,
-        "clientId": config.client_id.clone().unwrap_or_default(),
-        "redirectUri": config.redirect_uri,
-    });
-    if let (Some(scope), Some(oauth)) = (&config.scope, oauth.as_object_mut()) {
-        oauth.insert(
-            "scope".to_owned(),
-            json!(format!("scope={}", scope.split_whitespace().collect::<Vec<_>>().join("+"))),
-        );
-    }
-    json!({
-        "name": NAME,
-        "displayName": "Pipedrive",
-        "urlIdentifier": "*.pipedrive.com",
-        "environment": {
-            "type": "dynamic",
-            "urlIdentifier": "*.pipedrive.com",
-            "instructions": ["Login to your Pipedrive account", "Copy the whole url and paste it here"]
-        },
-        "embedUrls": ["https://*.pipedrive.com/*"],
-        "auth": { "type": "oauth", "oauth": oauth },
-        "canOpenLogPage": false,
-        "contactPageUrl": "https://{hostname}/person/{contactId}",
-        "logPageUrl": "https://{hostname}/activities/{logId}",
-        "serverSideLogging": { "useAdminAssignedUserToken": false, "enableUserMapping": true },
-        "settings": [],
-        "adminSettings": [
-            {
-                "id": "pipedriveCallActivityType",
-                "type": "option",
-                "name": "Call activity type",
-                "description": "The activity type calls are logged as. Without one, the first active type whose name contains \"call\" is used.",
-                "accountDataKey": "activityTypes"
+pub(crate) fn manifest(config: &PipedriveConfig) -> PlatformManifest {
+    let additional_fields = vec![
+        Field::new("deals", "Deal", FieldKind::Selection).contact_dependent(),
+        Field::new("leadWarning", "Lead warning", FieldKind::Warning)
+            .description("Lead assignment will be overridden by Deal assignment if any"),
+        Field::new("leads", "Lead", FieldKind::Selection).contact_dependent(),
+    ];
+    let activity_type_setting = |kind: ActivityKind, name: &str, description: &str| SettingItem {
+        id: kind.setting_id().to_owned(),
+        kind: SettingKind::Option,
+        name: name.to_owned(),
+        description: Some(description.to_owned()),
+        account_data_key: Some("activityTypes".to_owned()),
+        default_value: None,
+        extra: Map::new(),
+    };
+    let log_page = Some(LogPage { additional_fields });
+    PlatformManifest {
+        name: NAME.to_owned(),
+        display_name: "Pipedrive".to_owned(),
+        url_identifier: Some("*.pipedrive.com".to_owned()),
+        environment: Some(Environment::Dynamic {
+            url_identifier: "*.pipedrive.com".to_owned(),
+            instructions: vec![
+                "Login to your Pipedrive account".to_owned(),
+                "Copy the whole url and paste it here".to_owned(),
+            ],
+        }),
+        embed_urls: vec!["https://*.pipedrive.com/*".to_owned()],
+        auth: ManifestAuth::OAuth {
+            oauth: OAuthManifest {
+                auth_url: AUTHORIZE_URL.to_owned(),
+                client_id: config.client_id.clone().unwrap_or_default(),
+                scope: config
+                    .scope
+                    .as_ref()
+                    .map(|it| format!("scope={}", it.split_whitespace().collect::<Vec<_>>().join("+"))),
+                custom_state: None,
+                redirect_uri: Some(config.redirect_uri.clone()),
             },
-            {
-                "id": "pipedriveSMSActivityType",
-                "type": "option",
-                "name": "SMS activity type",
-                "description": "The activity type messages are logged as. Without one, the first active type whose name contains \"sms\" is used.",
-                "accountDataKey": "activityTypes"
-            }
+        },
+        contact_page_url: Some("https://{hostname}/person/{contactId}".to_owned()),
+        log_page_url: Some("https://{hostname}/activities/{logId}".to_owned()),
+        server_side_logging: Some(ServerSideLogging { enable_user_mapping: true, ..ServerSideLogging::default() }),
+        admin_settings: vec![
+            activity_type_setting(
+                ActivityKind::Call,
+                "Call activity type",
+                "The activity type calls are logged as. Without one, the first active type whose name contains \"call\" is used.",
+            ),
+            activity_type_setting(
+                ActivityKind::Sms,
+                "SMS activity type",
+                "The activity type messages are logged as. Without one, the first active type whose name contains \"sms\" is used.",
+            ),
         ],
-        "page": {
-            "callLog": { "additionalFields": additional_fields },
-            "messageLog": { "additionalFields": additional_fields },
-            "useContactSearch": true
-        }
-    })
+        page: Pages { call_log: log_page.clone(), message_log: log_page, new_contact: None, use_contact_search: true },
+        ..PlatformManifest::default()
+    }
 }
 
 /// Pipedrive's `HH:MM` duration as App Connect writes it, quirk included: minutes are the minutes past the hour
@@ -582,16 +587,6 @@ pub(crate) fn pipedrive_duration(duration: Option<&CallDuration>) -> String {
     let hours = (seconds / 3600.0).floor();
     let minutes = ((seconds % 3600.0) / 60.0).floor() + 1.0;
     format!("{:02}:{:02}", hours as u64, minutes as u64)
-}
-
-/// The agent note inside a composed HTML body: between `<b>Agent notes</b>` and `<b>Call details</b>`, without
-/// `<br>`, with the composer's escaping undone.
-pub(crate) fn agent_note(body: &str) -> String {
-    let Some((_, after)) = body.split_once("<b>Agent notes</b>") else {
-        return String::new();
-    };
-    let note = after.split("<b>Call details</b>").next().unwrap_or_default();
-    unescape(&note.replace("<br>", ""))
 }
 
 /// `deal_id`, or `lead_id` when no deal was chosen (an activity links to one of them).

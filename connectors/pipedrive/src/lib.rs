@@ -6,8 +6,6 @@ mod api;
 mod client;
 mod config;
 mod connector;
-mod html;
-mod message_log;
 mod redirect;
 #[cfg(test)]
 mod tests;

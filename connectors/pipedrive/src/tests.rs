@@ -1,41 +1,15 @@
 //! Unit tests: error mapping, the duration quirk, note parsing, HTML escaping, the SMS layout and configuration.
 
 use callbridge_core::http::{HttpClient, HttpSettings, StatusCode};
-use callbridge_core::{CallDuration, ConnectorConfig, ErrorKind, LogContact, Message, Operation, TimezoneOffset};
+use callbridge_core::{CallDuration, ConnectorConfig, ErrorKind, Operation};
 use serde_json::{Value, json};
 
 use crate::client::{base, numeric_id, parse_error};
 use crate::config::PipedriveConfig;
-use crate::connector::{OPERATIONS, agent_note, manifest, pipedrive_duration, submitted_id};
-use crate::html::{escape, unescape};
-use crate::message_log::{Layout, MessageKind, append_entry, user_offset};
+use crate::connector::{OPERATIONS, manifest, pipedrive_duration, submitted_id};
 
 fn connector_config() -> ConnectorConfig {
     ConnectorConfig::new(HttpClient::new(&HttpSettings::default()).unwrap())
-}
-
-#[test]
-fn parse_error_maps_each_status_class() {
-    let rows: [(u16, ErrorKind, bool); 12] = [
-        (400, ErrorKind::Rejected, false),
-        (401, ErrorKind::Unauthorized, false),
-        (402, ErrorKind::Rejected, false),
-        (403, ErrorKind::Unauthorized, false),
-        (404, ErrorKind::NotFound, false),
-        (409, ErrorKind::Rejected, false),
-        (410, ErrorKind::Rejected, false),
-        (422, ErrorKind::Rejected, false),
-        (429, ErrorKind::RateLimited, true),
-        (500, ErrorKind::Upstream, true),
-        (503, ErrorKind::Upstream, true),
-        (302, ErrorKind::Upstream, false),
-    ];
-    for (status, kind, temporary) in rows {
-        let error = parse_error(StatusCode::from_u16(status).unwrap(), b"{}");
-        assert_eq!(error.kind(), kind, "status {status}");
-        assert_eq!(error.is_temporary(), temporary, "status {status}");
-        assert_eq!(error.status(), Some(status), "status {status}");
-    }
 }
 
 #[test]
@@ -76,25 +50,6 @@ fn duration_keeps_the_reference_quirk() {
 }
 
 #[test]
-fn agent_note_is_read_back_from_the_html_body() {
-    let body = "<b>Agent notes</b><br>Call back &lt;Monday&gt; &amp; send quote<br><br><b>Call details</b><br><li><b>Duration</b>: 5 minutes</li>";
-    assert_eq!(agent_note(body), "Call back <Monday> & send quote");
-    assert_eq!(agent_note("<b>Agent notes</b><br>only a note"), "only a note");
-    assert_eq!(agent_note("<b>Call details</b><br><li>x</li>"), "");
-    assert_eq!(agent_note(""), "");
-}
-
-#[test]
-fn html_escape_round_trips() {
-    let text = r#"<script>alert("x")</script> & 'quotes'"#;
-    let escaped = escape(text);
-    assert_eq!(escaped, "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quotes&#39;");
-    assert_eq!(unescape(&escaped), text);
-    assert_eq!(unescape("a &#x41; &#66; &nbsp;&unknown; & b;"), "a A B \u{a0}&unknown; & b;");
-    assert_eq!(unescape("trailing &"), "trailing &");
-}
-
-#[test]
 fn submitted_ids_follow_javascript_truthiness() {
     assert_eq!(submitted_id(&json!(12)), Some(json!(12)));
     assert_eq!(submitted_id(&json!("12")), Some(json!(12)));
@@ -117,103 +72,6 @@ fn host_names_and_ids_cannot_change_the_url() {
     for bad in ["", "../1", "1?x=2", "-1", "abc"] {
         assert_eq!(numeric_id(bad, "activity").unwrap_err().kind(), ErrorKind::Rejected, "{bad:?}");
     }
-}
-
-#[test]
-fn user_offset_reads_app_connect_forms() {
-    let text = |it: &str| user_offset(Some(&TimezoneOffset::Text(it.to_owned()))).local_minus_utc();
-    let number = |it: i64| user_offset(Some(&TimezoneOffset::Number(it.into()))).local_minus_utc();
-    assert_eq!(text("+05:30"), 19_800);
-    assert_eq!(text("-0700"), -25_200);
-    assert_eq!(text("+02"), 7_200);
-    assert_eq!(text("Z"), 0);
-    assert_eq!(text("-7"), 0, "moment ignores text it cannot read");
-    assert_eq!(text("garbage"), 0);
-    assert_eq!(number(-7), -25_200, "small numbers are hours");
-    assert_eq!(number(330), 19_800, "large numbers are minutes");
-    assert_eq!(number(100_000), 0, "out of range reads as UTC");
-    assert_eq!(user_offset(None).local_minus_utc(), 0);
-}
-
-fn layout_contact() -> LogContact {
-    LogContact {
-        id: "101".into(),
-        phone_number: Some("+14155550100".into()),
-        kind: "contact".into(),
-        name: "Ada <Lovelace>".into(),
-    }
-}
-
-fn sms(direction: &str, text: &str, at: &str) -> Message {
-    Message {
-        direction: Some(direction.into()),
-        subject: Some(text.into()),
-        creation_time: Some(at.into()),
-        ..Message::default()
-    }
-}
-
-#[test]
-fn sms_log_follows_the_reference_layout_with_escaping() {
-    let contact = layout_contact();
-    let layout = Layout { user_name: "Agent & Co", contact: &contact, offset: user_offset(None) };
-    let correspondents = vec![json!([{ "name": "Bob" }]), json!([]), json!({ "name": "Carol" })];
-    let message = sms("Inbound", "Hi <b>there</b>", "2024-05-01T09:30:00.000Z");
-    let (subject, note) = layout.new_log(MessageKind::Sms, &correspondents, &message);
-    assert_eq!(subject, "SMS conversation with Ada <Lovelace> - 24/05/01");
-    assert_eq!(
-        note,
-        "<br><b>SMS conversation with Ada &lt;Lovelace&gt; - 24/05/01</b><br><b>Conversation summary</b><br>\
-         Wednesday, May 01, 2024<br>Participants<br><ul><li><b>Agent &amp; Co</b><br></li>\
-         <li><b>Ada &lt;Lovelace&gt;</b></li><li><b>Bob</b></li><li><b>Unknown</b></li><li><b>Carol</b></li></ul><br>\
-         Conversation(1 messages)<br>BEGIN<br>------------<br><ul><li>Ada &lt;Lovelace&gt; (+14155550100) 09:30 AM<br>\
-         <b>Hi &lt;b&gt;there&lt;/b&gt;</b></li></ul>------------<br>END<br><br>--- Created via RingCentral App Connect"
-    );
-
-    let reply = layout.entry(&sms("Outbound", "See you", "2024-05-01T14:05:00Z"));
-    assert_eq!(reply, "<li>Agent &amp; Co 02:05 PM<br><b>See you</b></li>");
-    let appended = append_entry(&note, &reply);
-    assert!(appended.contains("<br>Conversation(2 messages)<br>"));
-    assert!(appended.contains("<b>Hi &lt;b&gt;there&lt;/b&gt;</b></li><li>Agent &amp; Co 02:05 PM<br><b>See you</b></li></ul>------------<br>END"));
-    assert_eq!(append_entry(&appended, &reply).matches("See you").count(), 2);
-    assert!(append_entry(&appended, &reply).contains("Conversation(3 messages)"));
-}
-
-#[test]
-fn sms_times_are_shown_in_the_user_offset() {
-    let contact = layout_contact();
-    let offset = user_offset(Some(&TimezoneOffset::Text("-07:00".into())));
-    let layout = Layout { user_name: "Agent", contact: &contact, offset };
-    let (subject, note) = layout.new_log(MessageKind::Sms, &[], &sms("Outbound", "x", "2024-05-01T03:00:00Z"));
-    assert_eq!(subject, "SMS conversation with Ada <Lovelace> - 24/04/30");
-    assert!(note.contains("Tuesday, April 30, 2024<br>"));
-    assert!(note.contains("<li>Agent 08:00 PM<br>"));
-}
-
-#[test]
-fn voicemail_and_fax_logs_carry_their_links() {
-    let contact = layout_contact();
-    let layout = Layout { user_name: "Agent", contact: &contact, offset: user_offset(None) };
-    let message = sms("Inbound", "", "2024-05-01T09:30:00Z");
-    let (subject, note) =
-        layout.new_log(MessageKind::Voicemail { recording_link: "https://rc.example/vm?a=1&b=2" }, &[], &message);
-    assert_eq!(subject, "Voicemail left by Ada <Lovelace> - 24/05/01");
-    assert_eq!(
-        note,
-        "<br><b>Voicemail left by Ada &lt;Lovelace&gt; - 24/05/01</b><br>Voicemail recording link: \
-         https://rc.example/vm?a=1&amp;b=2 <br><br>--- Created via RingCentral App Connect"
-    );
-    let (subject, note) = layout.new_log(MessageKind::Fax { document_link: "https://rc.example/fax" }, &[], &message);
-    assert_eq!(subject, "Fax document sent from Ada <Lovelace> - 24/05/01");
-    assert!(
-        note.ends_with("Fax document link: https://rc.example/fax <br><br>--- Created via RingCentral App Connect")
-    );
-}
-
-#[test]
-fn append_to_an_edited_body_keeps_the_message() {
-    let appended = append_entry("<b>someone rewrote this note</b>", "<li>new</li>");
-    assert_eq!(appended, "<b>someone rewrote this note</b><ul><li>new</li></ul>");
 }
 
 #[test]
@@ -261,7 +119,7 @@ fn manifest_names_the_platform_and_keeps_the_secret_out() {
         &connector_config().with_value("client_id", "my-client").with_value("client_secret", "s3cret"),
     )
     .unwrap();
-    let entry = manifest(&config);
+    let entry = manifest(&config).to_json();
     assert!(!entry.to_string().contains("s3cret"));
     assert_eq!(entry["auth"]["oauth"]["clientId"], "my-client");
     assert_eq!(entry["auth"]["oauth"].get("scope"), None);
@@ -271,7 +129,7 @@ fn manifest_names_the_platform_and_keeps_the_secret_out() {
         ["deals", "leadWarning", "leads"]
     );
 
-    let empty = manifest(&PipedriveConfig::from_connector_config(&connector_config()).unwrap());
+    let empty = manifest(&PipedriveConfig::from_connector_config(&connector_config()).unwrap()).to_json();
     assert_eq!(empty["auth"]["oauth"]["clientId"], "");
 }
 
@@ -283,4 +141,75 @@ fn landing_page_has_both_halves() {
     let steps = crate::redirect::landing_page(true);
     assert!(steps.contains("<ol>"));
     assert!(!steps.contains("Thank you for installing"));
+}
+
+/// The typed manifest serialises to exactly the JSON the hand-written one did (scope set, so every key shows).
+#[test]
+fn manifest_json_is_what_the_extension_got_before() {
+    let config = PipedriveConfig::from_connector_config(
+        &connector_config().with_value("client_id", "my-client").with_value("scope", "base deals:full"),
+    )
+    .unwrap();
+    let expected = {
+        let additional_fields = json!([
+            { "const": "deals", "title": "Deal", "type": "selection", "contactDependent": true },
+            {
+                "const": "leadWarning",
+                "title": "Lead warning",
+                "type": "warning",
+                "description": "Lead assignment will be overridden by Deal assignment if any"
+            },
+            { "const": "leads", "title": "Lead", "type": "selection", "contactDependent": true },
+        ]);
+        let mut oauth = json!({
+            "authUrl": crate::config::AUTHORIZE_URL,
+            "clientId": config.client_id.clone().unwrap_or_default(),
+            "redirectUri": config.redirect_uri,
+        });
+        if let (Some(scope), Some(oauth)) = (&config.scope, oauth.as_object_mut()) {
+            oauth.insert(
+                "scope".to_owned(),
+                json!(format!("scope={}", scope.split_whitespace().collect::<Vec<_>>().join("+"))),
+            );
+        }
+        json!({
+            "name": crate::NAME,
+            "displayName": "Pipedrive",
+            "urlIdentifier": "*.pipedrive.com",
+            "environment": {
+                "type": "dynamic",
+                "urlIdentifier": "*.pipedrive.com",
+                "instructions": ["Login to your Pipedrive account", "Copy the whole url and paste it here"]
+            },
+            "embedUrls": ["https://*.pipedrive.com/*"],
+            "auth": { "type": "oauth", "oauth": oauth },
+            "canOpenLogPage": false,
+            "contactPageUrl": "https://{hostname}/person/{contactId}",
+            "logPageUrl": "https://{hostname}/activities/{logId}",
+            "serverSideLogging": { "useAdminAssignedUserToken": false, "enableUserMapping": true },
+            "settings": [],
+            "adminSettings": [
+                {
+                    "id": "pipedriveCallActivityType",
+                    "type": "option",
+                    "name": "Call activity type",
+                    "description": "The activity type calls are logged as. Without one, the first active type whose name contains \"call\" is used.",
+                    "accountDataKey": "activityTypes"
+                },
+                {
+                    "id": "pipedriveSMSActivityType",
+                    "type": "option",
+                    "name": "SMS activity type",
+                    "description": "The activity type messages are logged as. Without one, the first active type whose name contains \"sms\" is used.",
+                    "accountDataKey": "activityTypes"
+                }
+            ],
+            "page": {
+                "callLog": { "additionalFields": additional_fields },
+                "messageLog": { "additionalFields": additional_fields },
+                "useContactSearch": true
+            }
+        })
+    };
+    assert_eq!(manifest(&config).to_json(), expected);
 }

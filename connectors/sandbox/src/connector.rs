@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
+use callbridge_core::PlatformManifest;
+use callbridge_core::manifest::{ContactType, Environment, LogPage, ManifestAuth, Pages};
 use callbridge_core::{
     AuthType, CallLogCreated, CallLogDetails, CallLogUpdated, Connector, ConnectorConfig, ConnectorError, ContactInfo,
     ContactMatches, CreateCallLogRequest, CreateContactRequest, CreateMessageLogRequest, CreatedContact, CrmUser,
@@ -85,35 +87,22 @@ impl Connector for Sandbox {
         OPERATIONS
     }
 
-    fn manifest(&self) -> Value {
-        json!({
-            "name": NAME,
-            "displayName": "Sandbox CRM",
-            "environment": { "type": "fixed", "url": "https://sandbox.callbridge.invalid" },
-            "auth": {
-                "type": "apiKey",
-                "apiKey": {
-                    "page": {
-                        "title": "Sandbox CRM",
-                        "content": [{
-                            "const": "apiKey",
-                            "title": "API key",
-                            "type": "string",
-                            "description": "Any non-empty text; each key is its own sandbox account.",
-                            "required": true
-                        }]
-                    }
-                }
+    fn manifest(&self) -> PlatformManifest {
+        let no_fields = Some(LogPage::default());
+        PlatformManifest {
+            name: NAME.to_owned(),
+            display_name: "Sandbox CRM".to_owned(),
+            environment: Some(Environment::Fixed { url: "https://sandbox.callbridge.invalid".to_owned() }),
+            auth: ManifestAuth::api_key("Sandbox CRM", "Any non-empty text; each key is its own sandbox account."),
+            contact_types: vec![ContactType { display: "Contact".to_owned(), value: "contact".to_owned() }],
+            page: Pages {
+                call_log: no_fields.clone(),
+                message_log: no_fields,
+                new_contact: None,
+                use_contact_search: true,
             },
-            "canOpenLogPage": false,
-            "contactTypes": [{ "display": "Contact", "value": "contact" }],
-            "page": {
-                "useContactSearch": true,
-                "callLog": { "additionalFields": [] },
-                "messageLog": { "additionalFields": [] }
-            },
-            "settings": []
-        })
+            ..PlatformManifest::default()
+        }
     }
 
     fn basic_auth(&self, api_key: &Secret) -> Result<Secret, ConnectorError> {

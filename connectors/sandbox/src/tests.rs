@@ -100,3 +100,33 @@ fn note_ends_at_the_next_field_not_at_label_like_text() {
     assert_eq!(note_of("- Note: only\n").as_deref(), Some("only"));
     assert_eq!(note_of("- Summary: s\n"), None);
 }
+
+/// The SDK's conformance suite (`conformance_*` tests); the sandbox has no HTTP, so the HTTP rules do not apply.
+#[derive(Default)]
+struct SandboxFixture;
+
+impl callbridge_core::testing::ConformanceFixture for SandboxFixture {
+    fn connector_name(&self) -> &'static str {
+        crate::NAME
+    }
+
+    fn context(&self) -> RequestContext {
+        RequestContext {
+            user: User { id: "conformance-sandbox".to_owned(), platform: "sandbox".to_owned(), ..User::default() },
+            auth_header: Secret::new("Basic conformance"),
+            hashed_account_id: None,
+            admin_settings: Default::default(),
+            is_from_sscl: false,
+        }
+    }
+
+    fn speaks_http(&self) -> bool {
+        false
+    }
+
+    fn log_contact(&self) -> LogContact {
+        LogContact { id: "c-1".to_owned(), name: "Ada Lovelace".to_owned(), ..LogContact::default() }
+    }
+}
+
+callbridge_core::conformance_suite!(SandboxFixture);

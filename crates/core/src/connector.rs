@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use crate::compose::LogFormat;
 use crate::error::ConnectorError;
 use crate::http::{HttpClient, RateLimit};
+use crate::manifest::PlatformManifest;
 use crate::schema::{
     AdditionalSubmission, CallDuration, CallLeg, CallRecord, ContactInfo, ReturnMessage, StartTime, User,
 };
@@ -525,7 +526,7 @@ pub trait Connector: Send + Sync + 'static {
     fn operations(&self) -> &'static [Operation];
 
     /// This connector's platform entry in the manifest served at `/crmManifest`.
-    fn manifest(&self) -> Value;
+    fn manifest(&self) -> PlatformManifest;
 
     fn oauth_info(&self, _request: &OAuthInfoRequest) -> Result<OAuthInfo, ConnectorError> {
         Err(ConnectorError::unsupported(Operation::GetOauthInfo))

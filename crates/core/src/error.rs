@@ -93,6 +93,21 @@ impl ConnectorError {
         Self::new(ErrorKind::from_status(status), message).with_status(status).temporary(status == 429 || status >= 500)
     }
 
+    /// The error for a CRM's non-2xx answer; a connector's `parse_error` is this plus reading its own error body.
+    ///
+    /// The kind and the temporary flag come from the status ([`ErrorKind::from_status`]; 429 and 5xx are
+    /// temporary), the message is `<crm> answered <status>: <detail>`, where `detail` is what the connector read
+    /// from its CRM's error JSON or, without one, the start of the body ([`body_excerpt`]) or the status's reason.
+    /// `Retry-After` is attached by [`HttpResponse::error_for_status`](crate::http::HttpResponse::error_for_status).
+    pub fn from_crm_response(crm: &str, status: http::StatusCode, body: &[u8], detail: Option<String>) -> Self {
+        let code = status.as_u16();
+        let detail = detail.map(|it| body_excerpt(it.as_bytes())).filter(|it| !it.is_empty()).unwrap_or_else(|| {
+            let excerpt = body_excerpt(body);
+            if excerpt.is_empty() { status.canonical_reason().unwrap_or("no body").to_owned() } else { excerpt }
+        });
+        Self::from_status(code, format!("{crm} answered {code}: {detail}"))
+    }
+
     pub fn unsupported(operation: Operation) -> Self {
         Self::new(ErrorKind::Unsupported, format!("{} is not supported by this connector", operation.interface_name()))
     }
@@ -186,6 +201,20 @@ impl ConnectorError {
         }
         let (message, detail) = operation.failure_texts(platform);
         ReturnMessage::new(MessageType::Warning, message, 5000).with_details("Details", &[&detail])
+    }
+}
+
+/// How many characters of a CRM's error body an error message keeps.
+pub const BODY_EXCERPT_CHARS: usize = 300;
+
+/// The start of a CRM answer, trimmed, for an error message: enough to diagnose, not a whole HTML error page in a
+/// log line. Longer text is cut at [`BODY_EXCERPT_CHARS`] characters and ends in `...`.
+pub fn body_excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    match text.char_indices().nth(BODY_EXCERPT_CHARS) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_owned(),
     }
 }
 

@@ -8,15 +8,19 @@ pub mod compose;
 pub mod connector;
 pub mod error;
 pub mod http;
+pub mod manifest;
 pub mod phone;
 pub mod registry;
 pub mod schema;
 pub mod secret;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use async_trait::async_trait;
 pub use compose::{ComposeInput, LogFormat, compose};
 pub use connector::*;
 pub use error::{ConnectorError, ErrorKind};
+pub use manifest::PlatformManifest;
 pub use registry::ConnectorDescriptor;
 pub use schema::*;
 pub use secret::Secret;

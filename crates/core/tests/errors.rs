@@ -207,3 +207,56 @@ fn builders_keep_what_they_are_given() {
         "unsupported: getUserList is not supported by this connector"
     );
 }
+
+#[test]
+fn a_crm_response_maps_its_status_to_kind_and_temporary_flag() {
+    #[rustfmt::skip]
+    let rows: [(u16, ErrorKind, bool); 12] = [
+        (400, ErrorKind::Rejected, false), (401, ErrorKind::Unauthorized, false), (402, ErrorKind::Rejected, false),
+        (403, ErrorKind::Unauthorized, false), (404, ErrorKind::NotFound, false), (409, ErrorKind::Rejected, false),
+        (410, ErrorKind::Rejected, false), (422, ErrorKind::Rejected, false), (429, ErrorKind::RateLimited, true),
+        (500, ErrorKind::Upstream, true), (503, ErrorKind::Upstream, true), (302, ErrorKind::Upstream, false),
+    ];
+    for (status, kind, temporary) in rows {
+        let error = ConnectorError::from_crm_response("acme", http::StatusCode::from_u16(status).unwrap(), b"{}", None);
+        assert_eq!((error.kind(), error.is_temporary(), error.status()), (kind, temporary, Some(status)), "{status}");
+    }
+}
+
+#[test]
+fn a_crm_response_message_prefers_the_detail_then_an_excerpt_then_the_reason() {
+    use http::StatusCode;
+    let error =
+        ConnectorError::from_crm_response("acme", StatusCode::UNPROCESSABLE_ENTITY, b"{}", Some("bad id".into()));
+    assert_eq!(error.message(), "acme answered 422: bad id");
+    let error = ConnectorError::from_crm_response("acme", StatusCode::BAD_GATEWAY, b" <html>bad</html>\n", None);
+    assert_eq!(error.message(), "acme answered 502: <html>bad</html>");
+    let error = ConnectorError::from_crm_response("acme", StatusCode::SERVICE_UNAVAILABLE, b"", Some(String::new()));
+    assert_eq!(error.message(), "acme answered 503: Service Unavailable");
+    let long = "é".repeat(1000);
+    let error = ConnectorError::from_crm_response("acme", StatusCode::INTERNAL_SERVER_ERROR, long.as_bytes(), None);
+    let excerpt = error.message().strip_prefix("acme answered 500: ").unwrap();
+    assert_eq!(excerpt.chars().count(), callbridge_core::error::BODY_EXCERPT_CHARS + 3);
+    assert!(excerpt.ends_with("..."));
+}
+
+#[tokio::test]
+async fn a_crm_response_through_the_client_carries_retry_after() {
+    use callbridge_core::http::{HttpClient, HttpSettings, RetryPolicy};
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(wiremock::ResponseTemplate::new(429).insert_header("retry-after", "7"))
+        .mount(&server)
+        .await;
+    let client = HttpClient::new(&HttpSettings::default())
+        .unwrap()
+        .with_retry(RetryPolicy { max_attempts: 1, ..RetryPolicy::default() });
+    let error = client
+        .get(&format!("{}/x", server.uri()))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status(|status, body| ConnectorError::from_crm_response("acme", status, body, None))
+        .unwrap_err();
+    assert_eq!((error.kind(), error.retry_after()), (ErrorKind::RateLimited, Some(Duration::from_secs(7))));
+}

@@ -30,8 +30,8 @@ impl Connector for Probe {
         &[Operation::FindContact, Operation::CreateCallLog, Operation::UpdateCallLog]
     }
 
-    fn manifest(&self) -> serde_json::Value {
-        serde_json::json!({ "name": self.name })
+    fn manifest(&self) -> callbridge_core::PlatformManifest {
+        callbridge_core::PlatformManifest { name: self.name.to_owned(), ..Default::default() }
     }
 
     async fn user_info(&self, _request: UserInfoRequest) -> Result<UserInfo, ConnectorError> {

@@ -123,12 +123,8 @@ impl AppStateBuilder {
     /// Adds a connector with the HTTP client it uses (for the OAuth token endpoint).
     pub fn connector(mut self, connector: Arc<dyn Connector>, http: HttpClient) -> Self {
         let manifest = connector.manifest();
-        let display_name = manifest
-            .get("displayName")
-            .and_then(|it| it.as_str())
-            .filter(|it| !it.is_empty())
-            .unwrap_or(connector.name())
-            .to_owned();
+        let display_name =
+            Some(manifest.display_name).filter(|it| !it.is_empty()).unwrap_or_else(|| connector.name().to_owned());
         self.entries.insert(connector.name(), ConnectorEntry { connector, http, display_name });
         self
     }

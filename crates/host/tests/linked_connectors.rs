@@ -42,6 +42,6 @@ fn every_registered_connector_reports_its_own_name() {
         let connector = (descriptor.build)(callbridge_core::ConnectorConfig::new(http.clone()))
             .unwrap_or_else(|error| panic!("connector `{}` does not build: {error}", descriptor.name));
         assert_eq!(connector.name(), descriptor.name);
-        assert_eq!(connector.manifest()["name"], descriptor.name, "{}'s manifest", descriptor.name);
+        assert_eq!(connector.manifest().name, descriptor.name, "{}'s manifest", descriptor.name);
     }
 }

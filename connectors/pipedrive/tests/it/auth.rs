@@ -34,7 +34,7 @@ async fn oauth_info_comes_from_the_configuration() {
     assert!(info.scopes.is_empty());
     assert_eq!(info.hostname, None);
 
-    let manifest = harness.connector.manifest();
+    let manifest = harness.connector.manifest().to_json();
     assert_eq!(manifest["auth"]["type"], "oauth");
     assert_eq!(manifest["auth"]["oauth"]["clientId"], CLIENT_ID);
     assert_eq!(manifest["auth"]["oauth"]["redirectUri"], "https://calls.acme.example/pipedrive-redirect");
@@ -45,7 +45,7 @@ async fn without_credentials_the_connector_builds_and_login_fails_clearly() {
     let harness = start_with(|config| config).await;
     assert_eq!(harness.connector.name(), "pipedrive");
     assert_eq!(harness.connector.log_format(), Some(callbridge_core::LogFormat::Html));
-    assert_eq!(harness.connector.manifest()["auth"]["oauth"]["clientId"], "");
+    assert_eq!(harness.connector.manifest().to_json()["auth"]["oauth"]["clientId"], "");
     let error = harness.connector.oauth_info(&OAuthInfoRequest::default()).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Config);
     assert_eq!(error.message(), "client_id is not configured: set PIPEDRIVE_CLIENT_ID");
@@ -53,7 +53,7 @@ async fn without_credentials_the_connector_builds_and_login_fails_clearly() {
 
 #[tokio::test]
 async fn manifest_describes_the_platform() {
-    let manifest = start().await.connector.manifest();
+    let manifest = start().await.connector.manifest().to_json();
     assert_eq!(manifest["name"], "pipedrive");
     assert_eq!(manifest["displayName"], "Pipedrive");
     assert_eq!(

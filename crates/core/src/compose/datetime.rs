@@ -54,6 +54,16 @@ pub(crate) fn resolve_offset(offset: Option<&TimezoneOffset>) -> Offset {
     Offset { seconds: (minutes * 60.0).round() as i64, explicit: true }
 }
 
+/// The user's UTC offset by [`resolve_offset`]'s rule, as a chrono offset; anything a day or more away is UTC.
+pub fn user_offset(offset: Option<&TimezoneOffset>) -> chrono::FixedOffset {
+    let seconds = resolve_offset(offset).seconds;
+    i32::try_from(seconds)
+        .ok()
+        .filter(|it| it.abs() < 86_400)
+        .and_then(chrono::FixedOffset::east_opt)
+        .unwrap_or_else(|| chrono::Offset::fix(&Utc))
+}
+
 /// moment's rule: a magnitude below 16 is hours, anything else minutes.
 fn hours_or_minutes(value: f64) -> f64 {
     if value.abs() < 16.0 { value * 60.0 } else { value }

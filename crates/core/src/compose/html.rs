@@ -15,7 +15,7 @@ use super::fields::Part;
 use super::{regex, splice};
 
 /// Escapes text for HTML element content and double- or single-quoted attributes.
-pub(crate) fn escape(text: &str) -> Cow<'_, str> {
+pub fn escape(text: &str) -> Cow<'_, str> {
     if !text.contains(['&', '<', '>', '"', '\'']) {
         return Cow::Borrowed(text);
     }
@@ -31,6 +31,53 @@ pub(crate) fn escape(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// `text` with the entities [`escape`] writes (and numeric ones, and `&nbsp;`) turned back into characters.
+/// Anything that is not a known entity is kept as it is.
+pub fn unescape(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        plain.push_str(&rest[..amp]);
+        let candidate = &rest[amp..];
+        match candidate
+            .find(';')
+            .filter(|end| *end <= 10)
+            .and_then(|end| decode(&candidate[1..end]).map(|ch| (ch, end)))
+        {
+            Some((ch, end)) => {
+                plain.push(ch);
+                rest = &candidate[end + 1..];
+            }
+            None => {
+                plain.push('&');
+                rest = &candidate[1..];
+            }
+        }
+    }
+    plain.push_str(rest);
+    plain
+}
+
+/// The character an entity name (between `&` and `;`) stands for.
+fn decode(entity: &str) -> Option<char> {
+    match entity {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        "nbsp" => Some('\u{a0}'),
+        _ => {
+            let number = entity.strip_prefix('#')?;
+            let code = match number.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => number.parse::<u32>().ok()?,
+            };
+            char::from_u32(code)
+        }
+    }
 }
 
 /// A one-line item value: escaped, with line breaks shown as the spaces a browser would show anyway.

@@ -15,6 +15,7 @@ mod fields;
 mod html;
 mod journey;
 mod markdown;
+pub mod message;
 mod number;
 mod plain;
 #[cfg(test)]
@@ -25,6 +26,9 @@ use std::ops::Range;
 use regex::Regex;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
+
+pub use datetime::user_offset;
+pub use html::{escape as escape_html, unescape as unescape_html};
 
 use crate::schema::{CallDuration, CallRecord, StartTime, TimezoneOffset, UserSettings};
 
@@ -168,6 +172,27 @@ pub fn compose(input: &ComposeInput, format: LogFormat) -> String {
         }
     }
     body
+}
+
+/// The agent's note read back out of a body composed in `format`, with the format's escaping undone; `None` when
+/// the body has no note. What `get_call_log` returns as the note, so the extension shows the user's own words.
+pub fn agent_note(body: &str, format: LogFormat) -> Option<String> {
+    match format {
+        LogFormat::PlainText => {
+            let extent = plain::note_extent(body)?;
+            let note = &body[extent];
+            Some(note.split_once(": ").map_or("", |(_, note)| note).to_owned())
+        }
+        LogFormat::Html => {
+            let (_, after) = body.split_once("<b>Agent notes</b>")?;
+            let note = after.split("<b>Call details</b>").next().unwrap_or_default();
+            Some(html::unescape(&note.replace("<br>", "")))
+        }
+        LogFormat::Markdown => {
+            let (_, after) = body.split_once("## Agent notes\n")?;
+            Some(after.split("\n\n## Call details").next().unwrap_or_default().to_owned())
+        }
+    }
 }
 
 /// Compiles one of the composer's own constant patterns (never user input). Every pattern is compiled by the

@@ -32,7 +32,7 @@ pub async fn crm_manifest(State(state): State<AppState>, headers: HeaderMap, que
         if wanted.is_some_and(|it| it != *name) {
             continue;
         }
-        let mut entry = match connector.manifest() {
+        let mut entry = match connector.manifest().to_json() {
             Value::Object(entry) => entry,
             _ => Map::new(),
         };

@@ -7,11 +7,12 @@ use callbridge_core::connector::{
     ConnectorRoute, HostServices, OAuthInfo, OAuthInfoRequest, RouteHandler, RouteRequest, RouteResponse,
 };
 use callbridge_core::http::{HttpClient, Method, StatusCode};
+use callbridge_core::manifest::{ManifestAuth, OAuthManifest};
 use callbridge_core::{
     AuthType, CallLogCreated, CallLogDetails, CallLogUpdated, Connector, ConnectorError, ContactInfo, ContactMatches,
     CreateCallLogRequest, DispositionRequest, DispositionResult, FindContactRequest, GetCallLogRequest, Operation,
-    PlatformUserInfo, RequestContext, Secret, TokenSet, Unauthorized, UpdateCallLogRequest, UserInfo, UserInfoRequest,
-    async_trait,
+    PlatformManifest, PlatformUserInfo, RequestContext, Secret, TokenSet, Unauthorized, UpdateCallLogRequest, UserInfo,
+    UserInfoRequest, async_trait,
 };
 use serde_json::{Value, json};
 
@@ -94,12 +95,18 @@ impl Connector for MockCrm {
         })
     }
 
-    fn manifest(&self) -> Value {
-        json!({
-            "name": NAME,
-            "displayName": "Mock CRM",
-            "auth": {"type": "oauth", "oauth": {"authUrl": format!("{}/oauth/authorize", self.base), "clientId": CLIENT_ID}},
-        })
+    fn manifest(&self) -> PlatformManifest {
+        let oauth = OAuthManifest {
+            auth_url: format!("{}/oauth/authorize", self.base),
+            client_id: CLIENT_ID.to_owned(),
+            ..OAuthManifest::default()
+        };
+        PlatformManifest {
+            name: NAME.to_owned(),
+            display_name: "Mock CRM".to_owned(),
+            auth: ManifestAuth::OAuth { oauth },
+            ..PlatformManifest::default()
+        }
     }
 
     fn oauth_info(&self, _request: &OAuthInfoRequest) -> Result<OAuthInfo, ConnectorError> {

@@ -1,4 +1,4 @@
-//! The HTML body of an SMS, voicemail or fax activity, in App Connect's layout, and appending a message to it.
+//! The HTML body of an SMS, voicemail or fax log, in App Connect's layout, and appending a message to it.
 //!
 //! A conversation log looks like this (line breaks added; the stored note has none):
 //!
@@ -12,29 +12,27 @@
 //!
 //! Later messages go in as new `<li>` items before `</ul>------------<br>`, and the count goes up by one, so that a
 //! log written by App Connect can be continued by callbridge and the other way round. Unlike App Connect, every
-//! name and message text is HTML-escaped.
+//! name and message text is HTML-escaped. Shared-SMS conversations arrive composed by the extension and are used as
+//! they are.
 
 use std::sync::LazyLock;
 
-use callbridge_core::{LogContact, Message, MessageMedia, TimezoneOffset};
-use chrono::{DateTime, FixedOffset, Offset, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use regex::Regex;
 use serde_json::Value;
 
-use crate::html::escape;
+use super::html::escape;
+use crate::connector::{LogContact, Message, MessageMedia};
 
 /// Where new messages go: the end of the message list.
 const LIST_END: &str = "</ul>------------<br>";
 const FOOTER: &str = "--- Created via RingCentral App Connect";
 
-static MESSAGE_COUNT: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::expect_used)] // a literal pattern: checked by the unit tests, cannot depend on input
-    Regex::new(r"<br>Conversation\((\d+) messages\)").expect("message count pattern is valid")
-});
+static MESSAGE_COUNT: LazyLock<Regex> = LazyLock::new(|| super::regex(r"<br>Conversation\((\d+) messages\)"));
 
 /// What a message is, decided by the links that come with it (a recording means voicemail, a document means fax).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum MessageKind<'a> {
+pub enum MessageKind<'a> {
     Sms,
     Voicemail { recording_link: &'a str },
     Fax { document_link: &'a str },
@@ -55,18 +53,20 @@ impl<'a> MessageKind<'a> {
 
 /// Who and when, for laying out a message.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Layout<'a> {
-    /// The Pipedrive user's name: the sender of outbound messages.
+pub struct Layout<'a> {
+    /// The CRM user's name: the sender of outbound messages.
     pub user_name: &'a str,
     pub contact: &'a LogContact,
-    /// The user's UTC offset; dates and times in the body are shown in it.
+    /// The user's UTC offset ([`super::user_offset`]); dates and times in the body are shown in it.
     pub offset: FixedOffset,
+    /// When a message without a readable `creationTime` is shown as sent (the caller's clock: the composer is pure).
+    pub now: DateTime<Utc>,
 }
 
 impl Layout<'_> {
     /// The subject and note of a new log for `message`.
     pub fn new_log(&self, kind: MessageKind<'_>, correspondents: &[Value], message: &Message) -> (String, String) {
-        let local = message_time(message).with_timezone(&self.offset);
+        let local = self.sent_at(message).with_timezone(&self.offset);
         let short_date = local.format("%y/%m/%d");
         let contact_name = &self.contact.name;
         match kind {
@@ -109,6 +109,11 @@ impl Layout<'_> {
         }
     }
 
+    /// When the message was sent.
+    pub fn sent_at(&self, message: &Message) -> DateTime<Utc> {
+        parse_time(message.creation_time.as_deref()).unwrap_or(self.now)
+    }
+
     /// One message as a list item: sender and time, then the text in bold.
     pub fn entry(&self, message: &Message) -> String {
         let sender = if message.direction.as_deref() == Some("Inbound") {
@@ -116,7 +121,7 @@ impl Layout<'_> {
         } else {
             self.user_name.to_owned()
         };
-        let time = message_time(message).with_timezone(&self.offset).format("%I:%M %p");
+        let time = self.sent_at(message).with_timezone(&self.offset).format("%I:%M %p");
         let text = message.subject.as_deref().unwrap_or_default();
         format!("<li>{} {time}<br><b>{}</b></li>", escape(&sender), escape(text))
     }
@@ -126,7 +131,7 @@ impl Layout<'_> {
 ///
 /// A body whose list end marker was edited away still gets the message, in a list of its own at the end: the
 /// message must not be lost because someone changed the note in Pipedrive.
-pub(crate) fn append_entry(body: &str, entry: &str) -> String {
+pub fn append_entry(body: &str, entry: &str) -> String {
     let appended = match body.find(LIST_END) {
         Some(at) => format!("{}{entry}{}", &body[..at], &body[at..]),
         None => format!("{body}<ul>{entry}</ul>"),
@@ -148,45 +153,7 @@ fn correspondent_name(correspondent: &Value) -> &str {
     first.and_then(|it| it.get("name")).and_then(Value::as_str).unwrap_or("Unknown")
 }
 
-/// When the message was sent; a message without a readable time is shown at the time it is logged.
-pub(crate) fn message_time(message: &Message) -> DateTime<Utc> {
-    parse_time(message.creation_time.as_deref()).unwrap_or_else(Utc::now)
-}
-
-pub(crate) fn parse_time(text: Option<&str>) -> Option<DateTime<Utc>> {
+/// An RFC 3339 time as UTC.
+pub fn parse_time(text: Option<&str>) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text?.trim()).ok().map(|it| it.with_timezone(&Utc))
-}
-
-/// The user's offset as App Connect reads it: text like `+05:30`, `-0700` or `Z`, or a number, which is hours
-/// when below 16 in size and minutes otherwise. Anything else means UTC.
-pub(crate) fn user_offset(offset: Option<&TimezoneOffset>) -> FixedOffset {
-    let minutes = match offset {
-        Some(TimezoneOffset::Number(number)) => {
-            number.as_f64().map_or(0.0, |it| if it.abs() < 16.0 { it * 60.0 } else { it })
-        }
-        Some(TimezoneOffset::Text(text)) => text_offset_minutes(text.trim()).unwrap_or(0.0),
-        None => 0.0,
-    };
-    // Real offsets lie within a day; anything else is bad data and reads as UTC.
-    let seconds = (minutes * 60.0).round();
-    let seconds = if seconds.abs() < 86_400.0 { seconds as i32 } else { 0 };
-    FixedOffset::east_opt(seconds).unwrap_or(Utc.fix())
-}
-
-fn text_offset_minutes(text: &str) -> Option<f64> {
-    if text.eq_ignore_ascii_case("z") {
-        return Some(0.0);
-    }
-    let (sign, digits) = match text.as_bytes().first()? {
-        b'+' => (1.0, &text[1..]),
-        b'-' => (-1.0, &text[1..]),
-        _ => return None,
-    };
-    let digits: String = digits.chars().filter(|it| *it != ':').collect();
-    if !(digits.len() == 2 || digits.len() == 4) || !digits.bytes().all(|it| it.is_ascii_digit()) {
-        return None;
-    }
-    let hours: f64 = digits[..2].parse().ok()?;
-    let minutes: f64 = if digits.len() == 4 { digits[2..].parse().ok()? } else { 0.0 };
-    Some(sign * (hours * 60.0 + minutes))
 }

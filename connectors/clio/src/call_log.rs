@@ -1,6 +1,7 @@
 //! Call logs as Clio communications (`PhoneCommunication`), each with a time entry (a `TimeEntry` activity linked
 //! to it) when the user keeps time entries on; matters are the call's disposition.
 
+use callbridge_core::compose::{LogFormat, agent_note};
 use callbridge_core::{
     CallDuration, CallLogCreated, CallLogDetails, CallLogUpdated, ConnectorError, CreateCallLogRequest,
     DispositionRequest, DispositionResult, ErrorKind, GetCallLogRequest, RecordKey, RequestContext, ReturnMessage,
@@ -124,7 +125,7 @@ pub(crate) async fn get(
     let matter = communication.matter.as_ref().and_then(|it| it.get("id")).cloned().unwrap_or(Value::Null);
     Ok(CallLogDetails {
         subject: communication.subject,
-        note: Some(agent_note(&full_body)),
+        note: Some(agent_note(&full_body, LogFormat::PlainText).unwrap_or_default()),
         full_body: Some(full_body),
         full_log_response: raw,
         contact_name,
@@ -233,37 +234,4 @@ pub(crate) fn strip_nulls(value: Value) -> Value {
         ),
         other => other,
     }
-}
-
-/// The agent note in a plain-text body: what follows `- Note: ` (or the older `- Agent notes: `) up to the next
-/// line that starts another `- Label:` field, or the end.
-pub(crate) fn agent_note(body: &str) -> String {
-    let start = ["- Note: ", "- Agent notes: "]
-        .iter()
-        .filter_map(|marker| {
-            body.match_indices(marker)
-                .find(|(at, _)| *at == 0 || body[..*at].ends_with('\n'))
-                .map(|(at, _)| at + marker.len())
-        })
-        .min();
-    let Some(start) = start else { return String::new() };
-    let rest = &body[start..];
-    let mut end = rest.len();
-    let mut offset = 0;
-    for (index, line) in rest.split_inclusive('\n').enumerate() {
-        if index > 0 && is_label_line(line) {
-            end = offset;
-            break;
-        }
-        offset += line.len();
-    }
-    rest[..end].trim_end_matches('\n').to_owned()
-}
-
-/// `- Some Label: ...`: a dash, a space, words starting with a capital letter, then a colon.
-fn is_label_line(line: &str) -> bool {
-    let Some(rest) = line.strip_prefix("- ") else { return false };
-    let Some((label, _)) = rest.split_once(':') else { return false };
-    label.starts_with(|it: char| it.is_ascii_uppercase())
-        && label.chars().all(|it| it.is_ascii_alphanumeric() || matches!(it, ' ' | '/' | '-'))
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::NAME;
 use crate::api::{
-    AccountUser, Communication, Contact, Envelope, ErrorBody, Matter, Page, Record, Relationship, WhoAmI,
+    AccountUser, Communication, Contact, Envelope, ErrorBody, ErrorDetail, Matter, Page, Record, Relationship, WhoAmI,
 };
 use crate::config::Region;
 
@@ -245,36 +245,16 @@ pub(crate) fn id_number(id: &str, what: &str) -> Result<u64, ConnectorError> {
         .map_err(|_| ConnectorError::new(ErrorKind::Rejected, format!("`{id}` is not a Clio {what} id")))
 }
 
-/// Turns an error answer into a `ConnectorError`: the kind from the status, the text from the body.
+/// Turns an error answer into a `ConnectorError`: the kind from the status, the text from Clio's error JSON
+/// (`{"error": {"type", "message"}}`, or `{"message"}` on a 429).
 pub(crate) fn parse_error(status: StatusCode, body: &[u8]) -> ConnectorError {
-    let code = status.as_u16();
-    let detail = match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(ErrorBody { error: Some(error), .. })
-            if error.message.as_deref().is_some_and(|it| !it.trim().is_empty()) =>
-        {
-            let message = error.message.unwrap_or_default();
-            match error.kind {
-                Some(kind) if !kind.is_empty() => format!("{kind}: {message}"),
-                _ => message,
-            }
+    let detail = serde_json::from_slice::<ErrorBody>(body).ok().and_then(|body| match body.error {
+        Some(ErrorDetail { kind, message: Some(message) }) if !message.trim().is_empty() => {
+            Some(kind.filter(|it| !it.is_empty()).map_or_else(|| message.clone(), |kind| format!("{kind}: {message}")))
         }
-        Ok(ErrorBody { message: Some(message), .. }) if !message.trim().is_empty() => message,
-        _ => {
-            let text = String::from_utf8_lossy(body);
-            let text = text.trim();
-            if text.is_empty() { status.canonical_reason().unwrap_or("no body").to_owned() } else { clip(text) }
-        }
-    };
-    ConnectorError::from_status(code, format!("{NAME} answered {code}: {detail}"))
-}
-
-/// The start of a long error body: enough to diagnose, not a whole HTML error page in a log line.
-fn clip(text: &str) -> String {
-    const LIMIT: usize = 300;
-    match text.char_indices().nth(LIMIT) {
-        Some((end, _)) => format!("{}...", &text[..end]),
-        None => text.to_owned(),
-    }
+        _ => body.message.filter(|it| !it.trim().is_empty()),
+    });
+    ConnectorError::from_crm_response(NAME, status, body, detail)
 }
 
 /// An id as Clio sent it (a number or a string), as text.

@@ -4,6 +4,7 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
+use callbridge_core::PlatformManifest;
 use callbridge_core::phone::restore_plus;
 use callbridge_core::{
     AuthType, CallLogCreated, CallLogDetails, CallLogUpdated, Connector, ConnectorConfig, ConnectorError, ContactInfo,
@@ -13,7 +14,7 @@ use callbridge_core::{
     Unauthorized, UpdateCallLogRequest, UpdateMessageLogRequest, UserInfo, UserInfoRequest, async_trait,
 };
 use chrono::{Offset, Utc};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::NAME;
 use crate::client::{ClioClient, id_text};
@@ -76,7 +77,7 @@ impl Connector for Clio {
         OPERATIONS
     }
 
-    fn manifest(&self) -> Value {
+    fn manifest(&self) -> PlatformManifest {
         manifest::manifest(&self.config)
     }
 

@@ -24,11 +24,13 @@
 //!
 //! The layout is Clio's own until the connector SDK ships the shared message-log composer.
 
+use callbridge_core::compose::message::parse_time;
+use callbridge_core::compose::user_offset;
 use callbridge_core::{
     ConnectorError, CreateMessageLogRequest, LogContact, Message, MessageLogCreated, MessageLogUpdated, MessageMedia,
-    RequestContext, ReturnMessage, TimezoneOffset, UpdateMessageLogRequest,
+    RequestContext, ReturnMessage, UpdateMessageLogRequest,
 };
-use chrono::{DateTime, FixedOffset, Offset, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 use tracing::warn;
 
@@ -227,24 +229,6 @@ fn message_time(message: &Message) -> DateTime<Utc> {
     parse_time(message.creation_time.as_deref()).unwrap_or_else(Utc::now)
 }
 
-fn parse_time(text: Option<&str>) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text?.trim()).ok().map(|it| it.with_timezone(&Utc))
-}
-
-/// The user's offset. Clio logins store it in hours (`-4`, `5.5`); larger magnitudes are minutes, and anything
-/// unreadable is UTC.
-fn user_offset(offset: Option<&TimezoneOffset>) -> FixedOffset {
-    let value = match offset {
-        Some(TimezoneOffset::Number(number)) => number.as_f64(),
-        Some(TimezoneOffset::Text(text)) => text.trim().parse::<f64>().ok(),
-        None => None,
-    };
-    let minutes = value.filter(|it| it.is_finite()).map_or(0.0, |it| if it.abs() < 16.0 { it * 60.0 } else { it });
-    let seconds = (minutes * 60.0).round();
-    let seconds = if seconds.abs() < 86_400.0 { seconds as i32 } else { 0 };
-    FixedOffset::east_opt(seconds).unwrap_or(Utc.fix())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,14 +244,5 @@ mod tests {
     #[test]
     fn appending_to_an_edited_body_still_keeps_the_message() {
         assert_eq!(append_entry("edited", "B 09:31 AM\nHello\n"), "edited\nB 09:31 AM\nHello\n");
-    }
-
-    #[test]
-    fn offsets_are_hours_below_sixteen_and_minutes_above() {
-        let hours = |it: &str| user_offset(Some(&TimezoneOffset::Text(it.to_owned()))).local_minus_utc() / 60;
-        assert_eq!(hours("-4"), -240);
-        assert_eq!(hours("5.5"), 330);
-        assert_eq!(hours("330"), 330);
-        assert_eq!(hours("garbage"), 0);
     }
 }

@@ -6,7 +6,7 @@ use callbridge_core::{AdditionalSubmission, ConnectorConfig, ErrorKind, OAuthInf
 use serde_json::json;
 
 use crate::NAME;
-use crate::call_log::{agent_note, communication_id, matter_of};
+use crate::call_log::{communication_id, matter_of};
 use crate::client::{base, numeric_id, parse_error};
 use crate::config::{ClioConfig, Region};
 use crate::connector::{OPERATIONS, build, offset_hours};
@@ -106,7 +106,7 @@ fn each_region_has_its_own_oauth_app_and_token_url() {
 #[test]
 fn the_manifest_swaps_the_oauth_app_per_region() {
     let config = connector_config().with_value("client_id", "us-id").with_value("ca_client_id", "ca-id");
-    let manifest = build(config).unwrap().manifest();
+    let manifest = build(config).unwrap().manifest().to_json();
     assert_eq!(manifest["name"], NAME);
     assert_eq!(manifest["auth"]["oauth"]["clientId"], "us-id");
     assert_eq!(manifest["auth"]["oauth"]["authUrl"], "https://app.clio.com/oauth/authorize");
@@ -138,17 +138,6 @@ fn operations_are_sorted_and_include_the_required_ones() {
     {
         assert!(OPERATIONS.contains(&required), "{required}");
     }
-}
-
-#[test]
-fn the_agent_note_runs_to_the_next_label_line() {
-    let body = "- Note: Wants a quote\nby Friday\n- Summary: Inbound Call\n- Duration: 5 minutes\n";
-    assert_eq!(agent_note(body), "Wants a quote\nby Friday");
-    assert_eq!(agent_note("- Agent notes: Old style\n- Result: Call connected\n"), "Old style");
-    assert_eq!(agent_note("- Summary: no note\n"), "");
-    assert_eq!(agent_note("- Note: last line"), "last line");
-    // A dash line that is not a label stays in the note.
-    assert_eq!(agent_note("- Note: list\n- item one\n- Result: ok"), "list\n- item one");
 }
 
 #[test]

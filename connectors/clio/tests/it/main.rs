@@ -2,6 +2,7 @@
 
 mod auth;
 mod call_log;
+mod conformance;
 mod contacts;
 mod errors;
 mod message_log;

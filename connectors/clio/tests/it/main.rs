@@ -5,5 +5,6 @@ mod call_log;
 mod conformance;
 mod contacts;
 mod errors;
+mod faults;
 mod message_log;
 mod support;

@@ -15,12 +15,15 @@ pub const HOST: &str = "app.clio.com";
 
 /// A fresh mock Clio and the connector as the host builds it, every request redirected to the mock.
 pub async fn start() -> (MockServer, Arc<dyn Connector>) {
-    let server = MockServer::start().await;
     // One attempt, so each mock sees each request once and error tests stay fast.
     let retry = RetryPolicy { max_attempts: 1, ..RetryPolicy::default() };
-    let http = HttpClient::new(&HttpSettings { retry, ..HttpSettings::default() })
-        .unwrap()
-        .with_origin_override(Some(server.uri().parse().unwrap()));
+    start_with(HttpSettings { retry, ..HttpSettings::default() }).await
+}
+
+/// As [`start`], with the host's HTTP settings (timeouts, retries) chosen by the test.
+pub async fn start_with(settings: HttpSettings) -> (MockServer, Arc<dyn Connector>) {
+    let server = MockServer::start().await;
+    let http = HttpClient::new(&settings).unwrap().with_origin_override(Some(server.uri().parse().unwrap()));
     let config = ConnectorConfig::new(http).with_value("client_id", "us-id").with_value("client_secret", "us-secret");
     let connector = (registry::get(connector_clio::NAME).unwrap().build)(config).unwrap();
     (server, connector)

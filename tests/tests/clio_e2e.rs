@@ -5,11 +5,10 @@
 //! what Clio received.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use callbridge_tests::load::server::{ServerOptions, SpawnedServer, workspace_root};
+use callbridge_tests::load::server::{ServerOptions, SpawnedServer, build_debug_server};
 use serde_json::{Value, json};
 use wiremock::matchers::{any, basic_auth, body_string, body_string_contains, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -19,20 +18,6 @@ const CLIENT_SECRET: &str = "clio-e2e-secret";
 const ACCESS_TOKEN: &str = "clio-e2e-access-token";
 const BEARER: &str = "Bearer clio-e2e-access-token";
 const SESSION_ID: &str = "931929965510";
-
-/// Builds the server binary (debug, as `cargo test` builds everything else) and returns its path.
-fn build_server() -> PathBuf {
-    let root = workspace_root();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = std::process::Command::new(cargo)
-        .args(["build", "--quiet", "-p", "callbridge-host", "--bin", "callbridge"])
-        .current_dir(&root)
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the server failed ({status})");
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    target_dir.join("debug").join(format!("callbridge{}", std::env::consts::EXE_SUFFIX))
-}
 
 /// The records a mock Clio resource holds: what was POSTed, with later PATCHes merged in, by id.
 #[derive(Clone, Default)]
@@ -226,8 +211,12 @@ async fn clio_call_and_message_logging_from_oauth_to_logout() {
     let clio = MockServer::start().await;
     let (communications, activities) = (Records::default(), Records::default());
     mount_clio(&clio, &communications, &activities).await;
-    let options =
-        ServerOptions { binary: build_server(), database_url: None, crm_url: clio.uri(), log_filter: "info".into() };
+    let options = ServerOptions {
+        binary: build_debug_server().unwrap(),
+        database_url: None,
+        crm_url: clio.uri(),
+        log_filter: "info".into(),
+    };
     let env = [
         ("CALLBRIDGE_CLIO_BASE_URL", clio.uri()),
         ("CLIO_CLIENT_ID", CLIENT_ID.to_owned()),

@@ -4,5 +4,10 @@
 //! is maintained by `cargo xtask new-connector` (sorted); a test checks it against the folders under `connectors/`.
 
 /// The name of every linked connector, sorted.
-pub const LINKED: &[&str] =
-    &[connector_insightly::NAME, connector_pipedrive::NAME, connector_redtail::NAME, connector_sandbox::NAME];
+pub const LINKED: &[&str] = &[
+    connector_clio::NAME,
+    connector_insightly::NAME,
+    connector_pipedrive::NAME,
+    connector_redtail::NAME,
+    connector_sandbox::NAME,
+];

@@ -21,12 +21,23 @@ pub fn workspace_root() -> PathBuf {
 
 /// Builds the server in release mode and returns the binary's path.
 pub fn build_release_server() -> anyhow::Result<PathBuf> {
+    eprintln!("callbridge-load: building the server (cargo build --release -p callbridge-host --bin callbridge)");
+    build_server(&["--release"], "release")
+}
+
+/// Builds the server as `cargo test` builds everything else (debug), for end-to-end tests; returns its path.
+pub fn build_debug_server() -> anyhow::Result<PathBuf> {
+    build_server(&["--quiet"], "debug")
+}
+
+fn build_server(flags: &[&str], profile_dir: &str) -> anyhow::Result<PathBuf> {
     let root = workspace_root();
     #[expect(clippy::disallowed_methods, reason = "build tooling finds cargo and its target folder")]
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("callbridge-load: building the server (cargo build --release -p callbridge-host --bin callbridge)");
     let status = std::process::Command::new(cargo)
-        .args(["build", "--release", "-p", "callbridge-host", "--bin", "callbridge"])
+        .arg("build")
+        .args(flags)
+        .args(["-p", "callbridge-host", "--bin", "callbridge"])
         .current_dir(&root)
         .status()
         .context("cannot run cargo to build the server")?;
@@ -35,7 +46,7 @@ pub fn build_release_server() -> anyhow::Result<PathBuf> {
     }
     #[expect(clippy::disallowed_methods, reason = "build tooling finds cargo and its target folder")]
     let target_dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    let binary = target_dir.join("release").join(format!("callbridge{}", std::env::consts::EXE_SUFFIX));
+    let binary = target_dir.join(profile_dir).join(format!("callbridge{}", std::env::consts::EXE_SUFFIX));
     if !binary.is_file() {
         bail!("the build finished but {} does not exist", binary.display());
     }

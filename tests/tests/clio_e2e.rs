@@ -4,11 +4,14 @@
 //! and an AI note, read back, disposition, an SMS conversation logged and appended to, and logout. Each step asserts
 //! what Clio received.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use callbridge_tests::load::server::{ServerOptions, SpawnedServer, build_debug_server};
+use common::{json_of, received};
 use serde_json::{Value, json};
 use wiremock::matchers::{any, basic_auth, body_string, body_string_contains, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -185,25 +188,6 @@ async fn mount_clio(server: &MockServer, communications: &Records, activities: &
         .with_priority(u8::MAX)
         .mount(server)
         .await;
-}
-
-/// The JSON bodies Clio received for `http_method request_path`, in order.
-async fn received(server: &MockServer, http_method: &str, request_path: &str) -> Vec<Value> {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|it| it.method.as_str() == http_method && it.url.path() == request_path)
-        .map(|it| serde_json::from_slice(&it.body).unwrap_or(Value::Null))
-        .collect()
-}
-
-async fn json_of(response: reqwest::Response) -> Value {
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    assert!(status.is_success(), "{status}: {text}");
-    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{error}: {text}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,11 +3,13 @@
 //! login, contact lookup, call log create, duplicate create, update with a recording link and an AI note, read back,
 //! disposition, an SMS conversation and its append, and logout. Each step asserts what Insightly received.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use callbridge_tests::load::server::{ServerOptions, SpawnedServer, workspace_root};
+use callbridge_tests::load::server::{ServerOptions, SpawnedServer, build_debug_server};
+use common::{json_of, received};
 use serde_json::{Value, json};
 use wiremock::matchers::{any, header, method, path, path_regex, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -17,20 +19,6 @@ const API_KEY: &str = "e2e-insightly-key";
 const AUTH: &str = "Basic ZTJlLWluc2lnaHRseS1rZXk6";
 const SESSION_ID: &str = "931929965510";
 const EVENT_PATH: &str = "/v3.1/Events/9001";
-
-/// Builds the server binary (debug, as `cargo test` builds everything else) and returns its path.
-fn build_server() -> PathBuf {
-    let root = workspace_root();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = std::process::Command::new(cargo)
-        .args(["build", "--quiet", "-p", "callbridge-host", "--bin", "callbridge"])
-        .current_dir(&root)
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the server failed ({status})");
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    target_dir.join("debug").join(format!("callbridge{}", std::env::consts::EXE_SUFFIX))
-}
 
 /// The events the mock Insightly holds, by id, with their links; link ids count up from 500.
 #[derive(Clone, Default)]
@@ -201,32 +189,13 @@ async fn writes(server: &MockServer) -> Vec<String> {
         .collect()
 }
 
-/// The JSON bodies Insightly received for `http_method request_path`, in order.
-async fn received(server: &MockServer, http_method: &str, request_path: &str) -> Vec<Value> {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|it| it.method.as_str() == http_method && it.url.path() == request_path)
-        .map(|it| serde_json::from_slice(&it.body).unwrap())
-        .collect()
-}
-
-async fn json_of(response: reqwest::Response) -> Value {
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    assert!(status.is_success(), "{status}: {text}");
-    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{error}: {text}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn insightly_logging_from_api_key_login_to_logout() {
     let insightly = MockServer::start().await;
     let events = Events::default();
     mount_insightly(&insightly, &events).await;
     let server = SpawnedServer::start(&ServerOptions {
-        binary: build_server(),
+        binary: build_debug_server().unwrap(),
         database_url: None,
         crm_url: insightly.uri(),
         log_filter: "info".into(),

@@ -3,12 +3,14 @@
 //! login, contact lookup, call log create, duplicate create (also two at once), update with a recording link and an AI note, read
 //! back, category disposition, an SMS log and its append, and logout. Each step asserts what Redtail received.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use callbridge_tests::load::server::{ServerOptions, SpawnedServer, workspace_root};
+use callbridge_tests::load::server::{ServerOptions, SpawnedServer, build_debug_server};
+use common::json_of;
 use serde_json::{Value, json};
 use wiremock::matchers::{any, header, method, path, path_regex, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -21,20 +23,6 @@ const LOGIN_AUTH: &str = "Basic ZTJlLXBhcnRuZXIta2V5OmFkYTpwYTpzcyB3b3Jk";
 /// `Userkeyauth base64("e2e-partner-key:e2e-user-key")`: every request after it.
 const USER_AUTH: &str = "Userkeyauth ZTJlLXBhcnRuZXIta2V5OmUyZS11c2VyLWtleQ==";
 const SESSION_ID: &str = "931929965510";
-
-/// Builds the server binary (debug, as `cargo test` builds everything else) and returns its path.
-fn build_server() -> PathBuf {
-    let root = workspace_root();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = std::process::Command::new(cargo)
-        .args(["build", "--quiet", "-p", "callbridge-host", "--bin", "callbridge"])
-        .current_dir(&root)
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the server failed ({status})");
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    target_dir.join("debug").join(format!("callbridge{}", std::env::consts::EXE_SUFFIX))
-}
 
 /// The activities the mock Redtail holds, by id: what was POSTed, with later PUTs and PATCHes applied.
 #[derive(Clone, Default)]
@@ -157,24 +145,9 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|it| it == needle)
 }
 
-/// The JSON bodies Redtail received for `method path` (under the API root), in order.
+/// The JSON bodies Redtail received for `method path` (`path` below the API's base path), in order.
 async fn received(server: &MockServer, http_method: &str, request_path: &str) -> Vec<Value> {
-    let full = format!("{API}{request_path}");
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|it| it.method.as_str() == http_method && it.url.path() == full)
-        .map(|it| serde_json::from_slice(&it.body).unwrap_or(Value::Null))
-        .collect()
-}
-
-async fn json_of(response: reqwest::Response) -> Value {
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    assert!(status.is_success(), "{status}: {text}");
-    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{error}: {text}"))
+    common::received(server, http_method, &format!("{API}{request_path}")).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -185,7 +158,7 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
     let scratch = tempfile::tempdir().unwrap();
     let database = scratch.path().join("redtail-e2e.db");
     let options = ServerOptions {
-        binary: build_server(),
+        binary: build_debug_server().unwrap(),
         database_url: Some(database.display().to_string()),
         crm_url: redtail.uri(),
         log_filter: "info".into(),

@@ -22,7 +22,7 @@ pub async fn oauth_callback(State(state): State<AppState>, query: QueryParams) -
 }
 
 /// `POST /apiKeyLogin`: logs in to an API-key CRM.
-#[utoipa::path(post, path = "/apiKeyLogin", operation_id = "apiKeyLogin", tag = "auth", request_body = super::openapi::ApiKeyLogin,
+#[utoipa::path(post, path = "/apiKeyLogin", operation_id = "apiKeyLogin", tag = "auth", request_body = ApiKeyLoginBody,
     responses((status = 200, description = "The session token, or `successful: false` with a message.", body = Object)))]
 pub async fn api_key_login(
     State(state): State<AppState>,

@@ -14,7 +14,7 @@ use crate::session::Session;
 use crate::state::AppState;
 
 /// `POST /callLog`: logs a call into the CRM, once per call session.
-#[utoipa::path(post, path = "/callLog", operation_id = "createCallLog", tag = "call logs", security((), ("bearer" = []), ("jwtToken" = [])), request_body = super::openapi::CallLogCreate,
+#[utoipa::path(post, path = "/callLog", operation_id = "createCallLog", tag = "call logs", security((), ("bearer" = []), ("jwtToken" = [])), request_body = CreateCallLogBody,
     responses((status = 200, description = "`logId`, or `successful: false` with a message.", body = Object)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -31,7 +31,7 @@ pub async fn create(
 }
 
 /// `PATCH /callLog`: updates a logged call (note, recording, subject).
-#[utoipa::path(patch, path = "/callLog", operation_id = "updateCallLog", tag = "call logs", security((), ("bearer" = []), ("jwtToken" = [])), request_body = super::openapi::CallLogUpdate,
+#[utoipa::path(patch, path = "/callLog", operation_id = "updateCallLog", tag = "call logs", security((), ("bearer" = []), ("jwtToken" = [])), request_body = UpdateCallLogBody,
     responses((status = 200, description = "`logId`, or `successful: false` with a message.", body = Object)))]
 pub async fn update(
     State(state): State<AppState>,
@@ -67,7 +67,7 @@ pub async fn get(
 }
 
 /// `PUT /callDisposition`: sets a logged call's disposition in the CRM.
-#[utoipa::path(put, path = "/callDisposition", operation_id = "upsertCallDisposition", tag = "call logs", security((), ("bearer" = []), ("jwtToken" = [])), request_body = super::openapi::Disposition,
+#[utoipa::path(put, path = "/callDisposition", operation_id = "upsertCallDisposition", tag = "call logs", security((), ("bearer" = []), ("jwtToken" = [])), request_body = DispositionBody,
     responses((status = 200, description = "`logId`, or `successful: false` with a message.", body = Object)))]
 pub async fn disposition(
     State(state): State<AppState>,
@@ -79,7 +79,7 @@ pub async fn disposition(
 }
 
 /// `POST /callLog/cacheNote`: keeps a note for the call's log to come.
-#[utoipa::path(post, path = "/callLog/cacheNote", operation_id = "cacheCallNote", tag = "call logs", security((), ("bearer" = []), ("jwtToken" = [])), request_body = super::openapi::CacheNote,
+#[utoipa::path(post, path = "/callLog/cacheNote", operation_id = "cacheCallNote", tag = "call logs", security((), ("bearer" = []), ("jwtToken" = [])), request_body = CacheNoteBody,
     responses((status = 200, description = "Whether the note was kept.", body = Object)))]
 pub async fn cache_note(
     State(state): State<AppState>,
@@ -90,7 +90,7 @@ pub async fn cache_note(
 }
 
 /// `POST /messageLog`: logs a conversation's messages into the CRM.
-#[utoipa::path(post, path = "/messageLog", operation_id = "createMessageLog", tag = "message logs", security((), ("bearer" = []), ("jwtToken" = [])), request_body = super::openapi::MessageLog,
+#[utoipa::path(post, path = "/messageLog", operation_id = "createMessageLog", tag = "message logs", security((), ("bearer" = []), ("jwtToken" = [])), request_body = MessageLogBody,
     responses((status = 200, description = "`logIds`, or `successful: false` with a message.", body = Object)))]
 pub async fn message_log(
     State(state): State<AppState>,

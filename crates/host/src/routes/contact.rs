@@ -46,7 +46,7 @@ pub async fn find(
 }
 
 /// `POST /contact`: creates a CRM contact.
-#[utoipa::path(post, path = "/contact", operation_id = "createContact", tag = "contacts", security((), ("bearer" = []), ("jwtToken" = [])), request_body = super::openapi::ContactCreate,
+#[utoipa::path(post, path = "/contact", operation_id = "createContact", tag = "contacts", security((), ("bearer" = []), ("jwtToken" = [])), request_body = CreateContactBody,
     responses((status = 200, description = "The new `contact`, or `successful: false` with a message.", body = Object)))]
 pub async fn create(
     State(state): State<AppState>,

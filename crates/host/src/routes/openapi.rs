@@ -6,14 +6,10 @@
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, RefOr, ResponseBuilder, Type};
-use utoipa::{Modify, OpenApi, ToSchema};
-
-/// A JSON object of any fields.
-type Object = Map<String, Value>;
+use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -51,113 +47,6 @@ type Object = Map<String, Value>;
     modifiers(&CommonAnswers, &SessionSchemes),
 )]
 pub struct ApiDoc;
-
-// The request bodies whose Rust types live in the services (and carry the connector SDK's types) are described
-// here by their wire fields: what the extension sends, every field optional unless the service refuses without it.
-
-/// `POST /apiKeyLogin`.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-pub struct ApiKeyLogin {
-    /// The connector's name.
-    platform: String,
-    api_key: Option<String>,
-    hostname: Option<String>,
-    additional_info: Option<Object>,
-}
-
-/// `POST /contact`.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-pub struct ContactCreate {
-    phone_number: String,
-    new_contact_name: Option<String>,
-    new_contact_type: Option<String>,
-    additional_submission: Option<Object>,
-}
-
-/// `POST /callLog`.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-pub struct CallLogCreate {
-    /// RingCentral's call record: `sessionId`, `direction`, `startTime`, `duration`, `from`, `to`, ...
-    log_info: Object,
-    extension_number: Option<String>,
-    hashed_extension_id: Option<String>,
-    rc_extension_id: Option<String>,
-    /// A string or a number: what `GET /contact` answered.
-    contact_id: Option<Value>,
-    contact_type: Option<String>,
-    contact_name: Option<String>,
-    note: Option<String>,
-    additional_submission: Option<Object>,
-    ai_note: Option<String>,
-    transcript: Option<String>,
-    voicemail_link: Option<String>,
-    voicemail_message_id: Option<String>,
-}
-
-/// `PATCH /callLog`.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-pub struct CallLogUpdate {
-    session_id: String,
-    extension_number: Option<String>,
-    hashed_extension_id: Option<String>,
-    rc_extension_id: Option<String>,
-    recording_link: Option<String>,
-    recording_download_link: Option<String>,
-    subject: Option<String>,
-    note: Option<String>,
-    start_time: Option<Value>,
-    duration: Option<Value>,
-    result: Option<String>,
-    direction: Option<String>,
-    from: Option<Object>,
-    to: Option<Object>,
-    legs: Option<Vec<Object>>,
-    ai_note: Option<String>,
-    transcript: Option<String>,
-    additional_submission: Option<Object>,
-}
-
-/// `PUT /callDisposition`.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-pub struct Disposition {
-    session_id: String,
-    extension_number: Option<String>,
-    hashed_extension_id: Option<String>,
-    rc_extension_id: Option<String>,
-    dispositions: Option<Object>,
-}
-
-/// `POST /callLog/cacheNote`.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-pub struct CacheNote {
-    session_id: String,
-    note: Option<String>,
-}
-
-/// `POST /messageLog`.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-pub struct MessageLog {
-    /// The conversation: `conversationId`, `conversationLogId`, `messages`, `correspondents`.
-    log_info: Object,
-    contact_id: Option<Value>,
-    contact_type: Option<String>,
-    contact_name: Option<String>,
-    additional_submission: Option<Object>,
-}
 
 /// The document as JSON.
 pub fn document() -> utoipa::openapi::OpenApi {
@@ -234,6 +123,12 @@ impl Modify for SessionSchemes {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+    use serde_json::{Value, json};
+
     use super::*;
 
     #[test]
@@ -249,5 +144,103 @@ mod tests {
         assert!(settings["responses"]["413"].is_object(), "{settings}");
         let body = &settings["requestBody"]["content"]["application/json"]["schema"];
         assert!(body.is_object(), "{settings}");
+    }
+
+    /// The property names a request body's schema documents (its own and those of flattened parts) and those it
+    /// requires, resolving `$ref`s and `allOf` against the document's components.
+    fn body_properties(document: &Value, path: &str, method: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+        let schema = &document["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"];
+        let (mut known, mut required) = (BTreeSet::new(), BTreeSet::new());
+        collect(document, schema, &mut known, &mut required);
+        (known, required)
+    }
+
+    fn collect(document: &Value, schema: &Value, known: &mut BTreeSet<String>, required: &mut BTreeSet<String>) {
+        if let Some(reference) = schema["$ref"].as_str() {
+            let name = reference.trim_start_matches("#/components/schemas/");
+            return collect(document, &document["components"]["schemas"][name], known, required);
+        }
+        for part in schema["allOf"].as_array().into_iter().flatten() {
+            collect(document, part, known, required);
+        }
+        known.extend(schema["properties"].as_object().into_iter().flatten().map(|(name, _)| name.clone()));
+        let names = schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str);
+        required.extend(names.map(str::to_owned));
+    }
+
+    /// Properties the parser takes as optional and the service answers 400 without (`platform`, `phoneNumber`).
+    const REQUIRED_BY_THE_SERVICE: [&str; 2] = ["platform", "phoneNumber"];
+
+    /// The smallest body the document allows: its required properties (a session id of "1"), `logInfo` an object.
+    fn minimal_body(required: &BTreeSet<String>) -> Value {
+        let body = required.iter().map(|name| {
+            let value = if name == "logInfo" { json!({ "sessionId": "1" }) } else { json!("1") };
+            (name.clone(), value)
+        });
+        Value::Object(body.collect())
+    }
+
+    /// The real type parses the smallest documented body, and refuses it without a property its parser needs.
+    fn parses_minimal_body<T: DeserializeOwned>(document: &Value, path: &str, method: &str) -> BTreeSet<String> {
+        let (known, required) = body_properties(document, path, method);
+        assert!(required.is_subset(&known), "{method} {path}: required {required:?} beyond {known:?}");
+        let body = minimal_body(&required);
+        if let Err(error) = serde_json::from_value::<T>(body.clone()) {
+            panic!("{method} {path}: the documented minimal body {body} does not parse: {error}");
+        }
+        // A required property is one the parser needs, except those the service itself refuses to go without.
+        for name in required.iter().filter(|it| !REQUIRED_BY_THE_SERVICE.contains(&it.as_str())) {
+            let mut without = body.clone();
+            without.as_object_mut().unwrap().remove(name);
+            let parsed = serde_json::from_value::<T>(without);
+            assert!(parsed.is_err(), "{method} {path}: `{name}` is documented as required, the type parses without it");
+        }
+        known
+    }
+
+    /// The documented names of a body whose type also serializes equal the names it serializes: both come from
+    /// the same serde attributes, so a renamed, added or flattened field shows in both or the test fails.
+    fn documents_its_wire_names<T: DeserializeOwned + Serialize>(document: &Value, path: &str, method: &str) {
+        let known = parses_minimal_body::<T>(document, path, method);
+        let (_, required) = body_properties(document, path, method);
+        let parsed: T = serde_json::from_value(minimal_body(&required)).unwrap();
+        let wire = serde_json::to_value(parsed).unwrap();
+        let wire: BTreeSet<String> = wire.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(known, wire, "{method} {path}: documented names differ from the type's wire names");
+    }
+
+    #[test]
+    fn request_bodies_are_documented_from_the_types_that_parse_them() {
+        use crate::services::call_log::{CacheNoteBody, CreateCallLogBody, DispositionBody, UpdateCallLogBody};
+        use crate::services::contact::CreateContactBody;
+        use crate::services::login::ApiKeyLoginBody;
+        use crate::services::message_log::MessageLogBody;
+
+        let document = serde_json::to_value(document()).unwrap();
+        documents_its_wire_names::<CreateCallLogBody>(&document, "/callLog", "post");
+        documents_its_wire_names::<UpdateCallLogBody>(&document, "/callLog", "patch");
+        documents_its_wire_names::<DispositionBody>(&document, "/callDisposition", "put");
+        documents_its_wire_names::<CacheNoteBody>(&document, "/callLog/cacheNote", "post");
+        let message_log = parses_minimal_body::<MessageLogBody>(&document, "/messageLog", "post");
+        let contact = parses_minimal_body::<CreateContactBody>(&document, "/contact", "post");
+        let login = parses_minimal_body::<ApiKeyLoginBody>(&document, "/apiKeyLogin", "post");
+
+        let (create, create_required) = body_properties(&document, "/callLog", "post");
+        assert!(create_required.contains("logInfo"), "{create_required:?}");
+        for name in ["logInfo", "note", "additionalSubmission", "ringSenseAIScore", "voicemailMessageId"] {
+            assert!(create.contains(name), "POST /callLog lacks {name}: {create:?}");
+        }
+        for (path, method) in [("/callLog", "patch"), ("/callDisposition", "put"), ("/callLog/cacheNote", "post")] {
+            let (known, required) = body_properties(&document, path, method);
+            assert!(required.contains("sessionId") && known.contains("sessionId"), "{method} {path}: {known:?}");
+        }
+        assert!(message_log.contains("logInfo") && message_log.contains("contactId"), "{message_log:?}");
+        let conversation = &document["components"]["schemas"]["ConversationLog"]["properties"];
+        assert!(
+            conversation["conversationLogId"].is_object() && conversation["messages"].is_object(),
+            "{conversation}"
+        );
+        assert!(contact.contains("phoneNumber") && contact.contains("newContactName"), "{contact:?}");
+        assert!(login.contains("platform") && login.contains("apiKey"), "{login:?}");
     }
 }

@@ -14,6 +14,7 @@ use callbridge_core::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::delivery::{self, CallCreatePayload, CallEditPayload, CallIdentity, DispositionPayload, Refusal};
 use crate::error::ApiError;
@@ -31,9 +32,11 @@ use crate::store::{CallLogRow, JobState, JobSubject, NewOp, OpKind};
 pub const MAX_SESSION_IDS: usize = 5;
 
 /// The body of `POST /callLog`.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateCallLogBody {
+    /// RingCentral's call record: `sessionId`, `direction`, `startTime`, `duration`, `from`, `to`, ...
+    #[schema(value_type = Object)]
     pub log_info: CallRecord,
     #[serde(default, deserialize_with = "lenient_string")]
     pub extension_number: Option<String>,
@@ -51,6 +54,7 @@ pub struct CreateCallLogBody {
     #[serde(default)]
     pub note: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub additional_submission: Option<AdditionalSubmission>,
     #[serde(default)]
     pub ai_note: Option<String>,
@@ -65,7 +69,7 @@ pub struct CreateCallLogBody {
 }
 
 /// The RingSense fields as the extension names them.
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RingSenseFields {
     #[serde(default)]
@@ -102,10 +106,11 @@ impl RingSenseFields {
 }
 
 /// The body of `PATCH /callLog`: flat, with only `sessionId` required.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateCallLogBody {
     #[serde(deserialize_with = "lenient_string")]
+    #[schema(required = true)]
     pub session_id: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
     pub extension_number: Option<String>,
@@ -116,30 +121,39 @@ pub struct UpdateCallLogBody {
     #[serde(default)]
     pub recording_link: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub recording_download_link: Option<Secret>,
     #[serde(default)]
     pub subject: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
+    /// An ISO 8601 time or milliseconds since the epoch.
     #[serde(default)]
+    #[schema(value_type = Option<Value>)]
     pub start_time: Option<StartTime>,
+    /// Seconds, as a number or a numeric string.
     #[serde(default)]
+    #[schema(value_type = Option<Value>)]
     pub duration: Option<CallDuration>,
     #[serde(default)]
     pub result: Option<String>,
     #[serde(default)]
     pub direction: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub from: Option<Party>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub to: Option<Party>,
     #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
     pub legs: Option<Vec<CallLeg>>,
     #[serde(default)]
     pub ai_note: Option<String>,
     #[serde(default)]
     pub transcript: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub additional_submission: Option<AdditionalSubmission>,
     #[serde(default)]
     pub voicemail_link: Option<String>,
@@ -150,10 +164,11 @@ pub struct UpdateCallLogBody {
 }
 
 /// The body of `PUT /callDisposition`.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DispositionBody {
     #[serde(deserialize_with = "lenient_string")]
+    #[schema(required = true)]
     pub session_id: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
     pub extension_number: Option<String>,
@@ -166,10 +181,11 @@ pub struct DispositionBody {
 }
 
 /// The body of `POST /callLog/cacheNote`.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CacheNoteBody {
     #[serde(deserialize_with = "lenient_string")]
+    #[schema(required = true)]
     pub session_id: Option<String>,
     #[serde(default)]
     pub note: Option<String>,

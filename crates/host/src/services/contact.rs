@@ -4,6 +4,7 @@ use axum::response::{IntoResponse, Response};
 use callbridge_core::connector::{CreateContactRequest, FindContactRequest};
 use callbridge_core::{AdditionalSubmission, ContactInfo, Operation, ReturnMessage, User};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::metrics::crm_call;
@@ -27,15 +28,18 @@ pub struct FindContactQuery {
 }
 
 /// The body of `POST /contact`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateContactBody {
+    /// Optional to the parser; the service refuses a body without it.
+    #[schema(required = true)]
     pub phone_number: Option<String>,
     #[serde(default)]
     pub new_contact_name: Option<String>,
     #[serde(default)]
     pub new_contact_type: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub additional_submission: Option<AdditionalSubmission>,
 }
 

@@ -8,6 +8,7 @@ use callbridge_core::{AuthType, Operation, ReturnMessage, Secret, User};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::extract::QueryParams;
@@ -22,12 +23,15 @@ use crate::state::{AppState, ConnectorEntry};
 use crate::store::StoreError;
 
 /// The body of `POST /apiKeyLogin`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyLoginBody {
+    /// The connector's name; optional to the parser, the service refuses a body without it.
     #[serde(default)]
+    #[schema(required = true)]
     pub platform: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub api_key: Option<Secret>,
     #[serde(default)]
     pub hostname: Option<String>,

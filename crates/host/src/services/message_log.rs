@@ -8,6 +8,7 @@ use callbridge_core::connector::Message;
 use callbridge_core::{AdditionalSubmission, ReturnMessage};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::delivery::{self, MessageLogPayload, log_contact};
 use crate::error::ApiError;
@@ -25,7 +26,7 @@ use crate::store::{JobSubject, NewOp, OpKind};
 const MAX_MESSAGES: usize = 500;
 
 /// The conversation object the extension sends in `logInfo`.
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationLog {
     #[serde(default, deserialize_with = "lenient_string")]
@@ -33,13 +34,14 @@ pub struct ConversationLog {
     #[serde(default, deserialize_with = "lenient_string")]
     pub conversation_log_id: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
     pub messages: Vec<Message>,
     #[serde(default)]
     pub correspondents: Vec<Value>,
 }
 
 /// The body of `POST /messageLog`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageLogBody {
     pub log_info: ConversationLog,
@@ -50,6 +52,7 @@ pub struct MessageLogBody {
     #[serde(default)]
     pub contact_name: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub additional_submission: Option<AdditionalSubmission>,
 }
 

@@ -375,12 +375,13 @@ async fn insightly_logging_from_api_key_login_to_logout() {
         (json!("2024-05-01T08:00:00.000Z"), json!("2024-05-01T08:00:00.000Z"))
     );
     assert_eq!(posted[1]["LINKS"], json!([{ "LINK_OBJECT_NAME": "Contact", "LINK_OBJECT_ID": 101 }]));
-    // The extension sends the conversation again, newest first; only the reply is new.
+    // The extension sends the conversation again, newest first; only the reply is new. The answer names every
+    // message of the request that is logged, the earlier one included, so a retry after a lost answer learns it too.
     let appended = json_of(
         http.post(format!("{base}/messageLog?jwtToken={jwt}")).json(&sms(json!([reply, first]))).send().await.unwrap(),
     )
     .await;
-    assert_eq!(appended["logIds"], json!(["m-2"]), "{appended}");
+    assert_eq!(appended["logIds"], json!(["m-1", "m-2"]), "{appended}");
     let conversation = events.get(9002).unwrap();
     assert_eq!(conversation["DETAILS"], EXPECTED_SMS_BODY_APPENDED);
     assert_eq!(conversation["END_DATE_UTC"], "2024-05-01T08:05:00.000Z");
@@ -388,10 +389,10 @@ async fn insightly_logging_from_api_key_login_to_logout() {
     // 9. Logout: local only, and the session no longer reaches Insightly.
     let logout = json_of(http.post(format!("{base}/unAuthorize?jwtToken={jwt}")).send().await.unwrap()).await;
     assert_eq!(logout["message"], "Logged out of Insightly", "{logout}");
-    let after =
-        json_of(http.get(format!("{base}/contact?jwtToken={jwt}&phoneNumber=%2B14155550100")).send().await.unwrap())
-            .await;
-    assert_eq!(after["successful"], false, "a logged-out user's lookup fails: {after}");
+    // Logout ended the session: its token is refused before anything reaches Insightly.
+    let after = http.get(format!("{base}/contact?jwtToken={jwt}&phoneNumber=%2B14155550100")).send().await.unwrap();
+    assert_eq!(after.status(), reqwest::StatusCode::BAD_REQUEST);
+    assert_eq!(after.text().await.unwrap(), "Please go to Settings and authorize CRM platform");
 
     assert_eq!(
         writes(&insightly).await,

@@ -4,11 +4,10 @@
 //! details, disposition, and Pipedrive's uninstall callback. Each step asserts the exact activity body Pipedrive
 //! receives.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use callbridge_tests::load::server::{CLIENT_ID, CLIENT_SECRET, ServerOptions, SpawnedServer, workspace_root};
+use callbridge_tests::load::server::{CLIENT_ID, CLIENT_SECRET, ServerOptions, SpawnedServer, build_debug_server};
 use serde_json::{Value, json};
 use wiremock::matchers::{any, basic_auth, body_string, body_string_contains, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -17,22 +16,6 @@ const ACCESS_TOKEN: &str = "e2e-access-token";
 const BEARER: &str = "Bearer e2e-access-token";
 const SESSION_ID: &str = "931929965510";
 const LEAD_ID: &str = "adf21080-0e10-11eb-879b-05d71fb426ec";
-
-/// Builds the server binary (debug, as `cargo test` builds everything else) and returns its path.
-fn build_server() -> PathBuf {
-    let root = workspace_root();
-    #[expect(clippy::disallowed_methods, reason = "build tooling finds cargo and its target folder")]
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = std::process::Command::new(cargo)
-        .args(["build", "--quiet", "-p", "callbridge-host", "--bin", "callbridge"])
-        .current_dir(&root)
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the server failed ({status})");
-    #[expect(clippy::disallowed_methods, reason = "build tooling finds cargo and its target folder")]
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    target_dir.join("debug").join(format!("callbridge{}", std::env::consts::EXE_SUFFIX))
-}
 
 /// The one activity the mock Pipedrive holds: what was POSTed, with later PATCHes applied, read back by GET.
 #[derive(Clone, Default)]
@@ -224,10 +207,11 @@ async fn pipedrive_call_logging_from_oauth_to_disposition() {
     let activity = Activity::default();
     mount_pipedrive(&pipedrive, &activity).await;
     let server = SpawnedServer::start(&ServerOptions {
-        binary: build_server(),
+        binary: build_debug_server(),
         database_url: None,
         crm_url: pipedrive.uri(),
         log_filter: "info".into(),
+        extra_env: Vec::new(),
     })
     .await
     .unwrap();

@@ -145,6 +145,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
                 database_url: args.database_url.clone(),
                 crm_url: mock.url(),
                 log_filter: args.log.clone(),
+                extra_env: Vec::new(),
             };
             let server = SpawnedServer::start(&options).await.context("starting callbridge serve")?;
             eprintln!("callbridge-load: callbridge serve (pid {}) at {}", server.pid(), server.base_url());

@@ -42,6 +42,26 @@ pub fn build_release_server() -> anyhow::Result<PathBuf> {
     Ok(binary)
 }
 
+/// Builds the server binary (debug, as `cargo test` builds everything else) and returns its path.
+///
+/// # Panics
+///
+/// When cargo cannot build it: the end-to-end tests have nothing to run then.
+pub fn build_debug_server() -> PathBuf {
+    let root = workspace_root();
+    #[expect(clippy::disallowed_methods, reason = "build tooling finds cargo and its target folder")]
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--quiet", "-p", "callbridge-host", "--bin", "callbridge"])
+        .current_dir(&root)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the server failed ({status})");
+    #[expect(clippy::disallowed_methods, reason = "build tooling finds cargo and its target folder")]
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    target_dir.join("debug").join(format!("callbridge{}", std::env::consts::EXE_SUFFIX))
+}
+
 /// How to start the server.
 #[derive(Clone, Debug)]
 pub struct ServerOptions {
@@ -52,6 +72,8 @@ pub struct ServerOptions {
     pub crm_url: String,
     /// The server's tracing filter (`CALLBRIDGE_LOG`).
     pub log_filter: String,
+    /// More environment variables for the server (key file, delivery timings).
+    pub extra_env: Vec<(String, String)>,
 }
 
 /// A running `callbridge serve`; dropping it kills the process and removes its temporary files.
@@ -97,6 +119,7 @@ impl SpawnedServer {
             // A load run is one client sending as fast as it can: the rate limits would measure themselves.
             .env("CALLBRIDGE_RATE_LIMIT_IP", "0")
             .env("CALLBRIDGE_RATE_LIMIT_USER", "0")
+            .envs(options.extra_env.iter().map(|(key, value)| (key, value)))
             .current_dir(scratch.path())
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
@@ -140,6 +163,12 @@ impl SpawnedServer {
     /// The last lines of the server's log.
     pub fn log_tail(&self) -> String {
         tail(&self.log_path)
+    }
+
+    /// Kills the server at once (SIGKILL), as a crash would, and waits until it is gone.
+    pub async fn kill(mut self) -> anyhow::Result<()> {
+        self.child.kill().await?;
+        Ok(())
     }
 
     /// Asks the server to shut down (SIGTERM) and waits a few seconds before killing it.

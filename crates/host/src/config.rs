@@ -49,6 +49,16 @@ pub struct ServeArgs {
     #[arg(long = "delivery-max-age", env = "CALLBRIDGE_DELIVERY_MAX_AGE_SECS", default_value_t = 86_400)]
     pub delivery_max_age_secs: u64,
 
+    /// How long, in seconds, a log being delivered stays claimed by the instance working on it without a sign of
+    /// life: after a crash, the restarted instance (or another one) takes the log over this long after the last.
+    #[arg(
+        long = "delivery-lease",
+        env = "CALLBRIDGE_DELIVERY_LEASE_SECS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub delivery_lease_secs: u64,
+
     /// Which log lines to write, as a tracing filter (`info`, `callbridge_host=debug,info`).
     #[arg(long = "log", env = "CALLBRIDGE_LOG", default_value = "info")]
     pub log_filter: String,

@@ -160,6 +160,12 @@ impl SpawnedServer {
         tail(&self.log_path)
     }
 
+    /// Kills the server at once (SIGKILL), as a crash would, and waits until it is gone.
+    pub async fn kill(mut self) -> anyhow::Result<()> {
+        self.child.kill().await?;
+        Ok(())
+    }
+
     /// Asks the server to shut down (SIGTERM) and waits a few seconds before killing it.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         let asked = std::process::Command::new("kill")

@@ -385,7 +385,19 @@ async fn logged_call(
     }
     match state.store.job_for(&subject).await {
         Ok(Some(job)) if create_queued(&job) => Ok(subject),
-        Ok(_) => Err(warning("Cannot find log", 3000)),
+        Ok(_) => {
+            // The create may have finished between the two reads; its mapping is written in the same
+            // transaction that ends the create, so a second read sees it.
+            let rows = state
+                .store
+                .find_call_logs(&user.id, std::slice::from_ref(&call.session_id))
+                .await
+                .map_err(|error| database_failure(&error))?;
+            match best_match(&rows, &call.session_id, &call.extension_number, &call.hashed_extension_id) {
+                Some(_) => Ok(subject),
+                None => Err(warning("Cannot find log", 3000)),
+            }
+        }
         Err(error) => Err(database_failure(&error)),
     }
 }
@@ -520,7 +532,18 @@ pub async fn get(
                 failure = failure.or_else(|| Some(delivery::stored_refusal(job.last_message.as_deref())));
                 SessionLog::NotLogged
             }
-            _ => SessionLog::NotLogged,
+            _ => {
+                // The create may have finished between the two reads; its mapping is written in the same
+                // transaction that ends the create, so a second read sees it.
+                let again = match state.store.find_call_logs(&user.id, std::slice::from_ref(id)).await {
+                    Ok(rows) => rows,
+                    Err(error) => return Ok(database_failure(&error)),
+                };
+                match best_match(&again, id, &extension_number, &hashed_extension_id) {
+                    Some(row) => SessionLog::Logged(Box::new(row.clone())),
+                    None => SessionLog::NotLogged,
+                }
+            }
         };
         matches.push((id.clone(), log));
     }

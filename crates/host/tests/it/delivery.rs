@@ -50,6 +50,15 @@ async fn until_received(server: &MockServer, http_method: &str, request_path: &s
 /// operation accepted, a create marked as sent, the job leased by a runner that is gone.
 async fn leave_as_a_crash_would(env: &OAuthEnv, subject: &JobSubject, op: NewOp) {
     let store = &env.state.store;
+    // An earlier request's run may still hold the job (it looks for more work before it lets go): wait until it
+    // is done, or it would take the operation below itself.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !env.state.engine.tasks().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the earlier run ends");
     let enqueued = store.enqueue(subject, &op).await.unwrap();
     let lease = Duration::from_millis(300);
     // An earlier request's run may still be releasing the job.

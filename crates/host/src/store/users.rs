@@ -9,7 +9,11 @@ use super::{Store, StoreError, from_ms, now_ms, parse_json, to_json, to_ms, with
 use crate::crypto::{CryptoError, TokenCipher};
 
 /// How many times [`Store::upsert_user`] retries when the row changes between its read and its write.
-const UPSERT_ATTEMPTS: u32 = 16;
+///
+/// A write fails only because another login of the same user succeeded in between, and each of those finishes,
+/// so N concurrent logins need at most N attempts: this bound is the number of simultaneous logins of one user
+/// that never fail.
+const UPSERT_ATTEMPTS: u32 = 64;
 
 #[derive(sqlx::FromRow)]
 struct UserRecord {

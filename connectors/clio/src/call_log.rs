@@ -77,7 +77,7 @@ pub(crate) async fn create(
             return_message = ReturnMessage::warning("Call logged, but its time entry could not be created.", 3000);
         }
     }
-    Ok(CallLogCreated { log_id, return_message: Some(return_message) })
+    Ok(CallLogCreated { log_id, return_message: Some(return_message), settings_update: None })
 }
 
 /// The communication an earlier create with this record key wrote, if any.

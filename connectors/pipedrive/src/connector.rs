@@ -324,6 +324,7 @@ impl Connector for Pipedrive {
         Ok(CallLogCreated {
             log_id: id_text(&created.id),
             return_message: Some(ReturnMessage::success("Call logged", 2000)),
+            settings_update: None,
         })
     }
 

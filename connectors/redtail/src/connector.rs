@@ -294,7 +294,7 @@ impl Connector for Redtail {
             complete(&self.client, &auth, &log_id).await.inspect_err(|error| warn_after_create(&log_id, error)).is_ok();
         let return_message =
             if note_added && completed { ReturnMessage::success("Call logged", 2000) } else { incomplete_log() };
-        Ok(CallLogCreated { log_id, return_message: Some(return_message) })
+        Ok(CallLogCreated { log_id, return_message: Some(return_message), settings_update: None })
     }
 
     async fn find_created_call_log(

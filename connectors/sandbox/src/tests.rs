@@ -24,6 +24,7 @@ async fn login(connector: &dyn Connector, api_key: &str) -> RequestContext {
         hashed_account_id: None,
         admin_settings: Default::default(),
         is_from_sscl: false,
+        assigned_crm_user_id: None,
     }
 }
 
@@ -117,6 +118,7 @@ impl callbridge_core::testing::ConformanceFixture for SandboxFixture {
             hashed_account_id: None,
             admin_settings: Default::default(),
             is_from_sscl: false,
+            assigned_crm_user_id: None,
         }
     }
 

@@ -165,6 +165,10 @@ pub struct RequestContext {
     pub admin_settings: crate::schema::UserSettings,
     /// True when server-side call logging (user agent `SSCL`) sent the request.
     pub is_from_sscl: bool,
+    /// The CRM user the log belongs to when an admin assigned it to someone else (`isAssignedToUser`, resolved by
+    /// the host through the assigned user's own login or the account's user mappings). `None`: the session's user.
+    /// Connectors that support assignment set the record's owner from it.
+    pub assigned_crm_user_id: Option<String>,
 }
 
 /// Input to [`Connector::oauth_info`].
@@ -326,6 +330,9 @@ pub struct CallLogCreated {
     /// The CRM record's id.
     pub log_id: String,
     pub return_message: Option<ReturnMessage>,
+    /// Settings the host merges into the user's stored settings after the record is made, e.g. the options of a
+    /// setting the CRM fills at run time (Redtail's categories for `defaultCategory`). `None`: nothing to store.
+    pub settings_update: Option<crate::schema::UserSettings>,
 }
 
 /// Input to [`Connector::get_call_log`].

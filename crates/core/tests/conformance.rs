@@ -157,7 +157,7 @@ impl Connector for Example {
         let response =
             self.http.post(&format!("{BASE}/logs")).authorization(&ctx.auth_header).json(&body).send().await?;
         let created: Created = response.error_for_status(self.parse_error())?.json()?;
-        Ok(CallLogCreated { log_id: created.id.to_string(), return_message: None })
+        Ok(CallLogCreated { log_id: created.id.to_string(), return_message: None, settings_update: None })
     }
 
     async fn find_created_call_log(
@@ -208,6 +208,7 @@ impl ConformanceFixture for ExampleFixture {
             hashed_account_id: None,
             admin_settings: UserSettings::default(),
             is_from_sscl: false,
+            assigned_crm_user_id: None,
         }
     }
 

@@ -45,6 +45,7 @@ pub fn context_with(settings: Value) -> RequestContext {
         hashed_account_id: None,
         admin_settings: UserSettings::default(),
         is_from_sscl: false,
+        assigned_crm_user_id: None,
     }
 }
 

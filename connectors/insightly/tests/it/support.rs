@@ -82,6 +82,7 @@ pub fn ctx_with_settings(settings: Value) -> RequestContext {
         hashed_account_id: Some("hashed-account".into()),
         admin_settings: UserSettings::default(),
         is_from_sscl: false,
+        assigned_crm_user_id: None,
     }
 }
 

@@ -43,6 +43,7 @@ impl HostServices for MemoryHost {
             hashed_account_id: None,
             admin_settings: UserSettings::default(),
             is_from_sscl: false,
+            assigned_crm_user_id: None,
         })
     }
 

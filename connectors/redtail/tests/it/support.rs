@@ -86,6 +86,7 @@ pub fn ctx() -> RequestContext {
         hashed_account_id: Some("hashed-account".into()),
         admin_settings: UserSettings::default(),
         is_from_sscl: false,
+        assigned_crm_user_id: None,
     }
 }
 

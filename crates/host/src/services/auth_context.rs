@@ -107,6 +107,8 @@ pub async fn context_for(
         hashed_account_id: facts.hashed_account_id.clone(),
         admin_settings,
         is_from_sscl: facts.is_from_sscl,
+        // Filled once the admin plane resolves `isAssignedToUser` (user mappings, assigned user's token).
+        assigned_crm_user_id: None,
     })
 }
 

@@ -19,6 +19,7 @@
 mod call;
 mod message;
 pub mod outcome;
+mod preview;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,7 @@ use tokio_util::task::TaskTracker;
 pub use call::{CallCreatePayload, CallEditPayload, CallIdentity, DispositionPayload, record_key};
 pub use message::{MessageLogPayload, log_contact};
 pub use outcome::{AttemptFailure, Delivered, DeliveryOutcome, Refusal};
+pub use preview::queued_call_details;
 
 use crate::state::AppState;
 use crate::store::{
@@ -58,6 +60,9 @@ pub struct DeliverySettings {
     pub max_backoff: Duration,
     /// Jobs one instance's worker runs at the same time.
     pub concurrency: usize,
+    /// A job with nothing left to do is deleted this long after its last change
+    /// (`CALLBRIDGE_DELIVERY_RETENTION_SECS`).
+    pub idle_retention: Duration,
 }
 
 impl Default for DeliverySettings {
@@ -71,6 +76,8 @@ impl Default for DeliverySettings {
             initial_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(300),
             concurrency: 8,
+            // Kept a while for an operator looking into a delivery; the call and message mappings say what is logged.
+            idle_retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -192,6 +199,9 @@ fn lease_owner(state: &AppState) -> String {
     format!("{}/{}", state.instance_id, uuid::Uuid::new_v4().simple())
 }
 
+/// How often a worker deletes the jobs past their retention.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+
 /// Starts the worker that finishes queued jobs until `shutdown` is cancelled; in-flight runs are tracked by the
 /// engine's task tracker, which graceful shutdown waits for.
 pub fn spawn_worker(state: &AppState, shutdown: CancellationToken) {
@@ -201,10 +211,19 @@ pub fn spawn_worker(state: &AppState, shutdown: CancellationToken) {
         let settings = state.tunables.delivery.clone();
         let slots = Arc::new(tokio::sync::Semaphore::new(settings.concurrency.max(1)));
         let mut last_gauge = Instant::now() - Duration::from_secs(3600);
+        let mut last_purge = Instant::now() - PURGE_EVERY;
         loop {
             if last_gauge.elapsed() >= Duration::from_secs(5) {
                 record_job_gauges(&state).await;
                 last_gauge = Instant::now();
+            }
+            if last_purge.elapsed() >= PURGE_EVERY {
+                match state.store.purge_idle_jobs(settings.idle_retention).await {
+                    Ok(purged) if purged > 0 => tracing::debug!(purged, "Deleted finished delivery jobs."),
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "Deleting finished delivery jobs failed."),
+                }
+                last_purge = Instant::now();
             }
             let slot = tokio::select! {
                 slot = slots.clone().acquire_owned() => slot,

@@ -353,6 +353,26 @@ impl Store {
         Ok(enqueued)
     }
 
+    /// Deletes the jobs with nothing left to do (idle, no pending operation, no live lease) untouched for
+    /// `retention`; returns how many. A session's next request makes its job again, and the call and message
+    /// mappings that say what is logged live in their own tables, so nothing is forgotten.
+    pub async fn purge_idle_jobs(&self, retention: Duration) -> Result<u64, StoreError> {
+        let now = self.shared_now_ms().await?;
+        let _turn = self.sqlite_write_turn().await;
+        // An enqueue holds the job row while it adds its operation and makes the job queued, so a job it revives
+        // no longer matches `state = 'idle'` here (PostgreSQL re-checks a row it waited for).
+        Ok(with_pool!(self, pool => sqlx::query(
+            "DELETE FROM delivery_jobs WHERE state = 'idle' AND updated_at_ms < $1
+                 AND (lease_owner IS NULL OR lease_expires_at_ms < $2)
+                 AND NOT EXISTS (SELECT 1 FROM delivery_ops o WHERE o.job_id = delivery_jobs.id)",
+        )
+        .bind(now.saturating_sub(duration_ms(retention)))
+        .bind(now)
+        .execute(pool)
+        .await?
+        .rows_affected()))
+    }
+
     /// Leases this job for `owner` if it is queued, due and not leased by a live runner.
     pub async fn lease_job(&self, job_id: &str, owner: &str, ttl: Duration) -> Result<Option<LeasedJob>, StoreError> {
         let now = self.shared_now_ms().await?;
@@ -423,10 +443,19 @@ impl Store {
 
     /// The job's pending operations in order, payloads opened.
     pub async fn job_ops(&self, job: &LeasedJob) -> Result<Vec<JobOp>, StoreError> {
+        self.ops_of(&job.id, &job.subject.user_id).await
+    }
+
+    /// The pending operations of a job read without its lease (what a queued session will become).
+    pub async fn pending_ops(&self, job: &JobSummary) -> Result<Vec<JobOp>, StoreError> {
+        self.ops_of(&job.id, &job.subject.user_id).await
+    }
+
+    async fn ops_of(&self, job_id: &str, user_id: &str) -> Result<Vec<JobOp>, StoreError> {
         let rows = with_pool!(self, pool => sqlx::query(
             "SELECT id, op, payload, sent_at_ms, enqueued_at_ms FROM delivery_ops WHERE job_id = $1 ORDER BY id",
         )
-        .bind(&job.id)
+        .bind(job_id)
         .fetch_all(pool)
         .await?
         .iter()
@@ -445,7 +474,7 @@ impl Store {
                 Ok(JobOp {
                     id,
                     kind: OpKind::parse(&op)?,
-                    payload: self.open_payload(&job.subject.user_id, &payload)?,
+                    payload: self.open_payload(user_id, &payload)?,
                     sent_at: sent_at_ms.map(|ms| from_ms("delivery_ops.sent_at_ms", ms)).transpose()?,
                     enqueued_at: from_ms("delivery_ops.enqueued_at_ms", enqueued_at_ms)?,
                 })

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use callbridge_core::PlatformManifest;
-use callbridge_core::compose::message::{Layout, MessageKind, append_entry, parse_time};
+use callbridge_core::compose::message::{Layout, MessageKind, append_entry_once, parse_time};
 use callbridge_core::compose::{LogFormat, agent_note, user_offset};
 use callbridge_core::http::RateLimit;
 use callbridge_core::manifest::{
@@ -490,7 +490,7 @@ impl Connector for Pipedrive {
                     offset: user_offset(ctx.user.timezone_offset.as_ref()),
                     now: Utc::now(),
                 };
-                append_entry(existing_note, &layout.entry(&request.message))
+                append_entry_once(existing_note, &layout.entry(&request.message), request.maybe_applied)
             }
         };
         let mut body = Map::new();

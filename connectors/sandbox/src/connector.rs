@@ -320,11 +320,12 @@ impl Connector for Sandbox {
                 .message_logs
                 .get_mut(&request.log_id)
                 .ok_or_else(|| not_found("message log", &request.log_id))?;
+            let line = message_line(&request.message.subject, request.message.direction.as_deref());
             match request.shared_sms_log_content {
                 Some(shared) => activity.body = shared.body,
-                None => activity
-                    .body
-                    .push_str(&message_line(&request.message.subject, request.message.direction.as_deref())),
+                // A retry after an unknown outcome: the earlier attempt may have appended it.
+                None if request.maybe_applied && activity.body.contains(&line) => {}
+                None => activity.body.push_str(&line),
             }
             Ok(MessageLogUpdated::default())
         })

@@ -144,6 +144,13 @@ pub fn append_entry(body: &str, entry: &str) -> String {
         .into_owned()
 }
 
+/// As [`append_entry`], except that a retry whose earlier attempt may have been applied (`maybe_applied`) leaves a
+/// body that already holds `entry` as it is. Only then: two messages can read the same (same sender, minute and
+/// text), and a first attempt must log both.
+pub fn append_entry_once(body: &str, entry: &str, maybe_applied: bool) -> String {
+    if maybe_applied && body.contains(entry) { body.to_owned() } else { append_entry(body, entry) }
+}
+
 /// A correspondent's name: the extension sends each correspondent as a list of matched contacts.
 fn correspondent_name(correspondent: &Value) -> &str {
     let first = match correspondent {

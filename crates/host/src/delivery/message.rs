@@ -73,6 +73,8 @@ pub(super) async fn log(
                     log_id: row.third_party_log_id.clone(),
                     message: message.clone(),
                     additional_submission: payload.additional_submission.clone(),
+                    // An earlier attempt sent CRM writes whose outcome is unknown: this append may be among them.
+                    maybe_applied: op.sent_at.is_some(),
                     ..UpdateMessageLogRequest::default()
                 };
                 let operation = Operation::UpdateMessageLog;

@@ -699,8 +699,9 @@ async fn duplicate(shared: &Shared, user: &mut UserState) -> Outcome {
         let phone = user.next_phone();
         let answer = shared.send_create(&*user, &create_body(user, &session, &phone)).await;
         return match note_create(user, track, &answer) {
-            // Its create is still queued: the repeat merged into it.
-            Ok(id) if id.is_empty() && logged_id.is_empty() => Outcome::Ok,
+            // Its create was queued: the repeat merged into it, and is told the one record's id once there is one
+            // (the exactly-once check compares that id with the CRM's).
+            Ok(_) if logged_id.is_empty() => Outcome::Ok,
             Ok(_) => Outcome::Error("a repeated create was accepted".into()),
             Err(kind) if is_existing_log_refusal(&kind) => Outcome::Ok,
             Err(kind) => Outcome::Error(kind),

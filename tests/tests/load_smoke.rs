@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use callbridge_core::http::{HttpClient, HttpSettings, RetryPolicy};
 use callbridge_core::{ConnectorConfig, Secret, registry};
-use callbridge_host::delivery::DeliverySettings;
 use callbridge_host::AppState;
-use callbridge_host::state::Tunables;
 use callbridge_host::crypto::TokenCipher;
+use callbridge_host::delivery::DeliverySettings;
+use callbridge_host::state::Tunables;
 use callbridge_host::store::Store;
 use callbridge_tests::load::driver::{self, LoadConfig, Outage, Target};
 use callbridge_tests::load::mock::MockPipedrive;
@@ -25,7 +25,8 @@ async fn start_server(database: &std::path::Path, crm_url: &str) -> String {
     store.migrate().await.unwrap();
     let store = store.with_cipher(TokenCipher::from_base64_key(&TokenCipher::generate_key()).unwrap());
     // No in-request retries: an outage reaches the delivery engine at once instead of after the retry budget.
-    let settings = HttpSettings { retry: RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }, ..HttpSettings::default() };
+    let settings =
+        HttpSettings { retry: RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }, ..HttpSettings::default() };
     let http = HttpClient::new(&settings).unwrap().with_origin_override(Some(crm_url.parse().unwrap()));
     let config = ConnectorConfig::new(http.clone())
         .with_value("client_id", CLIENT_ID)

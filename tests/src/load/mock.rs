@@ -83,6 +83,9 @@ impl Endpoint {
     }
 }
 
+/// Per session: when its activity was created, and the subject of every update applied to it with when.
+pub type Deliveries = HashMap<String, (Instant, Vec<(String, Instant)>)>;
+
 /// One activity as the mock stores it.
 #[derive(Clone, Debug)]
 pub struct MockActivity {
@@ -321,7 +324,7 @@ impl MockPipedrive {
     }
 
     /// Per session: when its (first) activity was created and every update applied to it since.
-    pub fn deliveries(&self) -> HashMap<String, (Instant, Vec<(String, Instant)>)> {
+    pub fn deliveries(&self) -> Deliveries {
         let book = lock(&self.state.activities);
         book.creates_by_session
             .iter()
@@ -659,7 +662,7 @@ async fn list_activities(
         .filter(|it| person.is_none() || it.person_id == person)
         .filter(|it| owner.is_none() || it.user.map(|n| USER_ID_BASE + n as u64) == owner)
         .collect();
-    matching.sort_by(|a, b| b.id.cmp(&a.id));
+    matching.sort_by_key(|it| std::cmp::Reverse(it.id));
     let more = matching.len() > limit;
     let page: Vec<Value> = matching.iter().take(limit).map(|it| activity_json(it)).collect();
     let next_cursor = more.then(|| matching[limit - 1].id.to_string());

@@ -5,12 +5,11 @@
 //! server promised it. Each update carries its own subject, so the mock's record of applied subjects tells whether
 //! that update reached the CRM, when, and how often.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::load::mock::MockPipedrive;
+use crate::load::mock::{Deliveries, MockPipedrive};
 
 /// What the server accepted during the run, with when it answered.
 #[derive(Clone, Debug, Default)]
@@ -71,11 +70,7 @@ impl DeliveryReport {
 
 /// Compares what was accepted with what the CRM holds: `deliveries` maps a session to when its activity was
 /// created and the subjects of the updates applied to it, with their times.
-pub fn measure(
-    accepted: &Accepted,
-    deliveries: &HashMap<String, (Instant, Vec<(String, Instant)>)>,
-    outage: Option<OutageWindow>,
-) -> DeliveryReport {
+pub fn measure(accepted: &Accepted, deliveries: &Deliveries, outage: Option<OutageWindow>) -> DeliveryReport {
     let mut report = DeliveryReport {
         creates_accepted: accepted.creates.len(),
         updates_accepted: accepted.updates.len(),

@@ -323,11 +323,18 @@ mod delivery {
         let at = |secs: u64| t0 + Duration::from_secs(secs);
         let accepted = Accepted {
             creates: vec![("a".into(), at(1)), ("b".into(), at(2)), ("c".into(), at(3))],
-            updates: vec![("a".into(), "a1".into(), at(4)), ("a".into(), "a2".into(), at(5)), ("b".into(), "b1".into(), at(6))],
+            updates: vec![
+                ("a".into(), "a1".into(), at(4)),
+                ("a".into(), "a2".into(), at(5)),
+                ("b".into(), "b1".into(), at(6)),
+            ],
         };
         // a: created before its answer; b: 10 s after; c: never. a1 applied twice, a2 once, b1 never.
         let deliveries = HashMap::from([
-            ("a".to_owned(), (at(0), vec![("a1".to_owned(), at(7)), ("a1".to_owned(), at(8)), ("a2".to_owned(), at(20))])),
+            (
+                "a".to_owned(),
+                (at(0), vec![("a1".to_owned(), at(7)), ("a1".to_owned(), at(8)), ("a2".to_owned(), at(20))]),
+            ),
             ("b".to_owned(), (at(12), vec![])),
         ]);
         let outage = OutageWindow { start: at(2), end: at(10), offset_s: 2.0 };

@@ -265,6 +265,7 @@ const MONTHS: [&str; 12] = [
 const WEEKDAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 /// English ordinal as moment writes it: `1st`, `2nd`, `3rd`, `4th`, `11th`, `12th`, `13th`, `21st`.
+#[cfg(test)]
 pub(crate) fn ordinal(number: i64) -> String {
     let mut out = String::new();
     push_ordinal(&mut out, number);

@@ -5,10 +5,10 @@
 //! attribute-encoded). Bodies the reference wrote (unescaped, items without `<li>`, a legacy `</ul>`, labels in
 //! another case, `(pending...)` placeholders) are still found and updated in place.
 
-use std::borrow::Cow;
-use std::ops::Range;
 use super::fields::Part;
 use super::splice;
+use std::borrow::Cow;
+use std::ops::Range;
 
 /// Escapes text for HTML element content and double- or single-quoted attributes.
 pub fn escape(text: &str) -> Cow<'_, str> {
@@ -343,4 +343,44 @@ pub(crate) fn block_extent(body: &str, opening: &str) -> Option<Range<usize>> {
     let content = start + opening.len();
     let end = body[content..].find("</div>")? + content + "</div>".len();
     Some(start..end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each item scan finds, match after match, exactly what the regular expression it replaced found.
+    #[test]
+    fn item_scans_agree_with_the_patterns_they_replace() {
+        let item = |label: &str| format!(r"(?i)(?:<li>)?<b>{label}</b>:\s*([^<\n]*)(</li>)?");
+        let link = |label: &str| format!(r"(?i)(?:<li>)?<b>{label}</b>:\s*(<a[^>]*>[^<]*</a>|[^<]*)(</li>)?");
+        let cases = [
+            (SESSION_ID, item("Session Id")),
+            (SUMMARY, item("Summary")),
+            (CONTACT, item("(?:Caller|Recipient) phone number")),
+            (DATE_TIME, item("Date/time")),
+            (RECORDING, link("Call recording link")),
+            (ACE_LINK, link("ACE recording link")),
+        ];
+        let cases: Vec<_> = cases.into_iter().map(|(pattern, regex)| (pattern, super::super::regex(&regex))).collect();
+        let mut matched = 0;
+        for body in crate::compose::scan_tests::random_bodies() {
+            for (pattern, regex) in &cases {
+                let mut from = 0;
+                loop {
+                    let expected = regex.captures_at(&body, from).map(|it| {
+                        (it.get(0).map(|it| it.range()), it.get(1).map(|it| it.range()), it.get(2).is_some())
+                    });
+                    let found = pattern.find_at(&body, from).map(|it| (Some(it.extent), Some(it.value), it.closed));
+                    assert_eq!(found, expected, "{regex} in {body:?} from {from}");
+                    matched += usize::from(found.is_some());
+                    match found {
+                        Some((Some(extent), _, _)) => from = extent.start + 1,
+                        _ => break,
+                    }
+                }
+            }
+        }
+        assert!(matched > 10_000, "only {matched} matches: the bodies do not exercise the scans");
+    }
 }

@@ -86,25 +86,33 @@ fn block_content(text: &str) -> String {
     escaped_with_breaks(text, "<br>")
 }
 
-/// [`escape`] and every CRLF, CR or LF replaced by `line_break`, in one pass.
+/// [`escape`] and every CRLF, CR or LF replaced by `line_break`, in one pass that copies the text between special
+/// characters as whole slices.
 fn escaped_with_breaks(text: &str, line_break: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\r' => {
-                chars.next_if_eq(&'\n');
+    let bytes = text.as_bytes();
+    let mut copied = 0;
+    let mut at = 0;
+    while let Some(offset) = bytes[at..].iter().position(|byte| matches!(byte, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\r' | b'\n')) {
+        let special = at + offset;
+        out.push_str(&text[copied..special]);
+        at = special + 1;
+        match bytes[special] {
+            b'&' => out.push_str("&amp;"),
+            b'<' => out.push_str("&lt;"),
+            b'>' => out.push_str("&gt;"),
+            b'"' => out.push_str("&quot;"),
+            b'\'' => out.push_str("&#39;"),
+            byte => {
+                if byte == b'\r' && bytes.get(at) == Some(&b'\n') {
+                    at += 1;
+                }
                 out.push_str(line_break);
             }
-            '\n' => out.push_str(line_break),
-            other => out.push(other),
         }
+        copied = at;
     }
+    out.push_str(&text[copied..]);
     out
 }
 
@@ -117,7 +125,7 @@ pub(crate) fn is_web_link(link: &str) -> bool {
 }
 
 fn anchor(link: &str) -> String {
-    format!(r#"<a target="_blank" href="{}">open</a>"#, escape(link))
+    [r#"<a target="_blank" href=""#, &escape(link), r#"">open</a>"#].concat()
 }
 
 /// An item we write: `<li><b>Label</b>: value</li>`. Found in a body as an optional `<li>`, the bold label (ASCII
@@ -222,14 +230,14 @@ pub(crate) fn apply(body: &mut String, part: &Part<'_>) {
             let note = escape(note);
             match note_extent(body) {
                 Some(extent) => {
-                    splice(body, extent, &format!("<b>Agent notes</b><br>{note}<br><br><b>Call details</b>"))
+                    splice(body, extent, &["<b>Agent notes</b><br>", &note, "<br><br><b>Call details</b>"].concat())
                 }
-                None => body.insert_str(0, &format!("<b>Agent notes</b><br>{note}<br><br><b>Call details</b><br>")),
+                None => body.insert_str(0, &["<b>Agent notes</b><br>", &note, "<br><br><b>Call details</b><br>"].concat()),
             }
         }
         Part::SessionId(id) => item(body, &SESSION_ID, "Session Id", &item_value(id)),
         Part::UserName(name) => {
-            let text = format!("<li><b>RingCentral user name</b>: {}</li>", item_value(name));
+            let text = ["<li><b>RingCentral user name</b>: ", &item_value(name), "</li>"].concat();
             match find_item(body, &USER_NAME) {
                 // First writer wins: a name is only written over the placeholder.
                 Some(found) if found.value.trim() == "(pending...)" => splice(body, found.extent, &text),
@@ -238,7 +246,7 @@ pub(crate) fn apply(body: &mut String, part: &Part<'_>) {
             }
         }
         Part::Number { number, extension } => {
-            let value = item_value(&format!("{number} {extension}"));
+            let value = item_value(&[*number, " ", *extension].concat());
             item(body, &NUMBER, "RingCentral number and extension", &value);
         }
         Part::Subject(subject) => item(body, &SUMMARY, "Summary", &item_value(subject)),
@@ -301,7 +309,7 @@ fn find_item<'b>(body: &'b str, pattern: &ItemPattern) -> Option<FoundItem<'b>> 
 
 /// Replaces the item or appends it; `value` is already HTML.
 fn item(body: &mut String, pattern: &ItemPattern, label: &str, value: &str) {
-    let text = format!("<li><b>{label}</b>: {value}</li>");
+    let text = ["<li><b>", label, "</b>: ", value, "</li>"].concat();
     match find_item(body, pattern) {
         Some(found) => splice(body, found.extent, &text),
         None => body.push_str(&text),
@@ -312,7 +320,7 @@ fn item(body: &mut String, pattern: &ItemPattern, label: &str, value: &str) {
 /// `</ul>` when the body has one.
 fn recording(body: &mut String, pattern: &ItemPattern, label: &str, link: &str) {
     let value = if is_web_link(link) { anchor(link) } else { "(pending...)".to_owned() };
-    let text = format!("<li><b>{label}</b>: {value}</li>");
+    let text = ["<li><b>", label, "</b>: ", &value, "</li>"].concat();
     match find_item(body, pattern) {
         Some(found) => splice(body, found.extent, &text),
         None => match body.find("</ul>") {
@@ -324,8 +332,8 @@ fn recording(body: &mut String, pattern: &ItemPattern, label: &str, link: &str) 
 
 /// Replaces the block `<div><b>title</b><br>...</div>` or appends it (followed by `<br>` when `trailing_break`).
 fn block(body: &mut String, title: &str, content: &str, trailing_break: bool) {
-    let opening = format!("<div><b>{title}</b><br>");
-    let text = format!("{opening}{}</div>", block_content(content));
+    let opening = ["<div><b>", title, "</b><br>"].concat();
+    let text = [&opening, &block_content(content), "</div>"].concat();
     match block_extent(body, &opening) {
         Some(extent) => splice(body, extent, &text),
         None => {

@@ -51,7 +51,7 @@ pub(crate) fn read<T: DeserializeOwned>(
     let settings: T = serde_path_to_error::deserialize(ignoring).map_err(|error| {
         let key = error.path().to_string();
         let variable = variable_name(connector, &key);
-        // The value itself is not repeated: it may be a secret.
+        // Only typed fields can be refused, and their parsers quote the value; a secret is text, never refused.
         ConnectorError::config(format!("{variable} is not valid: {}", error.into_inner()))
     })?;
     for key in unknown {

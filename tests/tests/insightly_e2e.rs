@@ -203,7 +203,7 @@ async fn insightly_logging_from_api_key_login_to_logout() {
     .await
     .unwrap();
     let base = server.base_url().to_owned();
-    #[allow(clippy::disallowed_methods)] // the test is a client of the server, not a connector
+    #[expect(clippy::disallowed_methods, reason = "the test is a client of the server, not a connector")]
     let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap();
 
     // 1. API-key login with the API URL copied from Insightly's User Settings.

@@ -199,7 +199,7 @@ async fn pipedrive_call_logging_from_oauth_to_disposition() {
     .await
     .unwrap();
     let base = server.base_url().to_owned();
-    #[allow(clippy::disallowed_methods)] // the test is a client of the server, not a connector
+    #[expect(clippy::disallowed_methods, reason = "the test is a client of the server, not a connector")]
     let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap();
 
     // 1. OAuth callback from a Marketplace install (hostname `temp`), sent unencoded as the extension sends it.

@@ -167,7 +167,7 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
     let env = [("CALLBRIDGE_REDTAIL_BASE_URL", redtail_uri.as_str()), ("REDTAIL_API_KEY", API_KEY)];
     let server = SpawnedServer::start_with_env(&options, &env).await.unwrap();
     let base = server.base_url().to_owned();
-    #[allow(clippy::disallowed_methods)] // the test is a client of the server, not a connector
+    #[expect(clippy::disallowed_methods, reason = "the test is a client of the server, not a connector")]
     let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap();
 
     // 1. Login: the extension sends the literal `apiKey` and the form's username and password.

@@ -47,10 +47,8 @@ use crate::events::{insightly_time, key_location, log_links};
 const LIST_END: &str = "------------\nEND";
 const FOOTER: &str = "--- Created via RingCentral App Connect";
 
-static MESSAGE_COUNT: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::expect_used)] // a literal pattern: checked by the unit tests, cannot depend on input
-    Regex::new(r"Conversation\((\d+) messages\)").expect("message count pattern is valid")
-});
+static MESSAGE_COUNT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"Conversation\((\d+) messages\)").expect("message count pattern is valid"));
 
 /// When the message was sent; now when RingCentral sent no readable time.
 fn message_time(message: &Message) -> DateTime<Utc> {

@@ -11,7 +11,7 @@ use callbridge_core::{
     ContactMatches, CreateCallLogRequest, CreateContactRequest, CreateMessageLogRequest, CreatedContact, CrmUser,
     DispositionRequest, DispositionResult, ErrorKind, FindContactRequest, GetCallLogRequest, LogFormat,
     MessageLogCreated, MessageLogUpdated, Operation, PlatformManifest, PlatformUserInfo, RequestContext, ReturnMessage,
-    Secret, Unauthorized, UpdateCallLogRequest, UpdateMessageLogRequest, UserInfo, UserInfoRequest, async_trait,
+    Secret, Unauthorized, UpdateCallLogRequest, UpdateMessageLogRequest, User, UserInfo, UserInfoRequest, async_trait,
 };
 use serde_json::{Map, Value, json};
 
@@ -65,15 +65,6 @@ impl Redtail {
     pub(crate) fn new(config: &ConnectorConfig) -> Result<Self, ConnectorError> {
         let settings = RedtailConfig::from_connector_config(config)?;
         Ok(Self { client: RedtailClient::new(config.http.clone(), settings.api_server.clone()), config: settings })
-    }
-
-    /// The `Userkeyauth` header for the user's requests. The host's `Basic` header is not what Redtail takes, so
-    /// it is built here from the user key the login stored as the user's access token.
-    pub(crate) fn auth(&self, ctx: &RequestContext) -> Result<Secret, ConnectorError> {
-        if ctx.user.access_token.is_empty() {
-            return Err(ConnectorError::new(ErrorKind::Unauthorized, "the user has no Redtail user key"));
-        }
-        Ok(user_key_authorization(self.config.api_key()?, &ctx.user.access_token))
     }
 
     /// The database's categories that are not deleted, as the options of the `category` field.
@@ -136,10 +127,18 @@ impl Connector for Redtail {
         crate::manifest::manifest()
     }
 
-    /// As the reference: the key base64-encoded. The host puts it in a `Basic` header Redtail does not use; every
-    /// request builds its own `Userkeyauth` header instead (see [`Redtail::auth`]).
+    /// As the reference: the key base64-encoded; requests use [`Connector::authorization`]'s scheme instead.
     fn basic_auth(&self, api_key: &Secret) -> Result<Secret, ConnectorError> {
         Ok(Secret::new(base64::engine::general_purpose::STANDARD.encode(api_key.expose())))
+    }
+
+    /// `Userkeyauth`, from the partner key and the user key the login stored as the user's access token: Redtail
+    /// takes no `Basic` header on its API.
+    async fn authorization(&self, user: &User) -> Result<Secret, ConnectorError> {
+        if user.access_token.is_empty() {
+            return Err(ConnectorError::new(ErrorKind::Unauthorized, "the user has no Redtail user key"));
+        }
+        Ok(user_key_authorization(self.config.api_key()?, &user.access_token))
     }
 
     async fn user_info(&self, request: UserInfoRequest) -> Result<UserInfo, ConnectorError> {
@@ -188,7 +187,7 @@ impl Connector for Redtail {
         if request.is_extension {
             return Ok(ContactMatches::default());
         }
-        let auth = self.auth(ctx)?;
+        let auth = ctx.auth_header.clone();
         let phone = restore_plus(&request.phone_number).trim().to_owned();
         let national = national_number(&phone).unwrap_or_else(|| phone.clone());
         let mut terms = vec![national.clone()];
@@ -209,7 +208,7 @@ impl Connector for Redtail {
     }
 
     async fn find_contact_with_name(&self, ctx: &RequestContext, name: &str) -> Result<ContactMatches, ConnectorError> {
-        let auth = self.auth(ctx)?;
+        let auth = ctx.auth_header.clone();
         let found = self.client.search_contacts(&auth, "name", name.trim()).await?;
         let contacts = self.search(&auth, found, None).await?;
         Ok(ContactMatches { successful: true, contacts, return_message: None, rate_limit: None })
@@ -220,7 +219,7 @@ impl Connector for Redtail {
         ctx: &RequestContext,
         request: CreateContactRequest,
     ) -> Result<CreatedContact, ConnectorError> {
-        let auth = self.auth(ctx)?;
+        let auth = ctx.auth_header.clone();
         let phone = restore_plus(&request.phone_number).trim().to_owned();
         let parts = parse_e164(&phone).ok_or_else(|| {
             ConnectorError::new(ErrorKind::Rejected, format!("`{phone}` is not an E.164 phone number"))
@@ -254,7 +253,7 @@ impl Connector for Redtail {
         ctx: &RequestContext,
         request: CreateCallLogRequest,
     ) -> Result<CallLogCreated, ConnectorError> {
-        let auth = self.auth(ctx)?;
+        let auth = ctx.auth_header.clone();
         let call = &request.call_log;
         let times = CallTimes::of(call.start_time.as_ref(), call.duration.as_ref())?;
         let subject = call.subject(&request.contact.name);
@@ -311,7 +310,7 @@ impl Connector for Redtail {
         ctx: &RequestContext,
         request: GetCallLogRequest,
     ) -> Result<CallLogDetails, ConnectorError> {
-        let auth = self.auth(ctx)?;
+        let auth = ctx.auth_header.clone();
         let (activity, raw) = self.client.activity(&auth, &request.log_id).await?;
         let body = activity.description.unwrap_or_default();
         Ok(CallLogDetails {
@@ -329,7 +328,7 @@ impl Connector for Redtail {
         ctx: &RequestContext,
         request: UpdateCallLogRequest,
     ) -> Result<CallLogUpdated, ConnectorError> {
-        let auth = self.auth(ctx)?;
+        let auth = ctx.auth_header.clone();
         let times =
             request.start_time.as_ref().and_then(|start| CallTimes::of(Some(start), request.duration.as_ref()).ok());
         let description = match (custom_offset(&ctx.user.user_settings), &times) {
@@ -359,7 +358,7 @@ impl Connector for Redtail {
         let Some(category) = request.dispositions.get(CATEGORY_FIELD).filter(|it| !is_blank(it)) else {
             return Ok(DispositionResult::default());
         };
-        let auth = self.auth(ctx)?;
+        let auth = ctx.auth_header.clone();
         let update = ActivityUpdate { category_id: Some(category_id(Some(category))?), ..ActivityUpdate::default() };
         self.client.put_activity(&auth, &request.log_id, &update).await?;
         Ok(DispositionResult { log_id: Some(request.log_id), return_message: None })
@@ -396,7 +395,7 @@ impl Connector for Redtail {
     }
 
     async fn user_list(&self, ctx: &RequestContext) -> Result<Vec<CrmUser>, ConnectorError> {
-        let auth = self.auth(ctx)?;
+        let auth = ctx.auth_header.clone();
         let users = self.client.database_users(&auth).await?;
         Ok(users
             .into_iter()

@@ -130,6 +130,16 @@ fn login_and_user_key_headers_follow_redtails_documented_schemes() {
     assert_eq!(connector.basic_auth(&Secret::new("apiKey")).unwrap().expose(), "YXBpS2V5");
 }
 
+#[tokio::test]
+async fn the_auth_hook_makes_userkeyauth_from_the_stored_user_key() {
+    let connector = Redtail::new(&connector_config().with_value("api_key", "partner")).unwrap();
+    let mut user = callbridge_core::User { access_token: Secret::new("user-key-1"), ..Default::default() };
+    let header = connector.authorization(&user).await.unwrap();
+    assert_eq!(header.expose(), "Userkeyauth cGFydG5lcjp1c2VyLWtleS0x");
+    user.access_token = Secret::default();
+    assert_eq!(connector.authorization(&user).await.unwrap_err().kind(), ErrorKind::Unauthorized);
+}
+
 #[test]
 fn the_custom_time_zone_rewrites_only_the_date_time_item() {
     let start: DateTime<Utc> = "2024-01-15T15:30:05Z".parse().unwrap();

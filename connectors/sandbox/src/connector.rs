@@ -43,7 +43,12 @@ pub struct Sandbox {
     users: Mutex<HashMap<String, String>>,
 }
 
-pub(crate) fn build(_config: ConnectorConfig) -> Result<Arc<dyn Connector>, ConnectorError> {
+/// The sandbox takes no settings; reading the empty set still warns about any `CALLBRIDGE_SANDBOX_*` variable.
+#[derive(serde::Deserialize)]
+struct NoSettings {}
+
+pub(crate) fn build(config: ConnectorConfig) -> Result<Arc<dyn Connector>, ConnectorError> {
+    let NoSettings {} = config.settings(crate::NAME)?;
     Ok(Arc::new(Sandbox::default()))
 }
 

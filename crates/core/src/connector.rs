@@ -141,15 +141,15 @@ impl ConnectorConfig {
         self.values.get(key).map(Secret::expose).filter(|it| !it.is_empty())
     }
 
+    /// The settings as the connector's serde struct `T` (see [`crate::settings`]): unknown keys are logged, and a
+    /// bad value is a configuration error naming its variable, which stops the server at start-up.
+    pub fn settings<T: serde::de::DeserializeOwned>(&self, connector: &str) -> Result<T, ConnectorError> {
+        crate::settings::read(connector, &self.values)
+    }
+
     /// A setting that must be there; the error names the environment variable that sets it.
     pub fn require(&self, connector: &str, key: &str) -> Result<&str, ConnectorError> {
-        self.get(key).ok_or_else(|| {
-            ConnectorError::config(format!(
-                "{key} is not configured: set {}_{}",
-                connector.to_ascii_uppercase(),
-                key.to_ascii_uppercase()
-            ))
-        })
+        self.get(key).ok_or_else(|| crate::settings::missing(connector, key))
     }
 }
 
@@ -157,7 +157,8 @@ impl ConnectorConfig {
 #[derive(Clone, Debug)]
 pub struct RequestContext {
     pub user: User,
-    /// `Bearer <token>` for OAuth connectors, `Basic <credential>` for API-key ones.
+    /// What [`Connector::authorization`] made for the user: `Bearer <token>` for OAuth connectors and
+    /// `Basic <credential>` for API-key ones unless the connector has its own scheme.
     pub auth_header: Secret,
     /// The RingCentral account id, hashed (`rc-account-id`).
     pub hashed_account_id: Option<String>,
@@ -542,6 +543,18 @@ pub trait Connector: Send + Sync + 'static {
     /// The credential for `Authorization: Basic ...`, without the `Basic ` prefix.
     fn basic_auth(&self, _api_key: &Secret) -> Result<Secret, ConnectorError> {
         Err(ConnectorError::unsupported(Operation::GetBasicAuth))
+    }
+
+    /// The credential the user's CRM requests carry, handed to every operation as [`RequestContext::auth_header`];
+    /// the host asks for it after refreshing OAuth tokens. The default is `Bearer <access token>` for OAuth and
+    /// `Basic <basic_auth(api key)>` for API keys. Override it for another scheme (Redtail's `Userkeyauth`), or to
+    /// trade the credential for a session (Bullhorn's `BhRestToken`) kept in [`crate::auth::Sessions`], whose
+    /// `retry_after_relogin` logs in again and retries once when the CRM ends the session with a 401.
+    async fn authorization(&self, user: &User) -> Result<Secret, ConnectorError> {
+        match self.auth_type() {
+            AuthType::OAuth => Ok(crate::auth::bearer(&user.access_token)),
+            AuthType::ApiKey => Ok(crate::auth::basic(&self.basic_auth(&user.access_token)?)),
+        }
     }
 
     async fn user_info(&self, request: UserInfoRequest) -> Result<UserInfo, ConnectorError>;

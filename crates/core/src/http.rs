@@ -187,7 +187,7 @@ impl fmt::Debug for HttpClient {
 
 impl HttpClient {
     pub fn new(settings: &HttpSettings) -> Result<Self, ConnectorError> {
-        #[allow(clippy::disallowed_methods)] // this is the one place that builds a reqwest client
+        #[expect(clippy::disallowed_methods, reason = "this is the one place that builds a reqwest client")]
         let inner = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.request_timeout)

@@ -692,6 +692,7 @@ async fn refresh_lease_has_one_holder_at_a_time() {
         // A short lease really expires with time.
         let other = unique("u");
         assert!(stores[0].try_acquire_refresh_lease(&other, "short", Duration::from_millis(50)).await.unwrap());
+        // sleep-ok: the expiry of a lease is what is under test
         tokio::time::sleep(Duration::from_millis(120)).await;
         assert!(stores[1].try_acquire_refresh_lease(&other, "after-expiry", LONG).await.unwrap());
         db.cleanup().await;
@@ -709,6 +710,7 @@ async fn note_cache_is_per_user_and_expires() {
         assert_eq!(store.cached_note(&user_b, &session).await.unwrap(), None);
 
         store.put_cached_note(&user_b, &session, "short", Duration::from_millis(50)).await.unwrap();
+        // sleep-ok: the expiry of a cached note is what is under test
         tokio::time::sleep(Duration::from_millis(120)).await;
         assert_eq!(store.cached_note(&user_b, &session).await.unwrap(), None, "{}", db.label);
         // Expired rows are purged on the next write.

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use callbridge_core::connector::{OAuthInfoRequest, RequestContext};
-use callbridge_core::{AuthType, ConnectorError, ErrorKind, Operation, Secret, User, UserSettings};
+use callbridge_core::{AuthType, ConnectorError, ErrorKind, Operation, User, UserSettings};
 use chrono::Utc;
 use tracing::Instrument as _;
 
@@ -86,17 +86,11 @@ pub async fn context_for(
     facts: &RequestFacts,
 ) -> Result<RequestContext, ContextError> {
     let connector = &entry.connector;
-    let (user, auth_header) = match connector.auth_type() {
-        AuthType::OAuth => {
-            let user = fresh_user(state, entry, user).await?;
-            let header = Secret::new(format!("Bearer {}", user.access_token.expose()));
-            (user, header)
-        }
-        AuthType::ApiKey => {
-            let credential = connector.basic_auth(&user.access_token)?;
-            (user, Secret::new(format!("Basic {}", credential.expose())))
-        }
+    let user = match connector.auth_type() {
+        AuthType::OAuth => fresh_user(state, entry, user).await?,
+        AuthType::ApiKey => user,
     };
+    let auth_header = connector.authorization(&user).await?;
     let admin_settings = match &facts.hashed_account_id {
         Some(hashed) => state.store.admin_config(hashed).await?.map(|it| it.user_settings).unwrap_or_default(),
         None => UserSettings::default(),

@@ -128,7 +128,7 @@ pub async fn api_key_login(
     let hostname = body.hostname.unwrap_or_default();
     let additional_info = body.additional_info.unwrap_or_default();
     let request = UserInfoRequest {
-        auth_header: Secret::new(format!("Basic {}", credential.expose())),
+        auth_header: callbridge_core::auth::basic(&credential),
         hostname: hostname.clone(),
         api_key: Some(api_key.clone()),
         additional_info: additional_info.clone(),
@@ -242,7 +242,7 @@ pub async fn oauth_callback(state: &AppState, query: &QueryParams) -> Result<Res
     }
     let hostname = hostname.or_else(|| oauth_info.hostname.clone()).unwrap_or_default();
     let request = UserInfoRequest {
-        auth_header: Secret::new(format!("Bearer {}", tokens.access_token.expose())),
+        auth_header: callbridge_core::auth::bearer(&tokens.access_token),
         hostname: hostname.clone(),
         api_key: None,
         additional_info,

@@ -78,6 +78,7 @@ fn wait_until_alive(addr: SocketAddr, child: &mut Child) {
             panic!("callbridge exited early with {status}");
         }
         assert!(started.elapsed() < Duration::from_secs(60), "callbridge did not come up");
+        // sleep-ok: poll interval of a wait bounded by the deadline above
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -351,6 +352,28 @@ fn callbridge_connectors_chooses_what_is_served() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown connector `hubspot-nope`"));
     let help = callbridge(dir.path()).args(["serve", "--help"]).output().unwrap();
     assert!(String::from_utf8_lossy(&help.stdout).contains("CALLBRIDGE_CONNECTORS"));
+}
+
+#[test]
+fn connector_settings_are_typed_a_bad_value_stops_start_up_and_an_unknown_one_warns_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = callbridge(dir.path())
+        .arg("serve")
+        .env("CALLBRIDGE_ADDR", free_addr().to_string())
+        .env("CALLBRIDGE_PIPEDRIVE_ACCESS_TOKEN_URI", "not a url")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{log}");
+    assert!(log.contains("CALLBRIDGE_PIPEDRIVE_ACCESS_TOKEN_URI is not valid"), "{log}");
+
+    let (_, child) =
+        serving(dir.path(), &[("CALLBRIDGE_PIPEDRIVE_CLIENT_IDD", "typo"), ("INSIGHTLY_API_VERISON", "v3")]);
+    let log = stop(child);
+    for variable in ["CALLBRIDGE_PIPEDRIVE_CLIENT_IDD", "CALLBRIDGE_INSIGHTLY_API_VERISON"] {
+        assert_eq!(log.matches(variable).count(), 1, "{variable} is warned about once:\n{log}");
+    }
+    assert!(log.contains("Ignoring an unknown connector setting"), "{log}");
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod logs;
 mod mock_crm;
 mod oauth_env;
 mod ops;
+mod session_auth;
 mod sessions;
 mod settings;
 mod support;

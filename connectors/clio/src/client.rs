@@ -11,7 +11,8 @@ use serde_json::Value;
 
 use crate::NAME;
 use crate::api::{
-    AccountUser, Communication, Contact, Document, Envelope, ErrorBody, ErrorDetail, Matter, Page, Record, Relationship, WhoAmI,
+    AccountUser, Communication, Contact, Document, Envelope, ErrorBody, ErrorDetail, Matter, Page, Record,
+    Relationship, WhoAmI,
 };
 use crate::config::Region;
 
@@ -241,12 +242,7 @@ impl ClioClient {
 
     /// Step 2: the bytes, to the signed URL with the headers Clio named. No Clio token: the URL is signed for
     /// the file store, which must not see the user's token.
-    pub async fn put_file(
-        &self,
-        url: &str,
-        headers: &[(String, String)],
-        file: Bytes,
-    ) -> Result<(), ConnectorError> {
+    pub async fn put_file(&self, url: &str, headers: &[(String, String)], file: Bytes) -> Result<(), ConnectorError> {
         let mut request = self.http.put(url);
         for (name, value) in headers {
             request = request.header(name, value);

@@ -79,8 +79,8 @@ pub(crate) async fn upload(
 /// The download link, if it is RingCentral's over https: the server fetches it, so a request must not be able to
 /// point it at any other host.
 fn ringcentral_media(link: &str) -> Result<Url, ConnectorError> {
-    let url = Url::parse(link.trim())
-        .map_err(|_| ConnectorError::new(ErrorKind::Rejected, "the media link is not a URL"))?;
+    let url =
+        Url::parse(link.trim()).map_err(|_| ConnectorError::new(ErrorKind::Rejected, "the media link is not a URL"))?;
     let host = url.host_str().unwrap_or_default();
     if url.scheme() == "https" && (host == "ringcentral.com" || host.ends_with(".ringcentral.com")) {
         Ok(url)
@@ -95,7 +95,9 @@ mod tests {
 
     #[test]
     fn only_ringcentral_https_media_is_downloaded() {
-        assert!(ringcentral_media("https://media.ringcentral.com/restapi/v1.0/account/1/content/2?access_token=x").is_ok());
+        assert!(
+            ringcentral_media("https://media.ringcentral.com/restapi/v1.0/account/1/content/2?access_token=x").is_ok()
+        );
         for refused in [
             "http://media.ringcentral.com/a",
             "https://ringcentral.com.evil.example/a",

@@ -241,7 +241,9 @@ impl Layout<'_> {
                     documents::document_link(self.host, document_id),
                     parent.label(),
                 ),
-                Filed::Failed => format!("Fax failed to be uploaded to Clio.\nFax document link: {document}\n\n{FOOTER}"),
+                Filed::Failed => {
+                    format!("Fax failed to be uploaded to Clio.\nFax document link: {document}\n\n{FOOTER}")
+                }
                 Filed::Nothing => format!("Fax document link: {document}\n\n{FOOTER}"),
             };
             return (subject, body);

@@ -5,8 +5,8 @@
 use callbridge_core::compose::{LogFormat, agent_note};
 use callbridge_core::{
     CallDuration, CallLogCreated, CallLogDetails, CallLogUpdated, ConnectorError, CreateCallLogRequest,
-    DispositionRequest, DispositionResult, ErrorKind, LogContact, RecordKey, RequestContext, ReturnMessage,
-    StartTime, UpdateCallLogRequest,
+    DispositionRequest, DispositionResult, ErrorKind, LogContact, RecordKey, RequestContext, ReturnMessage, StartTime,
+    UpdateCallLogRequest,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value, json};

@@ -18,7 +18,8 @@ use serde_json::{Map, Value, json};
 
 use crate::NAME;
 use crate::api::{
-    ActivityUpdate, Attendee, Category, Contact, LinkedContactRef, NewActivity, NewContact, NewNote, NewPhone, join_names,
+    ActivityUpdate, Attendee, Category, Contact, LinkedContactRef, NewActivity, NewContact, NewNote, NewPhone,
+    join_names,
 };
 use crate::body::{custom_offset, with_date_time};
 use crate::client::{RedtailClient, login_authorization, user_key_authorization};
@@ -93,8 +94,11 @@ impl Redtail {
                 return None;
             }
         };
-        let options: Vec<Value> =
-            categories.iter().filter(|it| !it.deleted).map(|it| json!({ "id": numeric_or_text(&it.id.0), "name": it.name })).collect();
+        let options: Vec<Value> = categories
+            .iter()
+            .filter(|it| !it.deleted)
+            .map(|it| json!({ "id": numeric_or_text(&it.id.0), "name": it.name }))
+            .collect();
         let stored = ctx.user.user_settings.0.get(DEFAULT_CATEGORY_SETTING);
         let mut setting = Map::new();
         if stored.and_then(|it| it.get("value")).is_none_or(Value::is_null) {

@@ -110,7 +110,10 @@ fn the_connector_describes_itself() {
     assert_eq!(manifest["page"]["callLog"]["additionalFields"][0]["const"], "category");
     assert_eq!(manifest["page"]["callLog"]["additionalFields"][0]["defaultSettingId"], "defaultCategory");
     let default_category = &manifest["settings"][0]["items"][0];
-    assert_eq!((&default_category["id"], &default_category["dynamicOptions"]), (&json!("defaultCategory"), &json!(true)));
+    assert_eq!(
+        (&default_category["id"], &default_category["dynamicOptions"]),
+        (&json!("defaultCategory"), &json!(true))
+    );
     let timezones = manifest["settings"][0]["items"][1]["options"].as_array().unwrap();
     assert_eq!((timezones.len(), &timezones[0]["id"], &timezones[26]["name"]), (27, &json!("-12"), &json!("GMT+14")));
     let operations = connector.operations();

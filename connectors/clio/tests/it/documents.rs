@@ -174,9 +174,9 @@ async fn an_mms_picture_is_filed_and_linked_and_media_from_elsewhere_is_never_fe
     assert_eq!(paths, ["/api/v4/users/who_am_i.json", "/api/v4/communications.json"]);
     let body = received(&server, "POST", "/api/v4/communications.json").await[1]["data"]["body"].clone();
     assert!(
-        body.as_str().unwrap().contains(
-            "[Image - failed to upload]: https://ringcentral.github.io/ringcentral-media-reader/?media=x\n"
-        ),
+        body.as_str()
+            .unwrap()
+            .contains("[Image - failed to upload]: https://ringcentral.github.io/ringcentral-media-reader/?media=x\n"),
         "{body}"
     );
 }

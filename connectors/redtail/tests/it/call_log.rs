@@ -202,7 +202,10 @@ async fn a_create_hands_back_the_categories_as_the_default_category_options() {
         .mount(&harness.server)
         .await;
     redtail("POST", "/activities").respond_with(ok(fixture!("activity_created.json"))).mount(&harness.server).await;
-    redtail("PUT", "/activities/5550").respond_with(ok(fixture!("activity_completed.json"))).mount(&harness.server).await;
+    redtail("PUT", "/activities/5550")
+        .respond_with(ok(fixture!("activity_completed.json")))
+        .mount(&harness.server)
+        .await;
     mount_fallback(&harness.server).await;
     let options = json!([{ "id": 1, "name": "Client Service" }, { "id": 2, "name": "Phone Call" }]);
 
@@ -238,7 +241,10 @@ async fn unreadable_categories_after_a_create_store_nothing_and_the_call_is_logg
 async fn an_assigned_user_is_the_attendee_of_the_created_and_updated_activity() {
     let harness = start().await;
     redtail("POST", "/activities").respond_with(ok(fixture!("activity_created.json"))).mount(&harness.server).await;
-    redtail("PUT", "/activities/5550").respond_with(ok(fixture!("activity_completed.json"))).mount(&harness.server).await;
+    redtail("PUT", "/activities/5550")
+        .respond_with(ok(fixture!("activity_completed.json")))
+        .mount(&harness.server)
+        .await;
     mount_fallback(&harness.server).await;
     let mut ctx = ctx();
     ctx.assigned_crm_user_id = Some("777".into());

@@ -152,7 +152,9 @@ async fn store_settings_update(state: &AppState, user_id: &str, update: UserSett
     match state.store.change_user_settings(user_id, change).await {
         Ok(SettingsChange::Changed(_)) => {}
         Ok(SettingsChange::Refused(error)) => tracing::warn!(?error, "The connector's settings update was refused."),
-        Ok(SettingsChange::UserNotFound) => tracing::warn!("The user left before the connector's settings were stored."),
+        Ok(SettingsChange::UserNotFound) => {
+            tracing::warn!("The user left before the connector's settings were stored.")
+        }
         Err(error) => tracing::warn!(%error, "Storing the connector's settings update failed."),
     }
 }

@@ -139,14 +139,7 @@ pub(super) async fn create(
 /// so a failure is logged, never turned into a failed create.
 async fn store_settings_update(state: &AppState, user_id: &str, update: UserSettings) {
     let change = |settings: &mut Map<String, Value>| {
-        for (key, value) in update.0 {
-            match (settings.get_mut(&key), value) {
-                (Some(Value::Object(stored)), Value::Object(fields)) => stored.extend(fields),
-                (_, value) => {
-                    settings.insert(key, value);
-                }
-            }
-        }
+        merge_fields(settings, update);
         crate::limits::check_settings(settings)
     };
     match state.store.change_user_settings(user_id, change).await {
@@ -156,6 +149,19 @@ async fn store_settings_update(state: &AppState, user_id: &str, update: UserSett
             tracing::warn!("The user left before the connector's settings were stored.")
         }
         Err(error) => tracing::warn!(%error, "Storing the connector's settings update failed."),
+    }
+}
+
+/// Each setting of `update` merged into the stored one: an object's fields replace the stored fields of the same
+/// name and leave the others; anything else replaces the stored setting.
+fn merge_fields(settings: &mut Map<String, Value>, update: UserSettings) {
+    for (key, value) in update.0 {
+        match (settings.get_mut(&key), value) {
+            (Some(Value::Object(stored)), Value::Object(fields)) => stored.extend(fields),
+            (_, value) => {
+                settings.insert(key, value);
+            }
+        }
     }
 }
 
@@ -396,4 +402,38 @@ pub(super) async fn disposition(
         Err(error) => return Err(AttemptFailure::from_connector(&error, operation, entry)),
     };
     Ok(Applied { delivered, call_log: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_settings_update_replaces_only_the_fields_it_names() {
+        let mut stored = json!({
+            "defaultCategory": { "value": "1", "customizable": false, "options": [{ "id": 9, "name": "Old" }] },
+            "redtailCustomTimezone": { "value": "-5" },
+            "plain": 3
+        })
+        .as_object()
+        .unwrap()
+        .clone();
+        let update = json!({
+            "defaultCategory": { "options": [{ "id": 1, "name": "Client Service" }] },
+            "plain": { "value": 4 },
+            "new": { "value": true }
+        });
+        merge_fields(&mut stored, UserSettings(update.as_object().unwrap().clone()));
+        assert_eq!(
+            Value::Object(stored),
+            json!({
+                "defaultCategory": { "value": "1", "customizable": false, "options": [{ "id": 1, "name": "Client Service" }] },
+                "redtailCustomTimezone": { "value": "-5" },
+                "plain": { "value": 4 },
+                "new": { "value": true }
+            })
+        );
+    }
 }

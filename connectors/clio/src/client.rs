@@ -219,9 +219,7 @@ impl ClioClient {
         let url = format!("{}/api/v4/activities/{}.json", base(host)?, numeric_id(id, "activity")?);
         Self::data(self.http.patch(&url).authorization(auth).json(body)).await
     }
-}
 
-impl ClioClient {
     /// A file from RingCentral, as bytes. No Clio token goes with it: the link carries RingCentral's own.
     pub async fn download(&self, url: &str) -> Result<Bytes, ConnectorError> {
         let response = self.http.get(url).send().await?.error_for_status(parse_error)?;

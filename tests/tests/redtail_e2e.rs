@@ -68,7 +68,8 @@ async fn mount_redtail(server: &MockServer, activities: &Activities) {
             { "id": 2, "name": "Phone Call", "deleted": false },
             { "id": 9, "name": "Old", "deleted": true }
         ] })))
-        .expect(1)
+        // The lookup's category options, then the default-category options after each call log (two sessions).
+        .expect(3)
         .mount(server)
         .await;
     let stored = activities.clone();
@@ -199,6 +200,11 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
     assert_eq!(contact["additionalInfo"], json!({ "category": categories }));
     assert_eq!(found["contact"][1]["id"], "createNewContact");
 
+    // The user picks a default category before any call is logged (the options are still empty).
+    let chosen = json!({ "userSettings": { "defaultCategory": { "value": "1" } } });
+    let saved = http.post(format!("{base}/user/settings?jwtToken={jwt}")).json(&chosen).send().await.unwrap();
+    assert_eq!(saved.status(), reqwest::StatusCode::OK);
+
     // 3. Create the call log: an activity, the note on it, then its completion.
     let create_body = json!({
         "logInfo": {
@@ -246,6 +252,17 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
         [json!({ "category_id": 1, "note_type": 1, "body": "Wants a quote &lt;today&gt; &amp; delivery by Friday" })]
     );
     assert_eq!(received(&redtail, "PUT", "/activities/5550").await, [json!({ "completed": true })]);
+    // Then Redtail's categories become the options of the default-category setting; the user's choice is kept.
+    let settings = json_of(http.get(format!("{base}/user/settings?jwtToken={jwt}")).send().await.unwrap()).await;
+    assert_eq!(
+        settings["defaultCategory"],
+        json!({
+            "value": "1",
+            "customizable": true,
+            "options": [{ "id": 1, "name": "Client Service" }, { "id": 2, "name": "Phone Call" }]
+        }),
+        "{settings}"
+    );
 
     // 4. The same session again: nothing new in Redtail.
     let duplicate =

@@ -157,7 +157,7 @@ impl Connector for Insightly {
         ctx: &RequestContext,
         request: CreateCallLogRequest,
     ) -> Result<CallLogCreated, ConnectorError> {
-        events::create(&self.api(ctx)?, &request).await
+        events::create(&self.api(ctx)?, &request, events::assigned_owner(ctx)?).await
     }
 
     async fn find_created_call_log(
@@ -181,7 +181,7 @@ impl Connector for Insightly {
         ctx: &RequestContext,
         request: UpdateCallLogRequest,
     ) -> Result<CallLogUpdated, ConnectorError> {
-        events::update(&self.api(ctx)?, &request).await
+        events::update(&self.api(ctx)?, &request, events::assigned_owner(ctx)?).await
     }
 
     async fn upsert_call_disposition(

@@ -164,6 +164,7 @@ pub(crate) async fn create(
         start_date_utc: insightly_time(at),
         end_date_utc: insightly_time(at),
         location: key_location(&request.record_key),
+        owner_user_id: None,
         links,
     };
     let created = api.create_event(&event).await?;
@@ -202,6 +203,7 @@ pub(crate) async fn update(
         title: None,
         start_date_utc: None,
         end_date_utc: Some(insightly_time(message_time(&request.message))),
+        owner_user_id: None,
     };
     api.update_event(&update).await?;
     Ok(MessageLogUpdated::default())

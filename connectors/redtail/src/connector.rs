@@ -11,18 +11,20 @@ use callbridge_core::{
     ContactMatches, CreateCallLogRequest, CreateContactRequest, CreateMessageLogRequest, CreatedContact, CrmUser,
     DispositionRequest, DispositionResult, ErrorKind, FindContactRequest, GetCallLogRequest, LogFormat,
     MessageLogCreated, MessageLogUpdated, Operation, PlatformManifest, PlatformUserInfo, RequestContext, ReturnMessage,
-    Secret, Unauthorized, UpdateCallLogRequest, UpdateMessageLogRequest, User, UserInfo, UserInfoRequest, async_trait,
+    Secret, Unauthorized, UpdateCallLogRequest, UpdateMessageLogRequest, User, UserInfo, UserInfoRequest, UserSettings,
+    async_trait,
 };
 use serde_json::{Map, Value, json};
 
 use crate::NAME;
 use crate::api::{
-    ActivityUpdate, Category, Contact, LinkedContactRef, NewActivity, NewContact, NewNote, NewPhone, join_names,
+    ActivityUpdate, Attendee, Category, Contact, LinkedContactRef, NewActivity, NewContact, NewNote, NewPhone,
+    join_names,
 };
 use crate::body::{custom_offset, with_date_time};
 use crate::client::{RedtailClient, login_authorization, user_key_authorization};
 use crate::config::RedtailConfig;
-use crate::manifest::CATEGORY_FIELD;
+use crate::manifest::{CATEGORY_FIELD, DEFAULT_CATEGORY, DEFAULT_CATEGORY_SETTING};
 use crate::reconcile::record_marker;
 use crate::time::{CallTimes, iso};
 
@@ -46,8 +48,6 @@ const OPERATIONS: &[Operation] = &[
 
 /// Redtail's activity type for calls and messages: "Phone Call".
 pub(crate) const PHONE_CALL_ACTIVITY: u8 = 3;
-/// The category a call gets when the user picked none (the reference's default).
-const DEFAULT_CATEGORY: u64 = 2;
 
 /// Builds the connector from its settings; the registry calls it through the descriptor in `lib.rs`.
 pub(crate) fn build(config: ConnectorConfig) -> Result<Arc<dyn Connector>, ConnectorError> {
@@ -71,6 +71,37 @@ impl Redtail {
     async fn category_options(&self, auth: &Secret) -> Result<Value, ConnectorError> {
         let categories = self.client.categories(auth).await?;
         Ok(category_options(&categories))
+    }
+
+    /// The `defaultCategory` setting with the database's current categories as its options, for the host to store
+    /// after a call log (the reference does this after every create). The user's chosen value and
+    /// `customizable` flag are only filled when the user has none, so the host's field-wise merge keeps them.
+    /// A failing read is logged and stores nothing: the call is logged either way.
+    async fn default_category_update(&self, ctx: &RequestContext, auth: &Secret) -> Option<UserSettings> {
+        let categories = match self.client.categories(auth).await {
+            Ok(categories) => categories,
+            Err(error) => {
+                tracing::warn!(connector = NAME, %error, "Reading Redtail's categories for the default category failed.");
+                return None;
+            }
+        };
+        let options: Vec<Value> = categories
+            .iter()
+            .filter(|it| !it.deleted)
+            .map(|it| json!({ "id": numeric_or_text(&it.id.0), "name": it.name }))
+            .collect();
+        let stored = ctx.user.user_settings.0.get(DEFAULT_CATEGORY_SETTING);
+        let mut setting = Map::new();
+        if stored.and_then(|it| it.get("value")).is_none_or(Value::is_null) {
+            setting.insert("value".to_owned(), json!(DEFAULT_CATEGORY));
+        }
+        if stored.and_then(|it| it.get("customizable")).is_none_or(Value::is_null) {
+            setting.insert("customizable".to_owned(), Value::Bool(true));
+        }
+        setting.insert("options".to_owned(), Value::Array(options));
+        let mut update = Map::new();
+        update.insert(DEFAULT_CATEGORY_SETTING.to_owned(), Value::Object(setting));
+        Some(UserSettings(update))
     }
 
     /// Contacts found by one `search_basic` criterion, with the category options every log form needs.
@@ -271,6 +302,7 @@ impl Connector for Redtail {
             category_id: Some(category.clone()),
             repeats: "never",
             linked_contacts: [LinkedContactRef { contact_id: numeric_or_text(&request.contact.id) }],
+            attendees: assigned_attendees(ctx),
             location: record_marker(&request.record_key),
         };
         let created = self.client.create_activity(&auth, &activity).await?;
@@ -293,7 +325,8 @@ impl Connector for Redtail {
             complete(&self.client, &auth, &log_id).await.inspect_err(|error| warn_after_create(&log_id, error)).is_ok();
         let return_message =
             if note_added && completed { ReturnMessage::success("Call logged", 2000) } else { incomplete_log() };
-        Ok(CallLogCreated { log_id, return_message: Some(return_message), settings_update: None })
+        let settings_update = self.default_category_update(ctx, &auth).await;
+        Ok(CallLogCreated { log_id, return_message: Some(return_message), settings_update })
     }
 
     async fn find_created_call_log(
@@ -340,6 +373,7 @@ impl Connector for Redtail {
             description: Some(&description),
             start_date: times.as_ref().map(|it| iso(it.start)),
             end_date: times.as_ref().map(|it| iso(it.end)),
+            attendees: assigned_attendees(ctx),
             ..ActivityUpdate::default()
         };
         self.client.put_activity(&auth, &request.log_id, &update).await?;
@@ -402,6 +436,13 @@ impl Connector for Redtail {
             .map(|it| CrmUser { id: it.id.0, name: join_names([&it.first_name, &it.last_name]), email: None })
             .collect())
     }
+}
+
+/// The admin-assigned user as the activity's attendee (§0.5: Redtail's owner is its user attendee). `None` logs
+/// the activity as the session's user.
+pub(crate) fn assigned_attendees(ctx: &RequestContext) -> Option<[Attendee; 1]> {
+    let user_id = ctx.assigned_crm_user_id.as_deref().map(str::trim).filter(|it| !it.is_empty())?;
+    Some([Attendee { kind: "Crm::Activity::Attendee::User", user_id: numeric_or_text(user_id) }])
 }
 
 /// Marks an activity completed, as every call and message log is.

@@ -55,6 +55,8 @@ pub(crate) async fn create(
         category_id: category.map(|it| category_id(Some(it))).transpose()?,
         repeats: "never",
         linked_contacts: [LinkedContactRef { contact_id: numeric_or_text(&request.contact.id) }],
+        // As the reference: message logs stay with the session's user.
+        attendees: None,
         location: record_marker(&request.record_key),
     };
     let created = connector.client.create_activity(&auth, &activity).await?;

@@ -108,7 +108,13 @@ fn the_connector_describes_itself() {
         .collect();
     assert_eq!(fields, [json!("redtailDescription"), json!("username"), json!("password")]);
     assert_eq!(manifest["page"]["callLog"]["additionalFields"][0]["const"], "category");
-    let timezones = manifest["settings"][0]["items"][0]["options"].as_array().unwrap();
+    assert_eq!(manifest["page"]["callLog"]["additionalFields"][0]["defaultSettingId"], "defaultCategory");
+    let default_category = &manifest["settings"][0]["items"][0];
+    assert_eq!(
+        (&default_category["id"], &default_category["dynamicOptions"]),
+        (&json!("defaultCategory"), &json!(true))
+    );
+    let timezones = manifest["settings"][0]["items"][1]["options"].as_array().unwrap();
     assert_eq!((timezones.len(), &timezones[0]["id"], &timezones[26]["name"]), (27, &json!("-12"), &json!("GMT+14")));
     let operations = connector.operations();
     assert!(operations.windows(2).all(|pair| pair[0] < pair[1]), "operations are sorted and unique");

@@ -16,4 +16,5 @@ mod oauth_env;
 mod ops;
 mod sessions;
 mod settings;
+mod startup;
 mod support;

@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use callbridge_core::ReturnMessage;
 
 use crate::delivery::{Delivered, DeliveryOutcome, Refusal};
+use crate::services::call_log::best_match;
 use crate::services::reply::{Reply, failure, revoked, warning};
 use crate::state::{AppState, ConnectorEntry};
 use crate::store::CallLogKey;
@@ -42,8 +43,13 @@ pub async fn call_created(
         }
         DeliveryOutcome::Delivered(Delivered::CallAlreadyLogged { .. }) => existing_log(&key.session_id),
         DeliveryOutcome::Delivered(_) | DeliveryOutcome::DeliveredElsewhere => {
-            // Another runner made the record: the store has its id.
-            let log_id = state.store.find_call_log(key).await.ok().flatten().and_then(|row| row.third_party_log_id);
+            // Another runner made the record, maybe for a request naming another identity of the same extension
+            // (browser and server-side logging): the store has its id.
+            let rows = state.store.find_call_logs(&key.user_id, std::slice::from_ref(&key.session_id)).await;
+            let log_id = rows.ok().and_then(|rows| {
+                best_match(&rows, &key.session_id, &key.extension_number, &key.hashed_extension_id)
+                    .and_then(|row| row.third_party_log_id.clone())
+            });
             Reply::new(true)
                 .field("logId", log_id)
                 .message(Some(ReturnMessage::success("Call logged", 2000)))

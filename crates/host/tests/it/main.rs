@@ -16,5 +16,6 @@ mod oauth_env;
 mod ops;
 mod sessions;
 mod settings;
+mod sscl;
 mod startup;
 mod support;

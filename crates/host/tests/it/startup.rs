@@ -40,7 +40,8 @@ async fn release_notes_and_version(backend: Backend) {
 
 async fn license_status_answers(backend: Backend) {
     let (_db, state, app) = sandbox_app(backend).await;
-    let invalid = |status: &str| json!({"isLicenseValid": false, "licenseStatus": status, "licenseStatusDescription": ""});
+    let invalid =
+        |status: &str| json!({"isLicenseValid": false, "licenseStatus": status, "licenseStatusDescription": ""});
     for uri in ["/licenseStatus", "/licenseStatus?jwtToken=undefined"] {
         assert_eq!(send(&app, get(uri)).await.ok_json(), invalid("Invalid (Invalid user session)"), "{uri}");
     }

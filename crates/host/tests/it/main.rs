@@ -9,6 +9,7 @@ mod call_log;
 mod checklist;
 mod concurrency;
 mod delivery;
+mod extension_routes;
 mod limits;
 mod logs;
 mod mock_crm;

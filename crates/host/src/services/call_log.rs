@@ -573,7 +573,8 @@ pub async fn get(
         };
         let log_id = row.third_party_log_id.clone().unwrap_or_default();
         if !query.require_details {
-            logs.push(serde_json::json!({"sessionId": session_id, "matched": true, "logId": answers::wire_id(entry, &log_id)}));
+            let log_id = answers::wire_id(entry, &log_id);
+            logs.push(serde_json::json!({"sessionId": session_id, "matched": true, "logId": log_id}));
             continue;
         }
         if session_id == "0" {

@@ -17,6 +17,7 @@ use crate::support::{Backend, call_record, get, json_request, send};
 both_backends!(
     browser_and_sscl_requests_for_one_call_make_one_record,
     concurrent_browser_and_sscl_creates_make_one_record,
+    sscl_create_leaves_a_pending_browser_create_as_it_is,
     sscl_create_queued_after_the_browser_record_finds_it,
     sscl_reads_only_its_own_users_cached_note,
 );
@@ -196,4 +197,47 @@ async fn sscl_create_queued_after_the_browser_record_finds_it(backend: Backend) 
         other => panic!("expected the browser's record, got {other:?}"),
     }
     assert_eq!(created_bodies(&env.server).await.len(), 1);
+}
+
+/// The extension's create waits for a rate-limited CRM; SSCL's create for the same call arrives meanwhile. It must
+/// not replace the extension's request (its typed note) in the queue: the one record carries the note.
+async fn sscl_create_leaves_a_pending_browser_create_as_it_is(backend: Backend) {
+    let env = OAuthEnv::new(backend).await;
+    let (_id, jwt) = env.seed_user("access-1", "refresh-1", in_an_hour()).await;
+    Mock::given(method("POST"))
+        .and(path("/activities"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1").set_body_string("slow down"))
+        .up_to_n_times(1)
+        .mount(&env.server)
+        .await;
+    mount_create(&env.server, Duration::ZERO).await;
+    let uri = format!("/callLog?jwtToken={jwt}");
+    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
+
+    let browser = tokio::spawn({
+        let (app, request) = (env.app.clone(), json_request(Method::POST, &uri, &browser_create(&session_id)));
+        async move { send(&app, request).await.ok_json() }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while created_bodies(&env.server).await.is_empty() {
+        assert!(Instant::now() < deadline, "the browser's create never reached the CRM");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let sscl = send(&env.app, sscl_request(Method::POST, &uri, &sscl_create(&session_id))).await.ok_json();
+    assert_eq!(sscl["returnMessage"]["message"], format!("Existing log for session {session_id}"), "{sscl}");
+    // The CRM said "later": the extension is told its call is saved, and the worker creates the record.
+    let browser = browser.await.unwrap();
+    assert_eq!(browser["successful"], true, "{browser}");
+    let created = loop {
+        let created = created_bodies(&env.server).await;
+        if created.len() >= 2 {
+            break created;
+        }
+        assert!(Instant::now() < deadline, "the record was never created: {created:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(created.len(), 2, "the refused attempt and the record: {created:?}");
+    assert_eq!(created[1]["note"], "Typed", "{created:?}");
+    let lookup = send(&env.app, get(&format!("/callLog?jwtToken={jwt}&sessionIds={session_id}"))).await.ok_json();
+    assert_eq!(lookup["logs"][0]["matched"], true, "{lookup}");
 }

@@ -221,7 +221,7 @@ async fn pipedrive_call_logging_from_oauth_to_disposition() {
             .await;
     assert_eq!(found["successful"], true, "{found}");
     let contact = &found["contact"][0];
-    assert_eq!((contact["id"].clone(), contact["name"].clone()), (json!("101"), json!("Ada Lovelace")));
+    assert_eq!((contact["id"].clone(), contact["name"].clone()), (json!(101), json!("Ada Lovelace")));
     assert_eq!(
         contact["additionalInfo"],
         json!({
@@ -252,7 +252,7 @@ async fn pipedrive_call_logging_from_oauth_to_disposition() {
     });
     let created =
         json_of(http.post(format!("{base}/callLog?jwtToken={jwt}")).json(&create_body).send().await.unwrap()).await;
-    assert_eq!((created["successful"].clone(), created["logId"].clone()), (json!(true), json!("401")), "{created}");
+    assert_eq!((created["successful"].clone(), created["logId"].clone()), (json!(true), json!(401)), "{created}");
     assert_eq!(created["returnMessage"]["message"], "Call logged");
     let posted = received(&pipedrive, "POST", "/api/v2/activities").await;
     assert_eq!(posted.len(), 1);
@@ -314,7 +314,7 @@ async fn pipedrive_call_logging_from_oauth_to_disposition() {
     let log = &logs["logs"][0];
     assert_eq!(
         (log["sessionId"].clone(), log["matched"].clone(), log["logId"].clone()),
-        (json!(SESSION_ID), json!(true), json!("401"))
+        (json!(SESSION_ID), json!(true), json!(401))
     );
     assert_eq!(log["logData"]["note"], "Wants a quote <today> & delivery by Friday");
     assert_eq!(log["logData"]["subject"], "Inbound Call from Ada Lovelace");

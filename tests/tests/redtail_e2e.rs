@@ -196,7 +196,7 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
     assert_eq!(found["successful"], true, "{found}");
     let categories = json!([{ "const": "1", "title": "Client Service" }, { "const": "2", "title": "Phone Call" }]);
     let contact = &found["contact"][0];
-    assert_eq!((contact["id"].clone(), contact["name"].clone()), (json!("9001"), json!("Jane Doe")));
+    assert_eq!((contact["id"].clone(), contact["name"].clone()), (json!(9001), json!("Jane Doe")));
     assert_eq!(contact["additionalInfo"], json!({ "category": categories }));
     assert_eq!(found["contact"][1]["id"], "createNewContact");
 
@@ -226,7 +226,7 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
     });
     let created =
         json_of(http.post(format!("{base}/callLog?jwtToken={jwt}")).json(&create_body).send().await.unwrap()).await;
-    assert_eq!((created["successful"].clone(), created["logId"].clone()), (json!(true), json!("5550")), "{created}");
+    assert_eq!((created["successful"].clone(), created["logId"].clone()), (json!(true), json!(5550)), "{created}");
     assert_eq!(created["returnMessage"]["message"], "Call logged");
     let posted = received(&redtail, "POST", "/activities").await;
     assert_eq!(posted.len(), 1);
@@ -324,7 +324,7 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
     )
     .await;
     let log = &logs["logs"][0];
-    assert_eq!((log["matched"].clone(), log["logId"].clone()), (json!(true), json!("5550")), "{logs}");
+    assert_eq!((log["matched"].clone(), log["logId"].clone()), (json!(true), json!(5550)), "{logs}");
     assert_eq!(log["logData"]["note"], "Wants a quote <today> & delivery by Friday");
     assert_eq!(log["logData"]["subject"], "Inbound Call from Jane Doe");
     assert_eq!(log["logData"]["dispositions"], json!({ "category": 1 }));

@@ -95,6 +95,11 @@ impl Connector for Insightly {
         OPERATIONS
     }
 
+    /// Insightly's CONTACT_ID, LEAD_ID and EVENT_ID are JSON numbers, and App Connect answers them as such.
+    fn id_type(&self) -> callbridge_core::IdType {
+        callbridge_core::IdType::Number
+    }
+
     fn manifest(&self) -> PlatformManifest {
         manifest()
     }

@@ -170,6 +170,11 @@ impl Connector for Pipedrive {
         OPERATIONS
     }
 
+    /// Pipedrive's person and activity ids are JSON numbers, and App Connect answers them as such.
+    fn id_type(&self) -> callbridge_core::IdType {
+        callbridge_core::IdType::Number
+    }
+
     fn manifest(&self) -> PlatformManifest {
         manifest(&self.config)
     }

@@ -154,6 +154,11 @@ impl Connector for Redtail {
         OPERATIONS
     }
 
+    /// Redtail's contact and activity ids are JSON numbers, and App Connect answers them as such.
+    fn id_type(&self) -> callbridge_core::IdType {
+        callbridge_core::IdType::Number
+    }
+
     fn manifest(&self) -> PlatformManifest {
         crate::manifest::manifest()
     }

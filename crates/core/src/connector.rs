@@ -41,6 +41,18 @@ impl AuthType {
     }
 }
 
+/// How the CRM types its record ids in JSON. App Connect passes a CRM's ids to the extension as the CRM wrote
+/// them, and the extension stores and compares them as they came (`contactId`, `logId`): a server that answers
+/// `"101"` where App Connect answered `101` makes the extension's stored ids unequal to the new ones.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IdType {
+    /// Ids are strings (or the connector makes its own).
+    #[default]
+    Text,
+    /// Ids are JSON numbers: the host answers an all-digit contact or log id as a number.
+    Number,
+}
+
 /// The operations a connector may implement; App Connect calls them "interfaces".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Operation {
@@ -532,6 +544,11 @@ pub trait Connector: Send + Sync + 'static {
 
     /// The operations this connector implements (sorted, without duplicates).
     fn operations(&self) -> &'static [Operation];
+
+    /// How the CRM's contact and log ids are typed in App Connect's answers.
+    fn id_type(&self) -> IdType {
+        IdType::Text
+    }
 
     /// This connector's platform entry in the manifest served at `/crmManifest`.
     fn manifest(&self) -> PlatformManifest;

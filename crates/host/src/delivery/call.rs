@@ -84,8 +84,12 @@ pub(super) async fn create(
     payload: CallCreatePayload,
 ) -> Result<Applied, AttemptFailure> {
     let key = payload.call.key(&user.id);
-    if let Some(row) = state.store.find_call_log(&key).await?
-        && let Some(log_id) = row.third_party_log_id
+    // Logged under another identity of the same extension counts too: the extension sends no extension identity,
+    // server-side logging (SSCL) sends the raw extension id, and one call must still make one record.
+    let call = &payload.call;
+    let rows = state.store.find_call_logs(&user.id, std::slice::from_ref(&call.session_id)).await?;
+    if let Some(log_id) = best_match(&rows, &call.session_id, &call.extension_number, &call.hashed_extension_id)
+        .and_then(|row| row.third_party_log_id.clone())
     {
         return Ok(Applied { delivered: Delivered::CallAlreadyLogged { log_id }, call_log: None });
     }

@@ -8,6 +8,7 @@ mod contact;
 mod manifest;
 mod openapi;
 mod ops;
+mod startup;
 mod user;
 
 use std::time::Duration;
@@ -50,6 +51,10 @@ const BUILT_IN_PATHS: &[&str] = &[
     "/messageLog",
     "/admin/settings",
     "/openapi.json",
+    "/userInfoHash",
+    "/releaseNotes",
+    "/serverVersionInfo",
+    "/licenseStatus",
 ];
 
 /// Builds the router over `state`.
@@ -73,7 +78,11 @@ pub fn router(state: AppState) -> Router {
         .route("/callDisposition", put(call_log::disposition))
         .route("/messageLog", post(call_log::message_log))
         .route("/admin/settings", get(admin_settings).post(admin_settings_post))
-        .route("/openapi.json", get(ops::openapi_json));
+        .route("/openapi.json", get(ops::openapi_json))
+        .route("/userInfoHash", get(startup::user_info_hash))
+        .route("/releaseNotes", get(startup::release_notes))
+        .route("/serverVersionInfo", get(startup::server_version_info))
+        .route("/licenseStatus", get(startup::license_status));
     let routes = connector_routes::mount(routes, &state);
     let routes = routes.fallback(not_found).layer(middleware::from_fn_with_state(state.clone(), guard_body));
     crate::limits::rate_limited(routes, &state.limits)

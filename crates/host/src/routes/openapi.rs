@@ -43,6 +43,10 @@ use utoipa::{Modify, OpenApi};
         super::call_log::message_log,
         super::admin_settings,
         super::admin_settings_post,
+        super::startup::user_info_hash,
+        super::startup::release_notes,
+        super::startup::server_version_info,
+        super::startup::license_status,
     ),
     modifiers(&CommonAnswers, &SessionSchemes),
 )]

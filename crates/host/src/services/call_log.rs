@@ -324,6 +324,15 @@ pub async fn create(
 
     let call = CallIdentity { session_id, extension_number, hashed_extension_id };
     let subject = JobSubject::call(&user.id, entry.connector.name(), &call.session_id);
+    // Server-side logging's create would merge into the extension's pending one and replace its fuller request
+    // (the typed note, the final duration): it finds the session being logged instead, as it would once logged.
+    if facts.is_from_sscl {
+        match state.store.job_for(&subject).await {
+            Ok(Some(job)) if create_queued(&job) => return Ok(answers::existing_log(&call.session_id)),
+            Ok(_) => {}
+            Err(error) => return Ok(database_failure(&error)),
+        }
+    }
     let key = call.key(&user.id);
     let payload = CallCreatePayload { facts: facts.clone(), call, contact_id, body };
     let op = new_op(OpKind::CreateCall, &payload)?;
@@ -573,6 +582,7 @@ pub async fn get(
         };
         let log_id = row.third_party_log_id.clone().unwrap_or_default();
         if !query.require_details {
+            let log_id = answers::wire_id(entry, &log_id);
             logs.push(serde_json::json!({"sessionId": session_id, "matched": true, "logId": log_id}));
             continue;
         }
@@ -601,7 +611,7 @@ pub async fn get(
         logs.push(serde_json::json!({
             "sessionId": session_id,
             "matched": true,
-            "logId": log_id,
+            "logId": answers::wire_id(entry, &log_id),
             "logData": details,
         }));
     }

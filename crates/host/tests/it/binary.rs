@@ -14,7 +14,7 @@ fn free_addr() -> SocketAddr {
 }
 
 /// One HTTP/1.1 exchange; returns the status and the raw body.
-fn http(addr: SocketAddr, method: &str, target: &str, body: &str) -> Option<(u16, String)> {
+pub(crate) fn http(addr: SocketAddr, method: &str, target: &str, body: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let request = format!(
@@ -84,7 +84,7 @@ fn wait_until_alive(addr: SocketAddr, child: &mut Child) {
 }
 
 /// Sends SIGTERM, waits for a clean exit and returns what the server logged.
-fn stop(mut child: Child) -> String {
+pub(crate) fn stop(mut child: Child) -> String {
     let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
     assert!(status.success());
     let exit = child.wait().unwrap();
@@ -165,7 +165,7 @@ fn settings_status(addr: SocketAddr, jwt: &str) -> u16 {
 }
 
 /// A server started in `dir` and answering, with its address.
-fn serving(dir: &Path, env: &[(&str, &str)]) -> (SocketAddr, Child) {
+pub(crate) fn serving(dir: &Path, env: &[(&str, &str)]) -> (SocketAddr, Child) {
     let addr = free_addr();
     let mut child = start_with(dir, addr, env);
     wait_until_alive(addr, &mut child);

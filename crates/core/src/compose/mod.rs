@@ -16,8 +16,10 @@ mod html;
 mod journey;
 mod markdown;
 pub mod message;
+pub mod message_media;
 mod number;
 mod plain;
+pub mod shared_sms;
 #[cfg(test)]
 mod tests;
 

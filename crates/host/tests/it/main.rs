@@ -11,6 +11,7 @@ mod concurrency;
 mod delivery;
 mod limits;
 mod logs;
+mod messages;
 mod mock_crm;
 mod oauth_env;
 mod ops;

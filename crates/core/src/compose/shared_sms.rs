@@ -216,7 +216,7 @@ fn entries(format: LogFormat, conversation: &SharedConversation<'_>) -> Vec<Stri
         })
         .collect();
     // Newest first; entries without a time keep their order at the end.
-    shown.sort_by(|a, b| b.0.cmp(&a.0));
+    shown.sort_by_key(|entry| std::cmp::Reverse(entry.0));
     shown.into_iter().map(|(_, entry)| entry).collect()
 }
 

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use callbridge_core::LogContact;
 use callbridge_core::PlatformManifest;
 use callbridge_core::compose::message::{Layout, append_entry_in};
 use callbridge_core::compose::user_offset;
@@ -12,7 +11,7 @@ use callbridge_core::manifest::{ContactType, Environment, LogPage, ManifestAuth,
 use callbridge_core::{
     AuthType, CallLogCreated, CallLogDetails, CallLogUpdated, Connector, ConnectorConfig, ConnectorError, ContactInfo,
     ContactMatches, CreateCallLogRequest, CreateContactRequest, CreateMessageLogRequest, CreatedContact, CrmUser,
-    DispositionRequest, DispositionResult, ErrorKind, FindContactRequest, GetCallLogRequest, LogFormat,
+    DispositionRequest, DispositionResult, ErrorKind, FindContactRequest, GetCallLogRequest, LogContact, LogFormat,
     MessageLogCreated, MessageLogUpdated, Operation, PlatformUserInfo, RequestContext, ReturnMessage, Secret,
     Unauthorized, UpdateCallLogRequest, UpdateMessageLogRequest, UserInfo, UserInfoRequest,
 };

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use callbridge_core::PlatformManifest;
-use callbridge_core::compose::message::{Layout, MessageKind, append_entry, parse_time};
+use callbridge_core::compose::message::{Layout, append_entry, parse_time};
 use callbridge_core::compose::{LogFormat, agent_note, user_offset};
 use callbridge_core::http::RateLimit;
 use callbridge_core::manifest::{
@@ -449,8 +449,8 @@ impl Connector for Pipedrive {
                     .unwrap_or_else(|| layout.sent_at(&request.message)),
             ),
             None => {
-                let kind = MessageKind::of(&request.media);
-                let (subject, note) = layout.new_log(kind, &request.correspondents, &request.message);
+                let (subject, note) =
+                    layout.compose(LogFormat::Html, &request.media, &request.correspondents, &request.message);
                 (subject, note, layout.sent_at(&request.message))
             }
         };
@@ -495,7 +495,7 @@ impl Connector for Pipedrive {
                     offset: user_offset(ctx.user.timezone_offset.as_ref()),
                     now: Utc::now(),
                 };
-                append_entry(existing_note, &layout.entry(&request.message))
+                append_entry(existing_note, &layout.entry_in(LogFormat::Html, &request.message, &request.media))
             }
         };
         let mut body = Map::new();

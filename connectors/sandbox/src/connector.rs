@@ -5,14 +5,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use callbridge_core::PlatformManifest;
+use callbridge_core::compose::message::{Layout, append_entry_in};
+use callbridge_core::compose::user_offset;
 use callbridge_core::manifest::{ContactType, Environment, LogPage, ManifestAuth, Pages};
 use callbridge_core::{
     AuthType, CallLogCreated, CallLogDetails, CallLogUpdated, Connector, ConnectorConfig, ConnectorError, ContactInfo,
     ContactMatches, CreateCallLogRequest, CreateContactRequest, CreateMessageLogRequest, CreatedContact, CrmUser,
-    DispositionRequest, DispositionResult, ErrorKind, FindContactRequest, GetCallLogRequest, LogFormat,
+    DispositionRequest, DispositionResult, ErrorKind, FindContactRequest, GetCallLogRequest, LogContact, LogFormat,
     MessageLogCreated, MessageLogUpdated, Operation, PlatformUserInfo, RequestContext, ReturnMessage, Secret,
     Unauthorized, UpdateCallLogRequest, UpdateMessageLogRequest, UserInfo, UserInfoRequest,
 };
+use chrono::Utc;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -123,7 +126,7 @@ impl Connector for Sandbox {
             )
         })?;
         let id = user_id_for(api_key.expose());
-        let name = format!("Sandbox user {}", &id[..6]);
+        let name = sandbox_user_name(&id);
         self.users.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(id.clone(), name.clone());
         Ok(UserInfo {
             user: PlatformUserInfo {
@@ -298,10 +301,11 @@ impl Connector for Sandbox {
     ) -> Result<MessageLogCreated, ConnectorError> {
         let (subject, body) = match request.shared_sms_log_content {
             Some(shared) => (shared.subject, shared.body),
-            None => (
-                format!("SMS conversation with {}", request.contact.name),
-                message_line(&request.message.subject, request.message.direction.as_deref()),
-            ),
+            None => {
+                let user_name = sandbox_user_name(&ctx.user.id);
+                let layout = layout(ctx, &user_name, &request.contact);
+                layout.compose(LogFormat::PlainText, &request.media, &request.correspondents, &request.message)
+            }
         };
         let log_id = self.with_account(ctx, |account| {
             let id = account.next_id("msg");
@@ -324,17 +328,18 @@ impl Connector for Sandbox {
         ctx: &RequestContext,
         request: UpdateMessageLogRequest,
     ) -> Result<MessageLogUpdated, ConnectorError> {
+        let user_name = sandbox_user_name(&ctx.user.id);
+        let entry =
+            layout(ctx, &user_name, &request.contact).entry_in(LogFormat::PlainText, &request.message, &request.media);
         self.with_account(ctx, |account| {
             let activity = account
                 .message_logs
                 .get_mut(&request.log_id)
                 .ok_or_else(|| not_found("message log", &request.log_id))?;
-            match request.shared_sms_log_content {
-                Some(shared) => activity.body = shared.body,
-                None => activity
-                    .body
-                    .push_str(&message_line(&request.message.subject, request.message.direction.as_deref())),
-            }
+            activity.body = match request.shared_sms_log_content {
+                Some(shared) => shared.body,
+                None => append_entry_in(LogFormat::PlainText, &activity.body, &entry),
+            };
             Ok(MessageLogUpdated::default())
         })
     }
@@ -352,7 +357,20 @@ impl Connector for Sandbox {
     }
 }
 
-/// One message as a line of the conversation log.
-fn message_line(text: &Option<String>, direction: Option<&str>) -> String {
-    format!("{}: {}\n", direction.unwrap_or("Message"), text.as_deref().unwrap_or(""))
+/// The name the sandbox gives the user with this id (as at login).
+fn sandbox_user_name(user_id: &str) -> String {
+    format!("Sandbox user {}", user_id.get(..6).unwrap_or(user_id))
+}
+
+fn layout<'a>(ctx: &RequestContext, user_name: &'a str, contact: &'a LogContact) -> Layout<'a> {
+    Layout { user_name, contact, offset: user_offset(ctx.user.timezone_offset.as_ref()), now: Utc::now() }
+}
+
+impl Sandbox {
+    /// The subject and body of a message log, as the sandbox CRM holds it; for tests and inspection.
+    pub fn message_log(&self, user_id: &str, log_id: &str) -> Option<(String, String)> {
+        let accounts = self.accounts();
+        let activity = accounts.get(user_id)?.message_logs.get(log_id)?;
+        Some((activity.subject.clone(), activity.body.clone()))
+    }
 }

@@ -453,7 +453,7 @@ pub struct SharedSmsContent {
     pub conversation_created_date: Option<String>,
 }
 
-/// Links that come with a message (voicemail, fax, MMS).
+/// Links that come with a message (voicemail, fax, MMS), as `compose::message_media::media_of` derives them.
 #[derive(Clone, Debug, Default)]
 pub struct MessageMedia {
     pub recording_link: Option<String>,
@@ -463,6 +463,8 @@ pub struct MessageMedia {
     pub image_download_link: Option<String>,
     pub image_content_type: Option<String>,
     pub video_link: Option<String>,
+    /// A voicemail's transcript, when the extension sent one.
+    pub transcript: Option<String>,
 }
 
 /// Input to [`Connector::create_message_log`].

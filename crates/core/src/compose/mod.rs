@@ -17,8 +17,10 @@ mod journey;
 mod lines;
 mod markdown;
 pub mod message;
+pub mod message_media;
 mod number;
 mod plain;
+pub mod shared_sms;
 #[cfg(test)]
 mod scan_tests;
 #[cfg(test)]

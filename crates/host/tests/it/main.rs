@@ -12,6 +12,7 @@ mod delivery;
 mod extension_routes;
 mod limits;
 mod logs;
+mod messages;
 mod mock_crm;
 mod oauth_env;
 mod ops;

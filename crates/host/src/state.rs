@@ -13,6 +13,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::delivery::{DeliverySettings, Engine};
 use crate::jwt::JwtKeys;
+use crate::ringcentral::RingCentral;
 use crate::services::auth_context::RefreshLocks;
 use crate::store::Store;
 
@@ -77,6 +78,8 @@ pub struct StateInner {
     pub limits: crate::limits::Limits,
     /// The delivery engine's in-process parts (waiting requests, runs in flight).
     pub engine: Engine,
+    /// RingCentral's API (admin checks, the account's extensions); `None` if no HTTP client could be built.
+    pub ringcentral: Option<RingCentral>,
 }
 
 impl Deref for AppState {
@@ -108,6 +111,7 @@ impl AppState {
             metrics: None,
             tunables: Tunables::default(),
             limits: crate::limits::Limits::default(),
+            ringcentral: None,
         }
     }
 
@@ -127,6 +131,7 @@ pub struct AppStateBuilder {
     metrics: Option<PrometheusHandle>,
     tunables: Tunables,
     limits: crate::limits::Limits,
+    ringcentral: Option<RingCentral>,
 }
 
 impl AppStateBuilder {
@@ -170,7 +175,17 @@ impl AppStateBuilder {
         self
     }
 
+    /// The RingCentral API to use (a test's mock); by default RingCentral's production origin.
+    pub fn ringcentral(mut self, ringcentral: RingCentral) -> Self {
+        self.ringcentral = Some(ringcentral);
+        self
+    }
+
     pub fn build(self) -> AppState {
+        let ringcentral = self.ringcentral.or_else(|| {
+            let http = HttpClient::new(&callbridge_core::http::HttpSettings::default()).ok()?;
+            Some(RingCentral::new(http, url::Url::parse(crate::ringcentral::DEFAULT_ORIGIN).ok()?))
+        });
         let connectors = self.entries.iter().map(|(name, entry)| (*name, entry.connector.clone())).collect();
         AppState {
             inner: Arc::new(StateInner {
@@ -186,6 +201,7 @@ impl AppStateBuilder {
                 tunables: self.tunables,
                 limits: self.limits,
                 engine: Engine::default(),
+                ringcentral,
             }),
         }
     }

@@ -76,47 +76,7 @@ pub async fn get_settings(State(state): State<AppState>, session: Session, query
     Ok(Json(Value::Object(settings)).into_response())
 }
 
-/// App Connect's merge: admin entries win unless they are customizable (then the user's value is kept, marked
-/// customizable); removed admin entries disappear.
-pub fn merge_settings(user: &Map<String, Value>, admin: &Map<String, Value>) -> Map<String, Value> {
-    let truthy = |entry: Option<&Value>, flag: &str| {
-        entry.and_then(|it| it.get(flag)).is_some_and(|it| !matches!(it, Value::Null | Value::Bool(false)))
-    };
-    let mut merged = Map::new();
-    for key in user.keys().chain(admin.keys()) {
-        if merged.contains_key(key) {
-            continue;
-        }
-        let admin_entry = admin.get(key);
-        if truthy(admin_entry, "isRemoved") {
-            continue;
-        }
-        match (admin_entry, user.get(key)) {
-            (None, Some(user_entry)) => {
-                merged.insert(key.clone(), customizable(user_entry));
-            }
-            (Some(_), Some(user_entry)) if truthy(admin_entry, "customizable") => {
-                merged.insert(key.clone(), customizable(user_entry));
-            }
-            (Some(admin_entry), _) => {
-                merged.insert(key.clone(), admin_entry.clone());
-            }
-            (None, None) => {}
-        }
-    }
-    merged
-}
-
-fn customizable(user_entry: &Value) -> Value {
-    let mut entry = Map::new();
-    entry.insert("customizable".to_owned(), Value::Bool(true));
-    for field in ["value", "defaultValue", "options"] {
-        if let Some(value) = user_entry.get(field).filter(|it| !it.is_null()) {
-            entry.insert(field.to_owned(), value.clone());
-        }
-    }
-    Value::Object(entry)
-}
+pub use crate::services::admin::merge_settings;
 
 /// `POST /user/settings`: replaces the submitted keys, removes `settingKeysToRemove`, answers the whole map.
 #[utoipa::path(post, path = "/user/settings", operation_id = "updateUserSettings", tag = "user", security((), ("bearer" = []), ("jwtToken" = [])), request_body = SettingsBody,

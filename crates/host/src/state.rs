@@ -78,7 +78,7 @@ pub struct StateInner {
     pub limits: crate::limits::Limits,
     /// The delivery engine's in-process parts (waiting requests, runs in flight).
     pub engine: Engine,
-    /// RingCentral's API (admin checks, the account's extensions); `None` if no HTTP client could be built.
+    /// RingCentral's API (admin checks, the account's extensions); `None` (nobody is an admin) unless configured.
     pub ringcentral: Option<RingCentral>,
 }
 
@@ -175,17 +175,13 @@ impl AppStateBuilder {
         self
     }
 
-    /// The RingCentral API to use (a test's mock); by default RingCentral's production origin.
+    /// The RingCentral API to check admins with; without one, nobody is an admin (`serve` always sets it).
     pub fn ringcentral(mut self, ringcentral: RingCentral) -> Self {
         self.ringcentral = Some(ringcentral);
         self
     }
 
     pub fn build(self) -> AppState {
-        let ringcentral = self.ringcentral.or_else(|| {
-            let http = HttpClient::new(&callbridge_core::http::HttpSettings::default()).ok()?;
-            Some(RingCentral::new(http, url::Url::parse(crate::ringcentral::DEFAULT_ORIGIN).ok()?))
-        });
         let connectors = self.entries.iter().map(|(name, entry)| (*name, entry.connector.clone())).collect();
         AppState {
             inner: Arc::new(StateInner {
@@ -201,7 +197,7 @@ impl AppStateBuilder {
                 tunables: self.tunables,
                 limits: self.limits,
                 engine: Engine::default(),
-                ringcentral,
+                ringcentral: self.ringcentral,
             }),
         }
     }

@@ -49,12 +49,26 @@ pub async fn hostname(State(state): State<AppState>, session: Session) -> RouteR
 
 /// `GET /user/preloadSettings?rcAccountId=<hashed>`: the account's admin settings before any CRM login.
 #[utoipa::path(get, path = "/user/preloadSettings", operation_id = "preloadSettings", tag = "user",
-    params(("rcAccountId" = String, Query, description = "The hashed RingCentral account id.")),
+    params(
+        ("rcAccountId" = Option<String>, Query, description = "The hashed RingCentral account id."),
+        ("rcAccessToken" = Option<String>, Query, description = "A RingCentral access token, instead of `rcAccountId`."),
+    ),
     responses((status = 200, description = "`userSettings` of the account.", body = Object)))]
-pub async fn preload_settings(State(state): State<AppState>, query: QueryParams) -> RouteResult {
-    let hashed_account_id =
-        query.non_empty("rcAccountId").ok_or_else(|| ApiError::bad_request("Cannot find rc user login"))?;
-    let settings = admin_settings(&state, hashed_account_id).await?.unwrap_or_default();
+pub async fn preload_settings(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    query: QueryParams,
+) -> RouteResult {
+    // A RingCentral token names the account verifiably; else the extension's hashed `rcAccountId`.
+    let verified = match (crate::ringcentral::request_token(&headers, &query), state.ringcentral.as_ref()) {
+        (Some(token), Some(ringcentral)) => ringcentral.caller(&token).await.ok(),
+        _ => None,
+    };
+    let hashed_account_id = match verified {
+        Some(caller) => crate::hashing::hash_id(&caller.account_id, state.hash_key.expose()),
+        None => query.non_empty("rcAccountId").ok_or_else(|| ApiError::bad_request("Cannot find rc user login"))?.to_owned(),
+    };
+    let settings = admin_settings(&state, &hashed_account_id).await?.unwrap_or_default();
     Ok(Json(json!({ "userSettings": settings })).into_response())
 }
 

@@ -28,6 +28,7 @@ both_backends!(
     user_mapping_matches_stores_and_reinitializes,
     server_logging_settings_need_a_confirmed_admin,
     assigned_logs_are_owned_by_the_mapped_pipedrive_user,
+    login_and_preload_accept_a_ringcentral_token,
 );
 
 const ACCOUNT: &str = "37439510";
@@ -407,4 +408,35 @@ async fn assigned_logs_are_owned_by_the_mapped_pipedrive_user(backend: Backend) 
     assert_eq!(unknown.json()["returnMessage"]["message"], "Unknown keys: nope");
     let missing = send(&app, get(&format!("/accountData?jwtToken={jwt}"))).await;
     assert_eq!((missing.status, missing.text().as_str()), (StatusCode::BAD_REQUEST, "Missing keys"));
+}
+
+async fn login_and_preload_accept_a_ringcentral_token(backend: Backend) {
+    let ringcentral = mock_ringcentral().await;
+    let (_db, state, app) = admin_app(backend, vec![sandbox()], &ringcentral).await;
+    let key = unique_key();
+    let login = |token: &str| {
+        let body = json!({"platform": "sandbox", "apiKey": key, "hostname": "sandbox.test", "rcAccessToken": token});
+        json_request(Method::POST, "/apiKeyLogin", &body)
+    };
+    // RingCentral names the account and extension of the login.
+    let answer = send(&app, login(USER_TOKEN)).await.ok_json();
+    let user_id = state.jwt.verify(answer["jwtToken"].as_str().unwrap()).unwrap().id;
+    let user = state.store.user(&user_id).await.unwrap().unwrap();
+    assert_eq!(user.rc_account_id.as_deref(), Some(ACCOUNT));
+    assert_eq!(user.hashed_rc_extension_id, Some(hash_id("1002", HASH_KEY)));
+    // A token RingCentral refuses refuses the login.
+    let refused = send(&app, login("forged")).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.json()["returnMessage"]["message"], "RingCentral did not accept the access token.");
+
+    let config = AdminConfig {
+        id: hashed_account(),
+        user_settings: serde_json::from_value(json!({"autoLogCall": {"value": true, "customizable": false}})).unwrap(),
+        ..AdminConfig::default()
+    };
+    state.store.put_admin_config(&config).await.unwrap();
+    let mut request = get("/user/preloadSettings?rcAccountId=ignored-when-a-token-is-given");
+    request.headers_mut().insert("x-rc-access-token", format!("Bearer {USER_TOKEN}").parse().unwrap());
+    let preload = send(&app, request).await.ok_json();
+    assert_eq!(preload, json!({"userSettings": {"autoLogCall": {"value": true, "customizable": false}}}));
 }

@@ -674,9 +674,9 @@ fn person_number(contact_id: &str) -> Result<u64, ConnectorError> {
 /// `<id>-pipedrive`).
 fn owner_number(ctx: &RequestContext) -> Result<u64, ConnectorError> {
     if let Some(assigned) = &ctx.assigned_crm_user_id {
-        return assigned.parse::<u64>().map_err(|_| {
-            ConnectorError::new(ErrorKind::Rejected, format!("`{assigned}` is not a Pipedrive user id"))
-        });
+        return assigned
+            .parse::<u64>()
+            .map_err(|_| ConnectorError::new(ErrorKind::Rejected, format!("`{assigned}` is not a Pipedrive user id")));
     }
     let user = &ctx.user;
     user.crm_user_id().parse::<u64>().map_err(|_| {
@@ -689,7 +689,10 @@ fn owner_number(ctx: &RequestContext) -> Result<u64, ConnectorError> {
 
 /// What the activity-type cache is keyed by: the Pipedrive company, else the host.
 fn company_key(user: &User) -> String {
-    user.platform_additional_info.get("companyId").filter(|it| !it.is_null()).map_or_else(|| user.hostname.clone(), id_text)
+    user.platform_additional_info
+        .get("companyId")
+        .filter(|it| !it.is_null())
+        .map_or_else(|| user.hostname.clone(), id_text)
 }
 
 /// Keeps the most recent rate-limit headers: they describe the budget left after the last request.

@@ -308,8 +308,14 @@ mod tests {
     fn ringcentral_origin_prefers_callbridge_name_then_regional_server() {
         let origin = |pairs: &[(&str, &str)]| ringcentral_origin_from(vars(pairs)).map(|it| it.to_string());
         assert_eq!(origin(&[]).unwrap(), "https://platform.ringcentral.com/");
-        assert_eq!(origin(&[("RINGCENTRAL_SERVER", "https://platform.ringcentral.eu")]).unwrap(), "https://platform.ringcentral.eu/");
-        let both = [("RINGCENTRAL_SERVER", "https://platform.ringcentral.eu"), ("CALLBRIDGE_RINGCENTRAL_BASE_URL", "http://127.0.0.1:9")];
+        assert_eq!(
+            origin(&[("RINGCENTRAL_SERVER", "https://platform.ringcentral.eu")]).unwrap(),
+            "https://platform.ringcentral.eu/"
+        );
+        let both = [
+            ("RINGCENTRAL_SERVER", "https://platform.ringcentral.eu"),
+            ("CALLBRIDGE_RINGCENTRAL_BASE_URL", "http://127.0.0.1:9"),
+        ];
         assert_eq!(origin(&both).unwrap(), "http://127.0.0.1:9/");
         assert!(origin(&[("RINGCENTRAL_SERVER", "nope")]).unwrap_err().contains("RINGCENTRAL_SERVER"));
     }

@@ -164,7 +164,8 @@ async fn logging_admin(
     if request_token(headers, query).is_some() {
         return Ok(admin_of(state, session, headers, query).await?.map(|it| (it.user, it.hashed_account_id)));
     }
-    let account = query.non_empty("rcAccountId").map(str::to_owned).or_else(|| request_facts(headers).hashed_account_id);
+    let account =
+        query.non_empty("rcAccountId").map(str::to_owned).or_else(|| request_facts(headers).hashed_account_id);
     let confirmed = admin::confirmed_admin(state, session, account.as_deref()).await?;
     Ok(confirmed.map(|user| (user, account.unwrap_or_default())))
 }
@@ -227,7 +228,8 @@ pub async fn account_data(
     headers: HeaderMap,
     query: QueryParams,
 ) -> RouteResult {
-    let keys: Vec<&str> = query.non_empty("keys").unwrap_or_default().split(',').map(str::trim).filter(|it| !it.is_empty()).collect();
+    let keys: Vec<&str> =
+        query.non_empty("keys").unwrap_or_default().split(',').map(str::trim).filter(|it| !it.is_empty()).collect();
     if keys.is_empty() {
         return Err(ApiError::bad_request("Missing keys"));
     }

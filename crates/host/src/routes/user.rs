@@ -66,7 +66,9 @@ pub async fn preload_settings(
     };
     let hashed_account_id = match verified {
         Some(caller) => crate::hashing::hash_id(&caller.account_id, state.hash_key.expose()),
-        None => query.non_empty("rcAccountId").ok_or_else(|| ApiError::bad_request("Cannot find rc user login"))?.to_owned(),
+        None => {
+            query.non_empty("rcAccountId").ok_or_else(|| ApiError::bad_request("Cannot find rc user login"))?.to_owned()
+        }
     };
     let settings = admin_settings(&state, &hashed_account_id).await?.unwrap_or_default();
     Ok(Json(json!({ "userSettings": settings })).into_response())

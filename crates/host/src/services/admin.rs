@@ -95,11 +95,8 @@ pub async fn confirmed_admin(
     let Some(account) = hashed_account_id.filter(|it| !it.is_empty() && it.len() <= 128) else {
         return Ok(Err(not_admin()));
     };
-    let confirmed = state
-        .store
-        .is_account_admin(account, &user.id, ADMIN_CONFIRMATION_TTL)
-        .await
-        .map_err(ApiError::database)?;
+    let confirmed =
+        state.store.is_account_admin(account, &user.id, ADMIN_CONFIRMATION_TTL).await.map_err(ApiError::database)?;
     Ok(if confirmed { Ok(user) } else { Err(not_admin()) })
 }
 
@@ -120,9 +117,8 @@ pub async fn save_settings(
     admin: &VerifiedAdmin,
     admin_settings: Option<&Value>,
 ) -> Result<(), ApiError> {
-    let submitted = admin_settings
-        .and_then(Value::as_object)
-        .ok_or_else(|| ApiError::bad_request("Missing adminSettings"))?;
+    let submitted =
+        admin_settings.and_then(Value::as_object).ok_or_else(|| ApiError::bad_request("Missing adminSettings"))?;
     let user_settings = match submitted.get("userSettings") {
         None | Some(Value::Null) => None,
         Some(Value::Object(settings)) => {
@@ -239,12 +235,18 @@ pub async fn user_mapping(
         Ok(users) => users,
         Err(error) => return Ok(connector_failure(&error, Operation::GetUserList, entry)),
     };
-    let listed: Vec<Extension> =
-        rc_extension_list.and_then(Value::as_array).into_iter().flatten().filter_map(extension_from_directory).collect();
+    let listed: Vec<Extension> = rc_extension_list
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(extension_from_directory)
+        .collect();
     let extensions = if !listed.is_empty() {
         listed
     } else {
-        let Some(ringcentral) = state.ringcentral.as_ref() else { return Err(ApiError::internal("no RingCentral client")) };
+        let Some(ringcentral) = state.ringcentral.as_ref() else {
+            return Err(ApiError::internal("no RingCentral client"));
+        };
         match ringcentral.extensions(&admin.rc_token).await {
             Ok(extensions) => extensions,
             Err(error) => {
@@ -449,7 +451,13 @@ mod tests {
     fn only_well_formed_mappings_are_accepted() {
         let parsed = parse_mappings(&json!([{"crmUserId": 7, "rcExtensionId": [1, "2"], "extra": true}])).unwrap();
         assert_eq!(parsed, json!([{"crmUserId": "7", "rcExtensionId": ["1", "2"]}]));
-        for bad in [json!({}), json!([{"rcExtensionId": "1"}]), json!([{"crmUserId": "1"}]), json!([{"crmUserId": {}, "rcExtensionId": "1"}]), json!([{"crmUserId": "1", "rcExtensionId": [{}]}])] {
+        for bad in [
+            json!({}),
+            json!([{"rcExtensionId": "1"}]),
+            json!([{"crmUserId": "1"}]),
+            json!([{"crmUserId": {}, "rcExtensionId": "1"}]),
+            json!([{"crmUserId": "1", "rcExtensionId": [{}]}]),
+        ] {
             assert!(parse_mappings(&bad).is_err(), "{bad}");
         }
     }
@@ -467,9 +475,14 @@ mod tests {
             email: email.map(str::to_owned),
             extension_number: None,
         };
-        let crm_users =
-            [crm("1", "Ann", Some("ann@x.test")), crm("2", "Bob Stone", None), crm("3", "Cy", None), crm("4", "Di", None)];
-        let extensions = [rc("101", "Ann Other", Some("ANN@x.test")), rc("102", "bob stone", None), rc("104", "Di", None)];
+        let crm_users = [
+            crm("1", "Ann", Some("ann@x.test")),
+            crm("2", "Bob Stone", None),
+            crm("3", "Cy", None),
+            crm("4", "Di", None),
+        ];
+        let extensions =
+            [rc("101", "Ann Other", Some("ANN@x.test")), rc("102", "bob stone", None), rc("104", "Di", None)];
         let existing = json!([{"crmUserId": "4", "rcExtensionId": "999"}]);
         let (rows, mappings) = map_users(&crm_users, &extensions, &existing);
         let mapped: Vec<&Value> = rows.as_array().unwrap().iter().map(|it| &it["rcUser"]["extensionId"]).collect();

@@ -323,7 +323,15 @@ pub async fn create(
         return Ok(warning(format!("Contact not found for number {number}"), 5000));
     };
 
-    let facts = match assigned(state, facts, entry.connector.name(), body.additional_submission.as_ref(), AssignmentUse::Create).await {
+    let facts = match assigned(
+        state,
+        facts,
+        entry.connector.name(),
+        body.additional_submission.as_ref(),
+        AssignmentUse::Create,
+    )
+    .await
+    {
         Ok(facts) => facts,
         Err(response) => return Ok(response),
     };
@@ -446,7 +454,15 @@ pub async fn update(
         Ok(subject) => subject,
         Err(response) => return Ok(response),
     };
-    let facts = match assigned(state, facts, entry.connector.name(), body.additional_submission.as_ref(), AssignmentUse::Update).await {
+    let facts = match assigned(
+        state,
+        facts,
+        entry.connector.name(),
+        body.additional_submission.as_ref(),
+        AssignmentUse::Update,
+    )
+    .await
+    {
         Ok(facts) => facts,
         Err(response) => return Ok(response),
     };

@@ -56,8 +56,14 @@ async fn mock_ringcentral() -> MockServer {
             .await;
     }
     let pages = [
-        (1, json!([{"id": 1001, "extensionNumber": "101", "name": "Ann Admin", "contact": {"email": "ann@acme.test"}}])),
-        (2, json!([{"id": 1003, "extensionNumber": "103", "contact": {"firstName": "Cy", "lastName": "Lee", "email": "cy@acme.test"}}])),
+        (
+            1,
+            json!([{"id": 1001, "extensionNumber": "101", "name": "Ann Admin", "contact": {"email": "ann@acme.test"}}]),
+        ),
+        (
+            2,
+            json!([{"id": 1003, "extensionNumber": "103", "contact": {"firstName": "Cy", "lastName": "Lee", "email": "cy@acme.test"}}]),
+        ),
     ];
     for (page, records) in pages {
         Mock::given(method("GET"))
@@ -80,7 +86,11 @@ async fn mock_ringcentral() -> MockServer {
 }
 
 /// A state with `connectors`, RingCentral at `ringcentral`, and the delivery worker.
-async fn admin_app(backend: Backend, connectors: Vec<Arc<dyn Connector>>, ringcentral: &MockServer) -> (TestDb, AppState, Router) {
+async fn admin_app(
+    backend: Backend,
+    connectors: Vec<Arc<dyn Connector>>,
+    ringcentral: &MockServer,
+) -> (TestDb, AppState, Router) {
     let db = TestDb::new(backend).await;
     let origin = url::Url::parse(&ringcentral.uri()).unwrap();
     let mut builder = AppState::builder(db.store().await, &Secret::new(JWT_SECRET), Secret::new(HASH_KEY))
@@ -115,7 +125,8 @@ async fn only_admins_read_and_save_admin_settings(backend: Backend) {
     for token in [format!("&rcAccessToken={USER_TOKEN}"), "&rcAccessToken=forged".to_owned(), String::new()] {
         let read = send(&app, get(&format!("/admin/settings?jwtToken={jwt}{token}"))).await;
         assert_eq!((read.status, read.text().as_str()), (StatusCode::FORBIDDEN, "Admin validation failed"));
-        let write = send(&app, json_request(Method::POST, &format!("/admin/settings?jwtToken={jwt}{token}"), &save)).await;
+        let write =
+            send(&app, json_request(Method::POST, &format!("/admin/settings?jwtToken={jwt}{token}"), &save)).await;
         assert_eq!((write.status, write.text().as_str()), (StatusCode::FORBIDDEN, "Admin validation failed"));
     }
     assert_eq!(state.store.admin_config(&hashed_account()).await.unwrap(), None);
@@ -144,7 +155,10 @@ async fn only_admins_read_and_save_admin_settings(backend: Backend) {
     for (bad, text) in [
         (json!({"adminSettings": {"userSettings": "all of them"}}), "adminSettings.userSettings must be an object"),
         (json!({"adminSettings": {"userSettings": {"a": 1}}}), "adminSettings.userSettings.a must be an object"),
-        (json!({"adminSettings": {"userMappings": [{"crmUserId": "7"}]}}), "adminSettings.userMappings: each needs an rcExtensionId"),
+        (
+            json!({"adminSettings": {"userMappings": [{"crmUserId": "7"}]}}),
+            "adminSettings.userMappings: each needs an rcExtensionId",
+        ),
         (json!({"adminSettings": 3}), "Missing adminSettings"),
         (json!({}), "Missing adminSettings"),
     ] {
@@ -174,7 +188,8 @@ async fn admin_settings_take_effect_on_the_next_call_log(backend: Backend) {
                 "logInfo": call_record(&session_id, "+14155550123"),
                 "contactId": "c-2", "contactName": "Grace Hopper", "contactType": "contact", "note": note,
             });
-            let request = with_account(json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create), &account);
+            let request =
+                with_account(json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create), &account);
             let created = send(&app, request).await.ok_json();
             assert_eq!(created["successful"], true, "{created}");
             let uri = format!("/callLog?jwtToken={jwt}&sessionIds={session_id}&requireDetails=true");
@@ -219,7 +234,8 @@ async fn user_mapping_matches_stores_and_reinitializes(backend: Backend) {
         {"id": 2001, "name": "Nobody Else", "extensionNumber": "201", "email": "x@acme.test"},
         {"id": 2002, "name": crm_name.to_uppercase(), "extensionNumber": "202", "email": "me@acme.test"},
     ]});
-    let mapped = send(&app, json_request(Method::POST, &uri("/admin/userMapping", ADMIN_TOKEN), &directory)).await.ok_json();
+    let mapped =
+        send(&app, json_request(Method::POST, &uri("/admin/userMapping", ADMIN_TOKEN), &directory)).await.ok_json();
     let row = mapped.as_array().unwrap().iter().find(|it| it["crmUser"]["id"] == user_id.as_str()).unwrap().clone();
     assert_eq!(
         row,
@@ -233,7 +249,8 @@ async fn user_mapping_matches_stores_and_reinitializes(backend: Backend) {
 
     // A stored mapping wins over matching, even against another list.
     let other = json!({"rcExtensionList": [{"id": 3003, "name": crm_name}]});
-    let mapped = send(&app, json_request(Method::POST, &uri("/admin/userMapping", ADMIN_TOKEN), &other)).await.ok_json();
+    let mapped =
+        send(&app, json_request(Method::POST, &uri("/admin/userMapping", ADMIN_TOKEN), &other)).await.ok_json();
     let row = mapped.as_array().unwrap().iter().find(|it| it["crmUser"]["id"] == user_id.as_str()).unwrap().clone();
     assert_eq!(row["rcUser"]["extensionId"], "2002");
 
@@ -301,7 +318,9 @@ async fn mock_pipedrive() -> MockServer {
         .await;
     Mock::given(method("GET"))
         .and(path("/api/v2/persons/101"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true, "data": {"id": 101, "name": "Ada"}})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"success": true, "data": {"id": 101, "name": "Ada"}})),
+        )
         .mount(&server)
         .await;
     Mock::given(method("POST"))
@@ -315,7 +334,10 @@ async fn mock_pipedrive() -> MockServer {
         .await;
     Mock::given(method("GET"))
         .and(path("/api/v2/activities/412"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true, "data": {"id": 412, "note": "<b>Call details</b><br>"}})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"success": true, "data": {"id": 412, "note": "<b>Call details</b><br>"}})),
+        )
         .mount(&server)
         .await;
     Mock::given(method("PATCH"))
@@ -365,7 +387,8 @@ async fn assigned_logs_are_owned_by_the_mapped_pipedrive_user(backend: Backend) 
                 "logInfo": call_record(&session_id, "+14155550100"),
                 "contactId": 101, "contactName": "Ada", "contactType": "contact", "additionalSubmission": submission,
             });
-            let request = with_account(json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create), &account);
+            let request =
+                with_account(json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create), &account);
             let created = send(&app, request).await.ok_json();
             assert_eq!(created["successful"], true, "{created}");
             session_id
@@ -379,12 +402,14 @@ async fn assigned_logs_are_owned_by_the_mapped_pipedrive_user(backend: Backend) 
 
     log_call(json!({})).await;
     log_call(json!({"isAssignedToUser": true, "adminAssignedUserRcId": "2003"})).await;
-    log_call(json!({"isAssignedToUser": true, "adminAssignedUserToken": teammate, "adminAssignedUserRcId": "2003"})).await;
+    log_call(json!({"isAssignedToUser": true, "adminAssignedUserToken": teammate, "adminAssignedUserRcId": "2003"}))
+        .await;
     // Not assigned (the flag is off), and assigned to an extension nobody mapped: the session's user.
     log_call(json!({"isAssignedToUser": false, "adminAssignedUserRcId": "2003"})).await;
     log_call(json!({"isAssignedToUser": true, "adminAssignedUserRcId": "9999"})).await;
     // A token that is not a live session is ignored (the mapping decides).
-    log_call(json!({"isAssignedToUser": true, "adminAssignedUserToken": "forged", "adminAssignedUserRcId": "2002"})).await;
+    log_call(json!({"isAssignedToUser": true, "adminAssignedUserToken": "forged", "adminAssignedUserRcId": "2002"}))
+        .await;
     assert_eq!(owners().await, [json!(12345), json!(712), json!(888), json!(12345), json!(12345), json!(712)]);
 
     // An update of an assigned log moves the activity to the mapped owner.
@@ -398,7 +423,8 @@ async fn assigned_logs_are_owned_by_the_mapped_pipedrive_user(backend: Backend) 
     assert_eq!(serde_json::from_slice::<Value>(&patch.body).unwrap()["owner_id"], 712);
 
     // The admin's choice of activity type offers the account's active types.
-    let data = send(&app, get(&format!("/accountData?jwtToken={jwt}&keys=activityTypes&forceRefresh=true"))).await.ok_json();
+    let data =
+        send(&app, get(&format!("/accountData?jwtToken={jwt}&keys=activityTypes&forceRefresh=true"))).await.ok_json();
     assert_eq!(
         data,
         json!({"successful": true, "data": {"activityTypes": [{"const": "meeting", "title": "Meeting"}, {"const": "call", "title": "Phone Call"}]}})

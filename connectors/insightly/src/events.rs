@@ -97,11 +97,7 @@ pub(crate) async fn create(
     let created = api.create_event(&event).await?;
     let log_id =
         created.event_id.ok_or_else(|| ConnectorError::upstream("insightly created an event without an id"))?;
-    Ok(CallLogCreated {
-        log_id: log_id.to_string(),
-        return_message: Some(ReturnMessage::success("Call logged", 2000)),
-        settings_update: None,
-    })
+    Ok(CallLogCreated { log_id: log_id.to_string(), return_message: Some(ReturnMessage::success("Call logged", 2000)), settings_update: None })
 }
 
 /// The id of the event whose `LOCATION` holds `key`, if Insightly has one.

@@ -202,11 +202,7 @@ impl Connector for Sandbox {
             account.call_logs.insert(id.clone(), activity);
             id
         });
-        Ok(CallLogCreated {
-            log_id,
-            return_message: Some(ReturnMessage::success("Call logged", 2000)),
-            settings_update: None,
-        })
+        Ok(CallLogCreated { log_id, return_message: Some(ReturnMessage::success("Call logged", 2000)), settings_update: None })
     }
 
     async fn find_created_call_log(

@@ -4,6 +4,7 @@
 
 use callbridge_core::Secret;
 use callbridge_core::http::HttpClient;
+use callbridge_core::values::id_text;
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
@@ -189,15 +190,6 @@ impl From<ExtensionRecord> for Extension {
             email: contact.and_then(|it| it.email).filter(|it| !it.is_empty()),
             extension_number: record.extension_number.as_ref().map(id_text).filter(|it| !it.is_empty()),
         }
-    }
-}
-
-/// RingCentral ids arrive as numbers or strings; both become text.
-fn id_text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        Value::Number(number) => number.to_string(),
-        _ => String::new(),
     }
 }
 

@@ -62,8 +62,7 @@ async fn admin_of(
     params(("rcAccessToken" = Option<String>, Query, description = "The caller's RingCentral access token (or header `X-RC-Access-Token`).")),
     responses(
         (status = 200, description = "`userSettings` and `userMappings` of the account.", body = Object),
-        (status = 403, description = "Not an admin.", body = String, content_type = "text/plain"),
-        (status = 502, description = "RingCentral is not reachable.", body = String, content_type = "text/plain"),
+        (status = 403, description = "Not an admin (or RingCentral could not confirm it).", body = String, content_type = "text/plain"),
     ))]
 pub async fn get_settings(
     State(state): State<AppState>,
@@ -106,7 +105,7 @@ pub async fn post_settings(
     params(("rcAccessToken" = Option<String>, Query, description = "The caller's RingCentral access token.")),
     request_body = UserMappingBody,
     responses(
-        (status = 200, description = "`[{crmUser, rcUser}]`, or `successful: false` with a message.", body = Object),
+        (status = 200, description = "`[{crmUser, rcUser}]`, or `{successful: false, returnMessage}`.", body = serde_json::Value),
         (status = 403, description = "Not an admin.", body = String, content_type = "text/plain"),
     ))]
 pub async fn user_mapping(
@@ -124,7 +123,7 @@ pub async fn user_mapping(
     params(("rcAccessToken" = Option<String>, Query, description = "The caller's RingCentral access token.")),
     request_body = UserMappingBody,
     responses(
-        (status = 200, description = "`[{crmUser, rcUser}]`, or `successful: false` with a message.", body = Object),
+        (status = 200, description = "`[{crmUser, rcUser}]`, or `{successful: false, returnMessage}`.", body = serde_json::Value),
         (status = 403, description = "Not an admin.", body = String, content_type = "text/plain"),
     ))]
 pub async fn reinitialize_user_mapping(
@@ -221,7 +220,11 @@ const MAX_ACCOUNT_DATA_KEYS: usize = 16;
         ("keys" = String, Query, description = "Comma-separated data keys, e.g. `activityTypes`."),
         ("forceRefresh" = Option<bool>, Query),
     ),
-    responses((status = 200, description = "`successful` and `data` by key, or `successful: false` with a message.", body = Object)))]
+    responses(
+        (status = 200, description = "`successful` and `data` by key, or `successful: false` with a message.", body = Object),
+        (status = 400, description = "No keys (text), or keys the connector has no data under (`successful: false`).",
+            content((String = "text/plain"), (Object = "application/json"))),
+    ))]
 pub async fn account_data(
     State(state): State<AppState>,
     session: Session,

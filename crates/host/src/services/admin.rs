@@ -19,7 +19,7 @@ use crate::error::{ApiError, ResponseError};
 use crate::hashing::hash_id;
 use crate::ringcentral::{Extension, RingCentralError};
 use crate::services::auth_context::{RequestFacts, context_for};
-use crate::services::reply::{connector_failure, context_failure, database_failure, platform_entry};
+use crate::services::reply::{connector_failure, context_failure, database_failure, platform_entry, warning};
 use crate::session::Session;
 use crate::state::AppState;
 use crate::store::{AdminConfig, SessionState, StoreError};
@@ -69,11 +69,11 @@ pub async fn verify_admin(
     let caller = match ringcentral.caller(&rc_token).await {
         Ok(caller) => caller,
         Err(RingCentralError::Refused) => return Ok(Err(not_admin())),
+        // Unconfirmed is not an admin: the extension reads any refusal as "not an admin" and asks again at its next
+        // start, so an outage costs the admin page, never a 5xx.
         Err(error @ RingCentralError::Unavailable(_)) => {
             tracing::warn!(%error, "Checking an admin with RingCentral failed.");
-            let mut response = (StatusCode::BAD_GATEWAY, "RingCentral is not reachable right now.").into_response();
-            response.extensions_mut().insert(ResponseError(error.to_string()));
-            return Ok(Err(response));
+            return Ok(Err(not_admin()));
         }
     };
     if !caller.is_admin {
@@ -251,7 +251,7 @@ pub async fn user_mapping(
             Ok(extensions) => extensions,
             Err(error) => {
                 tracing::warn!(%error, "Listing the account's RingCentral extensions failed.");
-                return Ok((StatusCode::BAD_GATEWAY, "RingCentral is not reachable right now.").into_response());
+                return Ok(warning("RingCentral is not reachable right now. Please try again later.", 5000));
             }
         }
     };

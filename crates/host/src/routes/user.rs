@@ -3,13 +3,14 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::IntoResponse;
-use callbridge_core::{User, UserSettings};
+use callbridge_core::UserSettings;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryParams};
 use crate::routes::RouteResult;
+use crate::services::admin::{merge_settings, session_user};
 use crate::session::Session;
 use crate::state::AppState;
 use crate::store::SettingsChange;
@@ -22,13 +23,6 @@ pub struct SettingsBody {
     pub user_settings: Option<Map<String, Value>>,
     #[serde(default)]
     pub setting_keys_to_remove: Option<Vec<String>>,
-}
-
-/// The session's user; `User not found` (400 text, as App Connect answers) when there is none.
-async fn session_user(state: &AppState, session: &Session) -> Result<User, ApiError> {
-    let user = state.store.user(session.user_id()).await.map_err(ApiError::database)?;
-    user.filter(|user| session.0.platform.as_deref().is_none_or(|platform| platform == user.platform))
-        .ok_or_else(|| ApiError::bad_request("User not found"))
 }
 
 /// The account's admin settings for a hashed RingCentral account id, if any.
@@ -91,8 +85,6 @@ pub async fn get_settings(State(state): State<AppState>, session: Session, query
     };
     Ok(Json(Value::Object(settings)).into_response())
 }
-
-pub use crate::services::admin::merge_settings;
 
 /// `POST /user/settings`: replaces the submitted keys, removes `settingKeysToRemove`, answers the whole map.
 #[utoipa::path(post, path = "/user/settings", operation_id = "updateUserSettings", tag = "user", security((), ("bearer" = []), ("jwtToken" = [])), request_body = SettingsBody,

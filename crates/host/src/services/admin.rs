@@ -48,8 +48,9 @@ pub fn not_admin() -> Response {
     response
 }
 
-/// The session's user, if it exists on the session's platform.
-async fn session_user(state: &AppState, session: &Session) -> Result<User, ApiError> {
+/// The session's user; `User not found` (400 text, as App Connect answers) when there is none on the session's
+/// platform.
+pub async fn session_user(state: &AppState, session: &Session) -> Result<User, ApiError> {
     let user = state.store.user(session.user_id()).await.map_err(ApiError::database)?;
     user.filter(|user| session.0.platform.as_deref().is_none_or(|platform| platform == user.platform))
         .ok_or_else(|| ApiError::bad_request("User not found"))

@@ -672,6 +672,18 @@ pub trait Connector: Send + Sync + 'static {
         Err(ConnectorError::unsupported(Operation::GetUserList))
     }
 
+    /// Account-wide data a setting's options come from (`GET /accountData?keys=`, the manifest's
+    /// `accountDataKey`), e.g. Pipedrive's `activityTypes` as `[{const, title}]`. `None`: no data under `key`.
+    /// `force_refresh` asks for the CRM's current data rather than a cached copy.
+    async fn account_data(
+        &self,
+        _ctx: &RequestContext,
+        _key: &str,
+        _force_refresh: bool,
+    ) -> Result<Option<Value>, ConnectorError> {
+        Ok(None)
+    }
+
     /// Refreshes the user's tokens the CRM's own way. Only called when [`Operation::RefreshToken`] is listed;
     /// otherwise the host runs the standard refresh-token grant against [`OAuthInfo::token_url`].
     async fn refresh_token(&self, _user: &User, _oauth: &OAuthInfo) -> Result<TokenSet, ConnectorError> {

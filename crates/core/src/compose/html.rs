@@ -93,7 +93,9 @@ fn escaped_with_breaks(text: &str, line_break: &str) -> String {
     let bytes = text.as_bytes();
     let mut copied = 0;
     let mut at = 0;
-    while let Some(offset) = bytes[at..].iter().position(|byte| matches!(byte, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\r' | b'\n')) {
+    while let Some(offset) =
+        bytes[at..].iter().position(|byte| matches!(byte, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\r' | b'\n'))
+    {
         let special = at + offset;
         out.push_str(&text[copied..special]);
         at = special + 1;
@@ -232,7 +234,9 @@ pub(crate) fn apply(body: &mut String, part: &Part<'_>) {
                 Some(extent) => {
                     splice(body, extent, &["<b>Agent notes</b><br>", &note, "<br><br><b>Call details</b>"].concat())
                 }
-                None => body.insert_str(0, &["<b>Agent notes</b><br>", &note, "<br><br><b>Call details</b><br>"].concat()),
+                None => {
+                    body.insert_str(0, &["<b>Agent notes</b><br>", &note, "<br><br><b>Call details</b><br>"].concat())
+                }
             }
         }
         Part::SessionId(id) => item(body, &SESSION_ID, "Session Id", &item_value(id)),

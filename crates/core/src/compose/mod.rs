@@ -20,9 +20,9 @@ pub mod message;
 pub mod message_media;
 mod number;
 mod plain;
-pub mod shared_sms;
 #[cfg(test)]
 mod scan_tests;
+pub mod shared_sms;
 #[cfg(test)]
 mod tests;
 

@@ -71,8 +71,10 @@ pub fn record_key(user_id: &str, kind: &str, id: &str) -> RecordKey {
     RecordKey(format!("cb1{}", &digest[..29]))
 }
 
-fn compose_user(user: &User) -> ComposeUser {
-    ComposeUser { timezone_offset: user.timezone_offset.clone(), user_settings: user.user_settings.clone() }
+/// The user as the composer sees them: their settings with the account's admin-enforced ones applied.
+fn compose_user(user: &User, admin_settings: &UserSettings) -> ComposeUser {
+    let user_settings = crate::services::admin::enforced_settings(&user.user_settings, admin_settings);
+    ComposeUser { timezone_offset: user.timezone_offset.clone(), user_settings }
 }
 
 /// Creates the call's record, unless the session is logged already or an earlier attempt created it.
@@ -237,7 +239,7 @@ async fn create_request(
                 existing_body: String::new(),
                 call_log: Some(log_info.clone()),
                 contact_info: Some(ComposeContact { phone_number: Some(contact_number.clone()) }),
-                user: compose_user(&ctx.user),
+                user: compose_user(&ctx.user, &ctx.admin_settings),
                 note: note.clone(),
                 ai_note: body.ai_note.clone(),
                 transcript: body.transcript.clone(),
@@ -335,7 +337,7 @@ pub(super) async fn update(
                 ..CallRecord::default()
             }),
             contact_info: None,
-            user: compose_user(&ctx.user),
+            user: compose_user(&ctx.user, &ctx.admin_settings),
             note: body.note.clone(),
             ai_note: body.ai_note.clone(),
             transcript: body.transcript.clone(),

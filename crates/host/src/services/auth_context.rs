@@ -47,6 +47,9 @@ pub struct RequestFacts {
     pub hashed_account_id: Option<String>,
     /// User agent `SSCL`: server-side call logging sent the request.
     pub is_from_sscl: bool,
+    /// The CRM user an admin assigned the log to (`services::admin::assigned_crm_user`).
+    #[serde(default)]
+    pub assigned_crm_user_id: Option<String>,
 }
 
 /// One async mutex per user with a refresh in flight in this process.
@@ -101,8 +104,7 @@ pub async fn context_for(
         hashed_account_id: facts.hashed_account_id.clone(),
         admin_settings,
         is_from_sscl: facts.is_from_sscl,
-        // Filled once the admin plane resolves `isAssignedToUser` (user mappings, assigned user's token).
-        assigned_crm_user_id: None,
+        assigned_crm_user_id: facts.assigned_crm_user_id.clone(),
     })
 }
 

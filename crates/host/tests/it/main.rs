@@ -2,6 +2,7 @@
 //! connector and a wiremock-backed OAuth connector, on SQLite and (when configured) PostgreSQL, plus one run of
 //! the real binary over TCP.
 
+mod admin;
 mod auth;
 mod bad_input;
 mod binary;

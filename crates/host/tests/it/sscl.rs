@@ -179,7 +179,7 @@ async fn sscl_create_queued_after_the_browser_record_finds_it(backend: Backend) 
     assert_eq!(browser["logId"], "act-1", "{browser}");
 
     let payload = CallCreatePayload {
-        facts: RequestFacts { hashed_account_id: None, is_from_sscl: true },
+        facts: RequestFacts { hashed_account_id: None, is_from_sscl: true, assigned_crm_user_id: None },
         call: CallIdentity {
             session_id: session_id.clone(),
             extension_number: "101".to_owned(),

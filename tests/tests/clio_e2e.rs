@@ -209,7 +209,7 @@ async fn clio_call_and_message_logging_from_oauth_to_logout() {
     let env: Vec<(&str, &str)> = env.iter().map(|(key, value)| (*key, value.as_str())).collect();
     let server = SpawnedServer::start_with_env(&options, &env).await.unwrap();
     let base = server.base_url().to_owned();
-    #[allow(clippy::disallowed_methods)] // the test is a client of the server, not a connector
+    #[expect(clippy::disallowed_methods, reason = "the test is a client of the server, not a connector")]
     let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap();
 
     // 1. The manifest offers the regions and the US app.
@@ -231,7 +231,7 @@ async fn clio_call_and_message_logging_from_oauth_to_logout() {
     let found = json_of(http.get(&lookup).send().await.unwrap()).await;
     assert_eq!(found["successful"], true, "{found}");
     let contact = &found["contact"][0];
-    assert_eq!((contact["id"].clone(), contact["type"].clone()), (json!("101"), json!("Person")));
+    assert_eq!((contact["id"].clone(), contact["type"].clone()), (json!(101), json!("Person")));
     let matters: Vec<Value> =
         contact["additionalInfo"]["matters"].as_array().unwrap().iter().map(|it| it["const"].clone()).collect();
     assert_eq!(matters, [json!(201), json!(202)]);
@@ -258,7 +258,7 @@ async fn clio_call_and_message_logging_from_oauth_to_logout() {
     });
     let created =
         json_of(http.post(format!("{base}/callLog?jwtToken={jwt}")).json(&create_body).send().await.unwrap()).await;
-    assert_eq!((created["successful"].clone(), created["logId"].clone()), (json!(true), json!("301")), "{created}");
+    assert_eq!((created["successful"].clone(), created["logId"].clone()), (json!(true), json!(301)), "{created}");
     let posted = received(&clio, "POST", "/api/v4/communications.json").await;
     assert_eq!(posted.len(), 1);
     let body_after_create = posted[0]["data"]["body"].as_str().unwrap().to_owned();
@@ -348,7 +348,7 @@ async fn clio_call_and_message_logging_from_oauth_to_logout() {
     )
     .await;
     let log = &logs["logs"][0];
-    assert_eq!((log["matched"].clone(), log["logId"].clone()), (json!(true), json!("301")), "{logs}");
+    assert_eq!((log["matched"].clone(), log["logId"].clone()), (json!(true), json!(301)), "{logs}");
     assert_eq!(log["logData"]["note"], "Wants a quote <today> & delivery by Friday");
     assert_eq!(log["logData"]["contactName"], "Ada Lovelace");
     assert_eq!(log["logData"]["dispositions"], json!({ "matters": 201 }));

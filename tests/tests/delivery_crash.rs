@@ -168,6 +168,7 @@ impl FakePipedrive {
     fn wait_for_release(&self) {
         let deadline = Instant::now() + WAIT;
         while !self.hold.released.load(Ordering::SeqCst) && Instant::now() < deadline {
+            // sleep-ok: poll interval of a wait bounded by the deadline (a blocking mock thread)
             std::thread::sleep(Duration::from_millis(5));
         }
     }
@@ -256,7 +257,7 @@ impl Harness {
         Mock::given(any()).respond_with(crm.clone()).mount(&mock).await;
         let dir = tempfile::tempdir().unwrap();
         let database = Database::new(postgres, &dir).await;
-        #[allow(clippy::disallowed_methods)] // the test is a client of the server, not a connector
+        #[expect(clippy::disallowed_methods, reason = "the test is a client of the server, not a connector")]
         let http = reqwest::Client::builder().no_proxy().timeout(WAIT).build().unwrap();
         Harness { crm, mock, binary: build_debug_server().unwrap(), database, http, dir }
     }
@@ -331,6 +332,7 @@ impl Harness {
                 }
             }
             assert!(Instant::now() < deadline, "session {session} did not reach its final state: {activities:#?}");
+            // sleep-ok: poll interval of a wait bounded by the deadline
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -344,6 +346,7 @@ impl Harness {
         let deadline = Instant::now() + WAIT;
         while self.crm.hold.arrived.load(Ordering::SeqCst) == 0 {
             assert!(Instant::now() < deadline, "Pipedrive never received the write to hold");
+            // sleep-ok: poll interval of a wait bounded by the deadline
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         sent

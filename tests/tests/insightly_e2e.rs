@@ -203,7 +203,7 @@ async fn insightly_logging_from_api_key_login_to_logout() {
     .await
     .unwrap();
     let base = server.base_url().to_owned();
-    #[allow(clippy::disallowed_methods)] // the test is a client of the server, not a connector
+    #[expect(clippy::disallowed_methods, reason = "the test is a client of the server, not a connector")]
     let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap();
 
     // 1. API-key login with the API URL copied from Insightly's User Settings.
@@ -224,7 +224,7 @@ async fn insightly_logging_from_api_key_login_to_logout() {
             .await;
     assert_eq!(found["successful"], true, "{found}");
     let contact = &found["contact"][0];
-    assert_eq!((contact["id"].clone(), contact["type"].clone()), (json!("101"), json!("Contact")));
+    assert_eq!((contact["id"].clone(), contact["type"].clone()), (json!(101), json!("Contact")));
     assert_eq!(contact["additionalInfo"], json!({ "organisation": [{ "const": "5", "title": "Analytical Engines" }] }));
     assert_eq!(found["contact"][1]["id"], "createNewContact");
 
@@ -249,7 +249,7 @@ async fn insightly_logging_from_api_key_login_to_logout() {
     });
     let created =
         json_of(http.post(format!("{base}/callLog?jwtToken={jwt}")).json(&create_body).send().await.unwrap()).await;
-    assert_eq!((created["successful"].clone(), created["logId"].clone()), (json!(true), json!("9001")), "{created}");
+    assert_eq!((created["successful"].clone(), created["logId"].clone()), (json!(true), json!(9001)), "{created}");
     assert_eq!(created["returnMessage"]["message"], "Call logged");
     let posted = received(&insightly, "POST", "/v3.1/Events").await;
     assert_eq!(posted.len(), 1);
@@ -313,7 +313,7 @@ async fn insightly_logging_from_api_key_login_to_logout() {
     )
     .await;
     let log = &logs["logs"][0];
-    assert_eq!((log["matched"].clone(), log["logId"].clone()), (json!(true), json!("9001")), "{logs}");
+    assert_eq!((log["matched"].clone(), log["logId"].clone()), (json!(true), json!(9001)), "{logs}");
     assert_eq!(log["logData"]["note"], "Wants a quote <today> & delivery by Friday");
     assert_eq!(log["logData"]["subject"], "Inbound Call from Ada Lovelace");
     assert_eq!(log["logData"]["dispositions"], json!({ "organisation": "5" }));

@@ -12,7 +12,9 @@ use std::time::Duration;
 use callbridge_tests::load::server::{CLIENT_ID, CLIENT_SECRET, ServerOptions, SpawnedServer, build_debug_server};
 use common::{json_of, received};
 use serde_json::{Value, json};
-use wiremock::matchers::{any, basic_auth, body_string, body_string_contains, header, method, path, query_param};
+use wiremock::matchers::{
+    any, basic_auth, body_string, body_string_contains, header, method, path, path_regex, query_param,
+};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const ACCESS_TOKEN: &str = "e2e-access-token";
@@ -199,7 +201,7 @@ async fn pipedrive_call_logging_from_oauth_to_disposition() {
     .await
     .unwrap();
     let base = server.base_url().to_owned();
-    #[allow(clippy::disallowed_methods)] // the test is a client of the server, not a connector
+    #[expect(clippy::disallowed_methods, reason = "the test is a client of the server, not a connector")]
     let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap();
 
     // 1. OAuth callback from a Marketplace install (hostname `temp`), sent unencoded as the extension sends it.
@@ -221,7 +223,7 @@ async fn pipedrive_call_logging_from_oauth_to_disposition() {
             .await;
     assert_eq!(found["successful"], true, "{found}");
     let contact = &found["contact"][0];
-    assert_eq!((contact["id"].clone(), contact["name"].clone()), (json!("101"), json!("Ada Lovelace")));
+    assert_eq!((contact["id"].clone(), contact["name"].clone()), (json!(101), json!("Ada Lovelace")));
     assert_eq!(
         contact["additionalInfo"],
         json!({
@@ -252,7 +254,7 @@ async fn pipedrive_call_logging_from_oauth_to_disposition() {
     });
     let created =
         json_of(http.post(format!("{base}/callLog?jwtToken={jwt}")).json(&create_body).send().await.unwrap()).await;
-    assert_eq!((created["successful"].clone(), created["logId"].clone()), (json!(true), json!("401")), "{created}");
+    assert_eq!((created["successful"].clone(), created["logId"].clone()), (json!(true), json!(401)), "{created}");
     assert_eq!(created["returnMessage"]["message"], "Call logged");
     let posted = received(&pipedrive, "POST", "/api/v2/activities").await;
     assert_eq!(posted.len(), 1);
@@ -314,7 +316,7 @@ async fn pipedrive_call_logging_from_oauth_to_disposition() {
     let log = &logs["logs"][0];
     assert_eq!(
         (log["sessionId"].clone(), log["matched"].clone(), log["logId"].clone()),
-        (json!(SESSION_ID), json!(true), json!("401"))
+        (json!(SESSION_ID), json!(true), json!(401))
     );
     assert_eq!(log["logData"]["note"], "Wants a quote <today> & delivery by Friday");
     assert_eq!(log["logData"]["subject"], "Inbound Call from Ada Lovelace");
@@ -392,3 +394,220 @@ const EXPECTED_NOTE_AFTER_UPDATE: &str = "<b>Agent notes</b><br>Wants a quote &l
 <li><b>Result</b>: Call connected</li><li><b>Call recording link</b>: <a target=\"_blank\" \
 href=\"https://media.ringcentral.com/restapi/v1.0/account/1/recording/7/content\">open</a></li>\
 <div><b>AI Note</b><br>Customer wants delivery by Friday.<br>Send the quote today.</div><br>";
+
+/// Pipedrive activities that remember what they were sent, numbered from 501.
+#[derive(Clone, Default)]
+struct Activities(Arc<Mutex<Vec<Value>>>);
+
+impl Activities {
+    fn get(&self, id: u64) -> Option<Value> {
+        self.0.lock().unwrap().iter().find(|it| it["id"] == json!(id)).cloned()
+    }
+}
+
+/// Mounts the Pipedrive a message log needs: OAuth, users/me, the person, activity types with an SMS type, and
+/// activities to create, read and patch.
+async fn mount_pipedrive_messages(server: &MockServer, activities: &Activities) {
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": ACCESS_TOKEN, "refresh_token": "e2e-refresh-token", "token_type": "Bearer",
+            "expires_in": 3599, "api_domain": "https://acme.pipedrive.com"
+        })))
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/users/me"))
+        .and(header("authorization", BEARER))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "success": true, "data": {
+            "id": 12345, "name": "Grace Hopper", "timezone_name": "Europe/Berlin", "timezone_offset": "+02:00",
+            "company_id": 777, "company_name": "Acme GmbH", "company_domain": "acme"
+        } })))
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/persons/101"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "success": true,
+            "data": { "id": 101, "name": "Ada Lovelace", "org_id": 55 } })))
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/activityTypes"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "success": true, "data": [
+            { "id": 3, "name": "Phone Call", "key_string": "call", "active_flag": true },
+            { "id": 9, "name": "SMS message", "key_string": "sms_message", "active_flag": true }
+        ] })))
+        .mount(server)
+        .await;
+    let stored = activities.clone();
+    Mock::given(method("POST"))
+        .and(path("/api/v2/activities"))
+        .and(header("authorization", BEARER))
+        .respond_with(move |request: &Request| {
+            let mut created: Value = serde_json::from_slice(&request.body).unwrap();
+            let mut all = stored.0.lock().unwrap();
+            created["id"] = json!(501 + all.len());
+            all.push(created.clone());
+            ResponseTemplate::new(200).set_body_json(json!({ "success": true, "data": created }))
+        })
+        .mount(server)
+        .await;
+    let stored = activities.clone();
+    Mock::given(path_regex(r"^/api/v2/activities/\d+$"))
+        .and(header("authorization", BEARER))
+        .respond_with(move |request: &Request| {
+            let id: u64 = request.url.path().rsplit('/').next().unwrap().parse().unwrap();
+            let mut all = stored.0.lock().unwrap();
+            let Some(activity) = all.iter_mut().find(|it| it["id"] == json!(id)) else {
+                return ResponseTemplate::new(404).set_body_json(json!({ "success": false, "error": "not found" }));
+            };
+            if request.method.as_str() == "PATCH" {
+                let changes: Value = serde_json::from_slice(&request.body).unwrap();
+                for (key, value) in changes.as_object().unwrap() {
+                    activity[key] = value.clone();
+                }
+            }
+            ResponseTemplate::new(200).set_body_json(json!({ "success": true, "data": activity.clone() }))
+        })
+        .mount(server)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipedrive_logs_voicemail_fax_mms_and_shared_sms_as_what_they_are() {
+    let pipedrive = MockServer::start().await;
+    let activities = Activities::default();
+    mount_pipedrive_messages(&pipedrive, &activities).await;
+    let server = SpawnedServer::start(&ServerOptions {
+        binary: build_debug_server().unwrap(),
+        database_url: None,
+        crm_url: pipedrive.uri(),
+        log_filter: "info".into(),
+    })
+    .await
+    .unwrap();
+    let base = server.base_url().to_owned();
+    #[expect(clippy::disallowed_methods, reason = "the test is a client of the server, not a connector")]
+    let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap();
+    let callback = format!(
+        "{base}/oauth-callback?callbackUri=https://ringcentral.github.io/ringcentral-embeddable/redirect.html?code=e2e-auth-code&state=platform%3Dpipedrive&hostname=temp"
+    );
+    let jwt = json_of(http.get(&callback).send().await.unwrap()).await["jwtToken"].as_str().unwrap().to_owned();
+    let log = |conversation: &str, messages: Value, extra: Value| {
+        let mut log_info = json!({
+            "conversationId": conversation, "conversationLogId": conversation, "rcAccessToken": "rc-token",
+            "messages": messages, "correspondents": [{ "phoneNumber": "+14155550100" }],
+        });
+        log_info.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let body = json!({ "logInfo": log_info, "contactId": 101, "contactName": "Ada Lovelace" });
+        let request = http.post(format!("{base}/messageLog?jwtToken={jwt}")).json(&body);
+        async move {
+            let answer = json_of(request.send().await.unwrap()).await;
+            assert_eq!(answer["successful"], true, "{answer}");
+            answer
+        }
+    };
+    let note = |id: u64| activities.get(id).expect("the activity")["note"].as_str().unwrap().to_owned();
+
+    // A voicemail: its own activity, with the recording link and the transcript, in the user's time zone.
+    log(
+        "vm",
+        json!([{ "id": "vm-1", "direction": "Inbound", "creationTime": "2024-05-01T07:30:00Z",
+        "transcript": "Call me back",
+        "attachments": [{ "type": "AudioRecording", "uri": "https://media.rc.test/vm/1",
+            "link": "https://ringcentral.github.io/ringcentral-media-reader/?media=vm1" }] }]),
+        json!({}),
+    )
+    .await;
+    let voicemail = activities.get(501).unwrap();
+    assert_eq!(voicemail["subject"], "Voicemail left by Ada Lovelace - 24/05/01");
+    assert_eq!(
+        voicemail["note"],
+        "<br><b>Voicemail left by Ada Lovelace - 24/05/01</b><br>Voicemail recording link: \
+         https://ringcentral.github.io/ringcentral-media-reader/?media=vm1 <br>Transcript: Call me back<br><br>\
+         --- Created via RingCentral App Connect"
+    );
+    assert_eq!((voicemail["type"].clone(), voicemail["owner_id"].clone()), (json!("sms_message"), json!(12345)));
+
+    // A fax: the document link, status and pages; never the download link with the RingCentral token.
+    log(
+        "fax",
+        json!([{ "id": "fax-1", "direction": "Inbound", "creationTime": "2024-05-01T08:00:00Z",
+        "messageStatus": "Received", "faxPageCount": 4,
+        "attachments": [{ "type": "RenderedDocument", "uri": "https://media.rc.test/fax/1",
+            "link": "https://app.rc.test/fax/1" }] }]),
+        json!({}),
+    )
+    .await;
+    assert_eq!(activities.get(502).unwrap()["subject"], "Fax document sent from Ada Lovelace - 24/05/01");
+    assert!(
+        note(502).ends_with(
+            "Fax document link: https://app.rc.test/fax/1 <br>Fax status: Received<br>Fax pages: 4<br><br>\
+             --- Created via RingCentral App Connect"
+        ),
+        "{}",
+        note(502)
+    );
+    assert!(!note(502).contains("rc-token"));
+
+    // An MMS starts the day's conversation; the next message is appended to the same activity.
+    let picture = json!({ "id": "mms-1", "direction": "Inbound", "creationTime": "2024-05-01T09:00:00Z",
+        "subject": "Our new sign", "attachments": [{ "type": "MmsAttachment", "contentType": "image/png",
+            "uri": "https://media.rc.test/i/1" }] });
+    log("day", json!([picture.clone()]), json!({})).await;
+    assert!(
+        note(503).contains(
+            "<li>Ada Lovelace (+14155550100) 11:00 AM<br><b>Our new sign</b><br>Image: \
+             https://ringcentral.github.io/ringcentral-media-reader/?media=https%3A%2F%2Fmedia.rc.test%2Fi%2F1</li>"
+        ),
+        "{}",
+        note(503)
+    );
+    let reply = json!({ "id": "sms-2", "direction": "Outbound", "creationTime": "2024-05-01T09:05:00Z",
+        "subject": "Looks great" });
+    let both = json!([reply, picture]);
+    let answer = log("day", both.clone(), json!({})).await;
+    assert_eq!(answer["logIds"], json!(["mms-1", "sms-2"]));
+    let conversation = note(503);
+    assert!(conversation.contains("Conversation(2 messages)"), "{conversation}");
+    assert!(
+        conversation.contains(
+            "https%3A%2F%2Fmedia.rc.test%2Fi%2F1</li><li>Grace Hopper 11:05 AM<br><b>Looks great</b></li></ul>"
+        ),
+        "{conversation}"
+    );
+    log("day", both, json!({})).await;
+    assert_eq!(note(503), conversation, "a repeated request changes nothing");
+
+    // A shared conversation: one activity with the composed summary, owner, assignment and note.
+    let shared = json!({
+        "owner": { "name": "Grace Hopper", "extensionType": "User" },
+        "assignee": { "name": "Grace Hopper" },
+        "creationTime": "2024-05-01T10:00:00Z",
+        "entities": [
+            { "recordType": "AliveMessage", "creationTime": "2024-05-01T10:00:00Z", "direction": "Inbound", "text": "Any news?" },
+            { "recordType": "AliveNote", "creationTime": "2024-05-01T10:10:00Z", "author": { "name": "Grace Hopper" },
+              "text": "Promised a call" },
+        ],
+    });
+    log(
+        "shared",
+        json!([{ "id": "sh-1", "direction": "Inbound", "subject": "Any news?",
+        "creationTime": "2024-05-01T10:00:00Z", "lastModifiedTime": "2024-05-01T10:00:00Z" }]),
+        shared,
+    )
+    .await;
+    let activity = activities.get(504).unwrap();
+    assert_eq!(activity["subject"], "SMS conversation with Ada Lovelace");
+    let body = activity["note"].as_str().unwrap();
+    for expected in [
+        "<li>Ada Lovelace (customer)</li><li>Grace Hopper</li>",
+        "<div>Owner: <b>Grace Hopper</b></div>",
+        "<p><b>Grace Hopper</b> left a note on 2024-05-01 12:10 PM:<br>Promised a call</p>",
+        "<p><b>Ada Lovelace</b> said on 2024-05-01 12:00 PM:<br>Any news?</p>",
+    ] {
+        assert!(body.contains(expected), "{expected:?} missing from {body}");
+    }
+    assert_eq!(activities.0.lock().unwrap().len(), 4, "one activity per voicemail, fax and conversation");
+    server.stop().await.unwrap();
+}

@@ -68,7 +68,8 @@ async fn mount_redtail(server: &MockServer, activities: &Activities) {
             { "id": 2, "name": "Phone Call", "deleted": false },
             { "id": 9, "name": "Old", "deleted": true }
         ] })))
-        .expect(1)
+        // The lookup's category options, then the default-category options after each call log (two sessions).
+        .expect(3)
         .mount(server)
         .await;
     let stored = activities.clone();
@@ -167,7 +168,7 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
     let env = [("CALLBRIDGE_REDTAIL_BASE_URL", redtail_uri.as_str()), ("REDTAIL_API_KEY", API_KEY)];
     let server = SpawnedServer::start_with_env(&options, &env).await.unwrap();
     let base = server.base_url().to_owned();
-    #[allow(clippy::disallowed_methods)] // the test is a client of the server, not a connector
+    #[expect(clippy::disallowed_methods, reason = "the test is a client of the server, not a connector")]
     let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap();
 
     // 1. Login: the extension sends the literal `apiKey` and the form's username and password.
@@ -195,9 +196,14 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
     assert_eq!(found["successful"], true, "{found}");
     let categories = json!([{ "const": "1", "title": "Client Service" }, { "const": "2", "title": "Phone Call" }]);
     let contact = &found["contact"][0];
-    assert_eq!((contact["id"].clone(), contact["name"].clone()), (json!("9001"), json!("Jane Doe")));
+    assert_eq!((contact["id"].clone(), contact["name"].clone()), (json!(9001), json!("Jane Doe")));
     assert_eq!(contact["additionalInfo"], json!({ "category": categories }));
     assert_eq!(found["contact"][1]["id"], "createNewContact");
+
+    // The user picks a default category before any call is logged (the options are still empty).
+    let chosen = json!({ "userSettings": { "defaultCategory": { "value": "1" } } });
+    let saved = http.post(format!("{base}/user/settings?jwtToken={jwt}")).json(&chosen).send().await.unwrap();
+    assert_eq!(saved.status(), reqwest::StatusCode::OK);
 
     // 3. Create the call log: an activity, the note on it, then its completion.
     let create_body = json!({
@@ -220,7 +226,7 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
     });
     let created =
         json_of(http.post(format!("{base}/callLog?jwtToken={jwt}")).json(&create_body).send().await.unwrap()).await;
-    assert_eq!((created["successful"].clone(), created["logId"].clone()), (json!(true), json!("5550")), "{created}");
+    assert_eq!((created["successful"].clone(), created["logId"].clone()), (json!(true), json!(5550)), "{created}");
     assert_eq!(created["returnMessage"]["message"], "Call logged");
     let posted = received(&redtail, "POST", "/activities").await;
     assert_eq!(posted.len(), 1);
@@ -246,6 +252,17 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
         [json!({ "category_id": 1, "note_type": 1, "body": "Wants a quote &lt;today&gt; &amp; delivery by Friday" })]
     );
     assert_eq!(received(&redtail, "PUT", "/activities/5550").await, [json!({ "completed": true })]);
+    // Then Redtail's categories become the options of the default-category setting; the user's choice is kept.
+    let settings = json_of(http.get(format!("{base}/user/settings?jwtToken={jwt}")).send().await.unwrap()).await;
+    assert_eq!(
+        settings["defaultCategory"],
+        json!({
+            "value": "1",
+            "customizable": true,
+            "options": [{ "id": 1, "name": "Client Service" }, { "id": 2, "name": "Phone Call" }]
+        }),
+        "{settings}"
+    );
 
     // 4. The same session again: nothing new in Redtail.
     let duplicate =
@@ -307,7 +324,7 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
     )
     .await;
     let log = &logs["logs"][0];
-    assert_eq!((log["matched"].clone(), log["logId"].clone()), (json!(true), json!("5550")), "{logs}");
+    assert_eq!((log["matched"].clone(), log["logId"].clone()), (json!(true), json!(5550)), "{logs}");
     assert_eq!(log["logData"]["note"], "Wants a quote <today> & delivery by Friday");
     assert_eq!(log["logData"]["subject"], "Inbound Call from Jane Doe");
     assert_eq!(log["logData"]["dispositions"], json!({ "category": 1 }));

@@ -16,7 +16,101 @@ pub(crate) fn check(root: &Path) -> Vec<String> {
     check_host_lists(root, &mut problems);
     check_connector_dependencies(root, &mut problems);
     check_rust_files(root, &mut problems);
+    check_workspace_crates(root, &mut problems);
     problems
+}
+
+/// The marker that lets one test line sleep; the reason follows it (`// sleep-ok: the mock CRM must be slow`).
+const SLEEP_MARKER: &str = "sleep-ok:";
+
+/// The workspace's member crates (`crates/*`, `connectors/*`, `xtask`, `tests`) as folders relative to `root`.
+fn member_crates(root: &Path) -> Vec<String> {
+    let mut crates = Vec::new();
+    for group in ["crates", "connectors"] {
+        let Ok(entries) = fs::read_dir(root.join(group)) else { continue };
+        crates.extend(
+            entries
+                .filter_map(Result::ok)
+                .filter(|it| it.path().join("Cargo.toml").is_file())
+                .map(|it| format!("{group}/{}", it.file_name().to_string_lossy())),
+        );
+    }
+    crates.extend(
+        ["xtask", "tests"].into_iter().filter(|it| root.join(it).join("Cargo.toml").is_file()).map(str::to_owned),
+    );
+    crates.sort();
+    crates
+}
+
+/// Every member crate takes the workspace's lint table, and each of its `[dependencies]` is used in its sources.
+///
+/// The unused-dependency rule lives here rather than in `cargo machete` because CI installs nothing beyond the
+/// toolchain: a tidy rule runs wherever `cargo test` does. It is textual, as machete is: a dependency counts as used
+/// when `<name>::` or `<name>!` appears in the crate's `src/` (or `build.rs`), with `-` read as `_`.
+fn check_workspace_crates(root: &Path, problems: &mut Vec<String>) {
+    for member in member_crates(root) {
+        let path = format!("{member}/Cargo.toml");
+        let Ok(manifest) = fs::read_to_string(root.join(&path)) else { continue };
+        if !manifest
+            .lines()
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .windows(2)
+            .any(|it| it == ["[lints]", "workspace = true"])
+        {
+            problems.push(format!("{path}: must take the workspace's lints (`[lints]` then `workspace = true`)"));
+        }
+        let mut sources = String::new();
+        let mut files = rust_files(&root.join(&member));
+        files.retain(|it| {
+            it.strip_prefix(root.join(&member)).is_ok_and(|it| it.starts_with("src") || it == Path::new("build.rs"))
+        });
+        for file in files {
+            sources.push_str(&fs::read_to_string(file).unwrap_or_default());
+        }
+        for dependency in normal_dependency_names(&manifest) {
+            let ident = dependency.replace('-', "_");
+            let used = [format!("{ident}::"), format!("{ident}!")].iter().any(|needle| {
+                sources
+                    .match_indices(needle.as_str())
+                    .any(|(at, _)| !sources[..at].ends_with(|it: char| it.is_alphanumeric() || it == '_'))
+            });
+            if !used {
+                problems.push(format!("{path}: `{dependency}` is never used in {member}/src: remove it"));
+            }
+        }
+    }
+}
+
+/// The packages of the plain `[dependencies]` table (not dev, build or target-specific ones).
+fn normal_dependency_names(manifest: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_table = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_table = line == "[dependencies]";
+        } else if in_table && !line.is_empty() && !line.starts_with('#') {
+            names.push(line.split(['=', '.']).next().unwrap_or_default().trim().trim_matches('"').to_owned());
+        }
+    }
+    names
+}
+
+/// True when the line is test code that sleeps and neither it nor the line above carries [`SLEEP_MARKER`] with a
+/// reason. Waiting must be on a condition with a deadline; a sleep is allowed where time itself is under test.
+fn is_unmarked_sleep(line: &str, previous: &str) -> bool {
+    // Spelt in halves so that this file does not trip its own check.
+    let sleeps = [concat!("time::", "sleep("), concat!("thread::", "sleep(")].iter().any(|it| line.contains(it));
+    let marked = [line, previous].iter().any(|it| {
+        it.split_once(SLEEP_MARKER).is_some_and(|(before, reason)| before.contains("//") && !reason.trim().is_empty())
+    });
+    sleeps && !marked
+}
+
+/// Test code: a crate's `tests/` folder (or the `tests` crate), a `tests.rs` module.
+fn is_test_file(relative: &str) -> bool {
+    let parts: Vec<&str> = relative.split(['/', '\\']).collect();
+    parts.contains(&"tests") || parts.last() == Some(&"tests.rs")
 }
 
 /// The folder names under `connectors/`, sorted.
@@ -189,6 +283,22 @@ fn check_rust_files(root: &Path, problems: &mut Vec<String>) {
                 problems.push(format!("{relative}:{}: `{needle}]`: {reason}", line_idx + 1));
             }
         }
+        let lines: Vec<&str> = text.lines().collect();
+        let tests_from = if is_test_file(&relative) {
+            0
+        } else {
+            lines.iter().position(|line| line.trim() == "#[cfg(test)]").unwrap_or(lines.len())
+        };
+        for index in tests_from..lines.len() {
+            let previous = if index == 0 { "" } else { lines[index - 1] };
+            if is_unmarked_sleep(lines[index], previous) {
+                problems.push(format!(
+                    "{relative}:{}: a test sleeps: wait on a condition with a deadline, or mark a sleep that must be \
+                     with `// {SLEEP_MARKER} <reason>` on the line or the one above",
+                    index + 1
+                ));
+            }
+        }
         if is_connector_source(&relative) {
             for needle in ["std::env", "std::fs"] {
                 if let Some(line_idx) = text.lines().position(|line| line.contains(needle)) {
@@ -258,10 +368,12 @@ mod tests {
             ),
             (
                 HOST_MANIFEST,
-                "[package]\nname = \"callbridge-host\"\n\n[dependencies]\nanyhow.workspace = true\n# Connector crates: kept sorted.\nconnector-acme.workspace = true\nconnector-beta.workspace = true\n".to_owned(),
+                "[package]\nname = \"callbridge-host\"\n\n[dependencies]\nanyhow.workspace = true\n# Connector crates: kept sorted.\nconnector-acme.workspace = true\nconnector-beta.workspace = true\n\n[lints]\nworkspace = true\n".to_owned(),
             ),
             (HOST_LINKED, "//! Links.\n\npub const LINKED: &[&str] = &[\n    connector_acme::NAME,\n    connector_beta::NAME,\n];\n".to_owned()),
             ("crates/host/src/lib.rs", "//! The host.\n\npub mod connectors;\n".to_owned()),
+            // Each `[dependencies]` entry is used, apart from the files the tests below edit.
+            ("crates/host/src/uses.rs", "//! Uses.\n\nfn f() -> anyhow::Result<[&str; 2]> { Ok([connector_acme::NAME, connector_beta::NAME]) }\n".to_owned()),
             ("xtask/templates/connector/src/lib.rs.tmpl", "no header, and not Rust\n".to_owned()),
             ("xtask/templates/connector/src/odd.rs", "fn main() {}\n".to_owned()),
             ("target/debug/build/out.rs", "generated, no header\n".to_owned()),
@@ -276,11 +388,13 @@ mod tests {
     }
 
     fn add_connector(root: &Path, name: &str) {
+        let uses = "//! Uses.\n\n#[derive(serde::Deserialize)]\nstruct Settings(callbridge_core::Secret);\n";
+        write(root, &format!("connectors/{name}/src/uses.rs"), uses);
         write(
             root,
             &format!("connectors/{name}/Cargo.toml"),
             &format!(
-                "[package]\nname = \"connector-{name}\"\n\n[dependencies]\ncallbridge-core.workspace = true\nserde = {{ workspace = true }}\n\n[dev-dependencies]\nwiremock.workspace = true\n"
+                "[package]\nname = \"connector-{name}\"\n\n[dependencies]\ncallbridge-core.workspace = true\nserde = {{ workspace = true }}\n\n[dev-dependencies]\nwiremock.workspace = true\n\n[lints]\nworkspace = true\n"
             ),
         );
         write(
@@ -485,5 +599,50 @@ mod tests {
         let root = tidy_tree();
         edit(root.path(), HOST_MANIFEST, "# Connector crates: kept sorted.\n", "");
         assert_one_problem(root.path(), HOST_MANIFEST, "Connector crates");
+    }
+
+    #[test]
+    fn a_crate_without_the_workspace_lints() {
+        let root = tidy_tree();
+        edit(root.path(), "connectors/beta/Cargo.toml", "[lints]\nworkspace = true\n", "");
+        assert_one_problem(root.path(), "connectors/beta/Cargo.toml", "workspace's lints");
+    }
+
+    #[test]
+    fn an_unused_dependency() {
+        let root = tidy_tree();
+        edit(root.path(), "connectors/acme/Cargo.toml", "serde = ", "serde_json.workspace = true\nserde = ");
+        assert_one_problem(root.path(), "connectors/acme/Cargo.toml", "`serde_json` is never used");
+        // Used only in a test is not used: that is a dev-dependency.
+        write(root.path(), "connectors/acme/tests/it.rs", "//! Tests.\n\nfn x() { serde_json::json!({}); }\n");
+        assert_one_problem(root.path(), "connectors/acme/Cargo.toml", "`serde_json` is never used");
+        // A name that merely ends like the dependency does not count.
+        write(root.path(), "connectors/acme/src/x.rs", "//! X.\n\nfn x() { my_serde_json::f(); }\n");
+        assert_one_problem(root.path(), "connectors/acme/Cargo.toml", "`serde_json` is never used");
+        write(root.path(), "connectors/acme/src/x.rs", "//! X.\n\nfn x() { serde_json::json!({}); }\n");
+        assert_eq!(check(root.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_test_that_sleeps_unmarked() {
+        let sleep = concat!("tokio::time::", "sleep(d).await;");
+        let root = tidy_tree();
+        write(root.path(), "connectors/acme/tests/it.rs", &format!("//! Tests.\n\nasync fn t() {{\n    {sleep}\n}}\n"));
+        assert_one_problem(root.path(), "connectors/acme/tests/it.rs:4", "a test sleeps");
+        let marked = format!(
+            "//! Tests.\n\nasync fn t() {{\n    // {SLEEP_MARKER} the mock CRM must be slow\n    {sleep}\n}}\n"
+        );
+        write(root.path(), "connectors/acme/tests/it.rs", &marked);
+        assert_eq!(check(root.path()), Vec::<String>::new());
+        // A marker without a reason does not count.
+        write(root.path(), "connectors/acme/tests/it.rs", &marked.replace("the mock CRM must be slow", ""));
+        assert_one_problem(root.path(), "connectors/acme/tests/it.rs:5", "a test sleeps");
+        // Library code may sleep (a retry back-off); its #[cfg(test)] module may not.
+        write(root.path(), "connectors/acme/tests/it.rs", "//! Tests.\n");
+        let library = format!(
+            "//! Retries.\n\nasync fn back_off() {{\n    {sleep}\n}}\n\n#[cfg(test)]\nmod tests {{\n    {sleep}\n}}\n"
+        );
+        write(root.path(), "connectors/acme/src/retry.rs", &library);
+        assert_one_problem(root.path(), "connectors/acme/src/retry.rs:9", "a test sleeps");
     }
 }

@@ -141,3 +141,30 @@ pub(crate) struct ErrorDetail {
     #[serde(default)]
     pub message: Option<String>,
 }
+
+/// `POST /api/v4/documents` and `PATCH /api/v4/documents/{id}` with `latest_document_version{...}` fields.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Document {
+    pub id: Value,
+    #[serde(default)]
+    pub latest_document_version: Option<DocumentVersion>,
+}
+
+/// The version being uploaded: where to `PUT` the bytes (a signed URL, with the headers it was signed with).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct DocumentVersion {
+    #[serde(default)]
+    pub uuid: Option<String>,
+    #[serde(default)]
+    pub put_url: Option<String>,
+    #[serde(default)]
+    pub put_headers: Vec<PutHeader>,
+    #[serde(default)]
+    pub fully_uploaded: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct PutHeader {
+    pub name: String,
+    pub value: String,
+}

@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use tracing::warn;
 
 use crate::NAME;
+use crate::api::{Communication, Party};
 use crate::client::{ClioClient, RECORD_KEY_PROPERTY, id_number, id_text, numeric_id};
 use crate::settings;
 
@@ -36,7 +37,9 @@ pub(crate) async fn create(
             format!("[Call] {direction} Call {preposition} {} [{phone}]", request.contact.name)
         }
     };
-    let user = json!({ "id": user_id, "type": "User" });
+    let assignee = assigned_user(ctx)?;
+    // An admin-assigned log is the assignee's side of the call (§0.5); the session's user is still notified.
+    let user = json!({ "id": assignee.unwrap_or(user_id), "type": "User" });
     let contact = json!({ "id": contact_id, "type": "Contact" });
     let (senders, receivers) = if call.is_outbound() { (user, contact) } else { (contact, user) };
     let body_text = if request.composed_log_details.is_empty() { NO_DETAILS } else { &request.composed_log_details };
@@ -69,6 +72,8 @@ pub(crate) async fn create(
             "non_billable": non_billable,
             "note": body_text,
             "matter": matter.as_ref().map(|it| json!({ "id": it })),
+            // The assignee's time, not the session user's; Clio books it to the token's user otherwise.
+            "user": assignee.map(|it| json!({ "id": it })),
         }});
         // The communication exists: failing the whole create now would make the host release the call and a
         // retry write a second communication. Report it instead; the next update with a duration adds the entry.
@@ -140,6 +145,7 @@ pub(crate) async fn update(
 ) -> Result<CallLogUpdated, ConnectorError> {
     let host = &ctx.user.hostname;
     let id = numeric_id(communication_id(&request.log_id), "communication")?;
+    let assignee = assigned_user(ctx)?;
     let received_at =
         request.start_time.as_ref().and_then(|it| it.to_utc()).map(|it| it.to_rfc3339_opts(SecondsFormat::Secs, true));
     if let Some(duration) = request.duration.as_ref().filter(|it| it.seconds().is_some())
@@ -162,6 +168,9 @@ pub(crate) async fn update(
                 data.insert("type".to_owned(), json!("TimeEntry"));
                 let non_billable = settings::call_non_billable(&request.additional_submission, &ctx.user.user_settings);
                 data.insert("non_billable".to_owned(), json!(non_billable));
+                if let Some(assignee) = assignee {
+                    data.insert("user".to_owned(), json!({ "id": assignee }));
+                }
                 client.create_activity(host, &ctx.auth_header, &json!({ "data": data })).await?;
             }
         }
@@ -173,6 +182,28 @@ pub(crate) async fn update(
     }
     if let Some(received_at) = received_at {
         data.insert("received_at".to_owned(), json!(received_at));
+    }
+    if let Some(assignee) = assignee {
+        let communication = match &request.existing_log_details {
+            Some(raw) => serde_json::from_value::<Communication>(raw.clone()).ok(),
+            None => None,
+        };
+        let communication = match communication {
+            Some(it) => it,
+            None => client.communication(host, &ctx.auth_header, id, "senders,receivers").await?.body.0,
+        };
+        // Whichever side is the Clio user becomes the assignee; the contact's side stays.
+        let reassign = |parties: &[Party]| -> Value {
+            parties
+                .iter()
+                .map(|party| match party.kind.as_deref() {
+                    Some("User") => json!({ "id": assignee, "type": "User" }),
+                    kind => json!({ "id": party.id, "type": kind }),
+                })
+                .collect()
+        };
+        data.insert("senders".to_owned(), reassign(&communication.senders));
+        data.insert("receivers".to_owned(), reassign(&communication.receivers));
     }
     client.update_communication(host, &ctx.auth_header, id, &json!({ "data": data })).await?;
     Ok(CallLogUpdated {
@@ -209,6 +240,16 @@ pub(crate) fn matter_of(fields: &Map<String, Value>) -> Option<Value> {
 /// The communication id in a stored log id: App Connect logs may carry a `.suffix`.
 pub(crate) fn communication_id(log_id: &str) -> &str {
     log_id.split('.').next().unwrap_or(log_id)
+}
+
+/// The admin-assigned Clio user (§0.5), as Clio's numeric user id; `None` when the log is the session user's.
+pub(crate) fn assigned_user(ctx: &RequestContext) -> Result<Option<u64>, ConnectorError> {
+    let Some(id) = ctx.assigned_crm_user_id.as_deref().map(str::trim).filter(|it| !it.is_empty()) else {
+        return Ok(None);
+    };
+    id.parse::<u64>()
+        .map(Some)
+        .map_err(|_| ConnectorError::new(ErrorKind::Rejected, format!("`{id}` is not a Clio user id")))
 }
 
 /// The logging user's numeric Clio id, from `<id>-clio`.

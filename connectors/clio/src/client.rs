@@ -4,14 +4,15 @@
 //! Every URL is built on the user's regional host (`app.clio.com`, `eu.app.clio.com`, ...), checked against the
 //! four Clio hosts so that no stored hostname can send a user's token anywhere else.
 
-use callbridge_core::http::{HttpClient, HttpRequest, RateLimit, StatusCode};
+use callbridge_core::http::{Bytes, HttpClient, HttpRequest, RateLimit, StatusCode};
 use callbridge_core::{ConnectorError, ErrorKind, Secret};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::NAME;
 use crate::api::{
-    AccountUser, Communication, Contact, Envelope, ErrorBody, ErrorDetail, Matter, Page, Record, Relationship, WhoAmI,
+    AccountUser, Communication, Contact, Document, Envelope, ErrorBody, ErrorDetail, Matter, Page, Record,
+    Relationship, WhoAmI,
 };
 use crate::config::Region;
 
@@ -217,6 +218,52 @@ impl ClioClient {
     ) -> Result<Reply<Record>, ConnectorError> {
         let url = format!("{}/api/v4/activities/{}.json", base(host)?, numeric_id(id, "activity")?);
         Self::data(self.http.patch(&url).authorization(auth).json(body)).await
+    }
+
+    /// A file from RingCentral, as bytes. No Clio token goes with it: the link carries RingCentral's own.
+    pub async fn download(&self, url: &str) -> Result<Bytes, ConnectorError> {
+        let response = self.http.get(url).send().await?.error_for_status(parse_error)?;
+        Ok(response.body().clone())
+    }
+
+    /// Step 1 of an upload: the document record, with where to put its bytes.
+    pub async fn create_document(&self, host: &str, auth: &Secret, body: &Value) -> Result<Document, ConnectorError> {
+        let url = format!("{}/api/v4/documents", base(host)?);
+        let request = self
+            .http
+            .post(&url)
+            .authorization(auth)
+            .query(&[("fields", "id,latest_document_version{uuid,put_url,put_headers}")])
+            .json(body);
+        Ok(Self::data(request).await?.body)
+    }
+
+    /// Step 2: the bytes, to the signed URL with the headers Clio named. No Clio token: the URL is signed for
+    /// the file store, which must not see the user's token.
+    pub async fn put_file(&self, url: &str, headers: &[(String, String)], file: Bytes) -> Result<(), ConnectorError> {
+        let mut request = self.http.put(url);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.bytes(file).send().await?.error_for_status(parse_error).map(drop)
+    }
+
+    /// Step 3: tells Clio the bytes are in; the answer says whether Clio agrees.
+    pub async fn complete_document(
+        &self,
+        host: &str,
+        auth: &Secret,
+        id: &str,
+        uuid: &str,
+    ) -> Result<Document, ConnectorError> {
+        let url = format!("{}/api/v4/documents/{}", base(host)?, numeric_id(id, "document")?);
+        let request = self
+            .http
+            .patch(&url)
+            .authorization(auth)
+            .query(&[("fields", "id,latest_document_version{fully_uploaded}")])
+            .json(&serde_json::json!({ "data": { "uuid": uuid, "fully_uploaded": true } }));
+        Ok(Self::data(request).await?.body)
     }
 }
 

@@ -2,27 +2,14 @@
 
 use std::fmt;
 
+use callbridge_core::settings::http_url;
 use callbridge_core::{ConnectorConfig, ConnectorError, Secret};
-use tracing::warn;
+use serde::Deserialize;
 
 use crate::NAME;
 
 /// Where Clio sends the user after authorisation when `redirect_uri` is not set: the App Connect extension's page.
 pub(crate) const DEFAULT_REDIRECT_URI: &str = "https://ringcentral.github.io/ringcentral-embeddable/redirect.html";
-
-/// Settings keys the connector reads; `base_url` is the host's origin override and is applied to the HTTP client.
-const KNOWN_KEYS: [&str; 10] = [
-    "au_client_id",
-    "au_client_secret",
-    "base_url",
-    "ca_client_id",
-    "ca_client_secret",
-    "client_id",
-    "client_secret",
-    "eu_client_id",
-    "eu_client_secret",
-    "redirect_uri",
-];
 
 /// Clio's data regions. Each is its own deployment with its own host, token endpoint and OAuth apps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,24 +71,37 @@ pub struct ClioConfig {
     pub redirect_uri: String,
 }
 
+/// The operator's settings (`CALLBRIDGE_CLIO_*`): one OAuth app per region and the redirect URI.
+#[derive(Deserialize)]
+struct Settings {
+    client_id: Option<String>,
+    client_secret: Option<Secret>,
+    eu_client_id: Option<String>,
+    eu_client_secret: Option<Secret>,
+    ca_client_id: Option<String>,
+    ca_client_secret: Option<Secret>,
+    au_client_id: Option<String>,
+    au_client_secret: Option<Secret>,
+    #[serde(default = "default_redirect_uri", deserialize_with = "http_url")]
+    redirect_uri: String,
+}
+
+fn default_redirect_uri() -> String {
+    DEFAULT_REDIRECT_URI.to_owned()
+}
+
 impl ClioConfig {
-    /// Reads the settings. An unknown key is logged, not refused: the host passes every `CLIO_*` variable.
+    /// Reads the settings (see `callbridge_core::settings`: unknown keys warn, a bad redirect URI is an error).
     pub fn from_connector_config(config: &ConnectorConfig) -> Result<Self, ConnectorError> {
-        for unknown in config.values.keys().filter(|key| !KNOWN_KEYS.contains(&key.as_str())) {
-            warn!(connector = NAME, setting = %unknown, known = %KNOWN_KEYS.join(", "), "Ignoring an unknown Clio setting.");
-        }
-        let redirect_uri = config.get("redirect_uri").unwrap_or(DEFAULT_REDIRECT_URI).to_owned();
-        if let Err(error) = url::Url::parse(&redirect_uri) {
-            return Err(ConnectorError::config(format!(
-                "redirect_uri is not a URL ({error}): set {}_REDIRECT_URI to an absolute URL",
-                NAME.to_ascii_uppercase()
-            )));
-        }
-        let apps = Region::ALL.map(|region| OAuthApp {
-            client_id: config.get(&format!("{}client_id", region.key_prefix())).map(str::to_owned),
-            client_secret: config.get(&format!("{}client_secret", region.key_prefix())).map(Secret::from),
-        });
-        Ok(Self { apps, redirect_uri })
+        let it: Settings = config.settings(NAME)?;
+        let app = |client_id, client_secret| OAuthApp { client_id, client_secret };
+        let apps = [
+            app(it.client_id, it.client_secret),
+            app(it.eu_client_id, it.eu_client_secret),
+            app(it.ca_client_id, it.ca_client_secret),
+            app(it.au_client_id, it.au_client_secret),
+        ];
+        Ok(Self { apps, redirect_uri: it.redirect_uri })
     }
 
     /// The region's client id, for the manifest; empty when not configured.

@@ -77,6 +77,11 @@ impl Connector for Clio {
         OPERATIONS
     }
 
+    /// Clio's contact and communication ids are JSON numbers, and App Connect answers them as such.
+    fn id_type(&self) -> callbridge_core::IdType {
+        callbridge_core::IdType::Number
+    }
+
     fn manifest(&self) -> PlatformManifest {
         manifest::manifest(&self.config)
     }

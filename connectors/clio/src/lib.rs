@@ -7,6 +7,7 @@ mod client;
 mod config;
 mod connector;
 mod contacts;
+mod documents;
 mod manifest;
 mod message_log;
 mod settings;

@@ -37,6 +37,7 @@ use tracing::warn;
 use crate::NAME;
 use crate::call_log::{communication_id, insert_record_key, matter_of, strip_nulls, user_number};
 use crate::client::{ClioClient, id_number, id_text};
+use crate::documents::{self, Parent, Upload};
 use crate::settings;
 
 /// Where new messages go: right before the closing dashes.
@@ -61,8 +62,10 @@ pub(crate) async fn create(
             parse_time(shared.conversation_created_date.as_deref()).unwrap_or_else(|| message_time(&request.message)),
         ),
         None => {
-            let layout = Layout { user_name: &user_name, contact: &request.contact, offset };
-            let (subject, body) = layout.new_log(&request.media, &request.correspondents, &request.message);
+            let parent = parent_of(&request.additional_submission, contact_id);
+            let filed = file_attachment(client, ctx, &request.media, &request.message, &parent).await;
+            let layout = Layout { user_name: &user_name, contact: &request.contact, offset, host };
+            let (subject, body) = layout.new_log(&request.media, &request.correspondents, &request.message, &filed);
             (subject, body, message_time(&request.message))
         }
     };
@@ -98,8 +101,10 @@ pub(crate) async fn update(
         None => {
             let (existing, _) = client.communication(host, &ctx.auth_header, id, "body").await?.body;
             let user_name = client.who_am_i(host, &ctx.auth_header, "name").await?.body.name.unwrap_or_default();
-            let layout = Layout { user_name: &user_name, contact: &request.contact, offset };
-            append_entry(&existing.body.unwrap_or_default(), &layout.entry(&request.message, &request.media))
+            let parent = parent_of(&request.additional_submission, id_number(&request.contact.id, "contact")?);
+            let filed = file_attachment(client, ctx, &request.media, &request.message, &parent).await;
+            let layout = Layout { user_name: &user_name, contact: &request.contact, offset, host };
+            append_entry(&existing.body.unwrap_or_default(), &layout.entry(&request.message, &request.media, &filed))
         }
     };
     client.update_communication(host, &ctx.auth_header, id, &json!({ "data": { "body": body } })).await?;
@@ -142,6 +147,62 @@ async fn sms_time_entry(
     }
 }
 
+/// What became of a message's file (a fax's PDF, an MMS picture) in Clio.
+enum Filed {
+    /// Nothing to upload: no file, or no link to download it from.
+    Nothing,
+    /// Uploaded: the document's id and where it was filed.
+    Uploaded { document_id: String, parent: Parent },
+    /// The upload failed; the log keeps RingCentral's link instead.
+    Failed,
+}
+
+/// The chosen matter, else the contact: where a message's file is filed.
+fn parent_of(submission: &Map<String, Value>, contact_id: u64) -> Parent {
+    matter_of(submission).map_or(Parent::Contact(contact_id), Parent::Matter)
+}
+
+/// Uploads the fax's PDF (a fax log) or the MMS picture (an SMS log) to Clio documents. A failure is logged and
+/// turned into [`Filed::Failed`]: the message is logged either way, with RingCentral's link.
+async fn file_attachment(
+    client: &ClioClient,
+    ctx: &RequestContext,
+    media: &MessageMedia,
+    message: &Message,
+    parent: &Parent,
+) -> Filed {
+    fn non_empty(link: &Option<String>) -> Option<&str> {
+        link.as_deref().map(str::trim).filter(|it| !it.is_empty())
+    }
+    if non_empty(&media.recording_link).is_some() {
+        return Filed::Nothing;
+    }
+    let message_id = message.id.as_deref().unwrap_or("message");
+    let (source, name) = if non_empty(&media.fax_doc_link).is_some() {
+        (non_empty(&media.fax_download_link), format!("Fax {message_id}.pdf"))
+    } else {
+        let extension = media
+            .image_content_type
+            .as_deref()
+            .and_then(|it| it.rsplit('/').next())
+            .filter(|it| !it.is_empty() && it.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .unwrap_or("jpg");
+        (non_empty(&media.image_download_link), format!("Image {message_id}.{extension}"))
+    };
+    let Some(source) = source else {
+        return Filed::Nothing;
+    };
+    let received_at = message_time(message).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let upload = Upload { name, source, parent: parent.clone(), received_at };
+    match documents::upload(client, &ctx.user.hostname, &ctx.auth_header, upload).await {
+        Ok(document_id) => Filed::Uploaded { document_id, parent: parent.clone() },
+        Err(error) => {
+            warn!(connector = NAME, %error, "The message's file could not be uploaded to Clio; its link is logged.");
+            Filed::Failed
+        }
+    }
+}
+
 /// Who and when, for laying out a message.
 struct Layout<'a> {
     /// The Clio user's name: the sender of outbound messages.
@@ -149,12 +210,20 @@ struct Layout<'a> {
     contact: &'a LogContact,
     /// The user's UTC offset; dates and times in the body are shown in it.
     offset: FixedOffset,
+    /// The user's Clio host, for document links.
+    host: &'a str,
 }
 
 impl Layout<'_> {
     /// The subject and body of a new log: a voicemail when a recording comes with it, a fax when a document
     /// does, else an SMS conversation.
-    fn new_log(&self, media: &MessageMedia, correspondents: &[Value], message: &Message) -> (String, String) {
+    fn new_log(
+        &self,
+        media: &MessageMedia,
+        correspondents: &[Value],
+        message: &Message,
+        filed: &Filed,
+    ) -> (String, String) {
         let local = message_time(message).with_timezone(&self.offset);
         let name = &self.contact.name;
         let non_empty = |link: &Option<String>| link.clone().filter(|it| !it.is_empty());
@@ -164,7 +233,20 @@ impl Layout<'_> {
         }
         if let Some(document) = non_empty(&media.fax_doc_link) {
             let subject = format!("Fax document sent from {name} - {}", local.format("%y/%m/%d"));
-            return (subject, format!("Fax document link: {document}\n\n{FOOTER}"));
+            let body = match filed {
+                Filed::Uploaded { document_id, parent } => format!(
+                    "Fax uploaded to Clio successfully.\nFax status: {}\nPage count: {}\nDocument: {}\nFiled under the {}.\n\n{FOOTER}",
+                    message.message_status.as_deref().unwrap_or_default(),
+                    message.fax_page_count.as_ref().map(value_text).unwrap_or_default(),
+                    documents::document_link(self.host, document_id),
+                    parent.label(),
+                ),
+                Filed::Failed => {
+                    format!("Fax failed to be uploaded to Clio.\nFax document link: {document}\n\n{FOOTER}")
+                }
+                Filed::Nothing => format!("Fax document link: {document}\n\n{FOOTER}"),
+            };
+            return (subject, body);
         }
         let subject = format!("SMS conversation with {name} - {}", local.format("%m/%d/%Y"));
         let mut participants = format!("    {}\n    {name}\n", self.user_name);
@@ -174,13 +256,13 @@ impl Layout<'_> {
         let body = format!(
             "\nConversation summary\n{}\nParticipants\n{participants}\nConversation(1 messages)\nBEGIN\n------------\n{}{LIST_END}\n\n{FOOTER}",
             local.format("%A, %B %d, %Y"),
-            self.entry(message, media),
+            self.entry(message, media, filed),
         );
         (subject, body)
     }
 
     /// One message: sender and time on a line, then the text, then any picture or video link.
-    fn entry(&self, message: &Message, media: &MessageMedia) -> String {
+    fn entry(&self, message: &Message, media: &MessageMedia, filed: &Filed) -> String {
         let sender = if message.direction.as_deref() == Some("Inbound") {
             format!("{} ({})", self.contact.name, self.contact.phone_number.as_deref().unwrap_or_default())
         } else {
@@ -188,10 +270,17 @@ impl Layout<'_> {
         };
         let time = message_time(message).with_timezone(&self.offset).format("%I:%M %p");
         let mut entry = format!("{sender} {time}\n{}\n", message.subject.as_deref().unwrap_or_default());
-        for (label, link) in [("Image", &media.image_link), ("Video", &media.video_link)] {
-            if let Some(link) = link.as_deref().filter(|it| !it.is_empty()) {
-                entry.push_str(&format!("[{label}]: {link}\n"));
+        let image = media.image_link.as_deref().filter(|it| !it.is_empty());
+        match (filed, image) {
+            (Filed::Uploaded { document_id, .. }, _) => {
+                entry.push_str(&format!("[Image]: {}\n", documents::document_link(self.host, document_id)));
             }
+            (Filed::Failed, Some(link)) => entry.push_str(&format!("[Image - failed to upload]: {link}\n")),
+            (_, Some(link)) => entry.push_str(&format!("[Image]: {link}\n")),
+            (_, None) => {}
+        }
+        if let Some(link) = media.video_link.as_deref().filter(|it| !it.is_empty()) {
+            entry.push_str(&format!("[Video]: {link}\n"));
         }
         entry
     }
@@ -213,6 +302,15 @@ fn append_entry(body: &str, entry: &str) -> String {
         appended.replace_range(start..start + length, &count.saturating_add(1).to_string());
     }
     appended
+}
+
+/// A number or text as it reads in a log.
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
 }
 
 /// A correspondent's name: the extension sends each correspondent as a list of matched contacts.

@@ -87,6 +87,9 @@ pub(crate) struct NewEvent<'a> {
     /// Where the connector keeps the record key, to find the event again after an ambiguous create.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// The admin-assigned user the event belongs to; Insightly makes the key's user the owner otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_user_id: Option<u64>,
     pub links: Vec<NewLink>,
 }
 
@@ -102,6 +105,8 @@ pub(crate) struct EventUpdate<'a> {
     pub start_date_utc: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date_utc: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_user_id: Option<u64>,
 }
 
 /// `POST /Contacts` and `POST /Leads`.

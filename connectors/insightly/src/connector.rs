@@ -95,6 +95,11 @@ impl Connector for Insightly {
         OPERATIONS
     }
 
+    /// Insightly's CONTACT_ID, LEAD_ID and EVENT_ID are JSON numbers, and App Connect answers them as such.
+    fn id_type(&self) -> callbridge_core::IdType {
+        callbridge_core::IdType::Number
+    }
+
     fn manifest(&self) -> PlatformManifest {
         manifest()
     }
@@ -157,7 +162,7 @@ impl Connector for Insightly {
         ctx: &RequestContext,
         request: CreateCallLogRequest,
     ) -> Result<CallLogCreated, ConnectorError> {
-        events::create(&self.api(ctx)?, &request).await
+        events::create(&self.api(ctx)?, &request, events::assigned_owner(ctx)?).await
     }
 
     async fn find_created_call_log(
@@ -181,7 +186,7 @@ impl Connector for Insightly {
         ctx: &RequestContext,
         request: UpdateCallLogRequest,
     ) -> Result<CallLogUpdated, ConnectorError> {
-        events::update(&self.api(ctx)?, &request).await
+        events::update(&self.api(ctx)?, &request, events::assigned_owner(ctx)?).await
     }
 
     async fn upsert_call_disposition(

@@ -5,7 +5,7 @@
 use callbridge_core::compose::{LogFormat, agent_note};
 use callbridge_core::{
     CallDuration, CallLogCreated, CallLogDetails, CallLogUpdated, ConnectorError, CreateCallLogRequest,
-    DispositionRequest, DispositionResult, ErrorKind, LogContact, RecordKey, ReturnMessage, StartTime,
+    DispositionRequest, DispositionResult, ErrorKind, LogContact, RecordKey, RequestContext, ReturnMessage, StartTime,
     UpdateCallLogRequest,
 };
 use chrono::{DateTime, TimeDelta, Utc};
@@ -78,9 +78,18 @@ pub(crate) fn log_links(contact: &LogContact, submission: &Map<String, Value>) -
     Ok(links)
 }
 
+/// The admin-assigned user (§0.5) as the event's `OWNER_USER_ID`; `None` leaves the owner to Insightly.
+pub(crate) fn assigned_owner(ctx: &RequestContext) -> Result<Option<u64>, ConnectorError> {
+    let Some(id) = ctx.assigned_crm_user_id.as_deref().map(str::trim).filter(|it| !it.is_empty()) else {
+        return Ok(None);
+    };
+    numeric_id(id, "user").map(Some)
+}
+
 pub(crate) async fn create(
     api: &UserApi<'_>,
     request: &CreateCallLogRequest,
+    owner_user_id: Option<u64>,
 ) -> Result<CallLogCreated, ConnectorError> {
     let links = log_links(&request.contact, &request.additional_submission)?;
     let call = &request.call_log;
@@ -92,12 +101,17 @@ pub(crate) async fn create(
         start_date_utc: insightly_time(start),
         end_date_utc: insightly_time(end_of(start, call.duration.as_ref())),
         location: key_location(&request.record_key),
+        owner_user_id,
         links,
     };
     let created = api.create_event(&event).await?;
     let log_id =
         created.event_id.ok_or_else(|| ConnectorError::upstream("insightly created an event without an id"))?;
-    Ok(CallLogCreated { log_id: log_id.to_string(), return_message: Some(ReturnMessage::success("Call logged", 2000)), settings_update: None })
+    Ok(CallLogCreated {
+        log_id: log_id.to_string(),
+        return_message: Some(ReturnMessage::success("Call logged", 2000)),
+        settings_update: None,
+    })
 }
 
 /// The id of the event whose `LOCATION` holds `key`, if Insightly has one.
@@ -142,6 +156,7 @@ pub(crate) async fn get(api: &UserApi<'_>, log_id: &str) -> Result<CallLogDetail
 pub(crate) async fn update(
     api: &UserApi<'_>,
     request: &UpdateCallLogRequest,
+    owner_user_id: Option<u64>,
 ) -> Result<CallLogUpdated, ConnectorError> {
     let event_id = numeric_id(&request.log_id, "event")?;
     let existing = match &request.existing_log_details {
@@ -156,6 +171,7 @@ pub(crate) async fn update(
         title,
         start_date_utc: start.map(insightly_time).or(existing.start_date_utc.clone()),
         end_date_utc: start.map(|it| insightly_time(end_of(it, request.duration.as_ref()))).or(existing.end_date_utc),
+        owner_user_id,
     };
     api.update_event(&update).await?;
     Ok(CallLogUpdated {

@@ -47,10 +47,8 @@ use crate::events::{insightly_time, key_location, log_links};
 const LIST_END: &str = "------------\nEND";
 const FOOTER: &str = "--- Created via RingCentral App Connect";
 
-static MESSAGE_COUNT: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::expect_used)] // a literal pattern: checked by the unit tests, cannot depend on input
-    Regex::new(r"Conversation\((\d+) messages\)").expect("message count pattern is valid")
-});
+static MESSAGE_COUNT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"Conversation\((\d+) messages\)").expect("message count pattern is valid"));
 
 /// When the message was sent; now when RingCentral sent no readable time.
 fn message_time(message: &Message) -> DateTime<Utc> {
@@ -166,6 +164,7 @@ pub(crate) async fn create(
         start_date_utc: insightly_time(at),
         end_date_utc: insightly_time(at),
         location: key_location(&request.record_key),
+        owner_user_id: None,
         links,
     };
     let created = api.create_event(&event).await?;
@@ -204,6 +203,7 @@ pub(crate) async fn update(
         title: None,
         start_date_utc: None,
         end_date_utc: Some(insightly_time(message_time(&request.message))),
+        owner_user_id: None,
     };
     api.update_event(&update).await?;
     Ok(MessageLogUpdated::default())

@@ -82,6 +82,24 @@ impl ActivityTypeCache {
     }
 }
 
+impl ActivityTypeCache {
+    /// The company's active types (fetched again when `force_refresh`), for the admin's choice of type.
+    pub async fn list(
+        &self,
+        client: &PipedriveClient,
+        host: &str,
+        auth: &Secret,
+        company: &str,
+        force_refresh: bool,
+    ) -> Result<Arc<Vec<ActivityType>>, ConnectorError> {
+        if force_refresh {
+            self.types.reload(company, active_types(client, host, auth)).await
+        } else {
+            self.types.get_or_load(company, active_types(client, host, auth)).await
+        }
+    }
+}
+
 /// The company's active activity types.
 async fn active_types(
     client: &PipedriveClient,

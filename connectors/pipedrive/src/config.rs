@@ -1,10 +1,8 @@
-//! `PipedriveConfig`: the OAuth app credentials and URLs the host hands the connector.
+//! `PipedriveConfig`: the OAuth app credentials and URLs the operator configures (`CALLBRIDGE_PIPEDRIVE_*`).
 
-use std::fmt;
-
+use callbridge_core::settings::{http_url, missing};
 use callbridge_core::{ConnectorConfig, ConnectorError, Secret};
-
-use tracing::warn;
+use serde::Deserialize;
 
 use crate::NAME;
 
@@ -17,81 +15,48 @@ pub(crate) const DEFAULT_REDIRECT_URI: &str = "https://unified-crm-extension.lab
 /// The path of the landing page and uninstall callback this connector serves.
 pub(crate) const REDIRECT_PATH: &str = "/pipedrive-redirect";
 
-/// Settings keys the connector reads; `base_url` is the host's origin override and is applied to the HTTP client.
-const KNOWN_KEYS: [&str; 6] = ["access_token_uri", "base_url", "client_id", "client_secret", "redirect_uri", "scope"];
-
 /// Configuration of the `pipedrive` connector.
 ///
 /// Every field is optional at build time: without a client id the connector still serves its manifest and fails at
 /// login with a message naming the missing setting.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct PipedriveConfig {
     /// The OAuth app's client id (`PIPEDRIVE_CLIENT_ID`).
     pub client_id: Option<String>,
     /// The OAuth app's client secret (`PIPEDRIVE_CLIENT_SECRET`).
     pub client_secret: Option<Secret>,
     /// The token endpoint (`PIPEDRIVE_ACCESS_TOKEN_URI`).
+    #[serde(rename = "access_token_uri", default = "default_token_url", deserialize_with = "http_url")]
     pub token_url: String,
-    /// Where Pipedrive sends the user after authorisation (`PIPEDRIVE_REDIRECT_URI`).
+    /// Where Pipedrive sends the user after authorisation (`PIPEDRIVE_REDIRECT_URI`); by default the landing page
+    /// under the server's public URL.
+    #[serde(default, deserialize_with = "http_url")]
     pub redirect_uri: String,
     /// Scopes for the manifest's authorize URL; Pipedrive normally takes them from the app registration.
     pub scope: Option<String>,
 }
 
+fn default_token_url() -> String {
+    DEFAULT_TOKEN_URL.to_owned()
+}
+
 impl PipedriveConfig {
-    /// Reads the settings. An unknown key is logged, not refused: the host passes every `PIPEDRIVE_*` variable, and
-    /// one meant for other tooling must not stop the server; the warning still catches a misspelt name.
+    /// Reads the settings (see `callbridge_core::settings`: unknown keys warn, bad URLs are errors).
     pub fn from_connector_config(config: &ConnectorConfig) -> Result<Self, ConnectorError> {
-        for unknown in config.values.keys().filter(|key| !KNOWN_KEYS.contains(&key.as_str())) {
-            warn!(connector = NAME, setting = %unknown, known = %KNOWN_KEYS.join(", "), "Ignoring an unknown Pipedrive setting.");
+        let mut settings: Self = config.settings(NAME)?;
+        if settings.redirect_uri.is_empty() {
+            settings.redirect_uri = match &config.public_url {
+                Some(public_url) => format!("{}{REDIRECT_PATH}", public_url.trim_end_matches('/')),
+                None => DEFAULT_REDIRECT_URI.to_owned(),
+            };
         }
-        let redirect_uri = match (config.get("redirect_uri"), &config.public_url) {
-            (Some(uri), _) => uri.to_owned(),
-            (None, Some(public_url)) => format!("{}{REDIRECT_PATH}", public_url.trim_end_matches('/')),
-            (None, None) => DEFAULT_REDIRECT_URI.to_owned(),
-        };
-        let token_url = config.get("access_token_uri").unwrap_or(DEFAULT_TOKEN_URL).to_owned();
-        for (key, value) in [("access_token_uri", &token_url), ("redirect_uri", &redirect_uri)] {
-            if let Err(error) = url::Url::parse(value) {
-                return Err(ConnectorError::config(format!(
-                    "{key} is not a URL ({error}): set {}_{} to an absolute URL",
-                    NAME.to_ascii_uppercase(),
-                    key.to_ascii_uppercase()
-                )));
-            }
-        }
-        Ok(Self {
-            client_id: config.get("client_id").map(str::to_owned),
-            client_secret: config.get("client_secret").map(Secret::from),
-            token_url,
-            redirect_uri,
-            scope: config.get("scope").map(str::to_owned),
-        })
+        Ok(settings)
     }
 
     /// The client id and secret, or a configuration error naming the variable to set.
     pub fn client_credentials(&self) -> Result<(&str, &Secret), ConnectorError> {
-        let missing = |key: &str| {
-            ConnectorError::config(format!(
-                "{key} is not configured: set {}_{}",
-                NAME.to_ascii_uppercase(),
-                key.to_ascii_uppercase()
-            ))
-        };
-        let client_id = self.client_id.as_deref().ok_or_else(|| missing("client_id"))?;
-        let client_secret = self.client_secret.as_ref().ok_or_else(|| missing("client_secret"))?;
+        let client_id = self.client_id.as_deref().ok_or_else(|| missing(NAME, "client_id"))?;
+        let client_secret = self.client_secret.as_ref().ok_or_else(|| missing(NAME, "client_secret"))?;
         Ok((client_id, client_secret))
-    }
-}
-
-impl fmt::Debug for PipedriveConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PipedriveConfig")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "**REDACTED**"))
-            .field("token_url", &self.token_url)
-            .field("redirect_uri", &self.redirect_uri)
-            .field("scope", &self.scope)
-            .finish()
     }
 }

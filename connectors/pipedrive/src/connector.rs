@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use callbridge_core::PlatformManifest;
-use callbridge_core::compose::message::{Layout, MessageKind, append_entry_once, parse_time};
+use callbridge_core::compose::message::{Layout, append_entry_once, parse_time};
 use callbridge_core::compose::{LogFormat, agent_note, user_offset};
 use callbridge_core::http::RateLimit;
 use callbridge_core::manifest::{
@@ -49,6 +49,8 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     Operation::FindCreatedRecord,
 ];
 
+/// The account data key of the admin settings that choose activity types.
+const ACTIVITY_TYPES_KEY: &str = "activityTypes";
 const NO_CALL_TYPE: &str = "Call logging requires an active activity type containing the word \"call\" (case insensitive), or one explicitly assigned by an admin under Admin > Account settings.";
 const NO_SMS_TYPE: &str = "Message logging requires an active activity type containing the word \"sms\" (case insensitive), or one explicitly assigned by an admin under Admin > Account settings.";
 const USER_INFO_FAILED_DETAIL: &str = "Pipedrive was unable to fetch information for the currently logged in user. Please check your permissions in Pipedrive and make sure you have permission to access and read user information.";
@@ -124,12 +126,7 @@ impl Pipedrive {
 
     /// The activity type to log `kind` as, or the reference's error when the account has none.
     async fn activity_type(&self, ctx: &RequestContext, kind: ActivityKind) -> Result<String, ConnectorError> {
-        let company = ctx
-            .user
-            .platform_additional_info
-            .get("companyId")
-            .filter(|it| !it.is_null())
-            .map_or_else(|| ctx.user.hostname.clone(), id_text);
+        let company = company_key(&ctx.user);
         let admin_choice = ctx.admin_settings.text(kind.setting_id());
         let resolved = self
             .activity_types
@@ -168,6 +165,11 @@ impl Connector for Pipedrive {
 
     fn operations(&self) -> &'static [Operation] {
         OPERATIONS
+    }
+
+    /// Pipedrive's person and activity ids are JSON numbers, and App Connect answers them as such.
+    fn id_type(&self) -> callbridge_core::IdType {
+        callbridge_core::IdType::Number
     }
 
     fn manifest(&self) -> PlatformManifest {
@@ -300,7 +302,7 @@ impl Connector for Pipedrive {
         request: CreateCallLogRequest,
     ) -> Result<CallLogCreated, ConnectorError> {
         let person_id = person_number(&request.contact.id)?;
-        let owner_id = owner_number(&ctx.user)?;
+        let owner_id = owner_number(ctx)?;
         let org_id = self.organization_of(ctx, &request.contact.id).await?;
         let activity_type = self.activity_type(ctx, ActivityKind::Call).await?;
         let call_log = &request.call_log;
@@ -333,7 +335,7 @@ impl Connector for Pipedrive {
         ctx: &RequestContext,
         request: &CreateCallLogRequest,
     ) -> Result<Option<String>, ConnectorError> {
-        let (person, owner) = (person_number(&request.contact.id)?, owner_number(&ctx.user)?);
+        let (person, owner) = (person_number(&request.contact.id)?, owner_number(ctx)?);
         crate::reconcile::find(&self.client, ctx, person, owner, &request.record_key).await
     }
 
@@ -342,7 +344,7 @@ impl Connector for Pipedrive {
         ctx: &RequestContext,
         request: &CreateMessageLogRequest,
     ) -> Result<Option<String>, ConnectorError> {
-        let (person, owner) = (person_number(&request.contact.id)?, owner_number(&ctx.user)?);
+        let (person, owner) = (person_number(&request.contact.id)?, owner_number(ctx)?);
         crate::reconcile::find(&self.client, ctx, person, owner, &request.record_key).await
     }
 
@@ -387,6 +389,10 @@ impl Connector for Pipedrive {
         if let Some(subject) = request.subject.as_deref().filter(|it| !it.is_empty()) {
             body.insert("subject".to_owned(), json!(subject));
         }
+        // An admin's assignment moves the activity to that user, as App Connect does.
+        if ctx.assigned_crm_user_id.is_some() {
+            body.insert("owner_id".to_owned(), json!(owner_number(ctx)?));
+        }
         // As in App Connect, a zero or empty duration leaves the stored one alone.
         if let Some(duration) = request.duration.as_ref().filter(|it| duration_is_set(it)) {
             body.insert("duration".to_owned(), json!(pipedrive_duration(Some(duration))));
@@ -424,7 +430,7 @@ impl Connector for Pipedrive {
     ) -> Result<MessageLogCreated, ConnectorError> {
         let host = &ctx.user.hostname;
         let person_id = person_number(&request.contact.id)?;
-        let owner_id = owner_number(&ctx.user)?;
+        let owner_id = owner_number(ctx)?;
         let me = self.client.current_user(&format!("{}/v1/users/me", base(host)?), &ctx.auth_header).await?.body;
         let user_name = me.name.unwrap_or_default();
         let org_id = self.organization_of(ctx, &request.contact.id).await?;
@@ -444,8 +450,8 @@ impl Connector for Pipedrive {
                     .unwrap_or_else(|| layout.sent_at(&request.message)),
             ),
             None => {
-                let kind = MessageKind::of(&request.media);
-                let (subject, note) = layout.new_log(kind, &request.correspondents, &request.message);
+                let (subject, note) =
+                    layout.compose(LogFormat::Html, &request.media, &request.correspondents, &request.message);
                 (subject, note, layout.sent_at(&request.message))
             }
         };
@@ -490,7 +496,11 @@ impl Connector for Pipedrive {
                     offset: user_offset(ctx.user.timezone_offset.as_ref()),
                     now: Utc::now(),
                 };
-                append_entry_once(existing_note, &layout.entry(&request.message), request.maybe_applied)
+                append_entry_once(
+                    existing_note,
+                    &layout.entry_in(LogFormat::Html, &request.message, &request.media),
+                    request.maybe_applied,
+                )
             }
         };
         let mut body = Map::new();
@@ -512,6 +522,21 @@ impl Connector for Pipedrive {
             .filter(|it| it.is_deleted != Some(true))
             .map(|it| CrmUser { id: id_text(&it.id), name: it.name.unwrap_or_default(), email: it.email })
             .collect())
+    }
+
+    async fn account_data(
+        &self,
+        ctx: &RequestContext,
+        key: &str,
+        force_refresh: bool,
+    ) -> Result<Option<Value>, ConnectorError> {
+        if key != ACTIVITY_TYPES_KEY {
+            return Ok(None);
+        }
+        let (host, company) = (&ctx.user.hostname, company_key(&ctx.user));
+        let types = self.activity_types.list(&self.client, host, &ctx.auth_header, &company, force_refresh).await?;
+        let options = types.iter().map(|it| json!({ "const": it.key_string, "title": it.name })).collect();
+        Ok(Some(Value::Array(options)))
     }
 
     fn routes(&self) -> Vec<ConnectorRoute> {
@@ -547,7 +572,7 @@ pub(crate) fn manifest(config: &PipedriveConfig) -> PlatformManifest {
         kind: SettingKind::Option,
         name: name.to_owned(),
         description: Some(description.to_owned()),
-        account_data_key: Some("activityTypes".to_owned()),
+        account_data_key: Some(ACTIVITY_TYPES_KEY.to_owned()),
         default_value: None,
         extra: Map::new(),
     };
@@ -654,14 +679,29 @@ fn person_number(contact_id: &str) -> Result<u64, ConnectorError> {
         .map_err(|_| ConnectorError::new(ErrorKind::Rejected, format!("`{contact_id}` is not a Pipedrive person id")))
 }
 
-/// The logging user's Pipedrive id: the numeric part of `<id>-pipedrive`.
-fn owner_number(user: &User) -> Result<u64, ConnectorError> {
+/// The activity's owner: the CRM user an admin assigned the log to, else the logging user (the numeric part of
+/// `<id>-pipedrive`).
+fn owner_number(ctx: &RequestContext) -> Result<u64, ConnectorError> {
+    if let Some(assigned) = &ctx.assigned_crm_user_id {
+        return assigned
+            .parse::<u64>()
+            .map_err(|_| ConnectorError::new(ErrorKind::Rejected, format!("`{assigned}` is not a Pipedrive user id")));
+    }
+    let user = &ctx.user;
     user.crm_user_id().parse::<u64>().map_err(|_| {
         ConnectorError::new(
             ErrorKind::Unauthorized,
             format!("user id `{}` does not start with a Pipedrive user id", user.id),
         )
     })
+}
+
+/// What the activity-type cache is keyed by: the Pipedrive company, else the host.
+fn company_key(user: &User) -> String {
+    user.platform_additional_info
+        .get("companyId")
+        .filter(|it| !it.is_null())
+        .map_or_else(|| user.hostname.clone(), id_text)
 }
 
 /// Keeps the most recent rate-limit headers: they describe the budget left after the last request.

@@ -104,7 +104,7 @@ fn config_defaults_and_overrides() {
     let relative = connector_config().with_value("redirect_uri", "/pipedrive-redirect");
     let error = PipedriveConfig::from_connector_config(&relative).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Config);
-    assert!(error.message().starts_with("redirect_uri is not a URL"), "{}", error.message());
+    assert!(error.message().starts_with("CALLBRIDGE_PIPEDRIVE_REDIRECT_URI is not valid"), "{}", error.message());
 }
 
 #[test]

@@ -116,6 +116,8 @@ pub(crate) struct NewActivity<'a> {
     pub category_id: Option<Value>,
     pub repeats: &'static str,
     pub linked_contacts: [LinkedContactRef; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attendees: Option<[Attendee; 1]>,
     /// The marker that finds this record again after an ambiguous create (see `reconcile.rs`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
@@ -124,6 +126,14 @@ pub(crate) struct NewActivity<'a> {
 #[derive(Debug, Serialize)]
 pub(crate) struct LinkedContactRef {
     pub contact_id: Value,
+}
+
+/// A Redtail user taking part in an activity: how an activity is given to someone other than the key's user.
+#[derive(Debug, Serialize)]
+pub(crate) struct Attendee {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub user_id: Value,
 }
 
 /// `PUT /activities/{id}` and `PATCH /activities/{id}`: only the fields that change.
@@ -141,6 +151,8 @@ pub(crate) struct ActivityUpdate<'a> {
     pub category_id: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completed: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attendees: Option<[Attendee; 1]>,
 }
 
 /// `POST /activities/{id}/notes`: the agent's note as a Redtail note on the activity.

@@ -10,10 +10,8 @@ use regex::Regex;
 pub(crate) const CUSTOM_TIMEZONE_SETTING: &str = "redtailCustomTimezone";
 
 /// The composer's Date/time item in an HTML body.
-static DATE_TIME_ITEM: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::expect_used)] // a literal pattern, exercised by the unit tests; input cannot reach it
-    Regex::new(r"(?i)<li><b>Date/time</b>:[^<]*</li>").expect("the Date/time pattern is valid")
-});
+static DATE_TIME_ITEM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)<li><b>Date/time</b>:[^<]*</li>").expect("the Date/time pattern is valid"));
 
 /// The offset of the user's `redtailCustomTimezone` setting, when it holds a number of hours within a day.
 pub(crate) fn custom_offset(settings: &UserSettings) -> Option<FixedOffset> {

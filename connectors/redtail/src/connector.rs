@@ -11,18 +11,20 @@ use callbridge_core::{
     ContactMatches, CreateCallLogRequest, CreateContactRequest, CreateMessageLogRequest, CreatedContact, CrmUser,
     DispositionRequest, DispositionResult, ErrorKind, FindContactRequest, GetCallLogRequest, LogFormat,
     MessageLogCreated, MessageLogUpdated, Operation, PlatformManifest, PlatformUserInfo, RequestContext, ReturnMessage,
-    Secret, Unauthorized, UpdateCallLogRequest, UpdateMessageLogRequest, UserInfo, UserInfoRequest, async_trait,
+    Secret, Unauthorized, UpdateCallLogRequest, UpdateMessageLogRequest, User, UserInfo, UserInfoRequest, UserSettings,
+    async_trait,
 };
 use serde_json::{Map, Value, json};
 
 use crate::NAME;
 use crate::api::{
-    ActivityUpdate, Category, Contact, LinkedContactRef, NewActivity, NewContact, NewNote, NewPhone, join_names,
+    ActivityUpdate, Attendee, Category, Contact, LinkedContactRef, NewActivity, NewContact, NewNote, NewPhone,
+    join_names,
 };
 use crate::body::{custom_offset, with_date_time};
 use crate::client::{RedtailClient, login_authorization, user_key_authorization};
 use crate::config::RedtailConfig;
-use crate::manifest::CATEGORY_FIELD;
+use crate::manifest::{CATEGORY_FIELD, DEFAULT_CATEGORY, DEFAULT_CATEGORY_SETTING};
 use crate::reconcile::record_marker;
 use crate::time::{CallTimes, iso};
 
@@ -46,8 +48,6 @@ const OPERATIONS: &[Operation] = &[
 
 /// Redtail's activity type for calls and messages: "Phone Call".
 pub(crate) const PHONE_CALL_ACTIVITY: u8 = 3;
-/// The category a call gets when the user picked none (the reference's default).
-const DEFAULT_CATEGORY: u64 = 2;
 
 /// Builds the connector from its settings; the registry calls it through the descriptor in `lib.rs`.
 pub(crate) fn build(config: ConnectorConfig) -> Result<Arc<dyn Connector>, ConnectorError> {
@@ -67,19 +67,41 @@ impl Redtail {
         Ok(Self { client: RedtailClient::new(config.http.clone(), settings.api_server.clone()), config: settings })
     }
 
-    /// The `Userkeyauth` header for the user's requests. The host's `Basic` header is not what Redtail takes, so
-    /// it is built here from the user key the login stored as the user's access token.
-    pub(crate) fn auth(&self, ctx: &RequestContext) -> Result<Secret, ConnectorError> {
-        if ctx.user.access_token.is_empty() {
-            return Err(ConnectorError::new(ErrorKind::Unauthorized, "the user has no Redtail user key"));
-        }
-        Ok(user_key_authorization(self.config.api_key()?, &ctx.user.access_token))
-    }
-
     /// The database's categories that are not deleted, as the options of the `category` field.
     async fn category_options(&self, auth: &Secret) -> Result<Value, ConnectorError> {
         let categories = self.client.categories(auth).await?;
         Ok(category_options(&categories))
+    }
+
+    /// The `defaultCategory` setting with the database's current categories as its options, for the host to store
+    /// after a call log (the reference does this after every create). The user's chosen value and
+    /// `customizable` flag are only filled when the user has none, so the host's field-wise merge keeps them.
+    /// A failing read is logged and stores nothing: the call is logged either way.
+    async fn default_category_update(&self, ctx: &RequestContext, auth: &Secret) -> Option<UserSettings> {
+        let categories = match self.client.categories(auth).await {
+            Ok(categories) => categories,
+            Err(error) => {
+                tracing::warn!(connector = NAME, %error, "Reading Redtail's categories for the default category failed.");
+                return None;
+            }
+        };
+        let options: Vec<Value> = categories
+            .iter()
+            .filter(|it| !it.deleted)
+            .map(|it| json!({ "id": numeric_or_text(&it.id.0), "name": it.name }))
+            .collect();
+        let stored = ctx.user.user_settings.0.get(DEFAULT_CATEGORY_SETTING);
+        let mut setting = Map::new();
+        if stored.and_then(|it| it.get("value")).is_none_or(Value::is_null) {
+            setting.insert("value".to_owned(), json!(DEFAULT_CATEGORY));
+        }
+        if stored.and_then(|it| it.get("customizable")).is_none_or(Value::is_null) {
+            setting.insert("customizable".to_owned(), Value::Bool(true));
+        }
+        setting.insert("options".to_owned(), Value::Array(options));
+        let mut update = Map::new();
+        update.insert(DEFAULT_CATEGORY_SETTING.to_owned(), Value::Object(setting));
+        Some(UserSettings(update))
     }
 
     /// Contacts found by one `search_basic` criterion, with the category options every log form needs.
@@ -132,14 +154,27 @@ impl Connector for Redtail {
         OPERATIONS
     }
 
+    /// Redtail's contact and activity ids are JSON numbers, and App Connect answers them as such.
+    fn id_type(&self) -> callbridge_core::IdType {
+        callbridge_core::IdType::Number
+    }
+
     fn manifest(&self) -> PlatformManifest {
         crate::manifest::manifest()
     }
 
-    /// As the reference: the key base64-encoded. The host puts it in a `Basic` header Redtail does not use; every
-    /// request builds its own `Userkeyauth` header instead (see [`Redtail::auth`]).
+    /// As the reference: the key base64-encoded; requests use [`Connector::authorization`]'s scheme instead.
     fn basic_auth(&self, api_key: &Secret) -> Result<Secret, ConnectorError> {
         Ok(Secret::new(base64::engine::general_purpose::STANDARD.encode(api_key.expose())))
+    }
+
+    /// `Userkeyauth`, from the partner key and the user key the login stored as the user's access token: Redtail
+    /// takes no `Basic` header on its API.
+    async fn authorization(&self, user: &User) -> Result<Secret, ConnectorError> {
+        if user.access_token.is_empty() {
+            return Err(ConnectorError::new(ErrorKind::Unauthorized, "the user has no Redtail user key"));
+        }
+        Ok(user_key_authorization(self.config.api_key()?, &user.access_token))
     }
 
     async fn user_info(&self, request: UserInfoRequest) -> Result<UserInfo, ConnectorError> {
@@ -188,7 +223,7 @@ impl Connector for Redtail {
         if request.is_extension {
             return Ok(ContactMatches::default());
         }
-        let auth = self.auth(ctx)?;
+        let auth = ctx.auth_header.clone();
         let phone = restore_plus(&request.phone_number).trim().to_owned();
         let national = national_number(&phone).unwrap_or_else(|| phone.clone());
         let mut terms = vec![national.clone()];
@@ -209,7 +244,7 @@ impl Connector for Redtail {
     }
 
     async fn find_contact_with_name(&self, ctx: &RequestContext, name: &str) -> Result<ContactMatches, ConnectorError> {
-        let auth = self.auth(ctx)?;
+        let auth = ctx.auth_header.clone();
         let found = self.client.search_contacts(&auth, "name", name.trim()).await?;
         let contacts = self.search(&auth, found, None).await?;
         Ok(ContactMatches { successful: true, contacts, return_message: None, rate_limit: None })
@@ -220,7 +255,7 @@ impl Connector for Redtail {
         ctx: &RequestContext,
         request: CreateContactRequest,
     ) -> Result<CreatedContact, ConnectorError> {
-        let auth = self.auth(ctx)?;
+        let auth = ctx.auth_header.clone();
         let phone = restore_plus(&request.phone_number).trim().to_owned();
         let parts = parse_e164(&phone).ok_or_else(|| {
             ConnectorError::new(ErrorKind::Rejected, format!("`{phone}` is not an E.164 phone number"))
@@ -254,7 +289,7 @@ impl Connector for Redtail {
         ctx: &RequestContext,
         request: CreateCallLogRequest,
     ) -> Result<CallLogCreated, ConnectorError> {
-        let auth = self.auth(ctx)?;
+        let auth = ctx.auth_header.clone();
         let call = &request.call_log;
         let times = CallTimes::of(call.start_time.as_ref(), call.duration.as_ref())?;
         let subject = call.subject(&request.contact.name);
@@ -272,6 +307,7 @@ impl Connector for Redtail {
             category_id: Some(category.clone()),
             repeats: "never",
             linked_contacts: [LinkedContactRef { contact_id: numeric_or_text(&request.contact.id) }],
+            attendees: assigned_attendees(ctx),
             location: record_marker(&request.record_key),
         };
         let created = self.client.create_activity(&auth, &activity).await?;
@@ -294,7 +330,8 @@ impl Connector for Redtail {
             complete(&self.client, &auth, &log_id).await.inspect_err(|error| warn_after_create(&log_id, error)).is_ok();
         let return_message =
             if note_added && completed { ReturnMessage::success("Call logged", 2000) } else { incomplete_log() };
-        Ok(CallLogCreated { log_id, return_message: Some(return_message), settings_update: None })
+        let settings_update = self.default_category_update(ctx, &auth).await;
+        Ok(CallLogCreated { log_id, return_message: Some(return_message), settings_update })
     }
 
     async fn find_created_call_log(
@@ -311,7 +348,7 @@ impl Connector for Redtail {
         ctx: &RequestContext,
         request: GetCallLogRequest,
     ) -> Result<CallLogDetails, ConnectorError> {
-        let auth = self.auth(ctx)?;
+        let auth = ctx.auth_header.clone();
         let (activity, raw) = self.client.activity(&auth, &request.log_id).await?;
         let body = activity.description.unwrap_or_default();
         Ok(CallLogDetails {
@@ -329,7 +366,7 @@ impl Connector for Redtail {
         ctx: &RequestContext,
         request: UpdateCallLogRequest,
     ) -> Result<CallLogUpdated, ConnectorError> {
-        let auth = self.auth(ctx)?;
+        let auth = ctx.auth_header.clone();
         let times =
             request.start_time.as_ref().and_then(|start| CallTimes::of(Some(start), request.duration.as_ref()).ok());
         let description = match (custom_offset(&ctx.user.user_settings), &times) {
@@ -341,6 +378,7 @@ impl Connector for Redtail {
             description: Some(&description),
             start_date: times.as_ref().map(|it| iso(it.start)),
             end_date: times.as_ref().map(|it| iso(it.end)),
+            attendees: assigned_attendees(ctx),
             ..ActivityUpdate::default()
         };
         self.client.put_activity(&auth, &request.log_id, &update).await?;
@@ -359,7 +397,7 @@ impl Connector for Redtail {
         let Some(category) = request.dispositions.get(CATEGORY_FIELD).filter(|it| !is_blank(it)) else {
             return Ok(DispositionResult::default());
         };
-        let auth = self.auth(ctx)?;
+        let auth = ctx.auth_header.clone();
         let update = ActivityUpdate { category_id: Some(category_id(Some(category))?), ..ActivityUpdate::default() };
         self.client.put_activity(&auth, &request.log_id, &update).await?;
         Ok(DispositionResult { log_id: Some(request.log_id), return_message: None })
@@ -396,13 +434,20 @@ impl Connector for Redtail {
     }
 
     async fn user_list(&self, ctx: &RequestContext) -> Result<Vec<CrmUser>, ConnectorError> {
-        let auth = self.auth(ctx)?;
+        let auth = ctx.auth_header.clone();
         let users = self.client.database_users(&auth).await?;
         Ok(users
             .into_iter()
             .map(|it| CrmUser { id: it.id.0, name: join_names([&it.first_name, &it.last_name]), email: None })
             .collect())
     }
+}
+
+/// The admin-assigned user as the activity's attendee (§0.5: Redtail's owner is its user attendee). `None` logs
+/// the activity as the session's user.
+pub(crate) fn assigned_attendees(ctx: &RequestContext) -> Option<[Attendee; 1]> {
+    let user_id = ctx.assigned_crm_user_id.as_deref().map(str::trim).filter(|it| !it.is_empty())?;
+    Some([Attendee { kind: "Crm::Activity::Attendee::User", user_id: numeric_or_text(user_id) }])
 }
 
 /// Marks an activity completed, as every call and message log is.

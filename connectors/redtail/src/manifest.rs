@@ -13,9 +13,18 @@ use crate::body::CUSTOM_TIMEZONE_SETTING;
 
 /// The log forms' field whose value is the activity's category.
 pub(crate) const CATEGORY_FIELD: &str = "category";
+/// The user setting naming the category a log form starts with; its options are the database's categories, stored
+/// into the user's settings after each call log (see `Redtail::default_category_update`).
+pub(crate) const DEFAULT_CATEGORY_SETTING: &str = "defaultCategory";
+/// The category a log gets when the user picked none (the reference's default, "Phone Call" in a new database).
+pub(crate) const DEFAULT_CATEGORY: u64 = 2;
 
 pub(crate) fn manifest() -> PlatformManifest {
-    let category = || LogPage { additional_fields: vec![Field::new(CATEGORY_FIELD, "Category", FieldKind::Selection)] };
+    let category = || {
+        let mut field = Field::new(CATEGORY_FIELD, "Category", FieldKind::Selection);
+        field.extra.insert("defaultSettingId".to_owned(), json!(DEFAULT_CATEGORY_SETTING));
+        LogPage { additional_fields: vec![field] }
+    };
     PlatformManifest {
         name: NAME.to_owned(),
         display_name: "Redtail".to_owned(),
@@ -29,7 +38,7 @@ pub(crate) fn manifest() -> PlatformManifest {
             id: "redtailOptions".to_owned(),
             name: "Redtail options".to_owned(),
             kind: "section".to_owned(),
-            items: vec![timezone_setting()],
+            items: vec![default_category_setting(), timezone_setting()],
         }],
         page: Pages { call_log: Some(category()), message_log: Some(category()), ..Pages::default() },
         extra: object(json!({ "disableDisposition": false })),
@@ -51,6 +60,20 @@ fn login_page() -> AuthPage {
         title: "Redtail".to_owned(),
         warning: None,
         content: vec![description, Field::new("username", "Username", FieldKind::String).required(), password],
+    }
+}
+
+/// The category new logs start with. Redtail's categories differ per database, so the options are filled at run
+/// time (`dynamicOptions`): every call log stores the current list into the user's settings.
+fn default_category_setting() -> SettingItem {
+    SettingItem {
+        id: DEFAULT_CATEGORY_SETTING.to_owned(),
+        kind: SettingKind::Option,
+        name: "Default category".to_owned(),
+        description: Some("The category a call or message log starts with.".to_owned()),
+        account_data_key: None,
+        default_value: Some(json!(DEFAULT_CATEGORY)),
+        extra: object(json!({ "dynamicOptions": true, "options": [] })),
     }
 }
 

@@ -28,7 +28,7 @@ pub(crate) async fn create(
     ctx: &RequestContext,
     request: CreateMessageLogRequest,
 ) -> Result<MessageLogCreated, ConnectorError> {
-    let auth = connector.auth(ctx)?;
+    let auth = ctx.auth_header.clone();
     let user_name = username(&ctx.user);
     let layout = layout(&ctx.user, user_name, &request.contact);
     let shared = request.shared_sms_log_content.as_ref().filter(|it| !it.body.is_empty() && !it.subject.is_empty());
@@ -55,6 +55,8 @@ pub(crate) async fn create(
         category_id: category.map(|it| category_id(Some(it))).transpose()?,
         repeats: "never",
         linked_contacts: [LinkedContactRef { contact_id: numeric_or_text(&request.contact.id) }],
+        // As the reference: message logs stay with the session's user.
+        attendees: None,
         location: record_marker(&request.record_key),
     };
     let created = connector.client.create_activity(&auth, &activity).await?;
@@ -76,7 +78,7 @@ pub(crate) async fn append(
     ctx: &RequestContext,
     request: UpdateMessageLogRequest,
 ) -> Result<MessageLogUpdated, ConnectorError> {
-    let auth = connector.auth(ctx)?;
+    let auth = ctx.auth_header.clone();
     let layout = layout(&ctx.user, username(&ctx.user), &request.contact);
     let shared_body = request.shared_sms_log_content.as_ref().map(|it| it.body.as_str()).filter(|it| !it.is_empty());
     let description = match shared_body {

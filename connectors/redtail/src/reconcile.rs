@@ -31,7 +31,7 @@ pub(crate) async fn find_created(
 ) -> Result<Option<String>, ConnectorError> {
     let marker = record_marker(key)
         .ok_or_else(|| ConnectorError::new(ErrorKind::Rejected, "a record key is needed to find a created record"))?;
-    let auth = connector.auth(ctx)?;
+    let auth = ctx.auth_header.clone();
     let day = |delta: i64| (start + TimeDelta::days(delta)).format("%Y-%m-%d").to_string();
     let (from, to) = (day(-1), day(1));
     for page in 1..=MAX_PAGES {

@@ -108,7 +108,13 @@ fn the_connector_describes_itself() {
         .collect();
     assert_eq!(fields, [json!("redtailDescription"), json!("username"), json!("password")]);
     assert_eq!(manifest["page"]["callLog"]["additionalFields"][0]["const"], "category");
-    let timezones = manifest["settings"][0]["items"][0]["options"].as_array().unwrap();
+    assert_eq!(manifest["page"]["callLog"]["additionalFields"][0]["defaultSettingId"], "defaultCategory");
+    let default_category = &manifest["settings"][0]["items"][0];
+    assert_eq!(
+        (&default_category["id"], &default_category["dynamicOptions"]),
+        (&json!("defaultCategory"), &json!(true))
+    );
+    let timezones = manifest["settings"][0]["items"][1]["options"].as_array().unwrap();
     assert_eq!((timezones.len(), &timezones[0]["id"], &timezones[26]["name"]), (27, &json!("-12"), &json!("GMT+14")));
     let operations = connector.operations();
     assert!(operations.windows(2).all(|pair| pair[0] < pair[1]), "operations are sorted and unique");
@@ -128,6 +134,16 @@ fn login_and_user_key_headers_follow_redtails_documented_schemes() {
     let connector = Redtail::new(&connector_config()).unwrap();
     // As the reference: base64 of the raw key, no colon.
     assert_eq!(connector.basic_auth(&Secret::new("apiKey")).unwrap().expose(), "YXBpS2V5");
+}
+
+#[tokio::test]
+async fn the_auth_hook_makes_userkeyauth_from_the_stored_user_key() {
+    let connector = Redtail::new(&connector_config().with_value("api_key", "partner")).unwrap();
+    let mut user = callbridge_core::User { access_token: Secret::new("user-key-1"), ..Default::default() };
+    let header = connector.authorization(&user).await.unwrap();
+    assert_eq!(header.expose(), "Userkeyauth cGFydG5lcjp1c2VyLWtleS0x");
+    user.access_token = Secret::default();
+    assert_eq!(connector.authorization(&user).await.unwrap_err().kind(), ErrorKind::Unauthorized);
 }
 
 #[test]

@@ -5,14 +5,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use callbridge_core::PlatformManifest;
+use callbridge_core::compose::message::{Layout, append_entry_in};
+use callbridge_core::compose::user_offset;
 use callbridge_core::manifest::{ContactType, Environment, LogPage, ManifestAuth, Pages};
 use callbridge_core::{
     AuthType, CallLogCreated, CallLogDetails, CallLogUpdated, Connector, ConnectorConfig, ConnectorError, ContactInfo,
     ContactMatches, CreateCallLogRequest, CreateContactRequest, CreateMessageLogRequest, CreatedContact, CrmUser,
-    DispositionRequest, DispositionResult, ErrorKind, FindContactRequest, GetCallLogRequest, LogFormat,
+    DispositionRequest, DispositionResult, ErrorKind, FindContactRequest, GetCallLogRequest, LogContact, LogFormat,
     MessageLogCreated, MessageLogUpdated, Operation, PlatformUserInfo, RequestContext, ReturnMessage, Secret,
     Unauthorized, UpdateCallLogRequest, UpdateMessageLogRequest, UserInfo, UserInfoRequest,
 };
+use chrono::Utc;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -43,7 +46,12 @@ pub struct Sandbox {
     users: Mutex<HashMap<String, String>>,
 }
 
-pub(crate) fn build(_config: ConnectorConfig) -> Result<Arc<dyn Connector>, ConnectorError> {
+/// The sandbox takes no settings; reading the empty set still warns about any `CALLBRIDGE_SANDBOX_*` variable.
+#[derive(serde::Deserialize)]
+struct NoSettings {}
+
+pub(crate) fn build(config: ConnectorConfig) -> Result<Arc<dyn Connector>, ConnectorError> {
+    let NoSettings {} = config.settings(crate::NAME)?;
     Ok(Arc::new(Sandbox::default()))
 }
 
@@ -118,7 +126,7 @@ impl Connector for Sandbox {
             )
         })?;
         let id = user_id_for(api_key.expose());
-        let name = format!("Sandbox user {}", &id[..6]);
+        let name = sandbox_user_name(&id);
         self.users.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(id.clone(), name.clone());
         Ok(UserInfo {
             user: PlatformUserInfo {
@@ -293,10 +301,11 @@ impl Connector for Sandbox {
     ) -> Result<MessageLogCreated, ConnectorError> {
         let (subject, body) = match request.shared_sms_log_content {
             Some(shared) => (shared.subject, shared.body),
-            None => (
-                format!("SMS conversation with {}", request.contact.name),
-                message_line(&request.message.subject, request.message.direction.as_deref()),
-            ),
+            None => {
+                let user_name = sandbox_user_name(&ctx.user.id);
+                let layout = layout(ctx, &user_name, &request.contact);
+                layout.compose(LogFormat::PlainText, &request.media, &request.correspondents, &request.message)
+            }
         };
         let log_id = self.with_account(ctx, |account| {
             let id = account.next_id("msg");
@@ -319,18 +328,20 @@ impl Connector for Sandbox {
         ctx: &RequestContext,
         request: UpdateMessageLogRequest,
     ) -> Result<MessageLogUpdated, ConnectorError> {
+        let user_name = sandbox_user_name(&ctx.user.id);
+        let entry =
+            layout(ctx, &user_name, &request.contact).entry_in(LogFormat::PlainText, &request.message, &request.media);
         self.with_account(ctx, |account| {
             let activity = account
                 .message_logs
                 .get_mut(&request.log_id)
                 .ok_or_else(|| not_found("message log", &request.log_id))?;
-            let line = message_line(&request.message.subject, request.message.direction.as_deref());
-            match request.shared_sms_log_content {
-                Some(shared) => activity.body = shared.body,
+            activity.body = match request.shared_sms_log_content {
+                Some(shared) => shared.body,
                 // A retry after an unknown outcome: the earlier attempt may have appended it.
-                None if request.maybe_applied && activity.body.contains(&line) => {}
-                None => activity.body.push_str(&line),
-            }
+                None if request.maybe_applied && activity.body.contains(entry.as_str()) => activity.body.clone(),
+                None => append_entry_in(LogFormat::PlainText, &activity.body, &entry),
+            };
             Ok(MessageLogUpdated::default())
         })
     }
@@ -348,7 +359,20 @@ impl Connector for Sandbox {
     }
 }
 
-/// One message as a line of the conversation log.
-fn message_line(text: &Option<String>, direction: Option<&str>) -> String {
-    format!("{}: {}\n", direction.unwrap_or("Message"), text.as_deref().unwrap_or(""))
+/// The name the sandbox gives the user with this id (as at login).
+fn sandbox_user_name(user_id: &str) -> String {
+    format!("Sandbox user {}", user_id.get(..6).unwrap_or(user_id))
+}
+
+fn layout<'a>(ctx: &RequestContext, user_name: &'a str, contact: &'a LogContact) -> Layout<'a> {
+    Layout { user_name, contact, offset: user_offset(ctx.user.timezone_offset.as_ref()), now: Utc::now() }
+}
+
+impl Sandbox {
+    /// The subject and body of a message log, as the sandbox CRM holds it; for tests and inspection.
+    pub fn message_log(&self, user_id: &str, log_id: &str) -> Option<(String, String)> {
+        let accounts = self.accounts();
+        let activity = accounts.get(user_id)?.message_logs.get(log_id)?;
+        Some((activity.subject.clone(), activity.body.clone()))
+    }
 }

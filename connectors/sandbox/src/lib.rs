@@ -2,6 +2,8 @@
 #![doc = include_str!("../README.md")]
 
 mod connector;
+
+pub use connector::Sandbox;
 mod crm;
 #[cfg(test)]
 mod tests;

@@ -41,6 +41,18 @@ impl AuthType {
     }
 }
 
+/// How the CRM types its record ids in JSON. App Connect passes a CRM's ids to the extension as the CRM wrote
+/// them, and the extension stores and compares them as they came (`contactId`, `logId`): a server that answers
+/// `"101"` where App Connect answered `101` makes the extension's stored ids unequal to the new ones.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IdType {
+    /// Ids are strings (or the connector makes its own).
+    #[default]
+    Text,
+    /// Ids are JSON numbers: the host answers an all-digit contact or log id as a number.
+    Number,
+}
+
 /// The operations a connector may implement; App Connect calls them "interfaces".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Operation {
@@ -141,15 +153,15 @@ impl ConnectorConfig {
         self.values.get(key).map(Secret::expose).filter(|it| !it.is_empty())
     }
 
+    /// The settings as the connector's serde struct `T` (see [`crate::settings`]): unknown keys are logged, and a
+    /// bad value is a configuration error naming its variable, which stops the server at start-up.
+    pub fn settings<T: serde::de::DeserializeOwned>(&self, connector: &str) -> Result<T, ConnectorError> {
+        crate::settings::read(connector, &self.values)
+    }
+
     /// A setting that must be there; the error names the environment variable that sets it.
     pub fn require(&self, connector: &str, key: &str) -> Result<&str, ConnectorError> {
-        self.get(key).ok_or_else(|| {
-            ConnectorError::config(format!(
-                "{key} is not configured: set {}_{}",
-                connector.to_ascii_uppercase(),
-                key.to_ascii_uppercase()
-            ))
-        })
+        self.get(key).ok_or_else(|| crate::settings::missing(connector, key))
     }
 }
 
@@ -157,7 +169,8 @@ impl ConnectorConfig {
 #[derive(Clone, Debug)]
 pub struct RequestContext {
     pub user: User,
-    /// `Bearer <token>` for OAuth connectors, `Basic <credential>` for API-key ones.
+    /// What [`Connector::authorization`] made for the user: `Bearer <token>` for OAuth connectors and
+    /// `Basic <credential>` for API-key ones unless the connector has its own scheme.
     pub auth_header: Secret,
     /// The RingCentral account id, hashed (`rc-account-id`).
     pub hashed_account_id: Option<String>,
@@ -440,7 +453,7 @@ pub struct SharedSmsContent {
     pub conversation_created_date: Option<String>,
 }
 
-/// Links that come with a message (voicemail, fax, MMS).
+/// Links that come with a message (voicemail, fax, MMS), as `compose::message_media::media_of` derives them.
 #[derive(Clone, Debug, Default)]
 pub struct MessageMedia {
     pub recording_link: Option<String>,
@@ -450,6 +463,8 @@ pub struct MessageMedia {
     pub image_download_link: Option<String>,
     pub image_content_type: Option<String>,
     pub video_link: Option<String>,
+    /// A voicemail's transcript, when the extension sent one.
+    pub transcript: Option<String>,
 }
 
 /// Input to [`Connector::create_message_log`].
@@ -535,6 +550,11 @@ pub trait Connector: Send + Sync + 'static {
     /// The operations this connector implements (sorted, without duplicates).
     fn operations(&self) -> &'static [Operation];
 
+    /// How the CRM's contact and log ids are typed in App Connect's answers.
+    fn id_type(&self) -> IdType {
+        IdType::Text
+    }
+
     /// This connector's platform entry in the manifest served at `/crmManifest`.
     fn manifest(&self) -> PlatformManifest;
 
@@ -545,6 +565,18 @@ pub trait Connector: Send + Sync + 'static {
     /// The credential for `Authorization: Basic ...`, without the `Basic ` prefix.
     fn basic_auth(&self, _api_key: &Secret) -> Result<Secret, ConnectorError> {
         Err(ConnectorError::unsupported(Operation::GetBasicAuth))
+    }
+
+    /// The credential the user's CRM requests carry, handed to every operation as [`RequestContext::auth_header`];
+    /// the host asks for it after refreshing OAuth tokens. The default is `Bearer <access token>` for OAuth and
+    /// `Basic <basic_auth(api key)>` for API keys. Override it for another scheme (Redtail's `Userkeyauth`), or to
+    /// trade the credential for a session (Bullhorn's `BhRestToken`) kept in [`crate::auth::Sessions`], whose
+    /// `retry_after_relogin` logs in again and retries once when the CRM ends the session with a 401.
+    async fn authorization(&self, user: &User) -> Result<Secret, ConnectorError> {
+        match self.auth_type() {
+            AuthType::OAuth => Ok(crate::auth::bearer(&user.access_token)),
+            AuthType::ApiKey => Ok(crate::auth::basic(&self.basic_auth(&user.access_token)?)),
+        }
     }
 
     async fn user_info(&self, request: UserInfoRequest) -> Result<UserInfo, ConnectorError>;
@@ -641,6 +673,18 @@ pub trait Connector: Send + Sync + 'static {
 
     async fn user_list(&self, _ctx: &RequestContext) -> Result<Vec<CrmUser>, ConnectorError> {
         Err(ConnectorError::unsupported(Operation::GetUserList))
+    }
+
+    /// Account-wide data a setting's options come from (`GET /accountData?keys=`, the manifest's
+    /// `accountDataKey`), e.g. Pipedrive's `activityTypes` as `[{const, title}]`. `None`: no data under `key`.
+    /// `force_refresh` asks for the CRM's current data rather than a cached copy.
+    async fn account_data(
+        &self,
+        _ctx: &RequestContext,
+        _key: &str,
+        _force_refresh: bool,
+    ) -> Result<Option<Value>, ConnectorError> {
+        Ok(None)
     }
 
     /// Refreshes the user's tokens the CRM's own way. Only called when [`Operation::RefreshToken`] is listed;

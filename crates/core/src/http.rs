@@ -28,7 +28,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+/// Request and response bodies; re-exported so connectors need no `bytes` dependency of their own.
+pub use bytes::Bytes;
 pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -187,7 +188,7 @@ impl fmt::Debug for HttpClient {
 
 impl HttpClient {
     pub fn new(settings: &HttpSettings) -> Result<Self, ConnectorError> {
-        #[allow(clippy::disallowed_methods)] // this is the one place that builds a reqwest client
+        #[expect(clippy::disallowed_methods, reason = "this is the one place that builds a reqwest client")]
         let inner = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.request_timeout)
@@ -287,7 +288,7 @@ pub struct HttpRequest {
     method: Method,
     url: String,
     headers: HeaderMap,
-    body: Option<(Bytes, &'static str)>,
+    body: Option<(Bytes, Option<&'static str>)>,
     /// The first error while building (an invalid header, a body that does not serialise), reported by `send`.
     error: Option<ConnectorError>,
 }
@@ -335,7 +336,7 @@ impl HttpRequest {
 
     pub fn json(mut self, body: &impl Serialize) -> Self {
         match serde_json::to_vec(body) {
-            Ok(bytes) => self.body = Some((Bytes::from(bytes), "application/json")),
+            Ok(bytes) => self.body = Some((Bytes::from(bytes), Some("application/json"))),
             Err(error) => self.fail(ConnectorError::config("request body does not serialise").with_source(error)),
         }
         self
@@ -343,7 +344,14 @@ impl HttpRequest {
 
     pub fn form(mut self, body: &[(&str, &str)]) -> Self {
         let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(body).finish();
-        self.body = Some((Bytes::from(encoded), "application/x-www-form-urlencoded"));
+        self.body = Some((Bytes::from(encoded), Some("application/x-www-form-urlencoded")));
+        self
+    }
+
+    /// A body of raw bytes (a file upload), sent as it is. No `Content-Type` is added: the caller sets the one the
+    /// receiver expects with [`HttpRequest::header`] (an upload URL may have been signed with it).
+    pub fn bytes(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = Some((body.into(), None));
         self
     }
 
@@ -409,7 +417,7 @@ struct Call<'a> {
     method: &'a Method,
     url: &'a Url,
     headers: &'a HeaderMap,
-    body: &'a Option<(Bytes, &'static str)>,
+    body: &'a Option<(Bytes, Option<&'static str>)>,
 }
 
 impl Call<'_> {
@@ -469,7 +477,10 @@ impl Call<'_> {
         let mut request =
             self.client.inner.request(self.method.clone(), self.url.clone()).headers(self.headers.clone());
         if let Some((body, content_type)) = self.body {
-            request = request.header(http::header::CONTENT_TYPE, *content_type).body(body.clone());
+            if let Some(content_type) = content_type {
+                request = request.header(http::header::CONTENT_TYPE, *content_type);
+            }
+            request = request.body(body.clone());
         }
         let response = request.send().await.map_err(failed)?;
         let status = response.status();

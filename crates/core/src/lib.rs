@@ -4,6 +4,7 @@
 //! call-log composer, phone-number helpers, and [`http::HttpClient`], the only way a connector talks to its CRM.
 //! It does no I/O except through that client, and the composer is pure.
 
+pub mod auth;
 pub mod cache;
 pub mod compose;
 pub mod connector;
@@ -14,6 +15,7 @@ pub mod phone;
 pub mod registry;
 pub mod schema;
 pub mod secret;
+pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod values;

@@ -62,7 +62,7 @@ mod tests {
         assert_eq!(secret.to_string(), "**REDACTED**");
         // Nor does the Debug output of a struct that holds one.
         #[derive(Debug)]
-        #[allow(dead_code)] // Only read through Debug.
+        #[expect(dead_code, reason = "Only read through Debug.")]
         struct Holder {
             token: Secret,
         }

@@ -159,7 +159,6 @@ impl Rule {
 /// Runs `future` to completion on a fresh runtime; the macro's tests are plain `#[test]`s.
 #[doc(hidden)]
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    #[allow(clippy::expect_used)] // a test harness without a runtime cannot run at all
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
     runtime.block_on(future)
 }

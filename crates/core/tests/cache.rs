@@ -55,6 +55,7 @@ async fn entries_expire_after_their_ttl() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while cache.get("acme").await.is_some() {
         assert!(tokio::time::Instant::now() < deadline, "the entry never expired");
+        // sleep-ok: poll interval of a wait bounded by the deadline above
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(cache.get_or_load("acme", async { Ok(2) }).await.unwrap(), 2);

@@ -446,3 +446,35 @@ fn clones_keep_the_policy_and_the_override_is_per_clone() {
     // Debug output shows the override but never headers or secrets.
     assert!(format!("{redirected:?}").contains("127.0.0.1:9000"));
 }
+
+#[tokio::test]
+async fn sends_raw_bytes_with_only_the_callers_content_type_and_downloads_bytes_unchanged() {
+    let server = MockServer::start().await;
+    // Not UTF-8, so a text round trip would change it.
+    let file: Vec<u8> = vec![0x25, 0x50, 0x44, 0x46, 0x00, 0xff, 0xfe, 0x80];
+    Mock::given(method("GET"))
+        .and(path("/media/1"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(file.clone(), "application/pdf"))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT")).and(path("/upload")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+    mount_fallback(&server).await;
+    let client = client_with(policy(1));
+
+    let downloaded = client.get(&format!("{}/media/1", server.uri())).send().await.unwrap();
+    assert_eq!(downloaded.body().as_ref(), file.as_slice());
+    let uploaded = client
+        .put(&format!("{}/upload", server.uri()))
+        .header("content-type", "application/pdf")
+        .bytes(downloaded.body().clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::OK);
+
+    let received = server.received_requests().await.unwrap();
+    let put = received.iter().find(|it| it.method.as_str() == "PUT").unwrap();
+    assert_eq!(put.body, file);
+    let content_types: Vec<_> = put.headers.get_all("content-type").iter().collect();
+    assert_eq!(content_types, ["application/pdf"], "one content type, the caller's");
+}

@@ -20,8 +20,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-// Parsed once at start-up: the size of the largest variant costs nothing.
-#[allow(clippy::large_enum_variant)]
+#[expect(clippy::large_enum_variant, reason = "parsed once at start-up: the largest variant's size costs nothing")]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve App Connect's HTTP API for every registered connector (zero configuration: SQLite file, generated

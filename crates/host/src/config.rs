@@ -205,6 +205,25 @@ pub fn connector_settings(name: &str) -> Result<ConnectorSettings, String> {
     connector_settings_from(name, vars)
 }
 
+/// The RingCentral API origin: `CALLBRIDGE_RINGCENTRAL_BASE_URL`, else App Connect's `RINGCENTRAL_SERVER` (a
+/// regional server), else RingCentral's production origin.
+pub fn ringcentral_origin() -> Result<Url, String> {
+    #[expect(clippy::disallowed_methods, reason = "this module is where the environment is read")]
+    let vars = std::env::vars();
+    ringcentral_origin_from(vars)
+}
+
+/// [`ringcentral_origin`] from `vars`.
+pub fn ringcentral_origin_from(vars: impl IntoIterator<Item = (String, String)>) -> Result<Url, String> {
+    let settings = connector_settings_from("ringcentral", vars)?;
+    if let Some(origin) = settings.origin_override {
+        return Ok(origin);
+    }
+    let server = settings.values.get("server").map(|it| it.expose().trim().to_owned()).filter(|it| !it.is_empty());
+    let server = server.unwrap_or_else(|| crate::ringcentral::DEFAULT_ORIGIN.to_owned());
+    Url::parse(&server).map_err(|error| format!("RINGCENTRAL_SERVER is not a URL ({error}): {server}"))
+}
+
 /// The PostgreSQL server the store and host tests also run on (`CALLBRIDGE_TEST_POSTGRES_URL`), or `None` to run on
 /// SQLite only.
 ///
@@ -287,6 +306,22 @@ mod tests {
         let unknown = select_connectors("pipedrive,hubspot", &registered).unwrap_err();
         assert!(unknown.contains("`hubspot`") && unknown.contains("known: pipedrive, sandbox, zoho"), "{unknown}");
         assert!(select_connectors("sandbox,-sandbox", &registered).unwrap_err().contains("selects no connector"));
+    }
+
+    #[test]
+    fn ringcentral_origin_prefers_callbridge_name_then_regional_server() {
+        let origin = |pairs: &[(&str, &str)]| ringcentral_origin_from(vars(pairs)).map(|it| it.to_string());
+        assert_eq!(origin(&[]).unwrap(), "https://platform.ringcentral.com/");
+        assert_eq!(
+            origin(&[("RINGCENTRAL_SERVER", "https://platform.ringcentral.eu")]).unwrap(),
+            "https://platform.ringcentral.eu/"
+        );
+        let both = [
+            ("RINGCENTRAL_SERVER", "https://platform.ringcentral.eu"),
+            ("CALLBRIDGE_RINGCENTRAL_BASE_URL", "http://127.0.0.1:9"),
+        ];
+        assert_eq!(origin(&both).unwrap(), "http://127.0.0.1:9/");
+        assert!(origin(&[("RINGCENTRAL_SERVER", "nope")]).unwrap_err().contains("RINGCENTRAL_SERVER"));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod keys;
 pub mod limits;
 pub mod metrics;
 pub mod oauth;
+pub mod ringcentral;
 mod routes;
 pub mod serve;
 pub mod services;

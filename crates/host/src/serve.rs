@@ -85,6 +85,9 @@ pub async fn build_state(args: &ServeArgs) -> anyhow::Result<AppState> {
         .metrics(crate::metrics::install())
         .limits(crate::limits::Limits::from_args(&args.limits))
         .tunables(tunables);
+    let ringcentral_origin = crate::config::ringcentral_origin().map_err(anyhow::Error::msg)?;
+    let ringcentral_http = HttpClient::new(&HttpSettings::default()).context("cannot build the HTTP client")?;
+    builder = builder.ringcentral(crate::ringcentral::RingCentral::new(ringcentral_http, ringcentral_origin));
     let mut names = BTreeMap::new();
     for (connector, http) in build_connectors(&public_url, &args.connectors)? {
         names.insert(connector.name(), connector.auth_type().as_str());

@@ -55,6 +55,32 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
     }
 }
 
+/// What the request's session token turned out to be, for the few routes that answer without a session too
+/// (`/licenseStatus`); extracting it never fails.
+#[derive(Clone, Debug)]
+pub enum SessionLookup {
+    /// No token, or the extension's literal `undefined`.
+    Missing,
+    /// A token that does not verify, or whose session has ended.
+    Invalid,
+    Valid(Session),
+    /// The store could not say whether the session is still open.
+    Unchecked(String),
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionLookup {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(match parts.extensions.get::<SessionToken>() {
+            Some(SessionToken::Valid(claims)) => SessionLookup::Valid(Session(claims.clone())),
+            Some(SessionToken::Invalid) => SessionLookup::Invalid,
+            Some(SessionToken::Unchecked(error)) => SessionLookup::Unchecked(error.clone()),
+            Some(SessionToken::Missing) | None => SessionLookup::Missing,
+        })
+    }
+}
+
 /// The user id of the request's verified session, if the session middleware found one (rate limits key on it).
 pub fn session_user_id(extensions: &axum::http::Extensions) -> Option<&str> {
     match extensions.get::<SessionToken>() {

@@ -13,6 +13,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::delivery::{DeliverySettings, Engine};
 use crate::jwt::JwtKeys;
+use crate::ringcentral::RingCentral;
 use crate::services::auth_context::RefreshLocks;
 use crate::store::Store;
 
@@ -74,6 +75,8 @@ pub struct StateInner {
     pub limits: crate::limits::Limits,
     /// The delivery engine's in-process parts (waiting requests, runs in flight).
     pub engine: Engine,
+    /// RingCentral's API (admin checks, the account's extensions); `None` (nobody is an admin) unless configured.
+    pub ringcentral: Option<RingCentral>,
 }
 
 impl Deref for AppState {
@@ -105,6 +108,7 @@ impl AppState {
             metrics: None,
             tunables: Tunables::default(),
             limits: crate::limits::Limits::default(),
+            ringcentral: None,
         }
     }
 
@@ -124,6 +128,7 @@ pub struct AppStateBuilder {
     metrics: Option<PrometheusHandle>,
     tunables: Tunables,
     limits: crate::limits::Limits,
+    ringcentral: Option<RingCentral>,
 }
 
 impl AppStateBuilder {
@@ -167,6 +172,12 @@ impl AppStateBuilder {
         self
     }
 
+    /// The RingCentral API to check admins with; without one, nobody is an admin (`serve` always sets it).
+    pub fn ringcentral(mut self, ringcentral: RingCentral) -> Self {
+        self.ringcentral = Some(ringcentral);
+        self
+    }
+
     pub fn build(self) -> AppState {
         let connectors = self.entries.iter().map(|(name, entry)| (*name, entry.connector.clone())).collect();
         AppState {
@@ -183,6 +194,7 @@ impl AppStateBuilder {
                 tunables: self.tunables,
                 limits: self.limits,
                 engine: Engine::default(),
+                ringcentral: self.ringcentral,
             }),
         }
     }

@@ -692,6 +692,7 @@ async fn refresh_lease_has_one_holder_at_a_time() {
         // A short lease really expires with time.
         let other = unique("u");
         assert!(stores[0].try_acquire_refresh_lease(&other, "short", Duration::from_millis(50)).await.unwrap());
+        // sleep-ok: the expiry of a lease is what is under test
         tokio::time::sleep(Duration::from_millis(120)).await;
         assert!(stores[1].try_acquire_refresh_lease(&other, "after-expiry", LONG).await.unwrap());
         db.cleanup().await;
@@ -709,6 +710,7 @@ async fn note_cache_is_per_user_and_expires() {
         assert_eq!(store.cached_note(&user_b, &session).await.unwrap(), None);
 
         store.put_cached_note(&user_b, &session, "short", Duration::from_millis(50)).await.unwrap();
+        // sleep-ok: the expiry of a cached note is what is under test
         tokio::time::sleep(Duration::from_millis(120)).await;
         assert_eq!(store.cached_note(&user_b, &session).await.unwrap(), None, "{}", db.label);
         // Expired rows are purged on the next write.
@@ -791,12 +793,28 @@ async fn admin_configs_round_trip_and_replace() {
             id: id.clone(),
             user_settings: UserSettings(serde_json::from_value(json!({"a": {"value": 1}})).unwrap()),
             user_mappings: json!([{"crmUserId": "7", "rcExtensionId": ["1", "2"]}]),
+            ..AdminConfig::default()
         };
         store.put_admin_config(&config).await.unwrap();
         assert_eq!(store.admin_config(&id).await.unwrap(), Some(config.clone()));
         config.user_mappings = json!([]);
         store.put_admin_config(&config).await.unwrap();
-        assert_eq!(store.admin_config(&id).await.unwrap(), Some(config), "{}", db.label);
+        assert_eq!(store.admin_config(&id).await.unwrap(), Some(config.clone()), "{}", db.label);
+        // Each part has its own writer, and none overwrites another's.
+        let logging = json!({"activityOwner": "12"}).as_object().unwrap().clone();
+        store.put_server_logging_settings(&id, &logging).await.unwrap();
+        let mappings = json!([{"crmUserId": "8", "rcExtensionId": "3"}]);
+        store.put_user_mappings(&id, &mappings).await.unwrap();
+        store.put_admin_config(&AdminConfig { user_mappings: mappings.clone(), ..config.clone() }).await.unwrap();
+        let stored = store.admin_config(&id).await.unwrap().unwrap();
+        assert_eq!((stored.server_logging_settings, stored.user_mappings), (logging, mappings), "{}", db.label);
+        // Admin confirmations expire.
+        assert!(!store.is_account_admin(&id, "u-1", std::time::Duration::from_secs(60)).await.unwrap());
+        store.record_account_admin(&id, "u-1").await.unwrap();
+        store.record_account_admin(&id, "u-1").await.unwrap();
+        assert!(store.is_account_admin(&id, "u-1", std::time::Duration::from_secs(60)).await.unwrap());
+        assert!(!store.is_account_admin(&id, "u-2", std::time::Duration::from_secs(60)).await.unwrap());
+        assert!(!store.is_account_admin(&unique("other"), "u-1", std::time::Duration::from_secs(60)).await.unwrap());
         db.cleanup().await;
     }
 }

@@ -250,7 +250,7 @@ struct Shared {
 
 /// The load generator's HTTP client: a plain keep-alive pool, no proxy from the environment.
 pub fn http_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
-    #[allow(clippy::disallowed_methods)] // the load generator is a client of the server, not a connector
+    #[expect(clippy::disallowed_methods, reason = "the load generator is a client of the server, not a connector")]
     let client = reqwest::Client::builder()
         .no_proxy()
         .timeout(timeout)

@@ -186,6 +186,7 @@ impl MockState {
     async fn serve(self: &Arc<Self>, endpoint: Endpoint, user: Option<usize>) -> CallGuard {
         let guard = self.enter(endpoint, user);
         if !self.delay.is_zero() {
+            // sleep-ok: the mock CRM answers slowly on purpose (its configured delay)
             tokio::time::sleep(self.delay).await;
         }
         guard

@@ -54,7 +54,6 @@ pub enum Outcome {
 
 /// Latency histograms in microseconds, 1 µs to 10 minutes at 3 significant digits.
 fn new_histogram() -> Histogram<u64> {
-    #[allow(clippy::expect_used)] // constant, valid bounds
     Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds")
 }
 

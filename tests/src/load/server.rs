@@ -137,6 +137,7 @@ impl SpawnedServer {
             if Instant::now() > deadline {
                 bail!("the server did not answer /isAlive within a minute; its log:\n{}", tail(&log_path));
             }
+            // sleep-ok: poll interval of a start-up wait bounded by the deadline
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Ok(Self { child, pid, base_url, log_path, database, _scratch: scratch })

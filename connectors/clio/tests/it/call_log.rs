@@ -266,3 +266,68 @@ async fn a_disposition_moves_the_communication_to_the_matter() {
     assert_eq!(connector.upsert_call_disposition(&context(), nothing).await.unwrap().log_id, None);
     assert_eq!(received(&server, "PATCH", "/api/v4/communications/301.json").await.len(), 1);
 }
+
+#[tokio::test]
+async fn an_assigned_user_takes_the_user_side_of_the_communication_and_its_time() {
+    let (server, connector) = start().await;
+    let mut expected = expected_communication();
+    expected["data"]["receivers"] = json!([{ "id": 777, "type": "User" }]);
+    clio("POST", "/api/v4/communications.json")
+        .and(body_json(expected))
+        .respond_with(data(json!({ "id": 301 })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    clio("POST", "/api/v4/activities.json").respond_with(data(json!({ "id": 401 }))).expect(1).mount(&server).await;
+    mount_fallback(&server).await;
+    let mut ctx = context();
+    ctx.assigned_crm_user_id = Some("777".into());
+
+    connector.create_call_log(&ctx, create_request()).await.unwrap();
+
+    let entry = &received(&server, "POST", "/api/v4/activities.json").await[0];
+    assert_eq!(entry["data"]["user"], json!({ "id": 777 }));
+}
+
+#[tokio::test]
+async fn an_update_moves_whichever_side_is_the_user_to_the_assignee() {
+    let (server, connector) = start().await;
+    clio("GET", "/api/v4/activities").respond_with(data(json!([{ "id": 401 }]))).mount(&server).await;
+    clio("PATCH", "/api/v4/activities/401.json").respond_with(data(json!({ "id": 401 }))).mount(&server).await;
+    clio("GET", "/api/v4/communications/301.json")
+        .and(query_param("fields", "senders,receivers"))
+        .respond_with(data(json!({
+            "id": 301,
+            "senders": [{ "id": 12345, "type": "User" }],
+            "receivers": [{ "id": 101, "type": "Person" }]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    clio("PATCH", "/api/v4/communications/301.json").respond_with(data(json!({ "id": 301 }))).mount(&server).await;
+    mount_fallback(&server).await;
+    let mut ctx = context();
+    ctx.assigned_crm_user_id = Some("777".into());
+
+    // An outbound log read from Clio: the sender is the user.
+    connector.update_call_log(&ctx, update_request()).await.unwrap();
+    // An inbound log the host already read back: the receiver is the user, and Clio is not asked again.
+    let mut request = update_request();
+    request.existing_log_details = Some(json!({
+        "id": 301,
+        "senders": [{ "id": 101, "type": "Person" }],
+        "receivers": [{ "id": 12345, "type": "User" }]
+    }));
+    connector.update_call_log(&ctx, request).await.unwrap();
+
+    let patches = received(&server, "PATCH", "/api/v4/communications/301.json").await;
+    let parties = |patch: &Value| (patch["data"]["senders"].clone(), patch["data"]["receivers"].clone());
+    assert_eq!(
+        parties(&patches[0]),
+        (json!([{ "id": 777, "type": "User" }]), json!([{ "id": 101, "type": "Person" }]))
+    );
+    assert_eq!(
+        parties(&patches[1]),
+        (json!([{ "id": 101, "type": "Person" }]), json!([{ "id": 777, "type": "User" }]))
+    );
+}

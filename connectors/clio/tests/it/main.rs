@@ -4,6 +4,7 @@ mod auth;
 mod call_log;
 mod conformance;
 mod contacts;
+mod documents;
 mod errors;
 mod faults;
 mod message_log;

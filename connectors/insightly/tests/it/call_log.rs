@@ -239,3 +239,31 @@ async fn a_disposition_without_choices_does_nothing() {
     assert_eq!(result.log_id, None);
     assert!(harness.server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn an_assigned_user_owns_the_created_and_updated_event() {
+    let harness = start().await;
+    insightly("POST", "Events").respond_with(ok(fixture!("event.json"))).expect(1).mount(&harness.server).await;
+    insightly("PUT", "Events").respond_with(ok(fixture!("event.json"))).expect(1).mount(&harness.server).await;
+    mount_fallback(&harness.server).await;
+    let mut ctx = ctx();
+    ctx.assigned_crm_user_id = Some("888".into());
+
+    harness.connector.create_call_log(&ctx, create_request("contact", "101")).await.unwrap();
+    let request = UpdateCallLogRequest {
+        log_id: "9001".into(),
+        composed_log_details: BODY.into(),
+        existing_log_details: Some(fixture!("event.json")),
+        ..UpdateCallLogRequest::default()
+    };
+    harness.connector.update_call_log(&ctx, request).await.unwrap();
+
+    assert_eq!(received(&harness.server, "POST", "Events").await[0]["OWNER_USER_ID"], 888);
+    assert_eq!(received(&harness.server, "PUT", "Events").await[0]["OWNER_USER_ID"], 888);
+
+    // An assignee that is not an Insightly user id is refused before Insightly is asked again.
+    ctx.assigned_crm_user_id = Some("ada@example.com".into());
+    let error = harness.connector.create_call_log(&ctx, create_request("contact", "101")).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Rejected);
+    assert_eq!(harness.server.received_requests().await.unwrap().len(), 2);
+}

@@ -192,3 +192,73 @@ async fn the_category_is_the_disposition() {
     assert_eq!(harness.connector.upsert_call_disposition(&ctx(), request).await.unwrap().log_id, None);
     assert_eq!(bodies(&harness.server, "PUT", "/activities/5550").await, [json!({ "category_id": 5 })] as [Value; 1]);
 }
+
+#[tokio::test]
+async fn a_create_hands_back_the_categories_as_the_default_category_options() {
+    let harness = start().await;
+    redtail("GET", "/lists/categories")
+        .respond_with(ok(fixture!("categories.json")))
+        .expect(2)
+        .mount(&harness.server)
+        .await;
+    redtail("POST", "/activities").respond_with(ok(fixture!("activity_created.json"))).mount(&harness.server).await;
+    redtail("PUT", "/activities/5550")
+        .respond_with(ok(fixture!("activity_completed.json")))
+        .mount(&harness.server)
+        .await;
+    mount_fallback(&harness.server).await;
+    let options = json!([{ "id": 1, "name": "Client Service" }, { "id": 2, "name": "Phone Call" }]);
+
+    // A user without the setting gets the reference's defaults with the options.
+    let created = harness.connector.create_call_log(&ctx(), call_request(COMPOSED)).await.unwrap();
+    let update = created.settings_update.expect("a settings update");
+    assert_eq!(
+        Value::Object(update.0),
+        json!({ "defaultCategory": { "value": 2, "customizable": true, "options": options } })
+    );
+
+    // A user who chose a category: only the options are handed back, so the host's merge keeps the choice.
+    let mut ctx = ctx();
+    ctx.user.user_settings.0.insert("defaultCategory".into(), json!({ "value": "1", "customizable": false }));
+    let created = harness.connector.create_call_log(&ctx, call_request(COMPOSED)).await.unwrap();
+    assert_eq!(Value::Object(created.settings_update.unwrap().0), json!({ "defaultCategory": { "options": options } }));
+}
+
+#[tokio::test]
+async fn unreadable_categories_after_a_create_store_nothing_and_the_call_is_logged() {
+    let harness = start().await;
+    redtail("GET", "/lists/categories").respond_with(ResponseTemplate::new(503)).mount(&harness.server).await;
+    mount_create_and_complete(&harness.server).await;
+
+    let created = harness.connector.create_call_log(&ctx(), call_request(COMPOSED)).await.unwrap();
+
+    assert_eq!(created.log_id, "5550");
+    assert_eq!(created.return_message.unwrap().message_type, MessageType::Success);
+    assert!(created.settings_update.is_none());
+}
+
+#[tokio::test]
+async fn an_assigned_user_is_the_attendee_of_the_created_and_updated_activity() {
+    let harness = start().await;
+    redtail("POST", "/activities").respond_with(ok(fixture!("activity_created.json"))).mount(&harness.server).await;
+    redtail("PUT", "/activities/5550")
+        .respond_with(ok(fixture!("activity_completed.json")))
+        .mount(&harness.server)
+        .await;
+    mount_fallback(&harness.server).await;
+    let mut ctx = ctx();
+    ctx.assigned_crm_user_id = Some("777".into());
+    let attendees = json!([{ "type": "Crm::Activity::Attendee::User", "user_id": 777 }]);
+
+    harness.connector.create_call_log(&ctx, call_request(COMPOSED)).await.unwrap();
+    assert_eq!(bodies(&harness.server, "POST", "/activities").await[0]["attendees"], attendees);
+
+    let request = UpdateCallLogRequest {
+        log_id: "5550".into(),
+        composed_log_details: COMPOSED.into(),
+        ..UpdateCallLogRequest::default()
+    };
+    harness.connector.update_call_log(&ctx, request).await.unwrap();
+    let puts = bodies(&harness.server, "PUT", "/activities/5550").await;
+    assert_eq!(puts.last().unwrap(), &json!({ "description": COMPOSED, "attendees": attendees }));
+}

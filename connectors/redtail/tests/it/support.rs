@@ -81,8 +81,8 @@ pub fn user() -> User {
 pub fn ctx() -> RequestContext {
     RequestContext {
         user: user(),
-        // What the host builds for an API-key connector; Redtail must not use it.
-        auth_header: Secret::new("Basic VUstM0ExRi03Nw=="),
+        // What `Redtail::authorization` makes for the user (`the_auth_hook_makes_userkeyauth` checks it).
+        auth_header: Secret::new(user_auth()),
         hashed_account_id: Some("hashed-account".into()),
         admin_settings: UserSettings::default(),
         is_from_sscl: false,

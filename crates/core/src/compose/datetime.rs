@@ -5,6 +5,9 @@
 //! GG z zz` and the English locale shortcuts `LT LTS L LL LLL LLLL l ll lll llll`; `[text]` is literal and `\`
 //! escapes the next token. Anything else is printed as it is.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeDelta, Timelike, Utc};
 
 use crate::schema::{StartTime, TimezoneOffset};
@@ -121,10 +124,10 @@ pub(crate) fn parse_start_time(start: &StartTime) -> Option<DateTime<Utc>> {
 /// Formats `instant` shifted by `offset` with a moment.js pattern; `None` when the shift leaves chrono's range.
 pub(crate) fn format_start_time(instant: DateTime<Utc>, offset: Offset, pattern: &str) -> Option<String> {
     let local = instant.naive_utc().checked_add_signed(TimeDelta::try_seconds(offset.seconds)?)?;
-    let moment = Moment { local, instant, offset };
+    let moment = Moment::new(local, instant, offset);
     let expanded = expand_locale_shortcuts(pattern);
-    let mut out = String::with_capacity(expanded.len() + 8);
-    let mut rest = expanded.as_str();
+    let mut out = String::with_capacity(expanded.len() + 16);
+    let mut rest = expanded.as_ref();
     while let Some(first) = rest.chars().next() {
         if first == '['
             && let Some(close) = rest.find(']').filter(|close| !rest[1..*close].contains('['))
@@ -134,15 +137,17 @@ pub(crate) fn format_start_time(instant: DateTime<Utc>, offset: Offset, pattern:
             continue;
         }
         if first == '\\' && rest.len() > 1 {
-            let token_len = token_at(&rest[1..]).unwrap_or_else(|| rest[1..].chars().next().map_or(0, char::len_utf8));
+            let token_len = token_at(&rest[1..])
+                .map(|token| token.len)
+                .unwrap_or_else(|| rest[1..].chars().next().map_or(0, char::len_utf8));
             out.push_str(&rest[1..1 + token_len]);
             rest = &rest[1 + token_len..];
             continue;
         }
         match token_at(rest) {
-            Some(len) => {
-                moment.write_token(&rest[..len], &mut out);
-                rest = &rest[len..];
+            Some(token) => {
+                moment.write_token(token, &mut out);
+                rest = &rest[token.len..];
             }
             None => {
                 out.push(first);
@@ -153,74 +158,54 @@ pub(crate) fn format_start_time(instant: DateTime<Utc>, offset: Offset, pattern:
     Some(out)
 }
 
-/// Every token we format, longest first so that `MMMM` wins over `MM` (moment's own precedence).
-const TOKENS: &[&str] = &[
-    "SSSSSSSSS",
-    "SSSSSSSS",
-    "SSSSSSS",
-    "SSSSSS",
-    "YYYYYY",
-    "SSSSS",
-    "YYYYY",
-    "GGGG",
-    "MMMM",
-    "DDDD",
-    "DDDo",
-    "dddd",
-    "SSSS",
-    "YYYY",
-    "MMM",
-    "DDD",
-    "ddd",
-    "SSS",
-    "Qo",
-    "Mo",
-    "MM",
-    "Do",
-    "DD",
-    "dd",
-    "do",
-    "Wo",
-    "WW",
-    "GG",
-    "HH",
-    "hh",
-    "kk",
-    "mm",
-    "ss",
-    "SS",
-    "ZZ",
-    "YY",
-    "zz",
-    "Y",
-    "Q",
-    "M",
-    "D",
-    "d",
-    "e",
-    "E",
-    "W",
-    "H",
-    "h",
-    "k",
-    "m",
-    "s",
-    "S",
-    "A",
-    "a",
-    "Z",
-    "X",
-    "x",
-    "z",
-];
+/// A format token: a run of `len` letters `letter` (`MMMM`), or of `len - 1` letters and an `o` (`Do`, `DDDo`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Token {
+    letter: u8,
+    /// Bytes the token takes in the pattern, its `o` included.
+    len: usize,
+    ordinal: bool,
+}
 
-/// Length in bytes of the token `text` starts with.
-fn token_at(text: &str) -> Option<usize> {
-    TOKENS.iter().find(|token| text.starts_with(**token)).map(|token| token.len())
+impl Token {
+    /// How many times the letter repeats (`DDDo`: 3).
+    fn run(self) -> usize {
+        self.len - usize::from(self.ordinal)
+    }
+}
+
+/// True when `letter` repeated `run` times (followed by `o` when `ordinal`) is a token we format.
+fn is_token(letter: u8, run: usize, ordinal: bool) -> bool {
+    if ordinal {
+        return matches!((letter, run), (b'Q' | b'M' | b'D' | b'd' | b'W', 1) | (b'D', 3));
+    }
+    match letter {
+        b'S' => (1..=9).contains(&run),
+        b'Y' => matches!(run, 1 | 2 | 4 | 5 | 6),
+        b'G' => matches!(run, 2 | 4),
+        b'M' | b'D' | b'd' => (1..=4).contains(&run),
+        b'W' | b'H' | b'h' | b'k' | b'm' | b's' | b'Z' | b'z' => matches!(run, 1 | 2),
+        b'Q' | b'e' | b'E' | b'A' | b'a' | b'X' | b'x' => run == 1,
+        _ => false,
+    }
+}
+
+/// The token `text` starts with: the longest one, so that `MMMM` wins over `MM` and `Do` over `D` (moment's own
+/// precedence). A scan of the letter's run instead of a search through every token: this runs once per token of
+/// every composed date.
+fn token_at(text: &str) -> Option<Token> {
+    let bytes = text.as_bytes();
+    let letter = *bytes.first()?;
+    // No token is longer than nine letters (`SSSSSSSSS`).
+    let run = bytes.iter().take(9).take_while(|byte| **byte == letter).count();
+    if bytes.get(run) == Some(&b'o') && is_token(letter, run, true) {
+        return Some(Token { letter, len: run + 1, ordinal: true });
+    }
+    (1..=run).rev().find(|run| is_token(letter, *run, false)).map(|len| Token { letter, len, ordinal: false })
 }
 
 /// Replaces the English locale shortcuts (`LT`, `LL`, `llll`, ...) by the patterns they stand for, outside `[...]`.
-fn expand_locale_shortcuts(pattern: &str) -> String {
+fn expand_locale_shortcuts(pattern: &str) -> Cow<'_, str> {
     const SHORTCUTS: &[(&str, &str)] = &[
         ("LLLL", "dddd, MMMM D, YYYY h:mm A"),
         ("llll", "ddd, MMM D, YYYY h:mm A"),
@@ -234,7 +219,7 @@ fn expand_locale_shortcuts(pattern: &str) -> String {
         ("l", "M/D/YYYY"),
     ];
     if !pattern.contains(['L', 'l']) {
-        return pattern.to_owned();
+        return Cow::Borrowed(pattern);
     }
     let mut out = String::with_capacity(pattern.len() * 2);
     let mut rest = pattern;
@@ -260,7 +245,7 @@ fn expand_locale_shortcuts(pattern: &str) -> String {
         out.push(first);
         rest = &rest[first.len_utf8()..];
     }
-    out
+    Cow::Owned(out)
 }
 
 const MONTHS: [&str; 12] = [
@@ -280,7 +265,14 @@ const MONTHS: [&str; 12] = [
 const WEEKDAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 /// English ordinal as moment writes it: `1st`, `2nd`, `3rd`, `4th`, `11th`, `12th`, `13th`, `21st`.
+#[cfg(test)]
 pub(crate) fn ordinal(number: i64) -> String {
+    let mut out = String::new();
+    push_ordinal(&mut out, number);
+    out
+}
+
+fn push_ordinal(out: &mut String, number: i64) {
     let suffix = if (number % 100) / 10 == 1 {
         "th"
     } else {
@@ -291,93 +283,137 @@ pub(crate) fn ordinal(number: i64) -> String {
             _ => "th",
         }
     };
-    format!("{number}{suffix}")
+    push_number(out, number);
+    out.push_str(suffix);
+}
+
+/// A number in decimal, without going through `format!` for the small ones every date has.
+fn push_number(out: &mut String, number: i64) {
+    if (0..10).contains(&number) {
+        out.push(char::from(b'0' + number as u8));
+    } else {
+        let _ = write!(out, "{number}");
+    }
 }
 
 /// A signed number padded with zeros to `width` digits (moment's `zeroFill`).
-fn zero_fill(number: i64, width: usize) -> String {
-    let sign = if number < 0 { "-" } else { "" };
-    format!("{sign}{:0width$}", number.unsigned_abs())
+fn push_zero_filled(out: &mut String, number: i64, width: usize) {
+    if width == 2 && (0..100).contains(&number) {
+        out.push(char::from(b'0' + (number / 10) as u8));
+        out.push(char::from(b'0' + (number % 10) as u8));
+        return;
+    }
+    if number < 0 {
+        out.push('-');
+    }
+    let _ = write!(out, "{:0width$}", number.unsigned_abs());
 }
 
+/// The parts of the local time that tokens print, read once per date rather than once per token.
 struct Moment {
     local: NaiveDateTime,
     instant: DateTime<Utc>,
     offset: Offset,
+    year: i64,
+    month: usize,
+    day: i64,
+    weekday: usize,
+    hour: i64,
+    millis: i64,
 }
 
 impl Moment {
-    fn write_token(&self, token: &str, out: &mut String) {
-        let local = &self.local;
-        let year = i64::from(local.year());
-        let month = local.month() as usize;
-        let day = i64::from(local.day());
-        let weekday = local.weekday().num_days_from_sunday() as usize;
-        let hour = i64::from(local.hour());
-        let millis = i64::from(local.nanosecond() / 1_000_000);
-        let text = match token {
-            "YYYY" => zero_fill(year, 4),
-            "YY" => zero_fill(year.rem_euclid(100), 2),
-            "Y" if year <= 9999 => zero_fill(year, 4),
-            "Y" => format!("+{year}"),
-            "YYYYY" => zero_fill(year, 5),
-            "YYYYYY" => format!("{}{:06}", if year < 0 { '-' } else { '+' }, year.unsigned_abs()),
-            "Q" => ((month - 1) / 3 + 1).to_string(),
-            "Qo" => ordinal(((month - 1) / 3 + 1) as i64),
-            "M" => month.to_string(),
-            "Mo" => ordinal(month as i64),
-            "MM" => zero_fill(month as i64, 2),
-            "MMM" => MONTHS[month - 1][..3].to_owned(),
-            "MMMM" => MONTHS[month - 1].to_owned(),
-            "D" => day.to_string(),
-            "Do" => ordinal(day),
-            "DD" => zero_fill(day, 2),
-            "DDD" => local.ordinal().to_string(),
-            "DDDo" => ordinal(i64::from(local.ordinal())),
-            "DDDD" => zero_fill(i64::from(local.ordinal()), 3),
-            "d" | "e" => weekday.to_string(),
-            "do" => ordinal(weekday as i64),
-            "dd" => WEEKDAYS[weekday][..2].to_owned(),
-            "ddd" => WEEKDAYS[weekday][..3].to_owned(),
-            "dddd" => WEEKDAYS[weekday].to_owned(),
-            "E" => local.weekday().number_from_monday().to_string(),
-            "W" => local.iso_week().week().to_string(),
-            "Wo" => ordinal(i64::from(local.iso_week().week())),
-            "WW" => zero_fill(i64::from(local.iso_week().week()), 2),
-            "GGGG" => zero_fill(i64::from(local.iso_week().year()), 4),
-            "GG" => zero_fill(i64::from(local.iso_week().year()).rem_euclid(100), 2),
-            "H" => hour.to_string(),
-            "HH" => zero_fill(hour, 2),
-            "h" => (if hour % 12 == 0 { 12 } else { hour % 12 }).to_string(),
-            "hh" => zero_fill(if hour % 12 == 0 { 12 } else { hour % 12 }, 2),
-            "k" => (if hour == 0 { 24 } else { hour }).to_string(),
-            "kk" => zero_fill(if hour == 0 { 24 } else { hour }, 2),
-            "m" => local.minute().to_string(),
-            "mm" => zero_fill(i64::from(local.minute()), 2),
-            "s" => local.second().to_string(),
-            "ss" => zero_fill(i64::from(local.second()), 2),
-            "S" => (millis / 100).to_string(),
-            "SS" => zero_fill(millis / 10, 2),
-            "SSS" => zero_fill(millis, 3),
-            // moment pads milliseconds with zeros for the longer fractional tokens.
-            longer if longer.starts_with('S') => format!("{:03}{}", millis, "0".repeat(longer.len() - 3)),
-            "A" => (if hour < 12 { "AM" } else { "PM" }).to_owned(),
-            "a" => (if hour < 12 { "am" } else { "pm" }).to_owned(),
-            "Z" => self.offset_text(":"),
-            "ZZ" => self.offset_text(""),
-            "X" => self.instant.timestamp().to_string(),
-            "x" => self.instant.timestamp_millis().to_string(),
-            // moment names a fixed offset `UTC` and the server's own zone not at all.
-            "z" | "zz" => (if self.offset.explicit { "UTC" } else { "" }).to_owned(),
-            other => other.to_owned(),
-        };
-        out.push_str(&text);
+    fn new(local: NaiveDateTime, instant: DateTime<Utc>, offset: Offset) -> Self {
+        Moment {
+            local,
+            instant,
+            offset,
+            year: i64::from(local.year()),
+            month: local.month() as usize,
+            day: i64::from(local.day()),
+            weekday: local.weekday().num_days_from_sunday() as usize,
+            hour: i64::from(local.hour()),
+            millis: i64::from(local.nanosecond() / 1_000_000),
+        }
     }
 
-    fn offset_text(&self, separator: &str) -> String {
+    fn write_token(&self, token: Token, out: &mut String) {
+        let Moment { local, year, month, day, weekday, hour, millis, .. } = *self;
+        let hour12 = if hour % 12 == 0 { 12 } else { hour % 12 };
+        let hour24 = if hour == 0 { 24 } else { hour };
+        let quarter = ((month - 1) / 3 + 1) as i64;
+        match (token.letter, token.run(), token.ordinal) {
+            (b'Y', 4, _) => push_zero_filled(out, year, 4),
+            (b'Y', 2, _) => push_zero_filled(out, year.rem_euclid(100), 2),
+            (b'Y', 1, _) if year <= 9999 => push_zero_filled(out, year, 4),
+            (b'Y', 1, _) => {
+                let _ = write!(out, "+{year}");
+            }
+            (b'Y', 5, _) => push_zero_filled(out, year, 5),
+            (b'Y', _, _) => {
+                let _ = write!(out, "{}{:06}", if year < 0 { '-' } else { '+' }, year.unsigned_abs());
+            }
+            (b'Q', _, false) => push_number(out, quarter),
+            (b'Q', _, true) => push_ordinal(out, quarter),
+            (b'M', 1, false) => push_number(out, month as i64),
+            (b'M', 1, true) => push_ordinal(out, month as i64),
+            (b'M', 2, _) => push_zero_filled(out, month as i64, 2),
+            (b'M', 3, _) => out.push_str(&MONTHS[month - 1][..3]),
+            (b'M', _, _) => out.push_str(MONTHS[month - 1]),
+            (b'D', 1, false) => push_number(out, day),
+            (b'D', 1, true) => push_ordinal(out, day),
+            (b'D', 2, _) => push_zero_filled(out, day, 2),
+            (b'D', 3, false) => push_number(out, i64::from(local.ordinal())),
+            (b'D', 3, true) => push_ordinal(out, i64::from(local.ordinal())),
+            (b'D', _, _) => push_zero_filled(out, i64::from(local.ordinal()), 3),
+            (b'd', 1, false) | (b'e', _, _) => push_number(out, weekday as i64),
+            (b'd', 1, true) => push_ordinal(out, weekday as i64),
+            (b'd', 2, _) => out.push_str(&WEEKDAYS[weekday][..2]),
+            (b'd', 3, _) => out.push_str(&WEEKDAYS[weekday][..3]),
+            (b'd', _, _) => out.push_str(WEEKDAYS[weekday]),
+            (b'E', _, _) => push_number(out, i64::from(local.weekday().number_from_monday())),
+            (b'W', 1, false) => push_number(out, i64::from(local.iso_week().week())),
+            (b'W', 1, true) => push_ordinal(out, i64::from(local.iso_week().week())),
+            (b'W', _, _) => push_zero_filled(out, i64::from(local.iso_week().week()), 2),
+            (b'G', 4, _) => push_zero_filled(out, i64::from(local.iso_week().year()), 4),
+            (b'G', _, _) => push_zero_filled(out, i64::from(local.iso_week().year()).rem_euclid(100), 2),
+            (b'H', 1, _) => push_number(out, hour),
+            (b'H', _, _) => push_zero_filled(out, hour, 2),
+            (b'h', 1, _) => push_number(out, hour12),
+            (b'h', _, _) => push_zero_filled(out, hour12, 2),
+            (b'k', 1, _) => push_number(out, hour24),
+            (b'k', _, _) => push_zero_filled(out, hour24, 2),
+            (b'm', 1, _) => push_number(out, i64::from(local.minute())),
+            (b'm', _, _) => push_zero_filled(out, i64::from(local.minute()), 2),
+            (b's', 1, _) => push_number(out, i64::from(local.second())),
+            (b's', _, _) => push_zero_filled(out, i64::from(local.second()), 2),
+            (b'S', 1, _) => push_number(out, millis / 100),
+            (b'S', 2, _) => push_zero_filled(out, millis / 10, 2),
+            (b'S', 3, _) => push_zero_filled(out, millis, 3),
+            // moment pads milliseconds with zeros for the longer fractional tokens.
+            (b'S', run, _) => {
+                push_zero_filled(out, millis, 3);
+                out.extend(std::iter::repeat_n('0', run - 3));
+            }
+            (b'A', _, _) => out.push_str(if hour < 12 { "AM" } else { "PM" }),
+            (b'a', _, _) => out.push_str(if hour < 12 { "am" } else { "pm" }),
+            (b'Z', 1, _) => self.push_offset(out, ":"),
+            (b'Z', _, _) => self.push_offset(out, ""),
+            (b'X', _, _) => push_number(out, self.instant.timestamp()),
+            (b'x', _, _) => push_number(out, self.instant.timestamp_millis()),
+            // moment names a fixed offset `UTC` and the server's own zone not at all.
+            (b'z', _, _) => out.push_str(if self.offset.explicit { "UTC" } else { "" }),
+            // token_at only yields the tokens above.
+            _ => {}
+        }
+    }
+
+    fn push_offset(&self, out: &mut String, separator: &str) {
         let minutes = self.offset.seconds / 60;
-        let sign = if minutes < 0 { '-' } else { '+' };
+        out.push(if minutes < 0 { '-' } else { '+' });
         let minutes = minutes.abs();
-        format!("{sign}{:02}{separator}{:02}", minutes / 60, minutes % 60)
+        push_zero_filled(out, minutes / 60, 2);
+        out.push_str(separator);
+        push_zero_filled(out, minutes % 60, 2);
     }
 }

@@ -41,13 +41,19 @@ pub(crate) fn seconds_in_words(seconds: f64) -> String {
     let hours = (seconds / 3600.0).floor();
     let minutes = ((seconds % 3600.0) / 60.0).floor();
     let rest = seconds % 60.0;
-    let parts: Vec<String> = [(hours, "hour"), (minutes, "minute"), (rest, "second")]
-        .into_iter()
-        .filter(|(amount, _)| *amount > 0.0)
-        .map(|(amount, unit)| {
-            let plural = if amount > 1.0 { "s" } else { "" };
-            format!("{} {unit}{plural}", js_number_to_string(amount))
-        })
-        .collect();
-    if parts.is_empty() { "0 seconds".to_owned() } else { parts.join(", ") }
+    let mut words = String::new();
+    for (amount, unit) in [(hours, "hour"), (minutes, "minute"), (rest, "second")] {
+        if amount > 0.0 {
+            if !words.is_empty() {
+                words.push_str(", ");
+            }
+            words.push_str(&js_number_to_string(amount));
+            words.push(' ');
+            words.push_str(unit);
+            if amount > 1.0 {
+                words.push('s');
+            }
+        }
+    }
+    if words.is_empty() { "0 seconds".to_owned() } else { words }
 }

@@ -5,14 +5,10 @@
 //! attribute-encoded). Bodies the reference wrote (unescaped, items without `<li>`, a legacy `</ul>`, labels in
 //! another case, `(pending...)` placeholders) are still found and updated in place.
 
+use super::fields::Part;
+use super::splice;
 use std::borrow::Cow;
 use std::ops::Range;
-use std::sync::LazyLock;
-
-use regex::{Captures, Regex};
-
-use super::fields::Part;
-use super::{regex, splice};
 
 /// Escapes text for HTML element content and double- or single-quoted attributes.
 pub fn escape(text: &str) -> Cow<'_, str> {
@@ -82,12 +78,44 @@ fn decode(entity: &str) -> Option<char> {
 
 /// A one-line item value: escaped, with line breaks shown as the spaces a browser would show anyway.
 fn item_value(text: &str) -> String {
-    escape(text).replace("\r\n", " ").replace(['\r', '\n'], " ")
+    escaped_with_breaks(text, " ")
 }
 
 /// Block content: escaped, every CRLF, CR or LF turned into `<br>`.
 fn block_content(text: &str) -> String {
-    escape(text).replace("\r\n", "<br>").replace(['\r', '\n'], "<br>")
+    escaped_with_breaks(text, "<br>")
+}
+
+/// [`escape`] and every CRLF, CR or LF replaced by `line_break`, in one pass that copies the text between special
+/// characters as whole slices.
+fn escaped_with_breaks(text: &str, line_break: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let bytes = text.as_bytes();
+    let mut copied = 0;
+    let mut at = 0;
+    while let Some(offset) =
+        bytes[at..].iter().position(|byte| matches!(byte, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\r' | b'\n'))
+    {
+        let special = at + offset;
+        out.push_str(&text[copied..special]);
+        at = special + 1;
+        match bytes[special] {
+            b'&' => out.push_str("&amp;"),
+            b'<' => out.push_str("&lt;"),
+            b'>' => out.push_str("&gt;"),
+            b'"' => out.push_str("&quot;"),
+            b'\'' => out.push_str("&#39;"),
+            byte => {
+                if byte == b'\r' && bytes.get(at) == Some(&b'\n') {
+                    at += 1;
+                }
+                out.push_str(line_break);
+            }
+        }
+        copied = at;
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// True for links that may become an `href`: `http://` or `https://`, in any case.
@@ -99,37 +127,103 @@ pub(crate) fn is_web_link(link: &str) -> bool {
 }
 
 fn anchor(link: &str) -> String {
-    format!(r#"<a target="_blank" href="{}">open</a>"#, escape(link))
+    [r#"<a target="_blank" href=""#, &escape(link), r#"">open</a>"#].concat()
 }
 
-/// An item: optional `<li>`, the bold label, a value up to `<` or a line end, then `</li>` (group 2) or `<` or the end.
+/// An item we write: `<li><b>Label</b>: value</li>`. Found in a body as an optional `<li>`, the bold label (ASCII
+/// letters in any case), `:`, white space, the value, and an optional `</li>`.
+struct ItemPattern {
+    /// Alternative labels: the direction can change between two runs on one log, and either label is one item.
+    labels: &'static [&'static str],
+    /// A link item's value may be an `<a ...>...</a>` anchor, and a text value may span lines.
+    link: bool,
+}
+
 macro_rules! item {
-    ($name:ident, $label:literal) => {
-        static $name: LazyLock<Regex> =
-            LazyLock::new(|| regex(concat!(r"(?i)(?:<li>)?<b>", $label, r"</b>:\s*([^<\n]*)(</li>)?")));
+    ($name:ident, $link:literal, $($label:literal),+) => {
+        const $name: ItemPattern = ItemPattern { labels: &[$($label),+], link: $link };
     };
 }
-item!(SESSION_ID, "Session Id");
-item!(USER_NAME, "RingCentral user name");
-item!(NUMBER, "RingCentral number and extension");
-item!(SUMMARY, "Summary");
-// The direction can change between two runs on one log; either label is the same item.
-item!(CONTACT, "(?:Caller|Recipient) phone number");
-item!(DATE_TIME, "Date/time");
-item!(DURATION, "Duration");
-item!(RESULT, "Result");
-item!(SCORE, "Call score");
+item!(SESSION_ID, false, "Session Id");
+item!(USER_NAME, false, "RingCentral user name");
+item!(NUMBER, false, "RingCentral number and extension");
+item!(SUMMARY, false, "Summary");
+item!(CONTACT, false, "Caller phone number", "Recipient phone number");
+item!(DATE_TIME, false, "Date/time");
+item!(DURATION, false, "Duration");
+item!(RESULT, false, "Result");
+item!(SCORE, false, "Call score");
+item!(RECORDING, true, "Call recording link");
+item!(VOICEMAIL, true, "Voicemail recording link");
+item!(ACE_LINK, true, "ACE recording link");
 
-/// A link item: the value may be an `<a ...>...</a>` anchor or text.
-macro_rules! link_item {
-    ($name:ident, $label:literal) => {
-        static $name: LazyLock<Regex> =
-            LazyLock::new(|| regex(concat!(r"(?i)(?:<li>)?<b>", $label, r"</b>:\s*(<a[^>]*>[^<]*</a>|[^<]*)(</li>)?")));
-    };
+/// An occurrence of an item pattern: its whole extent, its value and whether `</li>` closed it.
+struct ItemMatch {
+    extent: Range<usize>,
+    value: Range<usize>,
+    closed: bool,
 }
-link_item!(RECORDING, "Call recording link");
-link_item!(VOICEMAIL, "Voicemail recording link");
-link_item!(ACE_LINK, "ACE recording link");
+
+impl ItemPattern {
+    /// The leftmost occurrence that starts at or after `from`.
+    ///
+    /// A scan rather than a regular expression: this runs for every item of every composed HTML body. Labels and
+    /// tags compare ASCII case-insensitively (a regex's Unicode case folding would also take `ſ` for `s` and the
+    /// Kelvin sign for `k`, which no body we or the reference write contains).
+    fn find_at(&self, body: &str, from: usize) -> Option<ItemMatch> {
+        let bytes = body.as_bytes();
+        let mut at = from;
+        while let Some(offset) = memchr::memchr(b'<', &bytes[at..]) {
+            let start = at + offset;
+            let opening = if starts_with_ignore_case(&bytes[start..], b"<li>") { start + 4 } else { start };
+            if let Some(found) = self.match_from(body, start, opening) {
+                return Some(found);
+            }
+            at = start + 1;
+        }
+        None
+    }
+
+    /// The item whose `<b>` is at `bold` (the match starting at `start`), if one is there.
+    fn match_from(&self, body: &str, start: usize, bold: usize) -> Option<ItemMatch> {
+        let bytes = body.as_bytes();
+        let mut at = bold;
+        at += prefix_len_ignore_case(&bytes[at..], b"<b>")?;
+        at += self.labels.iter().find_map(|label| prefix_len_ignore_case(&bytes[at..], label.as_bytes()))?;
+        at += prefix_len_ignore_case(&bytes[at..], b"</b>:")?;
+        at += body[at..].find(|c: char| !c.is_whitespace()).unwrap_or(body.len() - at);
+        let value_start = at;
+        at = match self.link.then(|| anchor_len(&bytes[at..])).flatten() {
+            Some(len) => at + len,
+            None => {
+                let stop: &[u8] = if self.link { b"<" } else { b"<\n" };
+                at + bytes[at..].iter().position(|byte| stop.contains(byte)).unwrap_or(bytes.len() - at)
+            }
+        };
+        let value = value_start..at;
+        let closing = prefix_len_ignore_case(&bytes[at..], b"</li>");
+        let end = at + closing.unwrap_or(0);
+        Some(ItemMatch { extent: start..end, value, closed: closing.is_some() })
+    }
+}
+
+/// `prefix.len()` when `bytes` starts with `prefix`, ASCII letters in any case.
+fn prefix_len_ignore_case(bytes: &[u8], prefix: &[u8]) -> Option<usize> {
+    starts_with_ignore_case(bytes, prefix).then_some(prefix.len())
+}
+
+fn starts_with_ignore_case(bytes: &[u8], prefix: &[u8]) -> bool {
+    bytes.len() >= prefix.len() && bytes[..prefix.len()].eq_ignore_ascii_case(prefix)
+}
+
+/// The length of the `<a ...>text</a>` anchor `bytes` starts with: `<a`, anything up to `>`, text without `<`,
+/// then `</a>`.
+fn anchor_len(bytes: &[u8]) -> Option<usize> {
+    let mut at = prefix_len_ignore_case(bytes, b"<a")?;
+    at += memchr::memchr(b'>', &bytes[at..])? + 1;
+    at += memchr::memchr(b'<', &bytes[at..]).unwrap_or(bytes.len() - at);
+    Some(at + prefix_len_ignore_case(&bytes[at..], b"</a>")?)
+}
 
 /// Writes `part` into the HTML `body`.
 pub(crate) fn apply(body: &mut String, part: &Part<'_>) {
@@ -138,14 +232,16 @@ pub(crate) fn apply(body: &mut String, part: &Part<'_>) {
             let note = escape(note);
             match note_extent(body) {
                 Some(extent) => {
-                    splice(body, extent, &format!("<b>Agent notes</b><br>{note}<br><br><b>Call details</b>"))
+                    splice(body, extent, &["<b>Agent notes</b><br>", &note, "<br><br><b>Call details</b>"].concat())
                 }
-                None => body.insert_str(0, &format!("<b>Agent notes</b><br>{note}<br><br><b>Call details</b><br>")),
+                None => {
+                    body.insert_str(0, &["<b>Agent notes</b><br>", &note, "<br><br><b>Call details</b><br>"].concat())
+                }
             }
         }
         Part::SessionId(id) => item(body, &SESSION_ID, "Session Id", &item_value(id)),
         Part::UserName(name) => {
-            let text = format!("<li><b>RingCentral user name</b>: {}</li>", item_value(name));
+            let text = ["<li><b>RingCentral user name</b>: ", &item_value(name), "</li>"].concat();
             match find_item(body, &USER_NAME) {
                 // First writer wins: a name is only written over the placeholder.
                 Some(found) if found.value.trim() == "(pending...)" => splice(body, found.extent, &text),
@@ -154,7 +250,7 @@ pub(crate) fn apply(body: &mut String, part: &Part<'_>) {
             }
         }
         Part::Number { number, extension } => {
-            let value = item_value(&format!("{number} {extension}"));
+            let value = item_value(&[*number, " ", *extension].concat());
             item(body, &NUMBER, "RingCentral number and extension", &value);
         }
         Part::Subject(subject) => item(body, &SUMMARY, "Summary", &item_value(subject)),
@@ -202,27 +298,22 @@ struct FoundItem<'b> {
 }
 
 /// The first item matching `pattern` that is closed by `</li>` or followed by a tag or the end of the body.
-fn find_item<'b>(body: &'b str, pattern: &Regex) -> Option<FoundItem<'b>> {
+fn find_item<'b>(body: &'b str, pattern: &ItemPattern) -> Option<FoundItem<'b>> {
     let mut from = 0;
-    while let Some(captures) = pattern.captures_at(body, from) {
-        let whole = captures.get(0)?;
-        if closed(&captures) || body[whole.end()..].is_empty() || body[whole.end()..].starts_with('<') {
-            let value = captures.get(1).map_or("", |it| it.as_str());
-            return Some(FoundItem { extent: whole.range(), value });
+    while let Some(found) = pattern.find_at(body, from) {
+        let after = &body[found.extent.end..];
+        if found.closed || after.is_empty() || after.starts_with('<') {
+            return Some(FoundItem { extent: found.extent, value: &body[found.value] });
         }
         // Every match starts at an ASCII `<`, so the next byte is a character boundary.
-        from = whole.start() + 1;
+        from = found.extent.start + 1;
     }
     None
 }
 
-fn closed(captures: &Captures<'_>) -> bool {
-    captures.get(2).is_some()
-}
-
 /// Replaces the item or appends it; `value` is already HTML.
-fn item(body: &mut String, pattern: &Regex, label: &str, value: &str) {
-    let text = format!("<li><b>{label}</b>: {value}</li>");
+fn item(body: &mut String, pattern: &ItemPattern, label: &str, value: &str) {
+    let text = ["<li><b>", label, "</b>: ", value, "</li>"].concat();
     match find_item(body, pattern) {
         Some(found) => splice(body, found.extent, &text),
         None => body.push_str(&text),
@@ -231,9 +322,9 @@ fn item(body: &mut String, pattern: &Regex, label: &str, value: &str) {
 
 /// A recording or voicemail item: an anchor for web links, else `(pending...)`; new items go before a legacy
 /// `</ul>` when the body has one.
-fn recording(body: &mut String, pattern: &Regex, label: &str, link: &str) {
+fn recording(body: &mut String, pattern: &ItemPattern, label: &str, link: &str) {
     let value = if is_web_link(link) { anchor(link) } else { "(pending...)".to_owned() };
-    let text = format!("<li><b>{label}</b>: {value}</li>");
+    let text = ["<li><b>", label, "</b>: ", &value, "</li>"].concat();
     match find_item(body, pattern) {
         Some(found) => splice(body, found.extent, &text),
         None => match body.find("</ul>") {
@@ -245,8 +336,8 @@ fn recording(body: &mut String, pattern: &Regex, label: &str, link: &str) {
 
 /// Replaces the block `<div><b>title</b><br>...</div>` or appends it (followed by `<br>` when `trailing_break`).
 fn block(body: &mut String, title: &str, content: &str, trailing_break: bool) {
-    let opening = format!("<div><b>{title}</b><br>");
-    let text = format!("{opening}{}</div>", block_content(content));
+    let opening = ["<div><b>", title, "</b><br>"].concat();
+    let text = [&opening, &block_content(content), "</div>"].concat();
     match block_extent(body, &opening) {
         Some(extent) => splice(body, extent, &text),
         None => {
@@ -264,4 +355,44 @@ pub(crate) fn block_extent(body: &str, opening: &str) -> Option<Range<usize>> {
     let content = start + opening.len();
     let end = body[content..].find("</div>")? + content + "</div>".len();
     Some(start..end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each item scan finds, match after match, exactly what the regular expression it replaced found.
+    #[test]
+    fn item_scans_agree_with_the_patterns_they_replace() {
+        let item = |label: &str| format!(r"(?i)(?:<li>)?<b>{label}</b>:\s*([^<\n]*)(</li>)?");
+        let link = |label: &str| format!(r"(?i)(?:<li>)?<b>{label}</b>:\s*(<a[^>]*>[^<]*</a>|[^<]*)(</li>)?");
+        let cases = [
+            (SESSION_ID, item("Session Id")),
+            (SUMMARY, item("Summary")),
+            (CONTACT, item("(?:Caller|Recipient) phone number")),
+            (DATE_TIME, item("Date/time")),
+            (RECORDING, link("Call recording link")),
+            (ACE_LINK, link("ACE recording link")),
+        ];
+        let cases: Vec<_> = cases.into_iter().map(|(pattern, regex)| (pattern, super::super::regex(&regex))).collect();
+        let mut matched = 0;
+        for body in crate::compose::scan_tests::random_bodies() {
+            for (pattern, regex) in &cases {
+                let mut from = 0;
+                loop {
+                    let expected = regex.captures_at(&body, from).map(|it| {
+                        (it.get(0).map(|it| it.range()), it.get(1).map(|it| it.range()), it.get(2).is_some())
+                    });
+                    let found = pattern.find_at(&body, from).map(|it| (Some(it.extent), Some(it.value), it.closed));
+                    assert_eq!(found, expected, "{regex} in {body:?} from {from}");
+                    matched += usize::from(found.is_some());
+                    match found {
+                        Some((Some(extent), _, _)) => from = extent.start + 1,
+                        _ => break,
+                    }
+                }
+            }
+        }
+        assert!(matched > 10_000, "only {matched} matches: the bodies do not exercise the scans");
+    }
 }

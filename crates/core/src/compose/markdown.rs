@@ -4,53 +4,52 @@
 //! end), so a rewrite keeps the fields an earlier update appended after it; the reference swallowed them.
 
 use std::ops::Range;
-use std::sync::LazyLock;
-
-use regex::Regex;
 
 use super::fields::Part;
-use super::{append_on_new_line, regex, splice};
+use super::lines::{LinePrefix, line_starts, starts_with};
+use super::{append_on_new_line, splice};
 
 /// The `**Label**:` lines we write; one of them, or any `### ` heading, ends the section above it.
-const LABELS: &str = "Session Id|RingCentral user name|RingCentral number and extension|Summary|Contact Number|\
-Date/Time|Duration|Result|Call recording link|Voicemail recording link|Call score|ACE recording link";
+const LABELS: [&str; 12] = [
+    "Session Id",
+    "RingCentral user name",
+    "RingCentral number and extension",
+    "Summary",
+    "Contact Number",
+    "Date/Time",
+    "Duration",
+    "Result",
+    "Call recording link",
+    "Voicemail recording link",
+    "Call score",
+    "ACE recording link",
+];
 
-static NOTE: LazyLock<Regex> = LazyLock::new(|| regex(r"(?m)^## Agent notes\n"));
-static CALL_DETAILS: LazyLock<Regex> = LazyLock::new(|| regex(r"\n## Call details"));
-static SECTION_END: LazyLock<Regex> =
-    LazyLock::new(|| regex(&format!(r"(?mi)^(?:### |## (?:Agent notes|Call details)$|\*\*(?:{LABELS})\*\*:)")));
+const NOTE: LinePrefix = LinePrefix::exact("## Agent notes\n");
+const CALL_DETAILS: &str = "\n## Call details";
 
-/// A field line whose rewrite also takes the empty lines after it (the reference's layout, kept on purpose).
-macro_rules! field {
-    ($name:ident, $flags:literal, $label:literal) => {
-        static $name: LazyLock<Regex> =
-            LazyLock::new(|| regex(concat!("(?m", $flags, r")^\*\*", $label, r"\*\*: ([^\n]*)\n*")));
-    };
-}
-field!(SESSION_ID, "", "Session Id");
-field!(USER_NAME, "i", "RingCentral user name");
-field!(NUMBER, "i", "RingCentral number and extension");
-field!(SUMMARY, "", "Summary");
-field!(CONTACT, "", "Contact Number");
-field!(DATE_TIME, "", "Date/Time");
-field!(DURATION, "", "Duration");
-field!(RESULT, "", "Result");
-field!(RECORDING, "", "Call recording link");
-field!(VOICEMAIL, "", "Voicemail recording link");
-field!(SCORE, "", "Call score");
-static ACE_LINK: LazyLock<Regex> = LazyLock::new(|| regex(r"(?mi)^\*\*ACE recording link\*\*:[^\n]*"));
+/// Field lines whose rewrite also takes the empty lines after them (the reference's layout, kept on purpose).
+const SESSION_ID: LinePrefix = LinePrefix::exact("**Session Id**: ");
+const USER_NAME: LinePrefix = LinePrefix::any_case("**RingCentral user name**: ");
+const NUMBER: LinePrefix = LinePrefix::any_case("**RingCentral number and extension**: ");
+const SUMMARY: LinePrefix = LinePrefix::exact("**Summary**: ");
+const CONTACT: LinePrefix = LinePrefix::exact("**Contact Number**: ");
+const DATE_TIME: LinePrefix = LinePrefix::exact("**Date/Time**: ");
+const DURATION: LinePrefix = LinePrefix::exact("**Duration**: ");
+const RESULT: LinePrefix = LinePrefix::exact("**Result**: ");
+const RECORDING: LinePrefix = LinePrefix::exact("**Call recording link**: ");
+const VOICEMAIL: LinePrefix = LinePrefix::exact("**Voicemail recording link**: ");
+const SCORE: LinePrefix = LinePrefix::exact("**Call score**: ");
+/// Its rewrite replaces the line only.
+const ACE_LINK: LinePrefix = LinePrefix::any_case("**ACE recording link**:");
 
-macro_rules! section {
-    ($name:ident, $title:literal) => {
-        static $name: LazyLock<Regex> = LazyLock::new(|| regex(concat!(r"(?m)^### ", $title, r"\n")));
-    };
-}
-section!(AI_NOTE, "AI Note");
-section!(TRANSCRIPT, "Transcript");
-section!(ACE_TRANSCRIPT, "ACE transcript");
-section!(ACE_SUMMARY, "ACE summary");
-section!(ACE_BULLETED, "ACE bulleted summary");
-section!(JOURNEY, "Call journey");
+/// Section headings, each a whole line.
+const AI_NOTE: LinePrefix = LinePrefix::exact("### AI Note\n");
+const TRANSCRIPT: LinePrefix = LinePrefix::exact("### Transcript\n");
+const ACE_TRANSCRIPT: LinePrefix = LinePrefix::exact("### ACE transcript\n");
+const ACE_SUMMARY: LinePrefix = LinePrefix::exact("### ACE summary\n");
+const ACE_BULLETED: LinePrefix = LinePrefix::exact("### ACE bulleted summary\n");
+const JOURNEY: LinePrefix = LinePrefix::exact("### Call journey\n");
 
 /// Writes `part` into the Markdown `body`.
 pub(crate) fn apply(body: &mut String, part: &Part<'_>) {
@@ -60,73 +59,112 @@ pub(crate) fn apply(body: &mut String, part: &Part<'_>) {
             None if body.starts_with("## Call details") => body.insert_str(0, &format!("## Agent notes\n{note}\n\n")),
             None => body.insert_str(0, &format!("## Agent notes\n{note}\n\n## Call details\n")),
         },
-        Part::SessionId(id) => field(body, &SESSION_ID, "Session Id", id),
-        Part::UserName(name) => match USER_NAME.captures(body) {
-            // First writer wins: a name is only written over the placeholder.
-            Some(found) if found[1].trim() == "(pending...)" => {
-                let extent = found.get(0).map_or(0..0, |it| it.range());
-                splice(body, extent, &format!("**RingCentral user name**: {name}\n"));
+        Part::SessionId(id) => field(body, SESSION_ID, id),
+        Part::UserName(name) => {
+            let line = [USER_NAME.text, name, "\n"].concat();
+            match USER_NAME.find_with_blank_run(body) {
+                // First writer wins: a name is only written over the placeholder.
+                Some((extent, value)) if body[value.clone()].trim() == "(pending...)" => splice(body, extent, &line),
+                Some(_) => {}
+                None => append_on_new_line(body, &line),
             }
-            Some(_) => {}
-            None => append_on_new_line(body, &format!("**RingCentral user name**: {name}\n")),
-        },
-        Part::Number { number, extension } => {
-            field(body, &NUMBER, "RingCentral number and extension", &format!("{number} {extension}"));
         }
-        Part::Subject(subject) => field(body, &SUMMARY, "Summary", subject),
-        Part::ContactNumber { number, .. } => field(body, &CONTACT, "Contact Number", number),
-        Part::DateTime(formatted) => field(body, &DATE_TIME, "Date/Time", formatted),
-        Part::Duration(formatted) => field(body, &DURATION, "Duration", formatted),
-        Part::Result(result) => field(body, &RESULT, "Result", result),
-        Part::Recording(link) => field(body, &RECORDING, "Call recording link", link),
-        Part::Voicemail(link) => field(body, &VOICEMAIL, "Voicemail recording link", link),
-        Part::AiNote(note) => section(body, &AI_NOTE, "AI Note", note.trim_end_matches('\n')),
-        Part::Transcript(transcript) => section(body, &TRANSCRIPT, "Transcript", transcript),
-        Part::AceTranscript(transcript) => {
-            section(body, &ACE_TRANSCRIPT, "ACE transcript", transcript.trim_end_matches('\n'));
-        }
-        Part::AceSummary(summary) => section(body, &ACE_SUMMARY, "ACE summary", summary),
-        Part::Score(score) => field(body, &SCORE, "Call score", score),
-        Part::AceBulletedSummary(summary) => section(body, &ACE_BULLETED, "ACE bulleted summary", summary),
+        Part::Number { number, extension } => field(body, NUMBER, &[*number, " ", *extension].concat()),
+        Part::Subject(subject) => field(body, SUMMARY, subject),
+        Part::ContactNumber { number, .. } => field(body, CONTACT, number),
+        Part::DateTime(formatted) => field(body, DATE_TIME, formatted),
+        Part::Duration(formatted) => field(body, DURATION, formatted),
+        Part::Result(result) => field(body, RESULT, result),
+        Part::Recording(link) => field(body, RECORDING, link),
+        Part::Voicemail(link) => field(body, VOICEMAIL, link),
+        Part::AiNote(note) => section(body, AI_NOTE, note.trim_end_matches('\n')),
+        Part::Transcript(transcript) => section(body, TRANSCRIPT, transcript),
+        Part::AceTranscript(transcript) => section(body, ACE_TRANSCRIPT, transcript.trim_end_matches('\n')),
+        Part::AceSummary(summary) => section(body, ACE_SUMMARY, summary),
+        Part::Score(score) => field(body, SCORE, score),
+        Part::AceBulletedSummary(summary) => section(body, ACE_BULLETED, summary),
         Part::AceLink(link) => {
-            let text = format!("**ACE recording link**: {link}");
-            match ACE_LINK.find(body) {
-                Some(found) => splice(body, found.range(), &text),
-                None => append_on_new_line(body, &format!("{text}\n")),
+            let text = [ACE_LINK.text, " ", link].concat();
+            match ACE_LINK.find_line(body) {
+                Some(extent) => splice(body, extent, &text),
+                None => {
+                    append_on_new_line(body, &text);
+                    body.push('\n');
+                }
             }
         }
-        Part::Journey(lines) => section(body, &JOURNEY, "Call journey", &lines.join("\n")),
+        Part::Journey(lines) => section(body, JOURNEY, &lines.join("\n")),
     }
 }
 
 /// The note: from `## Agent notes` through the first `## Call details` after it.
 fn note_extent(body: &str) -> Option<Range<usize>> {
     let start = NOTE.find(body)?;
-    let end = CALL_DETAILS.find_at(body, start.end())?;
-    Some(start.start()..end.end())
+    let end = body[start.end..].find(CALL_DETAILS)? + start.end + CALL_DETAILS.len();
+    Some(start.start..end)
 }
 
 /// Replaces the `**label**:` line and the empty lines after it, or appends the line.
-fn field(body: &mut String, pattern: &Regex, label: &str, value: &str) {
-    let text = format!("**{label}**: {value}\n");
-    match pattern.find(body) {
-        Some(found) => splice(body, found.range(), &text),
+fn field(body: &mut String, prefix: LinePrefix, value: &str) {
+    let text = [prefix.text, value, "\n"].concat();
+    match prefix.find_with_blank_run(body) {
+        Some((extent, _)) => splice(body, extent, &text),
         None => append_on_new_line(body, &text),
     }
 }
 
 /// The section under a heading: to the next heading or field line, or to the end of the body.
-pub(crate) fn section_extent(body: &str, heading: &Regex) -> Option<Range<usize>> {
+pub(crate) fn section_extent(body: &str, heading: LinePrefix) -> Option<Range<usize>> {
     let start = heading.find(body)?;
-    let end = SECTION_END.find_at(body, start.end()).map_or(body.len(), |it| it.start());
-    Some(start.start()..end)
+    let end = line_starts(body, start.end).find(|at| ends_section(&body[*at..])).unwrap_or(body.len());
+    Some(start.start..end)
+}
+
+/// True when `line` is a heading (`### `, or `## Agent notes` / `## Call details` alone on it) or one of our
+/// `**Label**:` lines; letters in any case.
+fn ends_section(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    if bytes.starts_with(b"### ") {
+        return true;
+    }
+    let whole_heading =
+        |heading: &[u8]| starts_with(bytes, heading, true) && matches!(bytes.get(heading.len()), None | Some(b'\n'));
+    if whole_heading(b"## Agent notes") || whole_heading(b"## Call details") {
+        return true;
+    }
+    bytes.strip_prefix(b"**").is_some_and(|rest| {
+        LABELS.iter().any(|label| starts_with(rest, label.as_bytes(), true) && rest[label.len()..].starts_with(b"**:"))
+    })
 }
 
 /// Replaces the section (heading and content) or appends it.
-fn section(body: &mut String, heading: &Regex, title: &str, content: &str) {
-    let text = format!("### {title}\n{content}\n");
+fn section(body: &mut String, heading: LinePrefix, content: &str) {
+    let text = [heading.text, content, "\n"].concat();
     match section_extent(body, heading) {
         Some(extent) => splice(body, extent, &text),
         None => append_on_new_line(body, &text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The section end scan finds exactly what the regular expression it replaced found.
+    #[test]
+    fn section_end_scan_agrees_with_the_pattern_it_replaces() {
+        let labels = LABELS.join("|");
+        let section_end =
+            super::super::regex(&format!(r"(?mi)^(?:### |## (?:Agent notes|Call details)$|\*\*(?:{labels})\*\*:)"));
+        let user_name = super::super::regex(r"(?mi)^\*\*RingCentral user name\*\*: ([^\n]*)\n*");
+        let mut matched = 0;
+        for body in crate::compose::scan_tests::random_bodies() {
+            let expected = section_end.find(&body).map(|it| it.start());
+            matched += usize::from(expected.is_some());
+            assert_eq!(line_starts(&body, 0).find(|at| ends_section(&body[*at..])), expected, "{body:?}");
+            let expected = user_name.captures(&body).map(|it| (it.get(0).unwrap().range(), it.get(1).unwrap().range()));
+            assert_eq!(USER_NAME.find_with_blank_run(&body), expected, "{body:?}");
+        }
+        assert!(matched > 2_000, "only {matched} matches: the bodies do not exercise the scans");
     }
 }

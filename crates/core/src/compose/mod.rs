@@ -14,10 +14,15 @@ mod duration;
 mod fields;
 mod html;
 mod journey;
+mod lines;
 mod markdown;
 pub mod message;
+pub mod message_media;
 mod number;
 mod plain;
+#[cfg(test)]
+mod scan_tests;
+pub mod shared_sms;
 #[cfg(test)]
 mod tests;
 
@@ -163,8 +168,11 @@ fn null_as_zero_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Op
 /// put on top). Pure: the same input always gives the same body, and composing the result again with the same input
 /// gives it back unchanged.
 pub fn compose(input: &ComposeInput, format: LogFormat) -> String {
-    let mut body = input.existing_body.clone();
-    for part in fields::parts(input) {
+    let parts = fields::parts(input);
+    // Room for what the parts add, so that the body is not copied again as it grows.
+    let mut body = String::with_capacity(input.existing_body.len() + 512);
+    body.push_str(&input.existing_body);
+    for part in parts {
         match format {
             LogFormat::PlainText => plain::apply(&mut body, &part),
             LogFormat::Html => html::apply(&mut body, &part),
@@ -212,11 +220,4 @@ fn append_on_new_line(body: &mut String, text: &str) {
         body.push('\n');
     }
     body.push_str(text);
-}
-
-/// From the first match of `start` through the first match of `end` after it.
-fn block_extent(body: &str, start: &Regex, end: &Regex) -> Option<Range<usize>> {
-    let opening = start.find(body)?;
-    let closing = end.find_at(body, opening.end())?;
-    Some(opening.start()..closing.end())
 }

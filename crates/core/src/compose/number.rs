@@ -52,6 +52,10 @@ pub(crate) fn js_number_to_string(value: f64) -> String {
     if value < 0.0 {
         return format!("-{}", js_number_to_string(-value));
     }
+    // Whole numbers below 2^53 print as integers: the durations, scores and offsets the composer writes.
+    if value.fract() == 0.0 && value < 9_007_199_254_740_992.0 {
+        return (value as u64).to_string();
+    }
     // `{:e}` gives the shortest digits that read back to the same value, as ECMAScript's Number::toString requires.
     let scientific = format!("{value:e}");
     let (mantissa, exponent) = scientific.split_once('e').unwrap_or((scientific.as_str(), "0"));

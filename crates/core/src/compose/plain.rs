@@ -6,108 +6,106 @@
 //! note ends at the next line that is one of our own labels, and the ACE bulleted summary is a whole block.
 
 use std::ops::Range;
-use std::sync::LazyLock;
-
-use regex::Regex;
 
 use super::fields::Part;
-use super::{append_on_new_line, block_extent, regex, splice};
+use super::lines::{LinePrefix, find_whole_line, line_starts};
+use super::{append_on_new_line, splice};
 
-/// The labels we write; a line starting with one of them ends the note above it.
-const LABELS: &str = "Note|Agent notes|Session Id|RingCentral user name|RingCentral number and extension|Summary|\
-Contact Number|Date/Time|Duration|Result|Call recording link|Voicemail recording link|AI Note|Transcript|\
-ACE transcript|ACE summary|Call score|ACE bulleted summary|ACE recording link|Call journey";
+/// The labels we write; a line starting with one of them and `:` ends the note above it.
+const LABELS: [&str; 20] = [
+    "Note",
+    "Agent notes",
+    "Session Id",
+    "RingCentral user name",
+    "RingCentral number and extension",
+    "Summary",
+    "Contact Number",
+    "Date/Time",
+    "Duration",
+    "Result",
+    "Call recording link",
+    "Voicemail recording link",
+    "AI Note",
+    "Transcript",
+    "ACE transcript",
+    "ACE summary",
+    "Call score",
+    "ACE bulleted summary",
+    "ACE recording link",
+    "Call journey",
+];
 
-static NOTE: LazyLock<Regex> = LazyLock::new(|| regex(r"(?m)^- (?:Note|Agent notes): "));
-static OUR_LABEL_LINE: LazyLock<Regex> = LazyLock::new(|| regex(&format!("^- (?:{LABELS}):")));
+const NOTE: LinePrefix = LinePrefix::exact("- Note: ");
+const LEGACY_NOTE: LinePrefix = LinePrefix::exact("- Agent notes: ");
 
-/// A single-line field whose rewrite also takes the empty lines after it (the reference's layout, kept on purpose).
-macro_rules! line_with_blank_run {
-    ($name:ident, $label:literal) => {
-        static $name: LazyLock<Regex> = LazyLock::new(|| regex(concat!(r"(?m)^- ", $label, r": ([^\n]*)\n*")));
-    };
-}
-line_with_blank_run!(SESSION_ID, "Session Id");
-line_with_blank_run!(USER_NAME, "RingCentral user name");
-line_with_blank_run!(NUMBER, "RingCentral number and extension");
-line_with_blank_run!(SUMMARY, "Summary");
-line_with_blank_run!(RECORDING, "Call recording link");
-line_with_blank_run!(VOICEMAIL, "Voicemail recording link");
+/// Single-line fields whose rewrite also takes the empty lines after them (the reference's layout, kept on purpose).
+const SESSION_ID: LinePrefix = LinePrefix::exact("- Session Id: ");
+const USER_NAME: LinePrefix = LinePrefix::exact("- RingCentral user name: ");
+const NUMBER: LinePrefix = LinePrefix::exact("- RingCentral number and extension: ");
+const SUMMARY: LinePrefix = LinePrefix::exact("- Summary: ");
+const RECORDING: LinePrefix = LinePrefix::exact("- Call recording link: ");
+const VOICEMAIL: LinePrefix = LinePrefix::exact("- Voicemail recording link: ");
 
-/// A single-line field whose rewrite replaces the line only (its line end stays).
-macro_rules! line_only {
-    ($name:ident, $flags:literal, $label:literal) => {
-        static $name: LazyLock<Regex> = LazyLock::new(|| regex(concat!("(?m", $flags, r")^- ", $label, r":[^\n]*")));
-    };
-}
-line_only!(CONTACT, "", "Contact Number");
-line_only!(DATE_TIME, "", "Date/Time");
-line_only!(DURATION, "", "Duration");
-line_only!(RESULT, "", "Result");
-line_only!(SCORE, "i", "Call score");
-line_only!(ACE_LINK, "i", "ACE recording link");
+/// Single-line fields whose rewrite replaces the line only (its line end stays).
+const CONTACT: LinePrefix = LinePrefix::exact("- Contact Number:");
+const DATE_TIME: LinePrefix = LinePrefix::exact("- Date/Time:");
+const DURATION: LinePrefix = LinePrefix::exact("- Duration:");
+const RESULT: LinePrefix = LinePrefix::exact("- Result:");
+const SCORE: LinePrefix = LinePrefix::any_case("- Call score:");
+const ACE_LINK: LinePrefix = LinePrefix::any_case("- ACE recording link:");
 
-static END: LazyLock<Regex> = LazyLock::new(|| regex(r"(?m)^--- END$"));
-static JOURNEY_END: LazyLock<Regex> = LazyLock::new(|| regex(r"(?m)^--- JOURNEY END$"));
-
-macro_rules! block_start {
-    ($name:ident, $flags:literal, $label:literal) => {
-        static $name: LazyLock<Regex> = LazyLock::new(|| regex(concat!("(?m", $flags, r")^- ", $label, ":")));
-    };
-}
-block_start!(AI_NOTE, "", "AI Note");
-block_start!(TRANSCRIPT, "", "Transcript");
-block_start!(ACE_TRANSCRIPT, "", "ACE transcript");
-block_start!(ACE_SUMMARY, "", "ACE summary");
-block_start!(ACE_BULLETED, "i", "ACE bulleted summary");
-block_start!(JOURNEY, "", "Call journey");
+/// Blocks: from the label line through the line `--- END` (the journey: `--- JOURNEY END`).
+const AI_NOTE: LinePrefix = LinePrefix::exact("- AI Note:");
+const TRANSCRIPT: LinePrefix = LinePrefix::exact("- Transcript:");
+const ACE_TRANSCRIPT: LinePrefix = LinePrefix::exact("- ACE transcript:");
+const ACE_SUMMARY: LinePrefix = LinePrefix::exact("- ACE summary:");
+const ACE_BULLETED: LinePrefix = LinePrefix::any_case("- ACE bulleted summary:");
+const JOURNEY: LinePrefix = LinePrefix::exact("- Call journey:");
+const END: &str = "--- END";
+const JOURNEY_END: &str = "--- JOURNEY END";
 
 /// Writes `part` into the plain-text `body`.
 pub(crate) fn apply(body: &mut String, part: &Part<'_>) {
     match part {
         Part::Note(note) => match note_extent(body) {
-            Some(extent) => splice(body, extent, &format!("- Note: {note}")),
-            None => body.insert_str(0, &format!("- Note: {note}\n")),
+            Some(extent) => splice(body, extent, &["- Note: ", note].concat()),
+            None => body.insert_str(0, &["- Note: ", note, "\n"].concat()),
         },
-        Part::SessionId(id) => line_and_blank_run(body, &SESSION_ID, &format!("- Session Id: {id}\n")),
+        Part::SessionId(id) => line_and_blank_run(body, SESSION_ID, id),
         Part::UserName(name) => {
-            let line = format!("- RingCentral user name: {name}\n");
-            match USER_NAME.captures(body) {
+            let line = [USER_NAME.text, name, "\n"].concat();
+            match USER_NAME.find_with_blank_run(body) {
                 // First writer wins: a name is only written over the placeholder.
-                Some(found) if found[1].trim() == "(pending...)" => {
-                    let extent = found.get(0).map_or(0..0, |it| it.range());
-                    splice(body, extent, &line);
-                }
+                Some((extent, value)) if body[value.clone()].trim() == "(pending...)" => splice(body, extent, &line),
                 Some(_) => {}
                 None => append_on_new_line(body, &line),
             }
         }
         Part::Number { number, extension } => {
-            line_and_blank_run(body, &NUMBER, &format!("- RingCentral number and extension: {number} {extension}\n"));
+            line_and_blank_run(body, NUMBER, &[*number, " ", *extension].concat());
         }
-        Part::Subject(subject) => line_and_blank_run(body, &SUMMARY, &format!("- Summary: {subject}\n")),
-        Part::ContactNumber { number, .. } => line(body, &CONTACT, &format!("- Contact Number: {number}")),
-        Part::DateTime(formatted) => line(body, &DATE_TIME, &format!("- Date/Time: {formatted}")),
-        Part::Duration(formatted) => line(body, &DURATION, &format!("- Duration: {formatted}")),
-        Part::Result(result) => line(body, &RESULT, &format!("- Result: {result}")),
-        Part::Recording(link) => line_and_blank_run(body, &RECORDING, &format!("- Call recording link: {link}\n")),
-        Part::Voicemail(link) => {
-            line_and_blank_run(body, &VOICEMAIL, &format!("- Voicemail recording link: {link}\n"));
-        }
-        Part::AiNote(note) => block(body, &AI_NOTE, "AI Note", note.trim_end_matches('\n')),
-        Part::Transcript(transcript) => block(body, &TRANSCRIPT, "Transcript", transcript),
-        Part::AceTranscript(transcript) => {
-            block(body, &ACE_TRANSCRIPT, "ACE transcript", transcript.trim_end_matches('\n'));
-        }
-        Part::AceSummary(summary) => block(body, &ACE_SUMMARY, "ACE summary", summary),
-        Part::Score(score) => line(body, &SCORE, &format!("- Call score: {score}")),
-        Part::AceBulletedSummary(summary) => block(body, &ACE_BULLETED, "ACE bulleted summary", summary),
-        Part::AceLink(link) => line(body, &ACE_LINK, &format!("- ACE recording link: {link}")),
+        Part::Subject(subject) => line_and_blank_run(body, SUMMARY, subject),
+        Part::ContactNumber { number, .. } => line(body, CONTACT, number),
+        Part::DateTime(formatted) => line(body, DATE_TIME, formatted),
+        Part::Duration(formatted) => line(body, DURATION, formatted),
+        Part::Result(result) => line(body, RESULT, result),
+        Part::Recording(link) => line_and_blank_run(body, RECORDING, link),
+        Part::Voicemail(link) => line_and_blank_run(body, VOICEMAIL, link),
+        Part::AiNote(note) => block(body, AI_NOTE, note.trim_end_matches('\n')),
+        Part::Transcript(transcript) => block(body, TRANSCRIPT, transcript),
+        Part::AceTranscript(transcript) => block(body, ACE_TRANSCRIPT, transcript.trim_end_matches('\n')),
+        Part::AceSummary(summary) => block(body, ACE_SUMMARY, summary),
+        Part::Score(score) => line(body, SCORE, score),
+        Part::AceBulletedSummary(summary) => block(body, ACE_BULLETED, summary),
+        Part::AceLink(link) => line(body, ACE_LINK, link),
         Part::Journey(lines) => {
-            let text = format!("- Call journey:\n{}\n--- JOURNEY END", lines.join("\n"));
-            match block_extent(body, &JOURNEY, &JOURNEY_END) {
+            let text = [JOURNEY.text, "\n", &lines.join("\n"), "\n", JOURNEY_END].concat();
+            match block_extent(body, JOURNEY, JOURNEY_END) {
                 Some(extent) => splice(body, extent, &text),
-                None => append_on_new_line(body, &format!("{text}\n")),
+                None => {
+                    append_on_new_line(body, &text);
+                    body.push('\n');
+                }
             }
         }
     }
@@ -116,41 +114,95 @@ pub(crate) fn apply(body: &mut String, part: &Part<'_>) {
 /// The existing note: from its label to the line end before the next line carrying one of our labels, or to the
 /// body's final line end.
 pub(crate) fn note_extent(body: &str) -> Option<Range<usize>> {
-    let label = NOTE.find(body)?;
-    let content = label.end();
-    let end = body[content..]
-        .match_indices('\n')
-        .map(|(at, _)| content + at)
-        .find(|&at| at + 1 == body.len() || OUR_LABEL_LINE.is_match(&body[at + 1..]))
+    let (start, label) = line_starts(body, 0)
+        .find_map(|at| [NOTE, LEGACY_NOTE].into_iter().find(|label| label.starts(&body[at..])).map(|it| (at, it)))?;
+    let content = start + label.text.len();
+    let end = memchr::memchr_iter(b'\n', &body.as_bytes()[content..])
+        .map(|at| content + at)
+        .find(|&at| at + 1 == body.len() || is_our_label_line(&body[at + 1..]))
         .unwrap_or(body.len());
-    Some(label.start()..end)
+    Some(start..end)
 }
 
-/// Replaces the line and the empty lines after it by `text` (which ends in one line end), or appends `text`.
-fn line_and_blank_run(body: &mut String, pattern: &Regex, text: &str) {
-    match pattern.find(body) {
-        Some(found) => splice(body, found.range(), text),
-        None => append_on_new_line(body, text),
+/// True when `line` starts with `- <one of our labels>:`.
+fn is_our_label_line(line: &str) -> bool {
+    line.strip_prefix("- ").is_some_and(|rest| {
+        LABELS.iter().any(|label| rest.strip_prefix(label).is_some_and(|after| after.starts_with(':')))
+    })
+}
+
+/// Replaces the field's line and the empty lines after it by the field with `value` and one line end, or appends
+/// that.
+fn line_and_blank_run(body: &mut String, prefix: LinePrefix, value: &str) {
+    let text = [prefix.text, value, "\n"].concat();
+    match prefix.find_with_blank_run(body) {
+        Some((extent, _)) => splice(body, extent, &text),
+        None => append_on_new_line(body, &text),
     }
 }
 
-/// Replaces the line (not its line end) by `text`, or appends `text` as a new line.
-fn line(body: &mut String, pattern: &Regex, text: &str) {
-    match pattern.find(body) {
-        Some(found) => splice(body, found.range(), text),
-        None => append_on_new_line(body, &format!("{text}\n")),
+/// Replaces the field's line (not its line end) by the field with `value`, or appends it as a new line.
+fn line(body: &mut String, prefix: LinePrefix, value: &str) {
+    // `prefix` ends in `:`; the value follows after a space.
+    let text = [prefix.text, " ", value].concat();
+    match prefix.find_line(body) {
+        Some(extent) => splice(body, extent, &text),
+        None => {
+            append_on_new_line(body, &text);
+            body.push('\n');
+        }
     }
+}
+
+/// From the line `start` begins through the first line `end` after it.
+fn block_extent(body: &str, start: LinePrefix, end: &str) -> Option<Range<usize>> {
+    let opening = start.find(body)?;
+    let closing = find_whole_line(body, opening.end, end)?;
+    Some(opening.start..closing.end)
 }
 
 /// Replaces the block from its label through `--- END`, or appends it after an empty line.
-fn block(body: &mut String, start: &Regex, label: &str, content: &str) {
-    let text = format!("- {label}:\n{content}\n--- END");
-    match block_extent(body, start, &END) {
+fn block(body: &mut String, start: LinePrefix, content: &str) {
+    let text = [start.text, "\n", content, "\n", END].concat();
+    match block_extent(body, start, END) {
         Some(extent) => splice(body, extent, &text),
         None => {
             body.push('\n');
             body.push_str(&text);
             body.push('\n');
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each line scan finds exactly what the regular expression it replaced found.
+    #[test]
+    fn line_scans_agree_with_the_patterns_they_replace() {
+        let regex = super::super::regex;
+        let blank_runs =
+            [(SESSION_ID, regex(r"(?m)^- Session Id: ([^\n]*)\n*")), (SUMMARY, regex(r"(?m)^- Summary: ([^\n]*)\n*"))];
+        let lines = [(DATE_TIME, regex(r"(?m)^- Date/Time:[^\n]*")), (SCORE, regex(r"(?mi)^- Call score:[^\n]*"))];
+        let note = regex(r"(?m)^- (?:Note|Agent notes): ");
+        let end = regex(r"(?m)^--- END$");
+        let mut matched = 0;
+        for body in crate::compose::scan_tests::random_bodies() {
+            for (prefix, regex) in &blank_runs {
+                let expected = regex.captures(&body).map(|it| (it.get(0).unwrap().range(), it.get(1).unwrap().range()));
+                matched += usize::from(expected.is_some());
+                assert_eq!(prefix.find_with_blank_run(&body), expected, "{regex} in {body:?}");
+            }
+            for (prefix, regex) in &lines {
+                assert_eq!(prefix.find_line(&body), regex.find(&body).map(|it| it.range()), "{regex} in {body:?}");
+            }
+            assert_eq!(note_extent(&body).map(|it| it.start), note.find(&body).map(|it| it.start()), "{body:?}");
+            for from in [0, body.len() / 2].into_iter().filter(|from| body.is_char_boundary(*from)) {
+                let expected = end.find_at(&body, from).map(|it| it.range());
+                assert_eq!(find_whole_line(&body, from, END), expected, "{body:?} from {from}");
+            }
+        }
+        assert!(matched > 500, "only {matched} matches: the bodies do not exercise the scans");
     }
 }

@@ -5,7 +5,9 @@ use callbridge_core::compose::{ComposeContact, ComposeUser};
 use callbridge_core::connector::{
     CreateCallLogRequest, DispositionRequest, GetCallLogRequest, LogContact, RecordKey, UpdateCallLogRequest,
 };
-use callbridge_core::{CallRecord, ComposeInput, ConnectorError, Operation, ReturnMessage, User, compose};
+use callbridge_core::{
+    CallRecord, ComposeInput, ConnectorError, Operation, ReturnMessage, User, UserSettings, compose,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -16,7 +18,7 @@ use crate::services::auth_context::{RequestFacts, context_for};
 use crate::services::call_log::{CreateCallLogBody, UpdateCallLogBody, best_match};
 use crate::services::reply::is_unsupported;
 use crate::state::{AppState, ConnectorEntry};
-use crate::store::{CallLogKey, CallLogRow, CompletedCallLog, JobOp};
+use crate::store::{CallLogKey, CallLogRow, CompletedCallLog, JobOp, SettingsChange};
 
 /// The session and extension identity a request names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,8 +71,10 @@ pub fn record_key(user_id: &str, kind: &str, id: &str) -> RecordKey {
     RecordKey(format!("cb1{}", &digest[..29]))
 }
 
-fn compose_user(user: &User) -> ComposeUser {
-    ComposeUser { timezone_offset: user.timezone_offset.clone(), user_settings: user.user_settings.clone() }
+/// The user as the composer sees them: their settings with the account's admin-enforced ones applied.
+fn compose_user(user: &User, admin_settings: &UserSettings) -> ComposeUser {
+    let user_settings = crate::services::admin::enforced_settings(&user.user_settings, admin_settings);
+    ComposeUser { timezone_offset: user.timezone_offset.clone(), user_settings }
 }
 
 /// Creates the call's record, unless the session is logged already or an earlier attempt created it.
@@ -82,8 +86,12 @@ pub(super) async fn create(
     payload: CallCreatePayload,
 ) -> Result<Applied, AttemptFailure> {
     let key = payload.call.key(&user.id);
-    if let Some(row) = state.store.find_call_log(&key).await?
-        && let Some(log_id) = row.third_party_log_id
+    // Logged under another identity of the same extension counts too: the extension sends no extension identity,
+    // server-side logging (SSCL) sends the raw extension id, and one call must still make one record.
+    let call = &payload.call;
+    let rows = state.store.find_call_logs(&user.id, std::slice::from_ref(&call.session_id)).await?;
+    if let Some(log_id) = best_match(&rows, &call.session_id, &call.extension_number, &call.hashed_extension_id)
+        .and_then(|row| row.third_party_log_id.clone())
     {
         return Ok(Applied { delivered: Delivered::CallAlreadyLogged { log_id }, call_log: None });
     }
@@ -109,6 +117,9 @@ pub(super) async fn create(
     state.store.mark_op_sent(op.id, true).await?;
     match crm_call(connector.name(), operation, connector.create_call_log(&ctx, request)).await {
         Ok(created) if !created.log_id.is_empty() => {
+            if let Some(update) = created.settings_update {
+                store_settings_update(state, &ctx.user.id, update).await;
+            }
             let delivered =
                 Delivered::CallCreated { log_id: created.log_id.clone(), return_message: created.return_message };
             Ok(Applied { delivered, call_log: Some(logged(created.log_id)) })
@@ -125,6 +136,37 @@ pub(super) async fn create(
                 state.store.mark_op_sent(op.id, false).await?;
             }
             Err(AttemptFailure::from_connector(&error, operation, entry))
+        }
+    }
+}
+
+/// Merges settings a connector hands back after a create into the user's stored ones, field by field within each
+/// setting (so the user's chosen `value` survives new `options`), in one transaction. The record exists already,
+/// so a failure is logged, never turned into a failed create.
+async fn store_settings_update(state: &AppState, user_id: &str, update: UserSettings) {
+    let change = |settings: &mut Map<String, Value>| {
+        merge_fields(settings, update);
+        crate::limits::check_settings(settings)
+    };
+    match state.store.change_user_settings(user_id, change).await {
+        Ok(SettingsChange::Changed(_)) => {}
+        Ok(SettingsChange::Refused(error)) => tracing::warn!(?error, "The connector's settings update was refused."),
+        Ok(SettingsChange::UserNotFound) => {
+            tracing::warn!("The user left before the connector's settings were stored.")
+        }
+        Err(error) => tracing::warn!(%error, "Storing the connector's settings update failed."),
+    }
+}
+
+/// Each setting of `update` merged into the stored one: an object's fields replace the stored fields of the same
+/// name and leave the others; anything else replaces the stored setting.
+fn merge_fields(settings: &mut Map<String, Value>, update: UserSettings) {
+    for (key, value) in update.0 {
+        match (settings.get_mut(&key), value) {
+            (Some(Value::Object(stored)), Value::Object(fields)) => stored.extend(fields),
+            (_, value) => {
+                settings.insert(key, value);
+            }
         }
     }
 }
@@ -197,7 +239,7 @@ async fn create_request(
                 existing_body: String::new(),
                 call_log: Some(log_info.clone()),
                 contact_info: Some(ComposeContact { phone_number: Some(contact_number.clone()) }),
-                user: compose_user(&ctx.user),
+                user: compose_user(&ctx.user, &ctx.admin_settings),
                 note: note.clone(),
                 ai_note: body.ai_note.clone(),
                 transcript: body.transcript.clone(),
@@ -295,7 +337,7 @@ pub(super) async fn update(
                 ..CallRecord::default()
             }),
             contact_info: None,
-            user: compose_user(&ctx.user),
+            user: compose_user(&ctx.user, &ctx.admin_settings),
             note: body.note.clone(),
             ai_note: body.ai_note.clone(),
             transcript: body.transcript.clone(),
@@ -366,4 +408,38 @@ pub(super) async fn disposition(
         Err(error) => return Err(AttemptFailure::from_connector(&error, operation, entry)),
     };
     Ok(Applied { delivered, call_log: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_settings_update_replaces_only_the_fields_it_names() {
+        let mut stored = json!({
+            "defaultCategory": { "value": "1", "customizable": false, "options": [{ "id": 9, "name": "Old" }] },
+            "redtailCustomTimezone": { "value": "-5" },
+            "plain": 3
+        })
+        .as_object()
+        .unwrap()
+        .clone();
+        let update = json!({
+            "defaultCategory": { "options": [{ "id": 1, "name": "Client Service" }] },
+            "plain": { "value": 4 },
+            "new": { "value": true }
+        });
+        merge_fields(&mut stored, UserSettings(update.as_object().unwrap().clone()));
+        assert_eq!(
+            Value::Object(stored),
+            json!({
+                "defaultCategory": { "value": "1", "customizable": false, "options": [{ "id": 1, "name": "Client Service" }] },
+                "redtailCustomTimezone": { "value": "-5" },
+                "plain": { "value": 4 },
+                "new": { "value": true }
+            })
+        );
+    }
 }

@@ -35,7 +35,8 @@ pub async fn api_key_login(
         .map(str::trim)
         .filter(|it| !it.is_empty() && it.len() <= 128)
         .map(str::to_owned);
-    login::api_key_login(&state, hashed_extension_id, body).await
+    let rc_token = crate::ringcentral::request_token(&headers, &QueryParams::default());
+    login::api_key_login(&state, hashed_extension_id, rc_token, body).await
 }
 
 /// `POST /unAuthorize[?allSessions=true]`: logs out; `allSessions` ends the user's other sessions too.

@@ -12,6 +12,9 @@ use crate::extract::QueryParams;
 use crate::routes::RouteResult;
 use crate::state::AppState;
 
+/// The version `/crmManifest` and `/serverVersionInfo` declare; `/releaseNotes` is keyed by it.
+pub(super) const MANIFEST_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// Where the extension's OAuth popup lands; its service worker watches for this prefix.
 const EMBEDDABLE_REDIRECT: &str = "https://ringcentral.github.io/ringcentral-embeddable/redirect.html";
 
@@ -51,7 +54,7 @@ pub async fn crm_manifest(State(state): State<AppState>, headers: HeaderMap, que
         "redirectUri": EMBEDDABLE_REDIRECT,
         "author": {"name": "callbridge", "websiteUrl": "https://github.com/callbridge/callbridge"},
         "platforms": platforms,
-        "version": env!("CARGO_PKG_VERSION"),
+        "version": MANIFEST_VERSION,
     }))
     .into_response())
 }

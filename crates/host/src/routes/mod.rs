@@ -1,6 +1,7 @@
 //! The HTTP API: App Connect's routes, the connectors' own routes, and the layers around them (CORS, body limit,
 //! session, request id, tracing, metrics).
 
+mod admin;
 mod auth;
 mod call_log;
 mod connector_routes;
@@ -8,6 +9,7 @@ mod contact;
 mod manifest;
 mod openapi;
 mod ops;
+mod startup;
 mod user;
 
 use std::time::Duration;
@@ -49,7 +51,15 @@ const BUILT_IN_PATHS: &[&str] = &[
     "/callDisposition",
     "/messageLog",
     "/admin/settings",
+    "/admin/userMapping",
+    "/admin/reinitializeUserMapping",
+    "/admin/serverLoggingSettings",
+    "/accountData",
     "/openapi.json",
+    "/userInfoHash",
+    "/releaseNotes",
+    "/serverVersionInfo",
+    "/licenseStatus",
 ];
 
 /// Builds the router over `state`.
@@ -72,8 +82,19 @@ pub fn router(state: AppState) -> Router {
         .route("/callLog/cacheNote", post(call_log::cache_note))
         .route("/callDisposition", put(call_log::disposition))
         .route("/messageLog", post(call_log::message_log))
-        .route("/admin/settings", get(admin_settings).post(admin_settings_post))
-        .route("/openapi.json", get(ops::openapi_json));
+        .route("/admin/settings", get(admin::get_settings).post(admin::post_settings))
+        .route("/admin/userMapping", post(admin::user_mapping))
+        .route("/admin/reinitializeUserMapping", post(admin::reinitialize_user_mapping))
+        .route(
+            "/admin/serverLoggingSettings",
+            get(admin::get_server_logging_settings).post(admin::post_server_logging_settings),
+        )
+        .route("/accountData", get(admin::account_data))
+        .route("/openapi.json", get(ops::openapi_json))
+        .route("/userInfoHash", get(startup::user_info_hash))
+        .route("/releaseNotes", get(startup::release_notes))
+        .route("/serverVersionInfo", get(startup::server_version_info))
+        .route("/licenseStatus", get(startup::license_status));
     let routes = connector_routes::mount(routes, &state);
     let routes = routes.fallback(not_found).layer(middleware::from_fn_with_state(state.clone(), guard_body));
     crate::limits::rate_limited(routes, &state.limits)
@@ -130,22 +151,6 @@ fn on_response<B>(response: &Response<B>, latency: Duration, _span: &Span) {
     }
 }
 
-/// `/admin/settings`: being an admin is a RingCentral role, checked with the caller's RingCentral token against
-/// RingCentral's API, which this server does not call; every caller is therefore treated as a non-admin (the
-/// extension reads any non-2xx as "not an admin").
-#[utoipa::path(get, path = "/admin/settings", operation_id = "getAdminSettings", tag = "admin",
-    responses((status = 403, description = "Not an admin.", body = String, content_type = "text/plain")))]
-async fn admin_settings() -> (StatusCode, &'static str) {
-    (StatusCode::FORBIDDEN, "Admin validation failed")
-}
-
-/// `POST /admin/settings`: as `GET`, every caller is a non-admin.
-#[utoipa::path(post, path = "/admin/settings", operation_id = "setAdminSettings", tag = "admin",
-    responses((status = 403, description = "Not an admin.", body = String, content_type = "text/plain")))]
-async fn admin_settings_post() -> (StatusCode, &'static str) {
-    admin_settings().await
-}
-
 async fn not_found() -> (StatusCode, &'static str) {
     (StatusCode::NOT_FOUND, "Not found")
 }
@@ -157,6 +162,7 @@ pub(crate) fn request_facts(headers: &HeaderMap) -> RequestFacts {
     RequestFacts {
         hashed_account_id: header("rc-account-id").filter(|it| it.len() <= 128).map(str::to_owned),
         is_from_sscl: header("user-agent") == Some("SSCL"),
+        assigned_crm_user_id: None,
     }
 }
 

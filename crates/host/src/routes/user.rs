@@ -3,13 +3,14 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::IntoResponse;
-use callbridge_core::{User, UserSettings};
+use callbridge_core::UserSettings;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryParams};
 use crate::routes::RouteResult;
+use crate::services::admin::{merge_settings, session_user};
 use crate::session::Session;
 use crate::state::AppState;
 use crate::store::SettingsChange;
@@ -22,13 +23,6 @@ pub struct SettingsBody {
     pub user_settings: Option<Map<String, Value>>,
     #[serde(default)]
     pub setting_keys_to_remove: Option<Vec<String>>,
-}
-
-/// The session's user; `User not found` (400 text, as App Connect answers) when there is none.
-async fn session_user(state: &AppState, session: &Session) -> Result<User, ApiError> {
-    let user = state.store.user(session.user_id()).await.map_err(ApiError::database)?;
-    user.filter(|user| session.0.platform.as_deref().is_none_or(|platform| platform == user.platform))
-        .ok_or_else(|| ApiError::bad_request("User not found"))
 }
 
 /// The account's admin settings for a hashed RingCentral account id, if any.
@@ -49,12 +43,28 @@ pub async fn hostname(State(state): State<AppState>, session: Session) -> RouteR
 
 /// `GET /user/preloadSettings?rcAccountId=<hashed>`: the account's admin settings before any CRM login.
 #[utoipa::path(get, path = "/user/preloadSettings", operation_id = "preloadSettings", tag = "user",
-    params(("rcAccountId" = String, Query, description = "The hashed RingCentral account id.")),
+    params(
+        ("rcAccountId" = Option<String>, Query, description = "The hashed RingCentral account id."),
+        ("rcAccessToken" = Option<String>, Query, description = "A RingCentral access token, instead of `rcAccountId`."),
+    ),
     responses((status = 200, description = "`userSettings` of the account.", body = Object)))]
-pub async fn preload_settings(State(state): State<AppState>, query: QueryParams) -> RouteResult {
-    let hashed_account_id =
-        query.non_empty("rcAccountId").ok_or_else(|| ApiError::bad_request("Cannot find rc user login"))?;
-    let settings = admin_settings(&state, hashed_account_id).await?.unwrap_or_default();
+pub async fn preload_settings(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    query: QueryParams,
+) -> RouteResult {
+    // A RingCentral token names the account verifiably; else the extension's hashed `rcAccountId`.
+    let verified = match (crate::ringcentral::request_token(&headers, &query), state.ringcentral.as_ref()) {
+        (Some(token), Some(ringcentral)) => ringcentral.caller(&token).await.ok(),
+        _ => None,
+    };
+    let hashed_account_id = match verified {
+        Some(caller) => crate::hashing::hash_id(&caller.account_id, state.hash_key.expose()),
+        None => {
+            query.non_empty("rcAccountId").ok_or_else(|| ApiError::bad_request("Cannot find rc user login"))?.to_owned()
+        }
+    };
+    let settings = admin_settings(&state, &hashed_account_id).await?.unwrap_or_default();
     Ok(Json(json!({ "userSettings": settings })).into_response())
 }
 
@@ -74,48 +84,6 @@ pub async fn get_settings(State(state): State<AppState>, session: Session, query
         None => user.user_settings.0,
     };
     Ok(Json(Value::Object(settings)).into_response())
-}
-
-/// App Connect's merge: admin entries win unless they are customizable (then the user's value is kept, marked
-/// customizable); removed admin entries disappear.
-pub fn merge_settings(user: &Map<String, Value>, admin: &Map<String, Value>) -> Map<String, Value> {
-    let truthy = |entry: Option<&Value>, flag: &str| {
-        entry.and_then(|it| it.get(flag)).is_some_and(|it| !matches!(it, Value::Null | Value::Bool(false)))
-    };
-    let mut merged = Map::new();
-    for key in user.keys().chain(admin.keys()) {
-        if merged.contains_key(key) {
-            continue;
-        }
-        let admin_entry = admin.get(key);
-        if truthy(admin_entry, "isRemoved") {
-            continue;
-        }
-        match (admin_entry, user.get(key)) {
-            (None, Some(user_entry)) => {
-                merged.insert(key.clone(), customizable(user_entry));
-            }
-            (Some(_), Some(user_entry)) if truthy(admin_entry, "customizable") => {
-                merged.insert(key.clone(), customizable(user_entry));
-            }
-            (Some(admin_entry), _) => {
-                merged.insert(key.clone(), admin_entry.clone());
-            }
-            (None, None) => {}
-        }
-    }
-    merged
-}
-
-fn customizable(user_entry: &Value) -> Value {
-    let mut entry = Map::new();
-    entry.insert("customizable".to_owned(), Value::Bool(true));
-    for field in ["value", "defaultValue", "options"] {
-        if let Some(value) = user_entry.get(field).filter(|it| !it.is_null()) {
-            entry.insert(field.to_owned(), value.clone());
-        }
-    }
-    Value::Object(entry)
 }
 
 /// `POST /user/settings`: replaces the submitted keys, removes `settingKeysToRemove`, answers the whole map.

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use callbridge_core::connector::{OAuthInfoRequest, RequestContext};
-use callbridge_core::{AuthType, ConnectorError, ErrorKind, Operation, Secret, User, UserSettings};
+use callbridge_core::{AuthType, ConnectorError, ErrorKind, Operation, User, UserSettings};
 use chrono::Utc;
 use tracing::Instrument as _;
 
@@ -47,6 +47,9 @@ pub struct RequestFacts {
     pub hashed_account_id: Option<String>,
     /// User agent `SSCL`: server-side call logging sent the request.
     pub is_from_sscl: bool,
+    /// The CRM user an admin assigned the log to (`services::admin::assigned_crm_user`).
+    #[serde(default)]
+    pub assigned_crm_user_id: Option<String>,
 }
 
 /// One async mutex per user with a refresh in flight in this process.
@@ -86,17 +89,11 @@ pub async fn context_for(
     facts: &RequestFacts,
 ) -> Result<RequestContext, ContextError> {
     let connector = &entry.connector;
-    let (user, auth_header) = match connector.auth_type() {
-        AuthType::OAuth => {
-            let user = fresh_user(state, entry, user).await?;
-            let header = Secret::new(format!("Bearer {}", user.access_token.expose()));
-            (user, header)
-        }
-        AuthType::ApiKey => {
-            let credential = connector.basic_auth(&user.access_token)?;
-            (user, Secret::new(format!("Basic {}", credential.expose())))
-        }
+    let user = match connector.auth_type() {
+        AuthType::OAuth => fresh_user(state, entry, user).await?,
+        AuthType::ApiKey => user,
     };
+    let auth_header = connector.authorization(&user).await?;
     let admin_settings = match &facts.hashed_account_id {
         Some(hashed) => state.store.admin_config(hashed).await?.map(|it| it.user_settings).unwrap_or_default(),
         None => UserSettings::default(),
@@ -107,8 +104,7 @@ pub async fn context_for(
         hashed_account_id: facts.hashed_account_id.clone(),
         admin_settings,
         is_from_sscl: facts.is_from_sscl,
-        // Filled once the admin plane resolves `isAssignedToUser` (user mappings, assigned user's token).
-        assigned_crm_user_id: None,
+        assigned_crm_user_id: facts.assigned_crm_user_id.clone(),
     })
 }
 

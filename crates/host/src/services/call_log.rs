@@ -21,6 +21,7 @@ use crate::error::ApiError;
 use crate::extract::{check_id, lenient_string};
 use crate::hashing::hash_id;
 use crate::metrics::crm_call;
+use crate::services::admin::{AssignmentUse, assigned_crm_user};
 use crate::services::answers;
 use crate::services::auth_context::{RequestFacts, context_for};
 use crate::services::reply::{Reply, connector_failure, context_failure, database_failure, platform_entry, warning};
@@ -322,10 +323,31 @@ pub async fn create(
         return Ok(warning(format!("Contact not found for number {number}"), 5000));
     };
 
+    let facts = match assigned(
+        state,
+        facts,
+        entry.connector.name(),
+        body.additional_submission.as_ref(),
+        AssignmentUse::Create,
+    )
+    .await
+    {
+        Ok(facts) => facts,
+        Err(response) => return Ok(response),
+    };
     let call = CallIdentity { session_id, extension_number, hashed_extension_id };
     let subject = JobSubject::call(&user.id, entry.connector.name(), &call.session_id);
+    // Server-side logging's create would merge into the extension's pending one and replace its fuller request
+    // (the typed note, the final duration): it finds the session being logged instead, as it would once logged.
+    if facts.is_from_sscl {
+        match state.store.job_for(&subject).await {
+            Ok(Some(job)) if create_queued(&job) => return Ok(answers::existing_log(&call.session_id)),
+            Ok(_) => {}
+            Err(error) => return Ok(database_failure(&error)),
+        }
+    }
     let key = call.key(&user.id);
-    let payload = CallCreatePayload { facts: facts.clone(), call, contact_id, body };
+    let payload = CallCreatePayload { facts, call, contact_id, body };
     let op = new_op(OpKind::CreateCall, &payload)?;
     match delivery::submit(state, &subject, op).await {
         Ok((_, outcome)) => Ok(answers::call_created(state, entry, &key, outcome).await),
@@ -402,6 +424,20 @@ async fn logged_call(
     }
 }
 
+/// The request facts with the CRM user an admin assigned the log to, resolved now so a queued operation keeps it.
+async fn assigned(
+    state: &AppState,
+    facts: &RequestFacts,
+    platform: &str,
+    submission: Option<&AdditionalSubmission>,
+    usage: AssignmentUse,
+) -> Result<RequestFacts, Response> {
+    match assigned_crm_user(state, facts, platform, submission, usage).await {
+        Ok(assigned_crm_user_id) => Ok(RequestFacts { assigned_crm_user_id, ..facts.clone() }),
+        Err(error) => Err(database_failure(&error)),
+    }
+}
+
 /// True when the job's next operation is a create that is still going to be tried.
 fn create_queued(job: &crate::store::JobSummary) -> bool {
     job.head_op == Some(OpKind::CreateCall) && job.state == JobState::Queued
@@ -427,7 +463,19 @@ pub async fn update(
         Ok(subject) => subject,
         Err(response) => return Ok(response),
     };
-    let op = new_op(OpKind::UpdateCall, &CallEditPayload { facts: facts.clone(), call, body })?;
+    let facts = match assigned(
+        state,
+        facts,
+        entry.connector.name(),
+        body.additional_submission.as_ref(),
+        AssignmentUse::Update,
+    )
+    .await
+    {
+        Ok(facts) => facts,
+        Err(response) => return Ok(response),
+    };
+    let op = new_op(OpKind::UpdateCall, &CallEditPayload { facts, call, body })?;
     match delivery::submit(state, &subject, op).await {
         Ok((_, outcome)) => Ok(answers::call_updated(entry, outcome)),
         Err(error) => Ok(database_failure(&error)),
@@ -578,6 +626,7 @@ pub async fn get(
         };
         let log_id = row.third_party_log_id.clone().unwrap_or_default();
         if !query.require_details {
+            let log_id = answers::wire_id(entry, &log_id);
             logs.push(serde_json::json!({"sessionId": session_id, "matched": true, "logId": log_id}));
             continue;
         }
@@ -606,7 +655,7 @@ pub async fn get(
         logs.push(serde_json::json!({
             "sessionId": session_id,
             "matched": true,
-            "logId": log_id,
+            "logId": answers::wire_id(entry, &log_id),
             "logData": details,
         }));
     }

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::metrics::crm_call;
+use crate::services::answers;
 use crate::services::auth_context::{RequestFacts, context_for};
 use crate::services::reply::{Reply, connector_failure, context_failure, database_failure, platform_entry, warning};
 use crate::session::Session;
@@ -99,6 +100,7 @@ pub async fn find(
             ReturnMessage::warning("Contact not found", 5000).with_details("Details", &[&detail])
         }))
     };
+    let contacts = answers::wire_contacts(entry, &contacts);
     Ok(Reply::new(matches.successful).message(return_message).field("contact", contacts).into_response())
 }
 
@@ -136,7 +138,8 @@ pub async fn create(
     let connector = &entry.connector;
     match crm_call(connector.name(), Operation::CreateContact, connector.create_contact(&ctx, request)).await {
         Ok(created) => {
-            Ok(Reply::new(true).message(created.return_message).field("contact", created.contact).into_response())
+            let contact = answers::wire_contact(entry, &created.contact);
+            Ok(Reply::new(true).message(created.return_message).field("contact", contact).into_response())
         }
         Err(error) => Ok(connector_failure(&error, Operation::CreateContact, entry)),
     }
@@ -178,7 +181,7 @@ pub async fn search(
             };
             Ok(Reply::new(matches.successful)
                 .message(return_message)
-                .field("contact", matches.contacts)
+                .field("contact", answers::wire_contacts(entry, &matches.contacts))
                 .into_response())
         }
         Err(error) => {

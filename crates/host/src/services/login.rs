@@ -37,6 +37,11 @@ pub struct ApiKeyLoginBody {
     pub hostname: Option<String>,
     #[serde(default)]
     pub additional_info: Option<Map<String, Value>>,
+    /// The caller's RingCentral access token (deprecated in the body; header `X-RC-Access-Token` wins): when given,
+    /// RingCentral tells which account and extension the login belongs to.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub rc_access_token: Option<Secret>,
 }
 
 /// What a login stores besides the CRM's user info.
@@ -106,6 +111,7 @@ fn login_refused(message: ReturnMessage) -> Response {
 pub async fn api_key_login(
     state: &AppState,
     hashed_rc_extension_id: Option<String>,
+    rc_token: Option<Secret>,
     body: ApiKeyLoginBody,
 ) -> Result<Response, ApiError> {
     let platform = body.platform.as_deref().map(str::trim).filter(|it| !it.is_empty());
@@ -118,6 +124,23 @@ pub async fn api_key_login(
             entry.display_name
         )));
     }
+    // A RingCentral token names the account verifiably (App Connect trusts it over anything the body says).
+    let rc_token = rc_token.or(body.rc_access_token).filter(|it| !it.is_empty());
+    let rc_caller = match (rc_token, state.ringcentral.as_ref()) {
+        (Some(token), Some(ringcentral)) => match ringcentral.caller(&token).await {
+            Ok(caller) => Some(caller),
+            Err(crate::ringcentral::RingCentralError::Refused) => {
+                return Ok(login_refused(ReturnMessage::warning("RingCentral did not accept the access token.", 3000)));
+            }
+            Err(error) => {
+                tracing::warn!(%error, "Reading the RingCentral user at login failed; logging in without it.");
+                None
+            }
+        },
+        _ => None,
+    };
+    let hashed_rc_extension_id = hashed_rc_extension_id
+        .or_else(|| rc_caller.as_ref().map(|it| crate::hashing::hash_id(&it.extension_id, state.hash_key.expose())));
     let Some(api_key) = body.api_key.filter(|it| !it.is_empty()) else {
         return Ok(login_refused(ReturnMessage::warning("Missing API key.", 3000)));
     };
@@ -128,7 +151,7 @@ pub async fn api_key_login(
     let hostname = body.hostname.unwrap_or_default();
     let additional_info = body.additional_info.unwrap_or_default();
     let request = UserInfoRequest {
-        auth_header: Secret::new(format!("Basic {}", credential.expose())),
+        auth_header: callbridge_core::auth::basic(&credential),
         hostname: hostname.clone(),
         api_key: Some(api_key.clone()),
         additional_info: additional_info.clone(),
@@ -151,7 +174,7 @@ pub async fn api_key_login(
         access_token: info.user.overriding_api_key.clone().filter(|it| !it.is_empty()).unwrap_or(api_key),
         refresh_token: None,
         token_expiry: None,
-        rc_account_id: None,
+        rc_account_id: rc_caller.map(|it| it.account_id),
         hashed_rc_extension_id,
         additional_info: kept_info,
     };
@@ -242,7 +265,7 @@ pub async fn oauth_callback(state: &AppState, query: &QueryParams) -> Result<Res
     }
     let hostname = hostname.or_else(|| oauth_info.hostname.clone()).unwrap_or_default();
     let request = UserInfoRequest {
-        auth_header: Secret::new(format!("Bearer {}", tokens.access_token.expose())),
+        auth_header: callbridge_core::auth::bearer(&tokens.access_token),
         hostname: hostname.clone(),
         api_key: None,
         additional_info,

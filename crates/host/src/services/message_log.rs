@@ -4,6 +4,8 @@
 //! requests for one conversation merge or queue behind each other, so nothing is created or appended twice.
 
 use axum::response::{IntoResponse, Response};
+use callbridge_core::compose::message_media::media_of;
+use callbridge_core::compose::shared_sms::{ConversationEntity, Participant};
 use callbridge_core::connector::Message;
 use callbridge_core::{AdditionalSubmission, ReturnMessage};
 use serde::{Deserialize, Serialize};
@@ -38,6 +40,30 @@ pub struct ConversationLog {
     pub messages: Vec<Message>,
     #[serde(default)]
     pub correspondents: Vec<Value>,
+    /// The extension's RingCentral token, for fax and MMS download links (`compose::message_media`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rc_access_token: Option<String>,
+    /// A shared conversation's owner (a user or call queue); its presence makes the log a shared-SMS log.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub owner: Option<Participant>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub assignee: Option<Participant>,
+    /// A shared conversation's messages, assignments and notes.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub entities: Vec<ConversationEntity>,
+    /// When a shared conversation started.
+    #[serde(default)]
+    pub creation_time: Option<String>,
+}
+
+impl ConversationLog {
+    /// The owner's name when this is a shared conversation.
+    pub fn owner_name(&self) -> Option<&str> {
+        self.owner.as_ref().and_then(|it| it.name.as_deref()).filter(|it| !it.is_empty())
+    }
 }
 
 /// The body of `POST /messageLog`.
@@ -95,6 +121,10 @@ pub async fn create(
             check_id("message id", &message_id)?;
             message_ids.push(message_id);
         }
+    }
+    // Attachments, links and the token are checked now, so a bad request changes nothing.
+    for message in &log_info.messages {
+        media_of(message, log_info.rc_access_token.as_deref()).map_err(ApiError::bad_request)?;
     }
     let payload = MessageLogPayload {
         facts: facts.clone(),

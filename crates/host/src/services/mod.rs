@@ -1,5 +1,6 @@
 //! The host's services: what handlers do after parsing a request, independent of HTTP.
 
+pub mod admin;
 pub mod answers;
 pub mod auth_context;
 pub mod call_log;

@@ -14,7 +14,7 @@ fn free_addr() -> SocketAddr {
 }
 
 /// One HTTP/1.1 exchange; returns the status and the raw body.
-fn http(addr: SocketAddr, method: &str, target: &str, body: &str) -> Option<(u16, String)> {
+pub(crate) fn http(addr: SocketAddr, method: &str, target: &str, body: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let request = format!(
@@ -78,12 +78,13 @@ fn wait_until_alive(addr: SocketAddr, child: &mut Child) {
             panic!("callbridge exited early with {status}");
         }
         assert!(started.elapsed() < Duration::from_secs(60), "callbridge did not come up");
+        // sleep-ok: poll interval of a wait bounded by the deadline above
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
 /// Sends SIGTERM, waits for a clean exit and returns what the server logged.
-fn stop(mut child: Child) -> String {
+pub(crate) fn stop(mut child: Child) -> String {
     let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
     assert!(status.success());
     let exit = child.wait().unwrap();
@@ -164,7 +165,7 @@ fn settings_status(addr: SocketAddr, jwt: &str) -> u16 {
 }
 
 /// A server started in `dir` and answering, with its address.
-fn serving(dir: &Path, env: &[(&str, &str)]) -> (SocketAddr, Child) {
+pub(crate) fn serving(dir: &Path, env: &[(&str, &str)]) -> (SocketAddr, Child) {
     let addr = free_addr();
     let mut child = start_with(dir, addr, env);
     wait_until_alive(addr, &mut child);
@@ -351,6 +352,28 @@ fn callbridge_connectors_chooses_what_is_served() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown connector `hubspot-nope`"));
     let help = callbridge(dir.path()).args(["serve", "--help"]).output().unwrap();
     assert!(String::from_utf8_lossy(&help.stdout).contains("CALLBRIDGE_CONNECTORS"));
+}
+
+#[test]
+fn connector_settings_are_typed_a_bad_value_stops_start_up_and_an_unknown_one_warns_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = callbridge(dir.path())
+        .arg("serve")
+        .env("CALLBRIDGE_ADDR", free_addr().to_string())
+        .env("CALLBRIDGE_PIPEDRIVE_ACCESS_TOKEN_URI", "not a url")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{log}");
+    assert!(log.contains("CALLBRIDGE_PIPEDRIVE_ACCESS_TOKEN_URI is not valid"), "{log}");
+
+    let (_, child) =
+        serving(dir.path(), &[("CALLBRIDGE_PIPEDRIVE_CLIENT_IDD", "typo"), ("INSIGHTLY_API_VERISON", "v3")]);
+    let log = stop(child);
+    for variable in ["CALLBRIDGE_PIPEDRIVE_CLIENT_IDD", "CALLBRIDGE_INSIGHTLY_API_VERISON"] {
+        assert_eq!(log.matches(variable).count(), 1, "{variable} is warned about once:\n{log}");
+    }
+    assert!(log.contains("Ignoring an unknown connector setting"), "{log}");
 }
 
 #[test]

@@ -167,6 +167,7 @@ async fn logged_id(app: &axum::Router, jwt: &str, session_id: &str) -> String {
                 return id.to_owned();
             }
             assert_eq!(lookup["logs"][0]["matched"], true, "a queued create reads as logged: {lookup}");
+            // sleep-ok: poll interval of a wait bounded by the timeout around it
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })

@@ -226,12 +226,21 @@ async fn client_hanging_up_loses_neither_record_nor_tokens(backend: Backend) {
     let request = json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &body);
     let gave_up = tokio::time::timeout(Duration::from_millis(100), env.app.clone().oneshot(request)).await;
     assert!(gave_up.is_err(), "the request should still have been running");
-    tokio::time::sleep(Duration::from_millis(1000)).await;
-    // The rotated refresh token was kept, and the record was created once and mapped.
-    let user = env.state.store.user(&user_id).await.unwrap().unwrap();
-    assert_eq!(user.refresh_token.unwrap().expose(), "refresh-new");
-    let lookup = send(&env.app, get(&format!("/callLog?jwtToken={jwt}&sessionIds={session_id}"))).await.ok_json();
-    assert_eq!(lookup["logs"][0], json!({"sessionId": session_id, "matched": true, "logId": "act-1"}));
+    // The rotated refresh token was kept, and the record was created once and mapped: wait (bounded) for both.
+    let expected = json!({"sessionId": session_id, "matched": true, "logId": "act-1"});
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let user = env.state.store.user(&user_id).await.unwrap().unwrap();
+        let lookup = send(&env.app, get(&format!("/callLog?jwtToken={jwt}&sessionIds={session_id}"))).await.ok_json();
+        if user.refresh_token.as_ref().map(callbridge_core::Secret::expose) == Some("refresh-new")
+            && lookup["logs"][0] == expected
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "refresh kept and log mapped: {lookup}");
+        // sleep-ok: poll interval of a wait bounded by the deadline above
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     env.server.verify().await;
 }
 

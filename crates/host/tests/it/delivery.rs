@@ -40,6 +40,7 @@ async fn until_received(server: &MockServer, http_method: &str, request_path: &s
             if requests.len() >= count {
                 return requests;
             }
+            // sleep-ok: poll interval of a wait bounded by the timeout around it
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })
@@ -55,6 +56,7 @@ async fn leave_as_a_crash_would(env: &OAuthEnv, subject: &JobSubject, op: NewOp)
     // is done, or it would take the operation below itself.
     tokio::time::timeout(Duration::from_secs(10), async {
         while !env.state.engine.tasks().is_empty() {
+            // sleep-ok: poll interval of a wait bounded by the timeout around it
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     })
@@ -68,6 +70,7 @@ async fn leave_as_a_crash_would(env: &OAuthEnv, subject: &JobSubject, op: NewOp)
             if let Some(job) = store.lease_job(&enqueued.job_id, "dead-instance/run", lease).await.unwrap() {
                 return job;
             }
+            // sleep-ok: poll interval of a wait bounded by the timeout around it
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     })

@@ -111,6 +111,7 @@ async fn start(env: &[(&str, String)]) -> Server {
             return server;
         }
         assert!(server.child.try_wait().unwrap().is_none(), "callbridge exited during start-up");
+        // sleep-ok: poll interval of a start-up wait bounded to 600 tries
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("callbridge did not come up");
@@ -263,6 +264,7 @@ async fn at_the_connection_limit_clients_wait_for_a_free_slot() {
     }
     let waiting = tokio::spawn(exchange(addr, "GET /isAlive", ""));
     // Bounded wait for an answer that must not come while every slot is held.
+    // sleep-ok: an answer that must NOT come can only be waited for a while
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!waiting.is_finished(), "a fifth connection was served beyond the limit of four");
     drop(held.pop());

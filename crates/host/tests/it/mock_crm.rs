@@ -180,7 +180,11 @@ impl Connector for MockCrm {
             .send()
             .await?;
         let created: Value = response.error_for_status(parse_error)?.json()?;
-        Ok(CallLogCreated { log_id: created["id"].as_str().unwrap_or_default().to_owned(), return_message: None, settings_update: None })
+        Ok(CallLogCreated {
+            log_id: created["id"].as_str().unwrap_or_default().to_owned(),
+            return_message: None,
+            settings_update: None,
+        })
     }
 
     /// `GET /activities?recordKey=<key>`: the activities the mock holds with that key.

@@ -48,6 +48,7 @@ async fn settings_merge_with_admin_policy(backend: Backend) {
         id: hashed_account.clone(),
         user_settings: UserSettings(admin_settings.as_object().unwrap().clone()),
         user_mappings: json!([]),
+        ..AdminConfig::default()
     };
     state.store.put_admin_config(&config).await.unwrap();
     let mine = json!({"userSettings": {"autoLogCall": {"value": false}, "logDateFormat": {"value": "DD/MM/YYYY HH:mm:ss"}, "addCallLogNote": {"value": true}}});

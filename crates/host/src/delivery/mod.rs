@@ -127,15 +127,23 @@ pub async fn submit(
     subject: &JobSubject,
     op: NewOp,
 ) -> Result<(Enqueued, DeliveryOutcome), StoreError> {
-    let enqueued = state.store.enqueue(subject, &op).await?;
+    let owner = lease_owner(state);
+    let lease = Some((owner.as_str(), state.tunables.delivery.lease_ttl));
+    let (enqueued, leased) = state.store.enqueue_and_lease(subject, &op, lease).await?;
     let engine = &state.engine;
     let mut receiver = engine.wait_for(enqueued.op_id);
-    if enqueued.next_attempt_at > Utc::now() {
+    if let Some(job) = leased {
+        // Leased with the enqueue: run it in a task of its own, so a client hanging up cannot interrupt it.
+        let state = state.clone();
+        state.engine.tasks.clone().spawn(async move { run_leased(&state, job, &owner).await });
+    } else if enqueued.next_attempt_at > Utc::now() {
         // The job is backing off from a CRM that is down: the worker tries again when it is due.
         engine.forget(enqueued.op_id);
         return Ok((enqueued, DeliveryOutcome::Queued));
+    } else {
+        // A live runner holds the job and will come to this operation; if it has just let go, lease it here.
+        start_run(state, &enqueued.job_id);
     }
-    start_run(state, &enqueued.job_id);
     let settings = &state.tunables.delivery;
     let deadline = Instant::now() + settings.immediate_wait;
     // Checks the store too: another instance may be the one running the job.
@@ -324,8 +332,8 @@ async fn run_leased(state: &AppState, mut job: LeasedJob, owner: &str) {
         match result {
             Ok(applied) => {
                 let call_log = applied.call_log.as_ref().map(|(key, logged)| (key, logged));
-                match store.complete_op(&job.id, owner, op.id, call_log).await {
-                    Ok(()) => {}
+                let more = match store.complete_op(&job.id, owner, op.id, call_log).await {
+                    Ok(more) => more,
                     Err(StoreError::LeaseLost(_)) => return,
                     Err(error) => {
                         // Applied in the CRM but not recorded: the next attempt finds it (creates) or repeats
@@ -333,10 +341,14 @@ async fn run_leased(state: &AppState, mut job: LeasedJob, owner: &str) {
                         tracing::error!(%error, job = job.id, "Recording a delivered operation failed.");
                         return;
                     }
-                }
+                };
                 count(op.kind, "delivered");
                 metrics::histogram!(DELIVERY_LATENCY, "op" => op.kind.as_str()).record(age.as_secs_f64());
                 state.engine.notify(op.id, &DeliveryOutcome::Delivered(applied.delivered));
+                if !more {
+                    // The completion gave the lease up with the last operation.
+                    return;
+                }
                 job.attempts = 0;
             }
             Err(AttemptFailure::Temporary { error, retry_after }) => {

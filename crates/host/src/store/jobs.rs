@@ -273,6 +273,17 @@ impl Store {
     /// the job's pending create, any other operation into an identical newest pending one. A failed or idle job
     /// becomes due now: the new request is the user asking again.
     pub async fn enqueue(&self, subject: &JobSubject, op: &NewOp) -> Result<Enqueued, StoreError> {
+        Ok(self.enqueue_and_lease(subject, op, None).await?.0)
+    }
+
+    /// [`Store::enqueue`], and in the same commit a lease of the job for `lease`'s owner and time to live when the
+    /// job is due and no live runner holds it: the request's immediate attempt then costs no commit of its own.
+    pub async fn enqueue_and_lease(
+        &self,
+        subject: &JobSubject,
+        op: &NewOp,
+        lease: Option<(&str, Duration)>,
+    ) -> Result<(Enqueued, Option<LeasedJob>), StoreError> {
         let sealed = self.seal_payload(&subject.user_id, &op.payload)?;
         let now = self.shared_now_ms().await?;
         let new_id = uuid::Uuid::new_v4().simple().to_string();
@@ -343,12 +354,30 @@ impl Store {
                     (op_id, false)
                 }
             };
-            Enqueued {
+            let leased = match lease {
+                Some((owner, ttl)) => sqlx::query(
+                    "UPDATE delivery_jobs SET lease_owner = $2, lease_expires_at_ms = $3, updated_at_ms = $4
+                     WHERE id = $1 AND state = 'queued' AND next_attempt_at_ms <= $4
+                         AND (lease_owner IS NULL OR lease_expires_at_ms < $4)
+                     RETURNING id, user_id, platform, kind, subject_key, attempts",
+                )
+                .bind(&job_id)
+                .bind(owner)
+                .bind(now.saturating_add(duration_ms(ttl)))
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| leased_of(&row))
+                .transpose()?,
+                None => None,
+            };
+            let enqueued = Enqueued {
                 job_id,
                 op_id,
                 merged,
                 next_attempt_at: from_ms("delivery_jobs.next_attempt_at_ms", next_attempt_ms)?,
-            }
+            };
+            (enqueued, leased)
         });
         Ok(enqueued)
     }
@@ -496,7 +525,8 @@ impl Store {
     }
 
     /// Removes a finished operation of `owner`'s job; with `call_log`, records the CRM id of the call's record in
-    /// the same transaction, so a crash leaves either both or neither. [`StoreError::LeaseLost`] when the lease
+    /// the same transaction, so a crash leaves either both or neither. `true` while the job has more operations;
+    /// after its last one the job goes idle and the lease is given up. [`StoreError::LeaseLost`] when the lease
     /// went to another runner (nothing changes).
     pub async fn complete_op(
         &self,
@@ -504,9 +534,9 @@ impl Store {
         owner: &str,
         op_id: i64,
         call_log: Option<(&CallLogKey, &CompletedCallLog)>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let now = self.shared_now_ms().await?;
-        with_tx!(self, tx => {
+        let more = with_tx!(self, tx => {
             let held = sqlx::query(
                 "UPDATE delivery_jobs SET attempts = 0, last_error = NULL, last_message = NULL, updated_at_ms = $3
                  WHERE id = $1 AND lease_owner = $2",
@@ -549,8 +579,21 @@ impl Store {
                 .bind(job_id)
                 .execute(&mut *tx)
                 .await?;
+            // The last operation done: give the lease up in this same commit rather than in one more. An enqueuer
+            // of this job waits on the row this transaction updated, so it either added its operation before
+            // (and the job keeps its lease) or leases the idle job after.
+            let released = sqlx::query(
+                "UPDATE delivery_jobs SET lease_owner = NULL, lease_expires_at_ms = NULL, state = 'idle'
+                 WHERE id = $1 AND state = 'queued'
+                     AND NOT EXISTS (SELECT 1 FROM delivery_ops o WHERE o.job_id = delivery_jobs.id)",
+            )
+            .bind(job_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            released == 0
         });
-        Ok(())
+        Ok(more)
     }
 
     /// After a temporary failure: counts the attempt, sets when the job is due again, and gives up the lease.

@@ -131,6 +131,7 @@ pub async fn settle(
             return report;
         }
         // The engine retries on its own schedule; this only decides how soon the driver notices.
+        // sleep-ok: the poll interval of a wait with a deadline (`timeout`)
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

@@ -1,26 +1,33 @@
-//! The load generator end to end for two seconds: the real callbridge server (its router, store and the pipedrive
-//! connector, in-process on a real TCP port and a SQLite file) against the mock Pipedrive. Asserts what the
-//! report proves (every session logged exactly once, every operation ran), never timings.
+//! The load generator end to end for a few seconds: the real callbridge server (its router, store, delivery worker
+//! and the pipedrive connector, in-process on a real TCP port and a SQLite file) against the mock Pipedrive, once
+//! steady and once through a CRM outage. Asserts what the report proves (every session logged exactly once, every
+//! accepted update applied once, every operation ran), never timings.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use callbridge_core::http::{HttpClient, HttpSettings};
+use callbridge_core::http::{HttpClient, HttpSettings, RetryPolicy};
 use callbridge_core::{ConnectorConfig, Secret, registry};
 use callbridge_host::AppState;
 use callbridge_host::crypto::TokenCipher;
+use callbridge_host::delivery::DeliverySettings;
+use callbridge_host::state::Tunables;
 use callbridge_host::store::Store;
-use callbridge_tests::load::driver::{self, LoadConfig, Target};
+use callbridge_tests::load::driver::{self, LoadConfig, Outage, Target};
 use callbridge_tests::load::mock::MockPipedrive;
 use callbridge_tests::load::report::OpKind;
 use callbridge_tests::load::server::{CLIENT_ID, CLIENT_SECRET};
 
-/// Serves callbridge with only the pipedrive connector, its CRM traffic sent to `crm_url`; returns the base URL.
+/// Serves callbridge with only the pipedrive connector, its CRM traffic sent to `crm_url`, and its delivery
+/// worker (retrying within a second, so a short outage recovers quickly); returns the base URL.
 async fn start_server(database: &std::path::Path, crm_url: &str) -> String {
     let store = Store::connect(&database.display().to_string()).await.unwrap();
     store.migrate().await.unwrap();
     let store = store.with_cipher(TokenCipher::from_base64_key(&TokenCipher::generate_key()).unwrap());
-    let http = HttpClient::new(&HttpSettings::default()).unwrap().with_origin_override(Some(crm_url.parse().unwrap()));
+    // No in-request retries: an outage reaches the delivery engine at once instead of after the retry budget.
+    let settings =
+        HttpSettings { retry: RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }, ..HttpSettings::default() };
+    let http = HttpClient::new(&settings).unwrap().with_origin_override(Some(crm_url.parse().unwrap()));
     let config = ConnectorConfig::new(http.clone())
         .with_value("client_id", CLIENT_ID)
         .with_value("client_secret", CLIENT_SECRET);
@@ -28,7 +35,17 @@ async fn start_server(database: &std::path::Path, crm_url: &str) -> String {
     let connector = (descriptor.build)(config).unwrap();
     let state = AppState::builder(store, &Secret::new("load-smoke-jwt-secret"), Secret::new("load-smoke-hash-key"))
         .connector(connector, http)
+        .tunables(Tunables {
+            delivery: DeliverySettings {
+                poll_interval: Duration::from_millis(100),
+                initial_backoff: Duration::from_millis(200),
+                max_backoff: Duration::from_secs(1),
+                ..DeliverySettings::default()
+            },
+            ..Tunables::default()
+        })
         .build();
+    callbridge_host::delivery::spawn_worker(&state, tokio_util::sync::CancellationToken::new());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, callbridge_host::app(state)).await });
@@ -67,4 +84,38 @@ async fn two_seconds_of_load_log_every_session_exactly_once() {
     // Every create reached the CRM once; the mock saw no endpoint it does not know.
     assert_eq!(report.crm.calls_by_endpoint["POST /api/v2/activities"], e.sessions as u64);
     assert!(report.crm.unexpected.is_empty() && report.crm.unauthorized == 0, "{}", report.to_text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crm_outage_under_load_delivers_everything_accepted_once_and_reports_the_recovery() {
+    let scratch = tempfile::tempdir().unwrap();
+    let users = 6;
+    let mock = Arc::new(MockPipedrive::start(0, users, Duration::from_millis(2)).await.unwrap());
+    let base_url = start_server(&scratch.path().join("load.db"), &mock.url()).await;
+    let config = LoadConfig {
+        users,
+        concurrency: 4,
+        duration: Duration::from_secs(3),
+        warmup: Duration::ZERO,
+        outage: Some(Outage { start: Duration::from_millis(500), length: Duration::from_secs(2) }),
+        settle_timeout: Duration::from_secs(30),
+        ..LoadConfig::default()
+    };
+    let target = Target { base_url, pid: None, server: "callbridge".into(), database: "sqlite".into() };
+
+    let report = driver::run(&config, &target, Arc::clone(&mock)).await.unwrap();
+    eprintln!("{}", report.to_text());
+
+    assert!(report.passed(), "{}", report.to_text());
+    let e = &report.exactly_once;
+    assert!(e.logged_once > 0 && e.logged_once + e.never_logged == e.sessions, "{}", report.to_text());
+    let d = &report.delivery;
+    assert!(d.creates_accepted > 0 && d.updates_accepted > 0, "{}", report.to_text());
+    // Something was answered before the CRM had it: the outage queued work that was delivered later.
+    assert!(d.max_create_lag_s > 0.0 || d.max_update_lag_s > 0.0, "{}", report.to_text());
+    let outage = d.outage.as_ref().expect("the outage is reported");
+    assert!(outage.refused_requests > 0, "{}", report.to_text());
+    assert_eq!(outage.length_s, 2.0);
+    // The text names the recovery figure.
+    assert!(report.to_text().contains("after the outage ended"), "{}", report.to_text());
 }

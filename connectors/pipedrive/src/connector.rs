@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use callbridge_core::PlatformManifest;
-use callbridge_core::compose::message::{Layout, append_entry, parse_time};
+use callbridge_core::compose::message::{Layout, append_entry_once, parse_time};
 use callbridge_core::compose::{LogFormat, agent_note, user_offset};
 use callbridge_core::http::RateLimit;
 use callbridge_core::manifest::{
@@ -496,7 +496,11 @@ impl Connector for Pipedrive {
                     offset: user_offset(ctx.user.timezone_offset.as_ref()),
                     now: Utc::now(),
                 };
-                append_entry(existing_note, &layout.entry_in(LogFormat::Html, &request.message, &request.media))
+                append_entry_once(
+                    existing_note,
+                    &layout.entry_in(LogFormat::Html, &request.message, &request.media),
+                    request.maybe_applied,
+                )
             }
         };
         let mut body = Map::new();

@@ -338,6 +338,8 @@ impl Connector for Sandbox {
                 .ok_or_else(|| not_found("message log", &request.log_id))?;
             activity.body = match request.shared_sms_log_content {
                 Some(shared) => shared.body,
+                // A retry after an unknown outcome: the earlier attempt may have appended it.
+                None if request.maybe_applied && activity.body.contains(entry.as_str()) => activity.body.clone(),
                 None => append_entry_in(LogFormat::PlainText, &activity.body, &entry),
             };
             Ok(MessageLogUpdated::default())

@@ -500,6 +500,9 @@ pub struct UpdateMessageLogRequest {
     pub message: Message,
     pub additional_submission: AdditionalSubmission,
     pub media: MessageMedia,
+    /// An earlier attempt at this append may have reached the CRM (a timeout, a reset, a 5xx, a crash): the
+    /// connector appends only if the record does not hold this message's entry yet, so a retry never adds it twice.
+    pub maybe_applied: bool,
 }
 
 #[derive(Clone, Debug, Default)]

@@ -59,6 +59,10 @@ pub struct ServeArgs {
     )]
     pub delivery_lease_secs: u64,
 
+    /// How long, in seconds, a delivered log's job row is kept before it is deleted (default seven days).
+    #[arg(long = "delivery-retention", env = "CALLBRIDGE_DELIVERY_RETENTION_SECS", default_value_t = 604_800)]
+    pub delivery_retention_secs: u64,
+
     /// Which log lines to write, as a tracing filter (`info`, `callbridge_host=debug,info`).
     #[arg(long = "log", env = "CALLBRIDGE_LOG", default_value = "info")]
     pub log_filter: String,

@@ -77,6 +77,7 @@ pub async fn build_state(args: &ServeArgs) -> anyhow::Result<AppState> {
     let mut tunables = Tunables::default();
     tunables.delivery.max_age = Duration::from_secs(args.delivery_max_age_secs);
     tunables.delivery.lease_ttl = Duration::from_secs(args.delivery_lease_secs);
+    tunables.delivery.idle_retention = Duration::from_secs(args.delivery_retention_secs);
     // The settled JWT keys (current and still-valid previous secrets) replace the builder's single-secret keys.
     let mut builder = AppState::builder(store, &Secret::default(), secrets.hash_key)
         .jwt_keys(secrets.jwt)

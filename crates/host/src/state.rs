@@ -24,8 +24,6 @@ pub struct Tunables {
     pub refresh_lease_ttl: Duration,
     /// How long a request waits for another instance's token refresh before giving up.
     pub refresh_wait_limit: Duration,
-    /// A call-log claim older than this (its creator crashed mid-way) may be taken over.
-    pub claim_stale_after: Duration,
     /// How long a note cached with `POST /callLog/cacheNote` is kept.
     pub note_cache_ttl: Duration,
     /// The delivery engine's timings.
@@ -39,7 +37,6 @@ impl Default for Tunables {
             refresh_lease_ttl: Duration::from_secs(40),
             // Longer than the lease, so waiters outlast a crashed holder's lease and then refresh themselves.
             refresh_wait_limit: Duration::from_secs(45),
-            claim_stale_after: Duration::from_secs(120),
             note_cache_ttl: Duration::from_secs(3600),
             delivery: DeliverySettings::default(),
         }

@@ -1025,3 +1025,39 @@ async fn delivery_jobs_keep_order_merge_repeats_and_have_one_runner() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_jobs_are_purged_after_their_retention_and_pending_ones_never() {
+    for db in databases().await {
+        let store = db.open().await;
+        let (done, pending) = (job_subject("s-done"), job_subject("s-pending"));
+        let created = store.enqueue(&done, &new_op(OpKind::CreateCall, "create")).await.unwrap();
+        let ttl = Duration::from_secs(30);
+        let job = store.lease_job(&created.job_id, "runner", ttl).await.unwrap().expect("due");
+        store.complete_op(&job.id, "runner", created.op_id, None).await.unwrap();
+        store.release_job(&job.id, "runner").await.unwrap();
+        assert_eq!(store.job_for(&done).await.unwrap().unwrap().state, JobState::Idle, "{}", db.label);
+        store.enqueue(&pending, &new_op(OpKind::UpdateCall, "note")).await.unwrap();
+
+        assert_eq!(store.purge_idle_jobs(Duration::from_secs(3600)).await.unwrap(), 0, "within the retention");
+        // With no retention the idle job goes as soon as the clock has moved past its last change.
+        let purged = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match store.purge_idle_jobs(Duration::ZERO).await.unwrap() {
+                    0 => tokio::task::yield_now().await,
+                    purged => return purged,
+                }
+            }
+        })
+        .await
+        .expect("the idle job is purged");
+        assert_eq!(purged, 1, "{}", db.label);
+        assert!(store.job_for(&done).await.unwrap().is_none(), "{}", db.label);
+        assert_eq!(store.job_for(&pending).await.unwrap().unwrap().state, JobState::Queued, "{}", db.label);
+        // The session's next request makes its job again.
+        store.enqueue(&done, &new_op(OpKind::UpdateCall, "later")).await.unwrap();
+        assert_eq!(store.job_for(&done).await.unwrap().unwrap().pending_ops, 1);
+        store.close().await;
+        db.cleanup().await;
+    }
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use callbridge_tests::load::driver::{self, LoadConfig, Mix, Target};
+use callbridge_tests::load::driver::{self, LoadConfig, Mix, Outage, Target};
 use callbridge_tests::load::mock::MockPipedrive;
 use callbridge_tests::load::server::{self, ServerOptions, SpawnedServer};
 use clap::Parser;
@@ -80,6 +80,20 @@ struct Args {
     #[arg(long, default_value_t = 30.0)]
     timeout: f64,
 
+    /// Seconds of CRM outage during the measured window: every Pipedrive data call is answered 503 with
+    /// `Retry-After`. The run then waits for every accepted create and update to reach the CRM and reports how long
+    /// that took.
+    #[arg(long)]
+    outage: Option<f64>,
+
+    /// Seconds into the measured window at which the outage starts.
+    #[arg(long, default_value_t = 5.0, requires = "outage")]
+    outage_start: f64,
+
+    /// Seconds to wait after the load for accepted creates and updates to reach the CRM.
+    #[arg(long, default_value_t = 600.0)]
+    settle_timeout: f64,
+
     /// Print the report as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -119,6 +133,13 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         rate: args.rate,
         request_timeout: seconds(args.timeout, "timeout")?,
         mix: args.mix,
+        outage: match args.outage {
+            Some(length) => {
+                Some(Outage { start: seconds(args.outage_start, "outage-start")?, length: seconds(length, "outage")? })
+            }
+            None => None,
+        },
+        settle_timeout: seconds(args.settle_timeout, "settle-timeout")?,
     };
     if config.duration.is_zero() {
         bail!("--duration must be above 0");

@@ -19,6 +19,7 @@ use tokio::task::JoinSet;
 use crate::load::metrics;
 use crate::load::mock::{MockPipedrive, SUBJECT_PREFIX, person_for_term};
 use crate::load::process::{self, Proc};
+use crate::load::recovery::{self, Accepted, OutageWindow};
 use crate::load::report::{
     CrmReport, LoadReport, MachineInfo, OpKind, OpReport, Outcome, Recorder, RunSettings, ServerResources,
 };
@@ -85,6 +86,18 @@ pub struct LoadConfig {
     pub rate: Option<f64>,
     pub request_timeout: Duration,
     pub mix: Mix,
+    /// A CRM outage during the measured window.
+    pub outage: Option<Outage>,
+    /// How long to wait after the load for accepted work to reach the CRM.
+    pub settle_timeout: Duration,
+}
+
+/// The mock CRM answers 503 (with `Retry-After`) to every data call for `length`, from `start` after the measured
+/// window opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outage {
+    pub start: Duration,
+    pub length: Duration,
 }
 
 impl Default for LoadConfig {
@@ -97,6 +110,8 @@ impl Default for LoadConfig {
             rate: None,
             request_timeout: Duration::from_secs(30),
             mix: Mix::default(),
+            outage: None,
+            settle_timeout: Duration::from_secs(600),
         }
     }
 }
@@ -120,6 +135,10 @@ struct SessionTrack {
     session: String,
     attempts: u32,
     acknowledged_log_ids: Vec<String>,
+    /// Creates answered "saved, will be logged" (queued, no log id yet).
+    queued_acknowledgements: u32,
+    /// When the first create of the session was accepted.
+    accepted_at: Option<Instant>,
 }
 
 /// A logged-in user and what it has logged; owned by one task at a time.
@@ -130,8 +149,10 @@ struct UserState {
     jwt: String,
     /// Every session this user tried to create.
     sessions: Vec<SessionTrack>,
-    /// Sessions acknowledged as logged, with their log ids, for updates and reads.
+    /// Sessions acknowledged as logged, with their log ids (empty while queued), for updates and reads.
     logged: Vec<(String, String)>,
+    /// Accepted updates: session, the subject that marks the update, when it was answered.
+    updates: Vec<(String, String, Instant)>,
     /// Picks phone numbers and sessions for this user's next operations.
     sequence: u64,
     /// `rc-account-id` and `rc-extension-id`, which the extension sends on every request once RingCentral told it
@@ -280,6 +301,11 @@ pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>)
         bail!("the operation mix is empty");
     }
     let pool = Arc::new(UserPool::new(users));
+    let outage = config.outage.map(|outage| {
+        let start = measure_from + outage.start;
+        mock.set_outage(start, outage.length);
+        OutageWindow { start, end: start + outage.length, offset_s: outage.start.as_secs_f64() }
+    });
 
     // Resource readings bracket the measured window.
     let server_proc = target.pid.map(Proc::Pid);
@@ -323,6 +349,7 @@ pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>)
 
     let window = shared.measure_until.saturating_duration_since(shared.measure_from);
     let recorder = std::mem::take(&mut *lock(&shared.recorder));
+    let delivery = recovery::settle(&mock, &accepted(&users), outage, config.settle_timeout).await;
     let evidence = read_back(&http, &base_url, &users).await;
     let ledger = mock.ledger();
     let mut evidence = evidence;
@@ -395,7 +422,19 @@ pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>)
             unauthorized: ledger.unauthorized,
         },
         exactly_once,
+        delivery,
     })
+}
+
+/// Every create and update the server accepted, for the delivery check.
+fn accepted(users: &[UserState]) -> Accepted {
+    let creates = users
+        .iter()
+        .flat_map(|user| &user.sessions)
+        .filter_map(|track| Some((track.session.clone(), track.accepted_at?)))
+        .collect();
+    let updates = users.iter().flat_map(|user| user.updates.iter().cloned()).collect();
+    Accepted { creates, updates }
 }
 
 /// C clients, each running one operation after another until the window closes.
@@ -613,7 +652,14 @@ fn note_create(user: &mut UserState, track: usize, answer: &Result<Value, String
         Ok(body) => match log_id(body.get("logId")) {
             Some(id) => {
                 session.acknowledged_log_ids.push(id.clone());
+                session.accepted_at.get_or_insert_with(Instant::now);
                 Ok(id)
+            }
+            // The CRM is unreachable: the server saved the create and will log it (an empty id stands for it).
+            None if return_message(body).starts_with("Saved.") => {
+                session.queued_acknowledgements += 1;
+                session.accepted_at.get_or_insert_with(Instant::now);
+                Ok(String::new())
             }
             None => Err("successful:true without a logId".into()),
         },
@@ -645,7 +691,7 @@ fn is_existing_log_refusal(kind: &str) -> bool {
 async fn duplicate(shared: &Shared, user: &mut UserState) -> Outcome {
     let turn = shared.duplicate_turn.fetch_add(1, Ordering::Relaxed);
     if turn % 2 == 1
-        && let Some((session, _)) = user.pick_logged()
+        && let Some((session, logged_id)) = user.pick_logged()
     {
         let Some(track) = user.sessions.iter().position(|it| it.session == session) else {
             return Outcome::Error("internal: logged session not tracked".into());
@@ -653,6 +699,9 @@ async fn duplicate(shared: &Shared, user: &mut UserState) -> Outcome {
         let phone = user.next_phone();
         let answer = shared.send_create(&*user, &create_body(user, &session, &phone)).await;
         return match note_create(user, track, &answer) {
+            // Its create was queued: the repeat merged into it, and is told the one record's id once there is one
+            // (the exactly-once check compares that id with the CRM's).
+            Ok(_) if logged_id.is_empty() => Outcome::Ok,
             Ok(_) => Outcome::Error("a repeated create was accepted".into()),
             Err(kind) if is_existing_log_refusal(&kind) => Outcome::Ok,
             Err(kind) => Outcome::Error(kind),
@@ -685,11 +734,13 @@ async fn duplicate(shared: &Shared, user: &mut UserState) -> Outcome {
 
 async fn update(shared: &Shared, user: &mut UserState, session: &str) -> Outcome {
     user.sequence += 1;
+    // Unique per update, so the mock's record tells whether (and how often) this update reached the CRM.
+    let subject = format!("{SUBJECT_PREFIX} {session} inbound call (update {})", user.sequence);
     let phone = user.next_phone();
     let started_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|it| it.as_millis() as u64).unwrap_or(0);
     let body = json!({
         "sessionId": session,
-        "subject": format!("{SUBJECT_PREFIX} {session} inbound call (updated)"),
+        "subject": subject,
         "note": format!("Customer asked about the renewal; follow up next week. Update {}.", user.sequence),
         "recordingLink": format!("https://media.example.com/recordings/{session}"),
         "startTime": started_ms.saturating_sub(120_000),
@@ -706,7 +757,10 @@ async fn update(shared: &Shared, user: &mut UserState, session: &str) -> Outcome
         .query(&[("jwtToken", user.jwt.as_str())])
         .json(&body);
     match call(request).await {
-        Ok(_) => Outcome::Ok,
+        Ok(_) => {
+            user.updates.push((session.to_owned(), subject, Instant::now()));
+            Outcome::Ok
+        }
         Err(kind) => Outcome::Error(kind),
     }
 }
@@ -719,6 +773,8 @@ async fn get(shared: &Shared, user: &mut UserState) -> Outcome {
             for (session, expected) in &recent {
                 match records.iter().find(|(id, _, _)| id == session) {
                     Some((_, true, Some(id))) if id == expected => {}
+                    // Queued when it was answered: any record it has now is the one.
+                    Some((_, true, _)) if expected.is_empty() => {}
                     Some((_, true, _)) => return Outcome::Error("a logged session reads back another logId".into()),
                     _ => return Outcome::Error("a logged session reads back as not matched".into()),
                 }
@@ -805,6 +861,7 @@ async fn login_all(
                     jwt,
                     sessions: Vec::new(),
                     logged: Vec::new(),
+                    updates: Vec::new(),
                     sequence: 0,
                     rc_headers: rc_headers(number),
                 })
@@ -843,6 +900,7 @@ async fn read_back(http: &reqwest::Client, base_url: &str, users: &[UserState]) 
                     session: track.session.clone(),
                     attempts: track.attempts,
                     acknowledged_log_ids: track.acknowledged_log_ids.clone(),
+                    queued_acknowledgements: track.queued_acknowledgements,
                     crm_activity_ids: Vec::new(),
                     server_record: records.as_ref().ok().and_then(|records| {
                         records.iter().find(|(id, _, _)| *id == track.session).map(|(_, m, id)| (*m, id.clone()))

@@ -5,6 +5,9 @@
 //! `load-access-<n>` and refresh token `load-refresh-<n>`; every data call is attributed to a user by its bearer
 //! token. The driver keeps at most one request in flight per user, so a user's CRM time during a request belongs to
 //! that request.
+//!
+//! An outage window ([`MockPipedrive::set_outage`]) makes every data endpoint answer 503 with `Retry-After`, the way
+//! a CRM under maintenance does; the OAuth token endpoint (another host at Pipedrive) stays up.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -44,10 +47,11 @@ pub enum Endpoint {
     ActivityCreate,
     ActivityUpdate,
     ActivityGet,
+    ActivityList,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 10] = [
+    const ALL: [Endpoint; 11] = [
         Endpoint::OAuthToken,
         Endpoint::UsersMe,
         Endpoint::PersonsSearch,
@@ -58,6 +62,7 @@ impl Endpoint {
         Endpoint::ActivityCreate,
         Endpoint::ActivityUpdate,
         Endpoint::ActivityGet,
+        Endpoint::ActivityList,
     ];
 
     /// The request line as Pipedrive documents it.
@@ -73,9 +78,13 @@ impl Endpoint {
             Endpoint::ActivityCreate => "POST /api/v2/activities",
             Endpoint::ActivityUpdate => "PATCH /api/v2/activities/{id}",
             Endpoint::ActivityGet => "GET /api/v2/activities/{id}",
+            Endpoint::ActivityList => "GET /api/v2/activities",
         }
     }
 }
+
+/// Per session: when its activity was created, and the subject of every update applied to it with when.
+pub type Deliveries = HashMap<String, (Instant, Vec<(String, Instant)>)>;
 
 /// One activity as the mock stores it.
 #[derive(Clone, Debug)]
@@ -88,6 +97,10 @@ pub struct MockActivity {
     /// The session id read from the subject, when it carries one.
     pub session: Option<String>,
     pub updates: u32,
+    /// When the create was applied.
+    pub created_at: Instant,
+    /// The subject of every update applied, with when it was applied (the load marks each update's subject).
+    pub applied_updates: Vec<(String, Instant)>,
     /// Every field written by the create and later updates, for reading the activity back.
     pub fields: serde_json::Map<String, Value>,
 }
@@ -137,6 +150,9 @@ struct MockState {
     unexpected: Mutex<BTreeMap<String, u64>>,
     activities: Mutex<ActivityBook>,
     next_activity_id: AtomicU64,
+    /// `[start, end)` of the outage, when one is set.
+    outage: Mutex<Option<(Instant, Instant)>>,
+    outage_refusals: AtomicU64,
 }
 
 #[derive(Default)]
@@ -222,6 +238,8 @@ impl MockPipedrive {
             unexpected: Mutex::new(BTreeMap::new()),
             activities: Mutex::new(ActivityBook::default()),
             next_activity_id: AtomicU64::new(1),
+            outage: Mutex::new(None),
+            outage_refusals: AtomicU64::new(0),
         });
         let router = Router::new()
             .route("/oauth/token", post(oauth_token))
@@ -231,9 +249,10 @@ impl MockPipedrive {
             .route("/api/v2/deals", get(deals))
             .route("/v1/leads", get(leads))
             .route("/v1/activityTypes", get(activity_types))
-            .route("/api/v2/activities", post(create_activity))
+            .route("/api/v2/activities", post(create_activity).get(list_activities))
             .route("/api/v2/activities/{id}", get(get_activity).patch(update_activity))
             .fallback(unexpected)
+            .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), outage_gate))
             .with_state(Arc::clone(&state));
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
@@ -295,6 +314,28 @@ impl MockPipedrive {
         }
     }
 
+    /// From `start` for `length`, every data endpoint answers 503 with `Retry-After: 1`.
+    pub fn set_outage(&self, start: Instant, length: Duration) {
+        *lock(&self.state.outage) = Some((start, start + length));
+    }
+
+    /// Requests refused because of the outage.
+    pub fn outage_refusals(&self) -> u64 {
+        self.state.outage_refusals.load(Ordering::Relaxed)
+    }
+
+    /// Per session: when its (first) activity was created and every update applied to it since.
+    pub fn deliveries(&self) -> Deliveries {
+        let book = lock(&self.state.activities);
+        book.creates_by_session
+            .iter()
+            .filter_map(|(session, ids)| {
+                let activity = book.by_id.get(ids.first()?)?;
+                Some((session.clone(), (activity.created_at, activity.applied_updates.clone())))
+            })
+            .collect()
+    }
+
     /// The activity with this id, as last written.
     pub fn activity(&self, id: u64) -> Option<MockActivity> {
         lock(&self.state.activities).by_id.get(&id).cloned()
@@ -324,6 +365,23 @@ fn bearer_user(headers: &HeaderMap) -> Option<usize> {
     let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
     let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
     token.trim().strip_prefix("load-access-")?.parse().ok().filter(|&n| n > 0)
+}
+
+/// Refuses every data call during the outage window; the refusal is all the CRM does (nothing is applied).
+async fn outage_gate(
+    State(state): State<Arc<MockState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let window = *lock(&state.outage);
+    let now = Instant::now();
+    if window.is_some_and(|(start, end)| start <= now && now < end) && request.uri().path() != "/oauth/token" {
+        state.outage_refusals.fetch_add(1, Ordering::Relaxed);
+        let mut response = pipedrive_error(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable (maintenance)");
+        response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+        return response;
+    }
+    next.run(request).await
 }
 
 fn pipedrive_error(status: StatusCode, message: &str) -> Response {
@@ -533,6 +591,7 @@ fn activity_json(activity: &MockActivity) -> Value {
         "due_date": field("due_date"),
         "due_time": field("due_time"),
         "duration": field("duration"),
+        "public_description": field("public_description"),
         "add_time": "2025-01-02T03:04:05Z",
         "update_time": "2025-01-02T03:04:05Z",
     });
@@ -565,6 +624,8 @@ async fn create_activity(State(state): State<Arc<MockState>>, headers: HeaderMap
         subject,
         person_id,
         updates: 0,
+        created_at: Instant::now(),
+        applied_updates: Vec::new(),
         fields: body.as_object().cloned().unwrap_or_default(),
     };
     let data = activity_json(&activity);
@@ -577,6 +638,38 @@ async fn create_activity(State(state): State<Arc<MockState>>, headers: HeaderMap
         book.by_id.insert(id, activity);
     }
     success(data)
+}
+
+/// `GET /api/v2/activities?person_id=&owner_id=&sort_by=id&sort_direction=desc&limit=&cursor=`: the
+/// reconciliation lookup after a create whose outcome the server could not know. Newest first, paged by cursor.
+async fn list_activities(
+    State(state): State<Arc<MockState>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(user) = authenticate(&state, &headers) else {
+        return unauthorized();
+    };
+    let _guard = state.serve(Endpoint::ActivityList, Some(user)).await;
+    let number = |name: &str| query.get(name).and_then(|it| it.parse::<u64>().ok());
+    let (person, owner) = (number("person_id"), number("owner_id"));
+    let limit = number("limit").unwrap_or(100).clamp(1, 500) as usize;
+    let before = number("cursor").unwrap_or(u64::MAX);
+    let book = lock(&state.activities);
+    let mut matching: Vec<&MockActivity> = book
+        .by_id
+        .values()
+        .filter(|it| it.id < before)
+        .filter(|it| person.is_none() || it.person_id == person)
+        .filter(|it| owner.is_none() || it.user.map(|n| USER_ID_BASE + n as u64) == owner)
+        .collect();
+    matching.sort_by_key(|it| std::cmp::Reverse(it.id));
+    let more = matching.len() > limit;
+    let page: Vec<Value> = matching.iter().take(limit).map(|it| activity_json(it)).collect();
+    let next_cursor = more.then(|| matching[limit - 1].id.to_string());
+    let body = json!({ "success": true, "data": page, "additional_data": { "next_cursor": next_cursor } });
+    drop(book);
+    axum::Json(body).into_response()
 }
 
 async fn update_activity(
@@ -602,6 +695,7 @@ async fn update_activity(
     if let Some(subject) = body.get("subject").and_then(Value::as_str) {
         activity.subject = subject.to_owned();
     }
+    activity.applied_updates.push((activity.subject.clone(), Instant::now()));
     if let Some(fields) = body.as_object() {
         activity.fields.extend(fields.iter().map(|(key, value)| (key.clone(), value.clone())));
     }

@@ -11,6 +11,7 @@ pub mod driver;
 pub mod metrics;
 pub mod mock;
 pub mod process;
+pub mod recovery;
 pub mod report;
 pub mod server;
 pub mod verify;

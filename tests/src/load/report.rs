@@ -9,6 +9,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::load::metrics::ServerTiming;
+use crate::load::recovery::DeliveryReport;
 use crate::load::verify::ExactlyOnceReport;
 
 /// The operations the load mixes, each with its own latency figures.
@@ -247,12 +248,13 @@ pub struct LoadReport {
     pub driver_cpu_seconds: Option<f64>,
     pub crm: CrmReport,
     pub exactly_once: ExactlyOnceReport,
+    pub delivery: DeliveryReport,
 }
 
 impl LoadReport {
     /// Whether the run proves what it must: every session logged exactly once.
     pub fn passed(&self) -> bool {
-        self.exactly_once.passed()
+        self.exactly_once.passed() && self.delivery.passed()
     }
 
     /// The human-readable report.
@@ -382,6 +384,29 @@ impl LoadReport {
             );
         } else {
             let _ = writeln!(out, "{}", e.failure_message());
+        }
+        let d = &self.delivery;
+        let _ = writeln!(
+            out,
+            "delivery: {}: {} creates and {} updates accepted; undelivered {} creates, {} updates; {} updates applied \
+             twice; longest answer-to-CRM time: create {:.2} s, update {:.2} s; waited {:.2} s after the load",
+            if d.passed() { "PASSED" } else { "FAILED" },
+            d.creates_accepted,
+            d.updates_accepted,
+            d.undelivered_creates,
+            d.undelivered_updates,
+            d.updates_applied_twice,
+            d.max_create_lag_s,
+            d.max_update_lag_s,
+            d.settled_after_s
+        );
+        if let Some(o) = &d.outage {
+            let _ = writeln!(
+                out,
+                "outage: {:.1} s from {:.1} s into the window, {} CRM requests refused with 503; last delivery {:.2} s \
+                 after the outage ended",
+                o.length_s, o.start_s, o.refused_requests, o.last_delivery_after_end_s
+            );
         }
         out
     }

@@ -14,6 +14,7 @@ fn evidence(
         session: session.to_owned(),
         attempts: acknowledged.len().max(1) as u32,
         acknowledged_log_ids: acknowledged.iter().map(|id| (*id).to_owned()).collect(),
+        queued_acknowledgements: 0,
         crm_activity_ids: crm.to_vec(),
         server_record: record.map(|(matched, id)| (matched, id.map(str::to_owned))),
     }
@@ -307,5 +308,43 @@ mod server_metrics {
                 ServerTiming { series: "http GET /contact".into(), count: 100, mean_ms: 5.0 },
             ]
         );
+    }
+}
+
+mod delivery {
+    use std::collections::HashMap;
+    use std::time::{Duration, Instant};
+
+    use crate::load::recovery::{Accepted, OutageWindow, measure};
+
+    #[test]
+    fn lags_duplicates_and_the_recovery_after_an_outage_are_measured() {
+        let t0 = Instant::now();
+        let at = |secs: u64| t0 + Duration::from_secs(secs);
+        let accepted = Accepted {
+            creates: vec![("a".into(), at(1)), ("b".into(), at(2)), ("c".into(), at(3))],
+            updates: vec![
+                ("a".into(), "a1".into(), at(4)),
+                ("a".into(), "a2".into(), at(5)),
+                ("b".into(), "b1".into(), at(6)),
+            ],
+        };
+        // a: created before its answer; b: 10 s after; c: never. a1 applied twice, a2 once, b1 never.
+        let deliveries = HashMap::from([
+            (
+                "a".to_owned(),
+                (at(0), vec![("a1".to_owned(), at(7)), ("a1".to_owned(), at(8)), ("a2".to_owned(), at(20))]),
+            ),
+            ("b".to_owned(), (at(12), vec![])),
+        ]);
+        let outage = OutageWindow { start: at(2), end: at(10), offset_s: 2.0 };
+        let report = measure(&accepted, &deliveries, Some(outage));
+        assert_eq!((report.creates_accepted, report.updates_accepted), (3, 3));
+        assert_eq!((report.undelivered_creates, report.undelivered_updates, report.updates_applied_twice), (1, 1, 1));
+        assert_eq!(report.max_create_lag_s, 10.0);
+        assert_eq!(report.max_update_lag_s, 15.0);
+        let outage = report.outage.as_ref().unwrap();
+        assert_eq!((outage.length_s, outage.last_delivery_after_end_s), (8.0, 10.0));
+        assert!(!report.passed());
     }
 }

@@ -18,6 +18,8 @@ pub struct SessionEvidence {
     pub attempts: u32,
     /// Log ids of the `successful:true` answers to those creates.
     pub acknowledged_log_ids: Vec<String>,
+    /// Creates answered "saved, will be logged" (no log id yet): a promise like an acknowledgement.
+    pub queued_acknowledgements: u32,
     /// Activity ids the CRM created for the session.
     pub crm_activity_ids: Vec<u64>,
     /// The server's `GET /callLog` answer after the run: `Some((matched, logId))`, `None` if it could not be read.
@@ -176,7 +178,7 @@ fn session_violations(evidence: &SessionEvidence) -> Vec<ViolationKind> {
     if distinct.len() > 1 {
         violations.push(ViolationKind::AcknowledgedTwice { acknowledgements: acknowledged.len() });
     }
-    if !acknowledged.is_empty() && crm.is_empty() {
+    if (!acknowledged.is_empty() || evidence.queued_acknowledgements > 0) && crm.is_empty() {
         violations.push(ViolationKind::AcknowledgedButNotInCrm);
     }
     match &evidence.server_record {

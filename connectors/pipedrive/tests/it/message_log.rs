@@ -253,3 +253,38 @@ async fn a_shared_sms_update_replaces_the_body_without_reading_it() {
     };
     harness.connector.update_message_log(&ctx(), request).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_retried_append_that_the_first_attempt_applied_is_not_appended_again() {
+    let harness = start().await;
+    // The first attempt's PATCH reached Pipedrive before the connection was lost: the note holds the reply.
+    let applied = FIRST_NOTE.replace("Conversation(1 messages)", "Conversation(2 messages)").replace(
+        "</li></ul>------------<br>END",
+        "</li><li>Grace Hopper 09:45 AM<br><b>Yes, ships Friday &amp; on time</b></li></ul>------------<br>END",
+    );
+    pipedrive("GET", "/v1/users/me").respond_with(ok(fixture!("users_me.json"))).mount(&harness.server).await;
+    pipedrive("GET", "/api/v2/activities/401")
+        .respond_with(ok(json!({ "success": true, "data": { "id": 401, "note": applied } })))
+        .mount(&harness.server)
+        .await;
+    pipedrive("PATCH", "/api/v2/activities/401")
+        .and(body_json(json!({ "note": applied })))
+        .respond_with(ok(fixture!("activity_updated.json")))
+        .expect(1)
+        .mount(&harness.server)
+        .await;
+    mount_fallback(&harness.server).await;
+
+    let request = UpdateMessageLogRequest {
+        contact: ada(),
+        log_id: "401".into(),
+        message: message("Outbound", "Yes, ships Friday & on time", "2024-05-01T07:45:00Z"),
+        maybe_applied: true,
+        ..UpdateMessageLogRequest::default()
+    };
+    harness.connector.update_message_log(&ctx(), request.clone()).await.unwrap();
+    // A first attempt appends even an entry that reads the same as one already there (two identical texts).
+    let first = UpdateMessageLogRequest { maybe_applied: false, ..request };
+    let error = harness.connector.update_message_log(&ctx(), first).await;
+    assert!(error.is_err(), "the unchanged note is the only PATCH the mock accepts");
+}

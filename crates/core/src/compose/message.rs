@@ -270,6 +270,13 @@ pub fn append_entry_in(format: LogFormat, body: &str, entry: &str) -> String {
         .into_owned()
 }
 
+/// As [`append_entry`], except that a retry whose earlier attempt may have been applied (`maybe_applied`) leaves a
+/// body that already holds `entry` as it is. Only then: two messages can read the same (same sender, minute and
+/// text), and a first attempt must log both.
+pub fn append_entry_once(body: &str, entry: &str, maybe_applied: bool) -> String {
+    if maybe_applied && body.contains(entry) { body.to_owned() } else { append_entry(body, entry) }
+}
+
 /// What can be read back out of a composed message-log body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MessageLogFields {

@@ -102,6 +102,8 @@ pub(super) async fn log(
                     shared_sms_log_content: shared.clone(),
                     message: message.clone(),
                     additional_submission: payload.additional_submission.clone(),
+                    // An earlier attempt sent CRM writes whose outcome is unknown: this append may be among them.
+                    maybe_applied: op.sent_at.is_some(),
                     media,
                 };
                 let operation = Operation::UpdateMessageLog;

@@ -19,6 +19,7 @@
 mod call;
 mod message;
 pub mod outcome;
+mod preview;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,7 @@ use tokio_util::task::TaskTracker;
 pub use call::{CallCreatePayload, CallEditPayload, CallIdentity, DispositionPayload, record_key};
 pub use message::{MessageLogPayload, log_contact};
 pub use outcome::{AttemptFailure, Delivered, DeliveryOutcome, Refusal};
+pub use preview::queued_call_details;
 
 use crate::state::AppState;
 use crate::store::{
@@ -58,6 +60,9 @@ pub struct DeliverySettings {
     pub max_backoff: Duration,
     /// Jobs one instance's worker runs at the same time.
     pub concurrency: usize,
+    /// A job with nothing left to do is deleted this long after its last change
+    /// (`CALLBRIDGE_DELIVERY_RETENTION_SECS`).
+    pub idle_retention: Duration,
 }
 
 impl Default for DeliverySettings {
@@ -71,6 +76,8 @@ impl Default for DeliverySettings {
             initial_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(300),
             concurrency: 8,
+            // Kept a while for an operator looking into a delivery; the call and message mappings say what is logged.
+            idle_retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -120,15 +127,23 @@ pub async fn submit(
     subject: &JobSubject,
     op: NewOp,
 ) -> Result<(Enqueued, DeliveryOutcome), StoreError> {
-    let enqueued = state.store.enqueue(subject, &op).await?;
+    let owner = lease_owner(state);
+    let lease = Some((owner.as_str(), state.tunables.delivery.lease_ttl));
+    let (enqueued, leased) = state.store.enqueue_and_lease(subject, &op, lease).await?;
     let engine = &state.engine;
     let mut receiver = engine.wait_for(enqueued.op_id);
-    if enqueued.next_attempt_at > Utc::now() {
+    if let Some(job) = leased {
+        // Leased with the enqueue: run it in a task of its own, so a client hanging up cannot interrupt it.
+        let state = state.clone();
+        state.engine.tasks.clone().spawn(async move { run_leased(&state, job, &owner).await });
+    } else if enqueued.next_attempt_at > Utc::now() {
         // The job is backing off from a CRM that is down: the worker tries again when it is due.
         engine.forget(enqueued.op_id);
         return Ok((enqueued, DeliveryOutcome::Queued));
+    } else {
+        // A live runner holds the job and will come to this operation; if it has just let go, lease it here.
+        start_run(state, &enqueued.job_id);
     }
-    start_run(state, &enqueued.job_id);
     let settings = &state.tunables.delivery;
     let deadline = Instant::now() + settings.immediate_wait;
     // Checks the store too: another instance may be the one running the job.
@@ -192,6 +207,9 @@ fn lease_owner(state: &AppState) -> String {
     format!("{}/{}", state.instance_id, uuid::Uuid::new_v4().simple())
 }
 
+/// How often a worker deletes the jobs past their retention.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+
 /// Starts the worker that finishes queued jobs until `shutdown` is cancelled; in-flight runs are tracked by the
 /// engine's task tracker, which graceful shutdown waits for.
 pub fn spawn_worker(state: &AppState, shutdown: CancellationToken) {
@@ -201,10 +219,19 @@ pub fn spawn_worker(state: &AppState, shutdown: CancellationToken) {
         let settings = state.tunables.delivery.clone();
         let slots = Arc::new(tokio::sync::Semaphore::new(settings.concurrency.max(1)));
         let mut last_gauge = Instant::now() - Duration::from_secs(3600);
+        let mut last_purge = Instant::now() - PURGE_EVERY;
         loop {
             if last_gauge.elapsed() >= Duration::from_secs(5) {
                 record_job_gauges(&state).await;
                 last_gauge = Instant::now();
+            }
+            if last_purge.elapsed() >= PURGE_EVERY {
+                match state.store.purge_idle_jobs(settings.idle_retention).await {
+                    Ok(purged) if purged > 0 => tracing::debug!(purged, "Deleted finished delivery jobs."),
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "Deleting finished delivery jobs failed."),
+                }
+                last_purge = Instant::now();
             }
             let slot = tokio::select! {
                 slot = slots.clone().acquire_owned() => slot,
@@ -305,8 +332,8 @@ async fn run_leased(state: &AppState, mut job: LeasedJob, owner: &str) {
         match result {
             Ok(applied) => {
                 let call_log = applied.call_log.as_ref().map(|(key, logged)| (key, logged));
-                match store.complete_op(&job.id, owner, op.id, call_log).await {
-                    Ok(()) => {}
+                let more = match store.complete_op(&job.id, owner, op.id, call_log).await {
+                    Ok(more) => more,
                     Err(StoreError::LeaseLost(_)) => return,
                     Err(error) => {
                         // Applied in the CRM but not recorded: the next attempt finds it (creates) or repeats
@@ -314,10 +341,14 @@ async fn run_leased(state: &AppState, mut job: LeasedJob, owner: &str) {
                         tracing::error!(%error, job = job.id, "Recording a delivered operation failed.");
                         return;
                     }
-                }
+                };
                 count(op.kind, "delivered");
                 metrics::histogram!(DELIVERY_LATENCY, "op" => op.kind.as_str()).record(age.as_secs_f64());
                 state.engine.notify(op.id, &DeliveryOutcome::Delivered(applied.delivered));
+                if !more {
+                    // The completion gave the lease up with the last operation.
+                    return;
+                }
                 job.attempts = 0;
             }
             Err(AttemptFailure::Temporary { error, retry_after }) => {

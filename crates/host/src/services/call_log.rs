@@ -524,7 +524,7 @@ pub struct CallLogQuery {
 enum SessionLog {
     Logged(Box<CallLogRow>),
     /// Its create is queued: it reads as logged, so the extension sends updates rather than a second create.
-    Queued,
+    Queued(Box<crate::store::JobSummary>),
     NotLogged,
 }
 
@@ -575,7 +575,7 @@ pub async fn get(
             Err(error) => return Ok(database_failure(&error)),
         };
         let log = match found {
-            Some(job) if create_queued(&job) => SessionLog::Queued,
+            Some(job) if create_queued(&job) => SessionLog::Queued(Box::new(job)),
             Some(job) if job.state == JobState::Failed && job.head_op == Some(OpKind::CreateCall) => {
                 failure = failure.or_else(|| Some(delivery::stored_refusal(job.last_message.as_deref())));
                 SessionLog::NotLogged
@@ -606,10 +606,15 @@ pub async fn get(
     for (session_id, log) in &matches {
         let row = match log {
             SessionLog::Logged(row) => row,
-            SessionLog::Queued => {
+            SessionLog::Queued(job) => {
                 let mut entry = serde_json::json!({"sessionId": session_id, "matched": true});
                 if query.require_details {
-                    entry["logData"] = serde_json::json!({});
+                    // What the queued operations will write: the CRM has no record to read yet.
+                    let ops = match state.store.pending_ops(job).await {
+                        Ok(ops) => ops,
+                        Err(error) => return Ok(database_failure(&error)),
+                    };
+                    entry["logData"] = delivery::queued_call_details(&ops).unwrap_or_else(|| serde_json::json!({}));
                 }
                 logs.push(entry);
                 continue;

@@ -273,6 +273,17 @@ impl Store {
     /// the job's pending create, any other operation into an identical newest pending one. A failed or idle job
     /// becomes due now: the new request is the user asking again.
     pub async fn enqueue(&self, subject: &JobSubject, op: &NewOp) -> Result<Enqueued, StoreError> {
+        Ok(self.enqueue_and_lease(subject, op, None).await?.0)
+    }
+
+    /// [`Store::enqueue`], and in the same commit a lease of the job for `lease`'s owner and time to live when the
+    /// job is due and no live runner holds it: the request's immediate attempt then costs no commit of its own.
+    pub async fn enqueue_and_lease(
+        &self,
+        subject: &JobSubject,
+        op: &NewOp,
+        lease: Option<(&str, Duration)>,
+    ) -> Result<(Enqueued, Option<LeasedJob>), StoreError> {
         let sealed = self.seal_payload(&subject.user_id, &op.payload)?;
         let now = self.shared_now_ms().await?;
         let new_id = uuid::Uuid::new_v4().simple().to_string();
@@ -343,14 +354,52 @@ impl Store {
                     (op_id, false)
                 }
             };
-            Enqueued {
+            let leased = match lease {
+                Some((owner, ttl)) => sqlx::query(
+                    "UPDATE delivery_jobs SET lease_owner = $2, lease_expires_at_ms = $3, updated_at_ms = $4
+                     WHERE id = $1 AND state = 'queued' AND next_attempt_at_ms <= $4
+                         AND (lease_owner IS NULL OR lease_expires_at_ms < $4)
+                     RETURNING id, user_id, platform, kind, subject_key, attempts",
+                )
+                .bind(&job_id)
+                .bind(owner)
+                .bind(now.saturating_add(duration_ms(ttl)))
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| leased_of(&row))
+                .transpose()?,
+                None => None,
+            };
+            let enqueued = Enqueued {
                 job_id,
                 op_id,
                 merged,
                 next_attempt_at: from_ms("delivery_jobs.next_attempt_at_ms", next_attempt_ms)?,
-            }
+            };
+            (enqueued, leased)
         });
         Ok(enqueued)
+    }
+
+    /// Deletes the jobs with nothing left to do (idle, no pending operation, no live lease) untouched for
+    /// `retention`; returns how many. A session's next request makes its job again, and the call and message
+    /// mappings that say what is logged live in their own tables, so nothing is forgotten.
+    pub async fn purge_idle_jobs(&self, retention: Duration) -> Result<u64, StoreError> {
+        let now = self.shared_now_ms().await?;
+        let _turn = self.sqlite_write_turn().await;
+        // An enqueue holds the job row while it adds its operation and makes the job queued, so a job it revives
+        // no longer matches `state = 'idle'` here (PostgreSQL re-checks a row it waited for).
+        Ok(with_pool!(self, pool => sqlx::query(
+            "DELETE FROM delivery_jobs WHERE state = 'idle' AND updated_at_ms < $1
+                 AND (lease_owner IS NULL OR lease_expires_at_ms < $2)
+                 AND NOT EXISTS (SELECT 1 FROM delivery_ops o WHERE o.job_id = delivery_jobs.id)",
+        )
+        .bind(now.saturating_sub(duration_ms(retention)))
+        .bind(now)
+        .execute(pool)
+        .await?
+        .rows_affected()))
     }
 
     /// Leases this job for `owner` if it is queued, due and not leased by a live runner.
@@ -423,10 +472,19 @@ impl Store {
 
     /// The job's pending operations in order, payloads opened.
     pub async fn job_ops(&self, job: &LeasedJob) -> Result<Vec<JobOp>, StoreError> {
+        self.ops_of(&job.id, &job.subject.user_id).await
+    }
+
+    /// The pending operations of a job read without its lease (what a queued session will become).
+    pub async fn pending_ops(&self, job: &JobSummary) -> Result<Vec<JobOp>, StoreError> {
+        self.ops_of(&job.id, &job.subject.user_id).await
+    }
+
+    async fn ops_of(&self, job_id: &str, user_id: &str) -> Result<Vec<JobOp>, StoreError> {
         let rows = with_pool!(self, pool => sqlx::query(
             "SELECT id, op, payload, sent_at_ms, enqueued_at_ms FROM delivery_ops WHERE job_id = $1 ORDER BY id",
         )
-        .bind(&job.id)
+        .bind(job_id)
         .fetch_all(pool)
         .await?
         .iter()
@@ -445,7 +503,7 @@ impl Store {
                 Ok(JobOp {
                     id,
                     kind: OpKind::parse(&op)?,
-                    payload: self.open_payload(&job.subject.user_id, &payload)?,
+                    payload: self.open_payload(user_id, &payload)?,
                     sent_at: sent_at_ms.map(|ms| from_ms("delivery_ops.sent_at_ms", ms)).transpose()?,
                     enqueued_at: from_ms("delivery_ops.enqueued_at_ms", enqueued_at_ms)?,
                 })
@@ -467,7 +525,8 @@ impl Store {
     }
 
     /// Removes a finished operation of `owner`'s job; with `call_log`, records the CRM id of the call's record in
-    /// the same transaction, so a crash leaves either both or neither. [`StoreError::LeaseLost`] when the lease
+    /// the same transaction, so a crash leaves either both or neither. `true` while the job has more operations;
+    /// after its last one the job goes idle and the lease is given up. [`StoreError::LeaseLost`] when the lease
     /// went to another runner (nothing changes).
     pub async fn complete_op(
         &self,
@@ -475,9 +534,9 @@ impl Store {
         owner: &str,
         op_id: i64,
         call_log: Option<(&CallLogKey, &CompletedCallLog)>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let now = self.shared_now_ms().await?;
-        with_tx!(self, tx => {
+        let more = with_tx!(self, tx => {
             let held = sqlx::query(
                 "UPDATE delivery_jobs SET attempts = 0, last_error = NULL, last_message = NULL, updated_at_ms = $3
                  WHERE id = $1 AND lease_owner = $2",
@@ -520,8 +579,21 @@ impl Store {
                 .bind(job_id)
                 .execute(&mut *tx)
                 .await?;
+            // The last operation done: give the lease up in this same commit rather than in one more. An enqueuer
+            // of this job waits on the row this transaction updated, so it either added its operation before
+            // (and the job keeps its lease) or leases the idle job after.
+            let released = sqlx::query(
+                "UPDATE delivery_jobs SET lease_owner = NULL, lease_expires_at_ms = NULL, state = 'idle'
+                 WHERE id = $1 AND state = 'queued'
+                     AND NOT EXISTS (SELECT 1 FROM delivery_ops o WHERE o.job_id = delivery_jobs.id)",
+            )
+            .bind(job_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            released == 0
         });
-        Ok(())
+        Ok(more)
     }
 
     /// After a temporary failure: counts the attempt, sets when the job is due again, and gives up the lease.

@@ -8,12 +8,9 @@ use serde_json::{Map, Value};
 use super::{Store, StoreError, from_ms, now_ms, parse_json, to_json, to_ms, with_pool, with_tx};
 use crate::crypto::{CryptoError, TokenCipher};
 
-/// How many times [`Store::upsert_user`] retries when the row changes between its read and its write.
-///
-/// A write fails only because another login of the same user succeeded in between, and each of those finishes,
-/// so N concurrent logins need at most N attempts: this bound is the number of simultaneous logins of one user
-/// that never fail.
-const UPSERT_ATTEMPTS: u32 = 64;
+/// How many times [`Store::upsert_user`] starts over when a logout deletes the row between its insert and its
+/// lock (the only way a pass can fail: concurrent logins wait for each other on the row lock).
+const UPSERT_ATTEMPTS: u32 = 3;
 
 #[derive(sqlx::FromRow)]
 struct UserRecord {
@@ -84,71 +81,76 @@ impl Store {
     /// `platform_additional_info`, which is merged: existing keys stay, the new values win.
     pub async fn upsert_user(&self, user: &User) -> Result<(), StoreError> {
         let columns = UserColumns::of(self.cipher()?, user)?;
+        // Holds the row while merging (PostgreSQL `FOR UPDATE`; SQLite's write lock), so a concurrent login's
+        // keys are merged, never lost, and logins of one user simply take turns.
+        let select = match self.backend_name() {
+            "postgres" => "SELECT platform_additional_info FROM users WHERE id = $1 FOR UPDATE",
+            _ => "SELECT platform_additional_info FROM users WHERE id = $1",
+        };
         for _ in 0..UPSERT_ATTEMPTS {
             let now = now_ms();
-            let inserted = with_pool!(self, pool => sqlx::query(
-                "INSERT INTO users (id, platform, hostname, timezone_name, timezone_offset, access_token,
-                     refresh_token, token_expiry_ms, platform_additional_info, user_settings, rc_account_id,
-                     hashed_rc_extension_id, created_at_ms, updated_at_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
-                 ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(&user.id)
-            .bind(&user.platform)
-            .bind(&user.hostname)
-            .bind(&user.timezone_name)
-            .bind(&columns.timezone_offset)
-            .bind(&columns.access_token)
-            .bind(&columns.refresh_token)
-            .bind(columns.token_expiry_ms)
-            .bind(&columns.platform_additional_info)
-            .bind(&columns.user_settings)
-            .bind(&user.rc_account_id)
-            .bind(&user.hashed_rc_extension_id)
-            .bind(now)
-            .execute(pool)
-            .await?
-            .rows_affected());
-            if inserted == 1 {
-                return Ok(());
-            }
-
-            let existing: Option<String> = with_pool!(self, pool => sqlx::query_scalar(
-                "SELECT platform_additional_info FROM users WHERE id = $1",
-            )
-            .bind(&user.id)
-            .fetch_optional(pool)
-            .await?);
-            // Deleted since the insert found it: try inserting again.
-            let Some(existing) = existing else { continue };
-            let mut merged: Map<String, Value> = parse_json("platform_additional_info", &existing)?;
-            merged.extend(user.platform_additional_info.iter().map(|(key, value)| (key.clone(), value.clone())));
-            let merged = to_json("platform_additional_info", &merged)?;
-
-            // Compare-and-set on the document we merged into, so a concurrent login's keys are never lost.
-            let updated = with_pool!(self, pool => sqlx::query(
-                "UPDATE users SET platform = $2, hostname = $3, timezone_name = $4, timezone_offset = $5,
-                     access_token = $6, refresh_token = $7, token_expiry_ms = $8, platform_additional_info = $9,
-                     rc_account_id = $10, hashed_rc_extension_id = $11, updated_at_ms = $12
-                 WHERE id = $1 AND platform_additional_info = $13",
-            )
-            .bind(&user.id)
-            .bind(&user.platform)
-            .bind(&user.hostname)
-            .bind(&user.timezone_name)
-            .bind(&columns.timezone_offset)
-            .bind(&columns.access_token)
-            .bind(&columns.refresh_token)
-            .bind(columns.token_expiry_ms)
-            .bind(&merged)
-            .bind(&user.rc_account_id)
-            .bind(&user.hashed_rc_extension_id)
-            .bind(now)
-            .bind(&existing)
-            .execute(pool)
-            .await?
-            .rows_affected());
-            if updated == 1 {
+            let done = with_tx!(self, tx => {
+                let inserted = sqlx::query(
+                    "INSERT INTO users (id, platform, hostname, timezone_name, timezone_offset, access_token,
+                         refresh_token, token_expiry_ms, platform_additional_info, user_settings, rc_account_id,
+                         hashed_rc_extension_id, created_at_ms, updated_at_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(&user.id)
+                .bind(&user.platform)
+                .bind(&user.hostname)
+                .bind(&user.timezone_name)
+                .bind(&columns.timezone_offset)
+                .bind(&columns.access_token)
+                .bind(&columns.refresh_token)
+                .bind(columns.token_expiry_ms)
+                .bind(&columns.platform_additional_info)
+                .bind(&columns.user_settings)
+                .bind(&user.rc_account_id)
+                .bind(&user.hashed_rc_extension_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                let existing: Option<String> = if inserted == 1 {
+                    None
+                } else {
+                    sqlx::query_scalar(select).bind(&user.id).fetch_optional(&mut *tx).await?
+                };
+                match (inserted, existing) {
+                    (1, _) => true,
+                    // Deleted since the insert found it: start over.
+                    (_, None) => false,
+                    (_, Some(existing)) => {
+                        let mut merged: Map<String, Value> = parse_json("platform_additional_info", &existing)?;
+                        merged.extend(user.platform_additional_info.iter().map(|(key, value)| (key.clone(), value.clone())));
+                        sqlx::query(
+                            "UPDATE users SET platform = $2, hostname = $3, timezone_name = $4, timezone_offset = $5,
+                                 access_token = $6, refresh_token = $7, token_expiry_ms = $8,
+                                 platform_additional_info = $9, rc_account_id = $10, hashed_rc_extension_id = $11,
+                                 updated_at_ms = $12
+                             WHERE id = $1",
+                        )
+                        .bind(&user.id)
+                        .bind(&user.platform)
+                        .bind(&user.hostname)
+                        .bind(&user.timezone_name)
+                        .bind(&columns.timezone_offset)
+                        .bind(&columns.access_token)
+                        .bind(&columns.refresh_token)
+                        .bind(columns.token_expiry_ms)
+                        .bind(to_json("platform_additional_info", &merged)?)
+                        .bind(&user.rc_account_id)
+                        .bind(&user.hashed_rc_extension_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                        true
+                    }
+                }
+            });
+            if done {
                 return Ok(());
             }
         }

@@ -20,6 +20,7 @@ both_backends!(
     an_instance_that_died_mid_create_is_taken_over_and_its_record_found,
     an_instance_that_died_mid_update_is_finished_by_the_next_runner,
     an_outage_queues_creates_and_updates_and_delivers_each_once,
+    a_queued_create_reads_back_with_what_it_will_write,
     two_concurrent_updates_of_one_call_keep_both_edits,
     twenty_identical_message_logs_make_one_record,
 );
@@ -205,6 +206,40 @@ async fn an_outage_queues_creates_and_updates_and_delivers_each_once(backend: Ba
     assert_eq!(updated["successful"], true, "{updated}");
     let puts = until_received(&env.server, "PUT", "/activities/act-back", 1).await;
     assert!(puts[0]["body"].as_str().unwrap().contains("https://rec.test/1"), "{puts:?}");
+}
+
+async fn a_queued_create_reads_back_with_what_it_will_write(backend: Backend) {
+    let env = OAuthEnv::new(backend).await;
+    let (_user_id, jwt) = env.seed_user("access-1", "refresh-1", in_an_hour()).await;
+    // Down for the next hour: the create stays queued for the whole test.
+    Mock::given(method("POST"))
+        .and(path("/activities"))
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "3600"))
+        .mount(&env.server)
+        .await;
+    let create = json!({
+        "logInfo": call_record("s-queued", "+14155550123"),
+        "contactId": "7",
+        "contactName": "Ada Lovelace",
+        "note": "first note",
+    });
+    let saved =
+        send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    assert!(saved["returnMessage"]["message"].as_str().unwrap_or_default().starts_with("Saved."), "{saved}");
+    let edit = json!({"sessionId": "s-queued", "note": "the agent's later note"});
+    let edited =
+        send(&env.app, json_request(Method::PATCH, &format!("/callLog?jwtToken={jwt}"), &edit)).await.ok_json();
+    assert_eq!(edited["successful"], true, "{edited}");
+
+    let read = send(&env.app, get(&format!("/callLog?jwtToken={jwt}&sessionIds=s-queued&requireDetails=true")))
+        .await
+        .ok_json();
+    let log = &read["logs"][0];
+    assert_eq!(log["matched"], true, "{read}");
+    // The create's subject (the record's custom subject here); the update changed only the note.
+    assert_eq!(log["logData"]["subject"], "Inbound Call from Grace Hopper", "{read}");
+    assert_eq!(log["logData"]["note"], "the agent's later note", "{read}");
+    assert_eq!(log["logData"]["contactName"], "Ada Lovelace", "{read}");
 }
 
 async fn two_concurrent_updates_of_one_call_keep_both_edits(backend: Backend) {

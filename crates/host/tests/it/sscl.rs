@@ -115,6 +115,7 @@ async fn concurrent_browser_and_sscl_creates_make_one_record(backend: Backend) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while created_bodies(&env.server).await.is_empty() {
         assert!(Instant::now() < deadline, "the browser's create never reached the CRM");
+        // sleep-ok: the poll interval of a wait with a deadline
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let sscl = send(&env.app, sscl_request(Method::POST, &uri, &sscl_create(&session_id))).await.ok_json();
@@ -221,6 +222,7 @@ async fn sscl_create_leaves_a_pending_browser_create_as_it_is(backend: Backend) 
     let deadline = Instant::now() + Duration::from_secs(10);
     while created_bodies(&env.server).await.is_empty() {
         assert!(Instant::now() < deadline, "the browser's create never reached the CRM");
+        // sleep-ok: the poll interval of a wait with a deadline
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let sscl = send(&env.app, sscl_request(Method::POST, &uri, &sscl_create(&session_id))).await.ok_json();
@@ -234,6 +236,7 @@ async fn sscl_create_leaves_a_pending_browser_create_as_it_is(backend: Backend) 
             break created;
         }
         assert!(Instant::now() < deadline, "the record was never created: {created:?}");
+        // sleep-ok: the poll interval of a wait with a deadline
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(created.len(), 2, "the refused attempt and the record: {created:?}");

@@ -144,7 +144,6 @@ pub fn state_without_worker(store: Store, connectors: Vec<Arc<dyn Connector>>) -
         .tunables(Tunables {
             refresh_lease_ttl: Duration::from_secs(10),
             refresh_wait_limit: Duration::from_secs(20),
-            claim_stale_after: Duration::from_secs(60),
             note_cache_ttl: Duration::from_secs(60),
             delivery: DeliverySettings {
                 immediate_wait: Duration::from_secs(10),

@@ -1061,3 +1061,40 @@ async fn finished_jobs_are_purged_after_their_retention_and_pending_ones_never()
         db.cleanup().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_leases_and_marks_its_create_in_its_enqueue_and_the_last_completion_lets_go() {
+    for db in databases().await {
+        let store = db.open().await;
+        let subject = job_subject("s-one-commit");
+        let ttl = Duration::from_secs(30);
+        let lease = Some(("request-a", ttl));
+        let (created, leased) =
+            store.enqueue_and_lease(&subject, &new_op(OpKind::CreateCall, "create"), lease).await.unwrap();
+        let job = leased.expect("a free, due job is leased with the enqueue");
+        assert_eq!(job.marked_create, Some(created.op_id), "{}", db.label);
+        let ops = store.job_ops(&job).await.unwrap();
+        assert!(ops[0].sent_at.is_some(), "the create is marked sent in the same commit: {}", db.label);
+
+        // Held: another request's enqueue neither leases nor marks anything.
+        let (update, other) = store
+            .enqueue_and_lease(&subject, &new_op(OpKind::UpdateCall, "note"), Some(("request-b", ttl)))
+            .await
+            .unwrap();
+        assert!(other.is_none(), "{}", db.label);
+        assert!(store.complete_op(&job.id, "request-a", created.op_id, None).await.unwrap(), "the update is left");
+        assert!(!store.complete_op(&job.id, "request-a", update.op_id, None).await.unwrap(), "{}", db.label);
+        assert_eq!(store.job_for(&subject).await.unwrap().unwrap().state, JobState::Idle, "{}", db.label);
+
+        // A create whose earlier attempt was sent keeps that mark: the next lease reconciles, it does not own it.
+        let retry = job_subject("s-unknown-outcome");
+        let first = store.enqueue(&retry, &new_op(OpKind::CreateCall, "create")).await.unwrap();
+        store.mark_op_sent(first.op_id, true).await.unwrap();
+        let (again, leased) =
+            store.enqueue_and_lease(&retry, &new_op(OpKind::CreateCall, "create again"), lease).await.unwrap();
+        assert_eq!(again.op_id, first.op_id, "merged into the pending create: {}", db.label);
+        assert_eq!(leased.expect("due and free").marked_create, None, "{}", db.label);
+        store.close().await;
+        db.cleanup().await;
+    }
+}

@@ -83,6 +83,7 @@ pub(super) async fn create(
     entry: &ConnectorEntry,
     user: User,
     op: &JobOp,
+    marked_by_this_run: bool,
     payload: CallCreatePayload,
 ) -> Result<Applied, AttemptFailure> {
     let key = payload.call.key(&user.id);
@@ -96,9 +97,16 @@ pub(super) async fn create(
         return Ok(Applied { delivered: Delivered::CallAlreadyLogged { log_id }, call_log: None });
     }
     let operation = Operation::CreateCallLog;
-    let ctx = context_for(state, entry, user, &payload.facts)
-        .await
-        .map_err(|error| AttemptFailure::from_context(&error, operation, entry))?;
+    let ctx = match context_for(state, entry, user, &payload.facts).await {
+        Ok(ctx) => ctx,
+        Err(error) => {
+            if marked_by_this_run {
+                // Nothing was sent: the next attempt must not take the mark for an unknown outcome.
+                state.store.mark_op_sent(op.id, false).await?;
+            }
+            return Err(AttemptFailure::from_context(&error, operation, entry));
+        }
+    };
     let request = create_request(state, entry, &ctx, &payload).await;
     let connector = &entry.connector;
     let logged = |log_id: String| {
@@ -109,12 +117,15 @@ pub(super) async fn create(
     };
     // An earlier attempt was sent and its outcome is unknown: look for its record before creating.
     if op.sent_at.is_some()
+        && !marked_by_this_run
         && let Some(log_id) = find_created(entry, &ctx, &request).await?
     {
         let delivered = Delivered::CallCreated { log_id: log_id.clone(), return_message: Some(logged_message()) };
         return Ok(Applied { delivered, call_log: Some(logged(log_id)) });
     }
-    state.store.mark_op_sent(op.id, true).await?;
+    if !marked_by_this_run {
+        state.store.mark_op_sent(op.id, true).await?;
+    }
     match crm_call(connector.name(), operation, connector.create_call_log(&ctx, request)).await {
         Ok(created) if !created.log_id.is_empty() => {
             if let Some(update) = created.settings_update {

@@ -435,7 +435,7 @@ async fn apply(state: &AppState, job: &LeasedJob, op: &JobOp) -> Result<Applied,
     match op.kind {
         OpKind::CreateCall => {
             let payload = serde_json::from_str(&op.payload).map_err(parse(Operation::CreateCallLog))?;
-            call::create(state, entry, user, op, payload).await
+            call::create(state, entry, user, op, job.marked_create == Some(op.id), payload).await
         }
         OpKind::UpdateCall => {
             let payload = serde_json::from_str(&op.payload).map_err(parse(Operation::UpdateCallLog))?;

@@ -162,6 +162,9 @@ pub struct LeasedJob {
     pub subject: JobSubject,
     /// Failed attempts of the operation at the head of the queue so far.
     pub attempts: u32,
+    /// The create whose sent mark this lease wrote with the enqueue (see [`Store::enqueue_and_lease`]): its mark
+    /// is this run's own, not an earlier attempt's of unknown outcome.
+    pub marked_create: Option<i64>,
 }
 
 /// A pending operation as stored, payload opened.
@@ -247,6 +250,7 @@ where
             key: row.try_get("subject_key")?,
         },
         attempts: u32::try_from(attempts).unwrap_or_default(),
+        marked_create: None,
     })
 }
 
@@ -277,7 +281,8 @@ impl Store {
     }
 
     /// [`Store::enqueue`], and in the same commit a lease of the job for `lease`'s owner and time to live when the
-    /// job is due and no live runner holds it: the request's immediate attempt then costs no commit of its own.
+    /// job is due and no live runner holds it (and, for a call's create, its sent mark): the request's immediate
+    /// attempt then costs no commit of its own.
     pub async fn enqueue_and_lease(
         &self,
         subject: &JobSubject,
@@ -370,6 +375,24 @@ impl Store {
                 .map(|row| leased_of(&row))
                 .transpose()?,
                 None => None,
+            };
+            // A call's create is about to be sent by the lease holder: mark it sent in this commit rather than in
+            // one more. A mark already there is an earlier attempt's, whose outcome is unknown: it stays, and the
+            // run reconciles before creating.
+            let leased = match leased {
+                Some(mut job) if op.kind == OpKind::CreateCall => {
+                    let marked = sqlx::query(
+                        "UPDATE delivery_ops SET sent_at_ms = $2 WHERE id = $1 AND sent_at_ms IS NULL",
+                    )
+                    .bind(op_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    job.marked_create = (marked == 1).then_some(op_id);
+                    Some(job)
+                }
+                other => other,
             };
             let enqueued = Enqueued {
                 job_id,

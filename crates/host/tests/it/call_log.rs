@@ -18,6 +18,7 @@ both_backends!(
     users_cannot_see_update_or_block_each_others_logs,
     create_the_crm_refused_with_503_is_looked_for_then_made_once,
     create_the_crm_made_before_failing_is_found_not_repeated,
+    create_the_crm_answers_after_the_timeout_is_found_not_repeated,
     create_the_crm_rejects_fails_at_once_with_the_reference_text,
     update_whose_fetch_fails_reports_it_and_writes_nothing,
     update_recomposes_from_the_body_the_crm_holds,
@@ -249,6 +250,31 @@ async fn create_the_crm_made_before_failing_is_found_not_repeated(backend: Backe
     let keys: Vec<String> = requests.iter().filter(|it| it.url.path() == "/activities").map(key).collect();
     assert_eq!(keys.len(), 2);
     assert_eq!(keys[0], keys[1], "the search uses the key the create carried");
+}
+
+async fn create_the_crm_answers_after_the_timeout_is_found_not_repeated(backend: Backend) {
+    let env = OAuthEnv::with_crm_timeout(backend, Duration::from_millis(300)).await;
+    let (_id, jwt) = env.seed_user("access-1", "refresh-1", in_an_hour()).await;
+    // The CRM makes the record but answers only after the client gave up: the outcome is unknown, so the retry
+    // looks for the record by its key instead of posting again.
+    Mock::given(method("POST"))
+        .and(path("/activities"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "act-9"})).set_delay(Duration::from_secs(2)))
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/activities"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": "act-9"}])))
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
+    let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": 7});
+    let saved =
+        send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    assert_eq!(saved["successful"], true, "{saved}");
+    assert_eq!(logged_id(&env.app, &jwt, &session_id).await, "act-9");
 }
 
 async fn create_the_crm_rejects_fails_at_once_with_the_reference_text(backend: Backend) {

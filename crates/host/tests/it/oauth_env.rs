@@ -18,24 +18,34 @@ pub struct OAuthEnv {
 
 impl OAuthEnv {
     pub async fn new(backend: Backend) -> OAuthEnv {
-        Self::build(backend, false, true).await
+        Self::build(backend, false, true, test_http()).await
     }
 
     /// With a `mockcrm` that refreshes tokens itself.
     pub async fn with_own_refresh(backend: Backend) -> OAuthEnv {
-        Self::build(backend, true, true).await
+        Self::build(backend, true, true, test_http()).await
     }
 
     /// An instance whose delivery worker never runs: it stands for one that is about to die.
     pub async fn without_worker(backend: Backend) -> OAuthEnv {
-        Self::build(backend, false, false).await
+        Self::build(backend, false, false, test_http()).await
     }
 
-    async fn build(backend: Backend, own_refresh: bool, worker: bool) -> OAuthEnv {
+    /// With a `mockcrm` whose client gives up on a CRM answer after `timeout`.
+    pub async fn with_crm_timeout(backend: Backend, timeout: std::time::Duration) -> OAuthEnv {
+        let settings = callbridge_core::http::HttpSettings {
+            retry: callbridge_core::http::RetryPolicy { max_attempts: 1, ..Default::default() },
+            request_timeout: timeout,
+            ..Default::default()
+        };
+        Self::build(backend, false, true, callbridge_core::http::HttpClient::new(&settings).unwrap()).await
+    }
+
+    async fn build(backend: Backend, own_refresh: bool, worker: bool, http: callbridge_core::http::HttpClient) -> OAuthEnv {
         let server = MockServer::start().await;
         let db = TestDb::new(backend).await;
         // As `serve` builds connectors: their client reports every CRM request to the metrics.
-        let http = test_http().with_observer(callbridge_host::metrics::http_observer("mockcrm"));
+        let http = http.with_observer(callbridge_host::metrics::http_observer("mockcrm"));
         let mock = if own_refresh {
             MockCrm::with_own_refresh(http, &server.uri())
         } else {

@@ -259,7 +259,9 @@ async fn create_the_crm_answers_after_the_timeout_is_found_not_repeated(backend:
     // looks for the record by its key instead of posting again.
     Mock::given(method("POST"))
         .and(path("/activities"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "act-9"})).set_delay(Duration::from_secs(2)))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"id": "act-9"})).set_delay(Duration::from_secs(2)),
+        )
         .expect(1)
         .mount(&env.server)
         .await;

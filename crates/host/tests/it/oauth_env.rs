@@ -41,7 +41,12 @@ impl OAuthEnv {
         Self::build(backend, false, true, callbridge_core::http::HttpClient::new(&settings).unwrap()).await
     }
 
-    async fn build(backend: Backend, own_refresh: bool, worker: bool, http: callbridge_core::http::HttpClient) -> OAuthEnv {
+    async fn build(
+        backend: Backend,
+        own_refresh: bool,
+        worker: bool,
+        http: callbridge_core::http::HttpClient,
+    ) -> OAuthEnv {
         let server = MockServer::start().await;
         let db = TestDb::new(backend).await;
         // As `serve` builds connectors: their client reports every CRM request to the metrics.

@@ -10,6 +10,22 @@ pub(crate) struct Envelope<T> {
     pub data: T,
 }
 
+/// A page of a v2 listing: `data` (`null` when empty) and the cursor of the next page.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ActivityPage {
+    #[serde(default)]
+    pub data: Option<Vec<Value>>,
+    #[serde(default)]
+    pub additional_data: Option<PageInfo>,
+}
+
+/// `additional_data` of a v2 listing.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PageInfo {
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
 /// `GET /v1/users/me`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct CurrentUser {

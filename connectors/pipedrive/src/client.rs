@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use crate::NAME;
 use crate::api::{
-    AccountUser, ActivityResponse, ActivityType, CreatedActivity, CreatedPerson, CurrentUser, Envelope, ErrorBody,
-    Person, Related, SearchResult,
+    AccountUser, ActivityPage, ActivityResponse, ActivityType, CreatedActivity, CreatedPerson, CurrentUser, Envelope,
+    ErrorBody, Person, Related, SearchResult,
 };
 
 /// `GET /v1/users/me` on Pipedrive's global API host; login and SMS appends use it.
@@ -156,26 +156,30 @@ impl PipedriveClient {
         Self::send(self.http.patch(&url).authorization(auth).json(body)).await
     }
 
-    /// The newest activities of one person owned by one user, newest first (`GET /api/v2/activities`).
+    /// One page of the newest activities of one person owned by one user, newest first (`GET /api/v2/activities`),
+    /// from `cursor` on (the first page without one); and the cursor of the next page, if there is one.
     pub async fn recent_activities(
         &self,
         host: &str,
         auth: &Secret,
         person_id: &str,
         owner_id: &str,
-        limit: &str,
-    ) -> Result<Reply<Vec<Value>>, ConnectorError> {
+        cursor: Option<&str>,
+    ) -> Result<(Vec<Value>, Option<String>), ConnectorError> {
         let url = format!("{}/api/v2/activities", base(host)?);
-        let query = [
+        let mut query = vec![
             ("person_id", person_id),
             ("owner_id", owner_id),
             ("sort_by", "id"),
             ("sort_direction", "desc"),
-            ("limit", limit),
+            ("limit", "100"),
         ];
-        Self::send::<Option<Vec<Value>>>(self.http.get(&url).authorization(auth).query(&query))
-            .await
-            .map(Reply::or_default)
+        query.extend(cursor.map(|cursor| ("cursor", cursor)));
+        let response =
+            self.http.get(&url).authorization(auth).query(&query).send().await?.error_for_status(parse_error)?;
+        let page: ActivityPage = response.json()?;
+        let next = page.additional_data.and_then(|it| it.next_cursor).filter(|it| !it.is_empty());
+        Ok((page.data.unwrap_or_default(), next))
     }
 
     /// Revokes one token (access or refresh) with the app's client credentials.

@@ -15,9 +15,9 @@ use crate::client::PipedriveClient;
 
 /// The field that holds the key.
 const KEY_FIELD: &str = "public_description";
-/// How many of the person's newest activities are compared: far more than one user logs for one person while a
-/// retry is pending.
-const SEARCH_DEPTH: &str = "100";
+/// How many pages of 100 of the person's newest activities are compared: far more than one user logs for one person
+/// while a retry is pending, and a bound on what one lookup costs.
+const MAX_PAGES: usize = 10;
 
 /// Adds the record key to a new activity's body (nothing when the host gave none).
 pub(crate) fn mark(body: &mut Map<String, Value>, key: &RecordKey) {
@@ -42,20 +42,22 @@ pub(crate) async fn find(
         return Ok(None);
     }
     let wanted = marker(key);
-    let activities = client
-        .recent_activities(
-            &ctx.user.hostname,
-            &ctx.auth_header,
-            &person_id.to_string(),
-            &owner_id.to_string(),
-            SEARCH_DEPTH,
-        )
-        .await?
-        .body;
-    Ok(activities.iter().find(|it| it.get(KEY_FIELD).and_then(Value::as_str) == Some(wanted.as_str())).map(|it| {
-        match &it["id"] {
-            Value::String(id) => id.clone(),
-            other => other.to_string(),
+    let (person_id, owner_id) = (person_id.to_string(), owner_id.to_string());
+    let mut cursor = None;
+    for _ in 0..MAX_PAGES {
+        let (activities, next) = client
+            .recent_activities(&ctx.user.hostname, &ctx.auth_header, &person_id, &owner_id, cursor.as_deref())
+            .await?;
+        if let Some(found) = activities.iter().find(|it| it.get(KEY_FIELD).and_then(Value::as_str) == Some(&wanted)) {
+            return Ok(Some(match &found["id"] {
+                Value::String(id) => id.clone(),
+                other => other.to_string(),
+            }));
         }
-    }))
+        match next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    Ok(None)
 }

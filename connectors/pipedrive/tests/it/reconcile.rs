@@ -96,3 +96,26 @@ async fn an_empty_listing_reads_as_none_and_a_failure_is_reported() {
     let error = harness.connector.find_created_call_log(&ctx(), &call_with_key()).await.unwrap_err();
     assert!(error.is_temporary(), "{error}");
 }
+
+#[tokio::test]
+async fn the_lookup_follows_the_cursor_to_older_pages() {
+    let harness = start().await;
+    let mut first = listing(&[(9, None), (8, Some("callbridge:other"))]);
+    first["additional_data"]["next_cursor"] = json!("page-2");
+    pipedrive("GET", "/api/v2/activities")
+        .and(query_param("limit", "100"))
+        .and(wiremock::matchers::query_param_is_missing("cursor"))
+        .respond_with(ok(first))
+        .expect(1)
+        .mount(&harness.server)
+        .await;
+    pipedrive("GET", "/api/v2/activities")
+        .and(query_param("cursor", "page-2"))
+        .respond_with(ok(listing(&[(7, Some(&format!("callbridge:{KEY}")))])))
+        .expect(1)
+        .mount(&harness.server)
+        .await;
+    mount_fallback(&harness.server).await;
+    let found = harness.connector.find_created_call_log(&ctx(), &call_with_key()).await.unwrap();
+    assert_eq!(found.as_deref(), Some("7"));
+}

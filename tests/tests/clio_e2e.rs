@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use callbridge_tests::load::server::{ServerOptions, SpawnedServer, build_debug_server};
-use common::{json_of, received};
+use common::{
+    RECORDING_LINK, assert_duplicate_create_is_refused, json_of, received, update_with_recording_and_ai_note,
+};
 use serde_json::{Value, json};
 use wiremock::matchers::{any, basic_auth, body_string, body_string_contains, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -300,23 +302,11 @@ async fn clio_call_and_message_logging_from_oauth_to_logout() {
     );
 
     // 5. The same session again: nothing new in Clio.
-    let duplicate =
-        json_of(http.post(format!("{base}/callLog?jwtToken={jwt}")).json(&create_body).send().await.unwrap()).await;
-    assert_eq!(duplicate["successful"], false, "{duplicate}");
-    assert_eq!(duplicate["returnMessage"]["message"], format!("Existing log for session {SESSION_ID}"));
+    assert_duplicate_create_is_refused(&http, &base, &jwt, &create_body, SESSION_ID).await;
     assert_eq!(received(&clio, "POST", "/api/v4/communications.json").await.len(), 1);
 
     // 6. Update with the recording link and an AI note: the body is recomposed in place, the time entry follows.
-    let recording = "https://media.ringcentral.com/restapi/v1.0/account/1/recording/7/content";
-    let update_body = json!({
-        "sessionId": SESSION_ID,
-        "recordingLink": recording,
-        "aiNote": "Customer wants delivery by Friday.\nSend the quote today.",
-        "startTime": "2024-05-01T07:30:00.000Z",
-        "duration": 320,
-        "result": "Call connected",
-        "direction": "Inbound"
-    });
+    let update_body = update_with_recording_and_ai_note(SESSION_ID, 320);
     let updated =
         json_of(http.patch(format!("{base}/callLog?jwtToken={jwt}")).json(&update_body).send().await.unwrap()).await;
     assert_eq!(updated["successful"], true, "{updated}");
@@ -326,7 +316,7 @@ async fn clio_call_and_message_logging_from_oauth_to_logout() {
         body_after_update.starts_with("- Note: Wants a quote <today> & delivery by Friday\n"),
         "{body_after_update}"
     );
-    assert!(body_after_update.contains(recording), "{body_after_update}");
+    assert!(body_after_update.contains(RECORDING_LINK), "{body_after_update}");
     assert!(
         body_after_update.contains("Customer wants delivery by Friday.\nSend the quote today."),
         "{body_after_update}"

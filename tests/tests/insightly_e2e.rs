@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use callbridge_tests::load::server::{ServerOptions, SpawnedServer, build_debug_server};
-use common::{json_of, received};
+use common::{assert_duplicate_create_is_refused, json_of, received, update_with_recording_and_ai_note};
 use serde_json::{Value, json};
 use wiremock::matchers::{any, header, method, path, path_regex, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -273,22 +273,11 @@ async fn insightly_logging_from_api_key_login_to_logout() {
     assert_eq!(posted[0], expected);
 
     // 4. The same session again: nothing new in Insightly.
-    let duplicate =
-        json_of(http.post(format!("{base}/callLog?jwtToken={jwt}")).json(&create_body).send().await.unwrap()).await;
-    assert_eq!(duplicate["successful"], false, "{duplicate}");
-    assert_eq!(duplicate["returnMessage"]["message"], format!("Existing log for session {SESSION_ID}"));
+    assert_duplicate_create_is_refused(&http, &base, &jwt, &create_body, SESSION_ID).await;
     assert_eq!(received(&insightly, "POST", "/v3.1/Events").await.len(), 1);
 
     // 5. Update with the recording link and an AI note: the body is recomposed in place and PUT back.
-    let update_body = json!({
-        "sessionId": SESSION_ID,
-        "recordingLink": "https://media.ringcentral.com/restapi/v1.0/account/1/recording/7/content",
-        "aiNote": "Customer wants delivery by Friday.\nSend the quote today.",
-        "startTime": "2024-05-01T07:30:00.000Z",
-        "duration": 300,
-        "result": "Call connected",
-        "direction": "Inbound"
-    });
+    let update_body = update_with_recording_and_ai_note(SESSION_ID, 300);
     let updated =
         json_of(http.patch(format!("{base}/callLog?jwtToken={jwt}")).json(&update_body).send().await.unwrap()).await;
     assert_eq!(updated["successful"], true, "{updated}");

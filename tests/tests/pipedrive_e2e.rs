@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use callbridge_tests::load::server::{CLIENT_ID, CLIENT_SECRET, ServerOptions, SpawnedServer, build_debug_server};
-use common::{json_of, received};
+use common::{assert_duplicate_create_is_refused, json_of, received, update_with_recording_and_ai_note};
 use serde_json::{Value, json};
 use wiremock::matchers::{
     any, basic_auth, body_string, body_string_contains, header, method, path, path_regex, query_param,
@@ -282,22 +282,11 @@ async fn pipedrive_call_logging_from_oauth_to_disposition() {
     assert_eq!(note_after_create, EXPECTED_NOTE_AFTER_CREATE);
 
     // 4. The same session again: nothing new in Pipedrive.
-    let duplicate =
-        json_of(http.post(format!("{base}/callLog?jwtToken={jwt}")).json(&create_body).send().await.unwrap()).await;
-    assert_eq!(duplicate["successful"], false, "{duplicate}");
-    assert_eq!(duplicate["returnMessage"]["message"], format!("Existing log for session {SESSION_ID}"));
+    assert_duplicate_create_is_refused(&http, &base, &jwt, &create_body, SESSION_ID).await;
     assert_eq!(received(&pipedrive, "POST", "/api/v2/activities").await.len(), 1);
 
     // 5. Update with the recording link and an AI note.
-    let update_body = json!({
-        "sessionId": SESSION_ID,
-        "recordingLink": "https://media.ringcentral.com/restapi/v1.0/account/1/recording/7/content",
-        "aiNote": "Customer wants delivery by Friday.\nSend the quote today.",
-        "startTime": "2024-05-01T07:30:00.000Z",
-        "duration": 300,
-        "result": "Call connected",
-        "direction": "Inbound"
-    });
+    let update_body = update_with_recording_and_ai_note(SESSION_ID, 300);
     let updated =
         json_of(http.patch(format!("{base}/callLog?jwtToken={jwt}")).json(&update_body).send().await.unwrap()).await;
     assert_eq!(updated["successful"], true, "{updated}");

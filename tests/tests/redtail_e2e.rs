@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use callbridge_tests::load::server::{ServerOptions, SpawnedServer, build_debug_server};
-use common::json_of;
+use common::{assert_duplicate_create_is_refused, json_of, update_with_recording_and_ai_note};
 use serde_json::{Value, json};
 use wiremock::matchers::{any, header, method, path, path_regex, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -265,10 +265,7 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
     );
 
     // 4. The same session again: nothing new in Redtail.
-    let duplicate =
-        json_of(http.post(format!("{base}/callLog?jwtToken={jwt}")).json(&create_body).send().await.unwrap()).await;
-    assert_eq!(duplicate["successful"], false, "{duplicate}");
-    assert_eq!(duplicate["returnMessage"]["message"], format!("Existing log for session {SESSION_ID}"));
+    assert_duplicate_create_is_refused(&http, &base, &jwt, &create_body, SESSION_ID).await;
     assert_eq!(received(&redtail, "POST", "/activities").await.len(), 1);
 
     // 4b. Two concurrent creates of another session: exactly one activity.
@@ -292,15 +289,7 @@ async fn redtail_call_and_message_logging_from_login_to_logout() {
     assert_eq!(received(&redtail, "POST", "/activities").await.len(), 2, "one activity for the second session");
 
     // 5. Update with the recording link and an AI note: read first, then the whole description replaced.
-    let update_body = json!({
-        "sessionId": SESSION_ID,
-        "recordingLink": "https://media.ringcentral.com/restapi/v1.0/account/1/recording/7/content",
-        "aiNote": "Customer wants delivery by Friday.\nSend the quote today.",
-        "startTime": "2024-05-01T07:30:00.000Z",
-        "duration": 300,
-        "result": "Call connected",
-        "direction": "Inbound"
-    });
+    let update_body = update_with_recording_and_ai_note(SESSION_ID, 300);
     let updated =
         json_of(http.patch(format!("{base}/callLog?jwtToken={jwt}")).json(&update_body).send().await.unwrap()).await;
     assert_eq!(updated["successful"], true, "{updated}");

@@ -133,9 +133,8 @@ pub async fn submit(
     let engine = &state.engine;
     let mut receiver = engine.wait_for(enqueued.op_id);
     if let Some(job) = leased {
-        // Leased with the enqueue: run it in a task of its own, so a client hanging up cannot interrupt it.
-        let state = state.clone();
-        state.engine.tasks.clone().spawn(async move { run_leased(&state, job, &owner).await });
+        // Leased with the enqueue: a client hanging up cannot interrupt the run, which has a task of its own.
+        spawn_run(state, job, owner);
     } else if enqueued.next_attempt_at > Utc::now() {
         // The job is backing off from a CRM that is down: the worker tries again when it is due.
         engine.forget(enqueued.op_id);
@@ -200,6 +199,12 @@ fn start_run(state: &AppState, job_id: &str) {
             Err(error) => tracing::warn!(%error, "Leasing a delivery job failed."),
         }
     });
+}
+
+/// Runs a job `owner` already leased in a task of its own, tracked for graceful shutdown.
+fn spawn_run(state: &AppState, job: LeasedJob, owner: String) {
+    let state = state.clone();
+    state.engine.tasks.clone().spawn(async move { run_leased(&state, job, &owner).await });
 }
 
 /// A lease holder's name: this instance and one run, so a run can tell its lease from a later one's.

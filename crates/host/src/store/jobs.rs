@@ -167,6 +167,13 @@ pub struct LeasedJob {
     pub marked_create: Option<i64>,
 }
 
+/// Leases job `$1` for owner `$2` until `$3` (now is `$4`) if it is queued, due and not held by a live runner;
+/// returns what [`leased_of`] reads. Shared by a request's enqueue and by a later lease of one job.
+const LEASE_JOB: &str = "UPDATE delivery_jobs SET lease_owner = $2, lease_expires_at_ms = $3, updated_at_ms = $4
+     WHERE id = $1 AND state = 'queued' AND next_attempt_at_ms <= $4
+         AND (lease_owner IS NULL OR lease_expires_at_ms < $4)
+     RETURNING id, user_id, platform, kind, subject_key, attempts";
+
 /// A pending operation as stored, payload opened.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JobOp {
@@ -361,10 +368,7 @@ impl Store {
             };
             let leased = match lease {
                 Some((owner, ttl)) => sqlx::query(
-                    "UPDATE delivery_jobs SET lease_owner = $2, lease_expires_at_ms = $3, updated_at_ms = $4
-                     WHERE id = $1 AND state = 'queued' AND next_attempt_at_ms <= $4
-                         AND (lease_owner IS NULL OR lease_expires_at_ms < $4)
-                     RETURNING id, user_id, platform, kind, subject_key, attempts",
+                    LEASE_JOB,
                 )
                 .bind(&job_id)
                 .bind(owner)
@@ -430,10 +434,7 @@ impl Store {
         let now = self.shared_now_ms().await?;
         let _turn = self.sqlite_write_turn().await;
         let row = with_pool!(self, pool => sqlx::query(
-            "UPDATE delivery_jobs SET lease_owner = $2, lease_expires_at_ms = $3, updated_at_ms = $4
-             WHERE id = $1 AND state = 'queued' AND next_attempt_at_ms <= $4
-                 AND (lease_owner IS NULL OR lease_expires_at_ms < $4)
-             RETURNING id, user_id, platform, kind, subject_key, attempts",
+            LEASE_JOB,
         )
         .bind(job_id)
         .bind(owner)

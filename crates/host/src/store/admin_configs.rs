@@ -21,8 +21,18 @@ pub struct AdminConfig {
 }
 
 impl Store {
-    /// The account's admin configuration, if one was saved.
+    /// The account's admin configuration, if one was saved; served from memory for up to
+    /// [`super::ADMIN_CONFIG_TTL`] after a read (this instance's own writes replace it at once).
     pub async fn admin_config(&self, hashed_account_id: &str) -> Result<Option<AdminConfig>, StoreError> {
+        if let Some(config) = self.admin_configs.get(hashed_account_id).await {
+            return Ok(config);
+        }
+        let config = self.read_admin_config(hashed_account_id).await?;
+        self.admin_configs.insert(hashed_account_id.to_owned(), config.clone()).await;
+        Ok(config)
+    }
+
+    async fn read_admin_config(&self, hashed_account_id: &str) -> Result<Option<AdminConfig>, StoreError> {
         let row: Option<(String, String, String, String)> = with_pool!(self, pool => sqlx::query_as(
             "SELECT id, user_settings, user_mappings, server_logging_settings FROM admin_configs WHERE id = $1",
         )
@@ -54,6 +64,7 @@ impl Store {
         .bind(now_ms())
         .execute(pool)
         .await?; });
+        self.admin_configs.invalidate(&config.id).await;
         Ok(())
     }
 
@@ -70,6 +81,7 @@ impl Store {
         .bind(now_ms())
         .execute(pool)
         .await?; });
+        self.admin_configs.invalidate(hashed_account_id).await;
         Ok(())
     }
 
@@ -91,6 +103,7 @@ impl Store {
         .bind(now_ms())
         .execute(pool)
         .await?; });
+        self.admin_configs.invalidate(hashed_account_id).await;
         Ok(())
     }
 

@@ -1,5 +1,5 @@
-//! `HttpClient` against a wiremock CRM: retries, `Retry-After`, the budget, the POST rule, the override origin,
-//! rate-limit headers and the call observer.
+//! `HttpClient` against a wiremock CRM (and a CRM that resets the connection): retries, `Retry-After`, the budget,
+//! the POST rule, the override origin, rate-limit headers and the call observer.
 
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -311,6 +311,91 @@ async fn a_timed_out_post_is_not_replayed_but_a_get_is() {
 
     client.get(&format!("{}/v1/activities", server.uri())).send().await.unwrap_err();
     assert_eq!(requests_received(&server).await, 3, "the GET was not retried after its timeout");
+}
+
+/// A CRM that reads each request in full and then resets the connection instead of answering (`SO_LINGER` zero
+/// makes the close send a RST): the client cannot tell whether the request took effect. Returns its origin and the
+/// request lines it received, each logged before its reset.
+async fn resetting_crm() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&received);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let log = Arc::clone(&log);
+            tokio::spawn(async move {
+                if let Some(request_line) = read_request(&mut stream).await {
+                    log.lock().unwrap().push(request_line);
+                }
+                // A socket that cannot take the option still closes: the test then fails on the client's answer.
+                drop(stream.set_zero_linger());
+            });
+        }
+    });
+    (origin, received)
+}
+
+/// Reads one HTTP/1.1 request, its head and its `Content-Length` body, and returns its request line; `None` when
+/// the client closes first.
+async fn read_request(stream: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt as _;
+    let mut data = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(at) = data.windows(4).position(|it| it == b"\r\n\r\n") {
+            break at + 4;
+        }
+        match stream.read(&mut chunk).await.ok()? {
+            0 => return None,
+            read => data.extend_from_slice(&chunk[..read]),
+        }
+    };
+    let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
+    let length = head
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    while data.len() < head_end + length {
+        match stream.read(&mut chunk).await.ok()? {
+            0 => return None,
+            read => data.extend_from_slice(&chunk[..read]),
+        }
+    }
+    head.lines().next().map(str::to_owned)
+}
+
+#[tokio::test]
+async fn does_not_replay_a_post_whose_connection_was_reset() {
+    let (origin, received) = resetting_crm().await;
+    let (client, seen) = observed_client(policy(5));
+
+    for (attempt, request) in
+        [client.post(&format!("{origin}/v1/activities")), client.patch(&format!("{origin}/v1/activities/7"))]
+            .into_iter()
+            .enumerate()
+    {
+        let error = request.json(&serde_json::json!({"subject": "Inbound call"})).send().await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Upstream);
+        assert!(error.is_temporary());
+        assert!(error.outcome_unknown(), "the CRM may have acted before the reset: {error}");
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen[attempt].attempts, 1, "{error}");
+        assert_eq!(seen[attempt].outcome, CallOutcome::Failed(TransportFailure::Other));
+    }
+    assert_eq!(
+        *received.lock().unwrap(),
+        ["POST /v1/activities HTTP/1.1", "PATCH /v1/activities/7 HTTP/1.1"],
+        "a write whose connection reset after it was sent was replayed"
+    );
+
+    // Repeating a GET changes nothing: the client's rule retries it after a reset, up to its attempts.
+    client.get(&format!("{origin}/v1/activities")).send().await.unwrap_err();
+    let gets = received.lock().unwrap().iter().filter(|line| line.starts_with("GET ")).count();
+    assert_eq!(gets, 5);
+    assert_eq!(seen.lock().unwrap()[2].attempts, 5);
 }
 
 #[tokio::test]

@@ -7,8 +7,8 @@ use callbridge_core::schema::{TimezoneOffset, User, UserSettings};
 use callbridge_core::secret::Secret;
 use callbridge_host::crypto::TokenCipher;
 use callbridge_host::store::{
-    AdminConfig, CallLogKey, CallLogRow, Claim, CompletedCallLog, JobFilter, JobState, JobSubject, MessageLogRow,
-    NewCallLogClaim, NewOp, OpKind, SessionState, SettingsChange, Store, StoreError,
+    AdminConfig, CallLogKey, CompletedCallLog, JobFilter, JobState, JobSubject, MessageLogRow, NewOp, OpKind,
+    SessionState, SettingsChange, Store, StoreError,
 };
 use chrono::DateTime;
 use serde_json::json;
@@ -185,51 +185,34 @@ fn key(user_id: &str, session_id: &str) -> CallLogKey {
     }
 }
 
-fn new_claim(key: &CallLogKey, stale_after: Duration) -> NewCallLogClaim {
-    NewCallLogClaim {
-        key: key.clone(),
+const LONG: Duration = Duration::from_secs(600);
+
+/// Records a logged call-log mapping the way the delivery engine does: the session's create operation is
+/// enqueued, leased and completed with the CRM's id, which writes the mapping in the same transaction.
+async fn record_call_log(store: &Store, key: &CallLogKey, log_id: &str) {
+    let subject = JobSubject::call(&key.user_id, "sandbox", &key.session_id);
+    let created = store.enqueue(&subject, &new_op(OpKind::CreateCall, "create")).await.unwrap();
+    let job = store.lease_job(&created.job_id, "runner", LONG).await.unwrap().expect("a new operation is due");
+    let logged = CompletedCallLog {
         record_id: format!("tel-{}", key.session_id),
         platform: "sandbox".to_owned(),
         contact_id: "contact-1".to_owned(),
-        stale_after,
-    }
+        log_id: log_id.to_owned(),
+    };
+    store.complete_op(&job.id, "runner", created.op_id, Some((key, &logged))).await.unwrap();
 }
 
-const LONG: Duration = Duration::from_secs(600);
-
-fn claim_token(claim: Claim) -> String {
-    match claim {
-        Claim::Claimed { claim_token } => claim_token,
-        Claim::Existing(row) => panic!("expected a claim, got existing row {row:?}"),
-    }
-}
-
-fn existing(claim: Claim) -> CallLogRow {
-    match claim {
-        Claim::Existing(row) => row,
-        Claim::Claimed { .. } => panic!("expected an existing row, got a claim"),
-    }
-}
-
-/// Races `n` claims for one identity, spread over `stores` (several pools act as several server instances).
-async fn race_claims(stores: &[Store], key: &CallLogKey, n: usize, stale_after: Duration) -> (usize, usize) {
-    let mut tasks = JoinSet::new();
-    for idx in 0..n {
-        let store = stores[idx % stores.len()].clone();
-        let claim = new_claim(key, stale_after);
-        tasks.spawn(async move { store.claim_call_log(&claim).await.unwrap() });
-    }
-    let (mut claimed, mut existing) = (0, 0);
-    while let Some(outcome) = tasks.join_next().await {
-        match outcome.unwrap() {
-            Claim::Claimed { .. } => claimed += 1,
-            Claim::Existing(row) => {
-                assert_eq!(&row.key, key);
-                existing += 1;
-            }
-        }
-    }
-    (claimed, existing)
+/// Inserts a pending claim as versions before the delivery engine left them: a row without a CRM id.
+async fn insert_legacy_pending_claim(db: &TestDb, key: &CallLogKey) {
+    let inserted = db
+        .raw_execute(
+            "INSERT INTO call_logs (user_id, session_id, extension_number, hashed_extension_id, record_id, platform,
+                 contact_id, third_party_log_id, claim_token, claimed_at_ms, created_at_ms, updated_at_ms)
+             VALUES ($1, $2, $3, $4, 'tel-legacy', 'sandbox', 'contact-1', NULL, 'legacy-token', 0, 0, 0)",
+            &[&key.user_id, &key.session_id, &key.extension_number, &key.hashed_extension_id],
+        )
+        .await;
+    assert_eq!(inserted, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -270,11 +253,25 @@ async fn instances_starting_together_migrate_a_fresh_database() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_in_memory_database_serves_concurrent_claims() {
+async fn an_in_memory_database_serves_concurrent_creates() {
     let store = Store::connect("sqlite::memory:").await.unwrap();
     store.migrate().await.unwrap();
-    let key = key(&unique("u"), &unique("session"));
-    assert_eq!(race_claims(&[store], &key, 50, LONG).await, (1, 49));
+    let store = store.with_cipher(test_cipher());
+    let subject = job_subject(&unique("session"));
+    let mut tasks = JoinSet::new();
+    for idx in 0..50 {
+        let (store, subject) = (store.clone(), subject.clone());
+        tasks
+            .spawn(async move { store.enqueue(&subject, &new_op(OpKind::CreateCall, &format!("create-{idx}"))).await });
+    }
+    let mut enqueued = Vec::new();
+    while let Some(outcome) = tasks.join_next().await {
+        enqueued.push(outcome.unwrap().unwrap());
+    }
+    // One create for the session: the first makes the operation, the 49 others merge into it.
+    assert_eq!(enqueued.iter().filter(|it| !it.merged).count(), 1);
+    assert!(enqueued.iter().all(|it| it.op_id == enqueued[0].op_id));
+    assert_eq!(store.job_for(&subject).await.unwrap().unwrap().pending_ops, 1);
 }
 
 #[tokio::test]
@@ -452,63 +449,6 @@ async fn token_updates_and_logout() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_concurrent_claims_make_exactly_one_winner() {
-    for db in databases().await {
-        let store = db.open().await;
-        let key = key(&unique("u"), &unique("session"));
-        let (claimed, existing) = race_claims(std::slice::from_ref(&store), &key, 50, LONG).await;
-        assert_eq!((claimed, existing), (1, 49), "{}", db.label);
-        db.cleanup().await;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_instances_racing_claims_make_exactly_one_winner() {
-    for db in databases().await {
-        // Two stores with their own pools, as two server instances sharing the database.
-        let stores = [db.open().await, db.open().await];
-        for _ in 0..3 {
-            let key = key(&unique("u"), &unique("session"));
-            let (claimed, existing) = race_claims(&stores, &key, 50, LONG).await;
-            assert_eq!((claimed, existing), (1, 49), "{}", db.label);
-        }
-        db.cleanup().await;
-    }
-}
-
-#[tokio::test]
-async fn claim_complete_and_find() {
-    for db in databases().await {
-        let store = db.open().await;
-        let key = key(&unique("u"), &unique("session"));
-        let token = claim_token(store.claim_call_log(&new_claim(&key, LONG)).await.unwrap());
-
-        // Pending: other attempts see the row without a CRM id; lookups do not report it as logged.
-        let pending = existing(store.claim_call_log(&new_claim(&key, LONG)).await.unwrap());
-        assert_eq!(pending.third_party_log_id, None);
-        assert_eq!(store.find_call_log(&key).await.unwrap(), None);
-        assert!(store.find_call_logs(&key.user_id, std::slice::from_ref(&key.session_id)).await.unwrap().is_empty());
-
-        assert!(matches!(store.complete_call_log(&key, "not-the-token", "crm-1").await, Err(StoreError::ClaimLost(_))));
-        store.complete_call_log(&key, &token, "crm-1").await.unwrap();
-        // The token is spent: completing twice fails.
-        assert!(matches!(store.complete_call_log(&key, &token, "crm-2").await, Err(StoreError::ClaimLost(_))));
-
-        let row = store.find_call_log(&key).await.unwrap().unwrap();
-        assert_eq!(row.third_party_log_id.as_deref(), Some("crm-1"), "{}", db.label);
-        assert_eq!(row.record_id, format!("tel-{}", key.session_id));
-        assert_eq!(row.platform, "sandbox");
-        assert_eq!(row.contact_id.as_deref(), Some("contact-1"));
-        assert!((chrono::Utc::now() - row.created_at).num_minutes().abs() < 5);
-
-        // Logged: a later claim, even with stale_after zero, gets the existing row.
-        let logged = existing(store.claim_call_log(&new_claim(&key, Duration::ZERO)).await.unwrap());
-        assert_eq!(logged.third_party_log_id.as_deref(), Some("crm-1"));
-        db.cleanup().await;
-    }
-}
-
 #[tokio::test]
 async fn find_call_logs_orders_rows_and_skips_pending_ones() {
     for db in databases().await {
@@ -523,11 +463,10 @@ async fn find_call_logs_orders_rows_and_skips_pending_ones() {
                 extension_number: extension_number.to_owned(),
                 hashed_extension_id: hashed_extension_id.to_owned(),
             };
-            let token = claim_token(store.claim_call_log(&new_claim(&key, LONG)).await.unwrap());
-            store.complete_call_log(&key, &token, &format!("crm-{session_id}-{extension_number}")).await.unwrap();
+            record_call_log(&store, &key, &format!("crm-{session_id}-{extension_number}")).await;
         }
         let pending = CallLogKey { session_id: s3.clone(), ..key(&user_id, "") };
-        claim_token(store.claim_call_log(&new_claim(&pending, LONG)).await.unwrap());
+        insert_legacy_pending_claim(&db, &pending).await;
 
         let rows = store.find_call_logs(&user_id, &[s3.clone(), s2.clone(), s1.clone()]).await.unwrap();
         let order: Vec<(&str, &str, &str)> = rows
@@ -542,83 +481,38 @@ async fn find_call_logs_orders_rows_and_skips_pending_ones() {
             "{}",
             db.label
         );
+        let logged = &rows[4];
+        assert_eq!(logged.third_party_log_id.as_deref(), Some("crm-s-2-"));
+        assert_eq!(logged.record_id, "tel-s-2");
+        assert_eq!(logged.platform, "sandbox");
+        assert_eq!(logged.contact_id.as_deref(), Some("contact-1"));
+        assert!((chrono::Utc::now() - logged.created_at).num_minutes().abs() < 5);
+        assert_eq!(store.find_call_log(&pending).await.unwrap(), None, "{}", db.label);
         assert!(store.find_call_logs(&user_id, &[]).await.unwrap().is_empty());
+
+        // The engine's completion fills the pending row in, and never overwrites a logged one.
+        record_call_log(&store, &pending, "crm-s-3").await;
+        record_call_log(&store, &pending, "crm-again").await;
+        let row = store.find_call_log(&pending).await.unwrap().unwrap();
+        assert_eq!(row.third_party_log_id.as_deref(), Some("crm-s-3"), "{}", db.label);
+        assert_eq!(row.record_id, "tel-s-3", "the completion's record id replaces the claim's");
         db.cleanup().await;
     }
 }
 
 #[tokio::test]
-async fn release_lets_a_later_attempt_claim() {
-    for db in databases().await {
-        let store = db.open().await;
-        let key = key(&unique("u"), &unique("session"));
-        let first = claim_token(store.claim_call_log(&new_claim(&key, LONG)).await.unwrap());
-        // Releasing with a wrong token changes nothing.
-        store.release_call_log(&key, "not-the-token").await.unwrap();
-        existing(store.claim_call_log(&new_claim(&key, LONG)).await.unwrap());
-
-        store.release_call_log(&key, &first).await.unwrap();
-        let second = claim_token(store.claim_call_log(&new_claim(&key, LONG)).await.unwrap());
-        assert_ne!(first, second);
-        assert!(matches!(store.complete_call_log(&key, &first, "crm-x").await, Err(StoreError::ClaimLost(_))));
-        store.complete_call_log(&key, &second, "crm-2").await.unwrap();
-        // A logged row cannot be released.
-        store.release_call_log(&key, &second).await.unwrap();
-        assert_eq!(store.find_call_log(&key).await.unwrap().unwrap().third_party_log_id.as_deref(), Some("crm-2"));
-        db.cleanup().await;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_stale_pending_claim_is_taken_over_by_exactly_one() {
-    for db in databases().await {
-        let stores = [db.open().await, db.open().await];
-        let key = key(&unique("u"), &unique("session"));
-        let abandoned = claim_token(stores[0].claim_call_log(&new_claim(&key, LONG)).await.unwrap());
-
-        // Fresh: not taken over.
-        let (claimed, _) = race_claims(&stores, &key, 10, LONG).await;
-        assert_eq!(claimed, 0, "{}", db.label);
-
-        // Age the claim by an hour, as if its instance died long ago.
-        let aged = db
-            .raw_execute(
-                "UPDATE call_logs SET claimed_at_ms = claimed_at_ms - 3600000 WHERE user_id = $1 AND session_id = $2",
-                &[&key.user_id, &key.session_id],
-            )
-            .await;
-        assert_eq!(aged, 1);
-        let (claimed, existing) = race_claims(&stores, &key, 50, LONG).await;
-        assert_eq!((claimed, existing), (1, 49), "{}", db.label);
-
-        // The dead instance's token no longer completes the row.
-        assert!(matches!(
-            stores[0].complete_call_log(&key, &abandoned, "crm-late").await,
-            Err(StoreError::ClaimLost(_))
-        ));
-        db.cleanup().await;
-    }
-}
-
-#[tokio::test]
-async fn claims_and_lookups_are_scoped_to_the_user() {
+async fn call_log_lookups_are_scoped_to_the_user() {
     for db in databases().await {
         let store = db.open().await;
         let session = unique("session");
         let key_a = key(&unique("a"), &session);
         let key_b = key(&unique("b"), &session);
 
-        let token_a = claim_token(store.claim_call_log(&new_claim(&key_a, LONG)).await.unwrap());
-        store.complete_call_log(&key_a, &token_a, "crm-a").await.unwrap();
-        // B's attempt for the same session is not blocked by A's log.
-        let token_b = claim_token(store.claim_call_log(&new_claim(&key_b, LONG)).await.unwrap());
-
-        // B sees nothing of A while its own claim is pending, and only its own row once logged.
+        record_call_log(&store, &key_a, "crm-a").await;
+        // B sees nothing of A's log of the same session, and logs the session for itself.
         assert!(store.find_call_logs(&key_b.user_id, std::slice::from_ref(&session)).await.unwrap().is_empty());
         assert_eq!(store.find_call_log(&key_b).await.unwrap(), None);
-        // B cannot complete or release A's row with its token.
-        assert!(matches!(store.complete_call_log(&key_a, &token_b, "crm-evil").await, Err(StoreError::ClaimLost(_))));
-        store.complete_call_log(&key_b, &token_b, "crm-b").await.unwrap();
+        record_call_log(&store, &key_b, "crm-b").await;
 
         let rows_b = store.find_call_logs(&key_b.user_id, std::slice::from_ref(&session)).await.unwrap();
         assert_eq!(rows_b.len(), 1, "{}", db.label);
@@ -730,16 +624,18 @@ async fn delete_user_removes_its_lease_pending_claims_and_notes() {
         assert!(store.try_acquire_refresh_lease(&id, "holder", LONG).await.unwrap());
         store.put_cached_note(&id, "s", "note", LONG).await.unwrap();
         let logged = key(&id, &unique("logged"));
-        let token = claim_token(store.claim_call_log(&new_claim(&logged, LONG)).await.unwrap());
-        store.complete_call_log(&logged, &token, "crm-1").await.unwrap();
+        record_call_log(&store, &logged, "crm-1").await;
         let pending = key(&id, &unique("pending"));
-        claim_token(store.claim_call_log(&new_claim(&pending, LONG)).await.unwrap());
+        insert_legacy_pending_claim(&db, &pending).await;
 
         assert!(store.delete_user(&id).await.unwrap(), "{}", db.label);
         assert_eq!(store.user(&id).await.unwrap(), None);
         assert!(store.try_acquire_refresh_lease(&id, "other", LONG).await.unwrap());
         assert_eq!(store.cached_note(&id, "s").await.unwrap(), None);
-        claim_token(store.claim_call_log(&new_claim(&pending, LONG)).await.unwrap());
+        let pending_left = db
+            .raw_text("SELECT record_id FROM call_logs WHERE user_id = $1 AND third_party_log_id IS NULL", &[&id])
+            .await;
+        assert_eq!(pending_left, None, "{}", db.label);
         // The logged mapping stays: its CRM record still exists.
         assert!(store.find_call_log(&logged).await.unwrap().is_some());
         assert!(!store.delete_user(&id).await.unwrap());

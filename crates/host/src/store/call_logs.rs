@@ -1,20 +1,13 @@
-//! Call-log mappings and the claim that makes "one CRM record per call" hold.
+//! Call-log mappings: which CRM record logs a user's call session.
 //!
-//! Before the CRM is called, the caller claims the call's identity: a pending row goes in under the table's
-//! primary key `(user_id, session_id, extension_number, hashed_extension_id)`. Exactly one claimer's statement
-//! inserts it; the others see the row and answer "Existing log". The winner completes the row with the CRM's id,
-//! or releases it when the CRM create failed so a retry can claim again. A pending row left behind by an instance
-//! that died mid-create is taken over once it is older than the caller's `stale_after`, by one statement that only
-//! matches while the row is still pending and still stale, so again exactly one claimer wins.
-
-use std::time::Duration;
+//! A mapping is written only when the CRM record exists, by the delivery engine in the transaction that finishes
+//! the create (`Store::complete_op` in jobs.rs); "one CRM record per call" is the engine's job, not this table's.
+//! A row without a CRM id is a pending claim left by a version before the engine: lookups skip it, the engine's
+//! completion fills it in and `Store::delete_user` removes it.
 
 use chrono::{DateTime, Utc};
 
-use super::{Backend, Store, StoreError, duration_ms, from_ms, now_ms, with_pool};
-
-/// How many times a claim retries when the row it collided with disappears before it can be read.
-const CLAIM_ATTEMPTS: u32 = 16;
+use super::{Backend, Store, StoreError, from_ms, with_pool};
 
 /// The identity of one call's log for one user.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -27,35 +20,13 @@ pub struct CallLogKey {
     pub hashed_extension_id: String,
 }
 
-/// What to record when claiming a call's identity.
-#[derive(Clone, Debug)]
-pub struct NewCallLogClaim {
-    pub key: CallLogKey,
-    /// RingCentral's telephonySessionId, or the call record id.
-    pub record_id: String,
-    pub platform: String,
-    pub contact_id: String,
-    /// A pending claim older than this is presumed abandoned (its instance died) and may be taken over. Make it
-    /// longer than the slowest CRM create, retries included.
-    pub stale_after: Duration,
-}
-
-/// The outcome of [`Store::claim_call_log`].
-#[derive(Clone, Debug, PartialEq)]
-pub enum Claim {
-    /// The caller holds the claim: create the CRM record, then complete or release with this token.
-    Claimed { claim_token: String },
-    /// The call is logged already, or another request is logging it right now (`third_party_log_id` is `None`).
-    Existing(CallLogRow),
-}
-
 /// A call-log mapping as stored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CallLogRow {
     pub record_id: String,
     pub key: CallLogKey,
     pub platform: String,
-    /// The CRM activity's id; `None` while the row is a pending claim.
+    /// The CRM activity's id; `None` in a pending claim left by an earlier version (see the module docs).
     pub third_party_log_id: Option<String>,
     pub contact_id: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -94,107 +65,7 @@ impl TryFrom<CallLogRecord> for CallLogRow {
     }
 }
 
-fn new_claim_token() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
-}
-
 impl Store {
-    /// Claims the call's identity before its CRM record is created; see the module docs.
-    pub async fn claim_call_log(&self, claim: &NewCallLogClaim) -> Result<Claim, StoreError> {
-        let key = &claim.key;
-        for _ in 0..CLAIM_ATTEMPTS {
-            let claim_token = new_claim_token();
-            let now = self.shared_now_ms().await?;
-            let stale_before = now.saturating_sub(duration_ms(claim.stale_after));
-            // One statement: insert the pending row, or take over a pending row that went stale. When the row
-            // exists and is logged or fresh, the WHERE fails and nothing changes (0 rows).
-            let turn = self.sqlite_write_turn().await;
-            let claimed = with_pool!(self, pool => sqlx::query(
-                "INSERT INTO call_logs (user_id, session_id, extension_number, hashed_extension_id, record_id,
-                     platform, contact_id, third_party_log_id, claim_token, claimed_at_ms, created_at_ms,
-                     updated_at_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9, $9, $9)
-                 ON CONFLICT (user_id, session_id, extension_number, hashed_extension_id) DO UPDATE
-                 SET record_id = excluded.record_id, platform = excluded.platform,
-                     contact_id = excluded.contact_id, claim_token = excluded.claim_token,
-                     claimed_at_ms = excluded.claimed_at_ms, updated_at_ms = excluded.updated_at_ms
-                 WHERE call_logs.third_party_log_id IS NULL AND call_logs.claimed_at_ms < $10",
-            )
-            .bind(&key.user_id)
-            .bind(&key.session_id)
-            .bind(&key.extension_number)
-            .bind(&key.hashed_extension_id)
-            .bind(&claim.record_id)
-            .bind(&claim.platform)
-            .bind(&claim.contact_id)
-            .bind(&claim_token)
-            .bind(now)
-            .bind(stale_before)
-            .execute(pool)
-            .await?
-            .rows_affected());
-            drop(turn);
-            if claimed == 1 {
-                return Ok(Claim::Claimed { claim_token });
-            }
-            if let Some(existing) = self.call_log_any_state(key).await? {
-                return Ok(Claim::Existing(existing));
-            }
-            // The row was released between our statement and this read: claim again.
-        }
-        Err(StoreError::Contended(CLAIM_ATTEMPTS))
-    }
-
-    /// Records the CRM's id on a claimed row. Fails with [`StoreError::ClaimLost`] when the claim is no longer
-    /// ours (released, or taken over after going stale): the CRM record just made then has no mapping.
-    pub async fn complete_call_log(
-        &self,
-        key: &CallLogKey,
-        claim_token: &str,
-        third_party_log_id: &str,
-    ) -> Result<(), StoreError> {
-        let turn = self.sqlite_write_turn().await;
-        let updated = with_pool!(self, pool => sqlx::query(
-            "UPDATE call_logs SET third_party_log_id = $6, claim_token = NULL, updated_at_ms = $7
-             WHERE user_id = $1 AND session_id = $2 AND extension_number = $3 AND hashed_extension_id = $4
-                 AND claim_token = $5",
-        )
-        .bind(&key.user_id)
-        .bind(&key.session_id)
-        .bind(&key.extension_number)
-        .bind(&key.hashed_extension_id)
-        .bind(claim_token)
-        .bind(third_party_log_id)
-        .bind(now_ms())
-        .execute(pool)
-        .await?
-        .rows_affected());
-        drop(turn);
-        if updated == 0 {
-            return Err(StoreError::ClaimLost(key.session_id.clone()));
-        }
-        Ok(())
-    }
-
-    /// Drops a pending claim (the CRM create failed) so a later attempt can claim again. Does nothing when the
-    /// claim is no longer ours.
-    pub async fn release_call_log(&self, key: &CallLogKey, claim_token: &str) -> Result<(), StoreError> {
-        let _turn = self.sqlite_write_turn().await;
-        with_pool!(self, pool => { sqlx::query(
-            "DELETE FROM call_logs
-             WHERE user_id = $1 AND session_id = $2 AND extension_number = $3 AND hashed_extension_id = $4
-                 AND claim_token = $5 AND third_party_log_id IS NULL",
-        )
-        .bind(&key.user_id)
-        .bind(&key.session_id)
-        .bind(&key.extension_number)
-        .bind(&key.hashed_extension_id)
-        .bind(claim_token)
-        .execute(pool)
-        .await?; });
-        Ok(())
-    }
-
     /// The user's logged rows for these sessions (pending claims left out), ordered by session id, hashed
     /// extension id, extension number (byte order on both back ends).
     pub async fn find_call_logs(&self, user_id: &str, session_ids: &[String]) -> Result<Vec<CallLogRow>, StoreError> {
@@ -237,11 +108,6 @@ impl Store {
 
     /// The logged row with exactly this identity; `None` when there is none or it is still pending.
     pub async fn find_call_log(&self, key: &CallLogKey) -> Result<Option<CallLogRow>, StoreError> {
-        Ok(self.call_log_any_state(key).await?.filter(|row| row.third_party_log_id.is_some()))
-    }
-
-    /// The row with exactly this identity, pending or logged.
-    async fn call_log_any_state(&self, key: &CallLogKey) -> Result<Option<CallLogRow>, StoreError> {
         let record: Option<CallLogRecord> = with_pool!(self, pool => sqlx::query_as(
             "SELECT user_id, session_id, extension_number, hashed_extension_id, record_id, platform, contact_id,
                  third_party_log_id, created_at_ms
@@ -254,6 +120,6 @@ impl Store {
         .bind(&key.hashed_extension_id)
         .fetch_optional(pool)
         .await?);
-        record.map(CallLogRow::try_from).transpose()
+        Ok(record.map(CallLogRow::try_from).transpose()?.filter(|row| row.third_party_log_id.is_some()))
     }
 }

@@ -3,18 +3,17 @@
 //!
 //! Both back ends run the same SQL wherever the dialects agree (both understand `$N` placeholders and
 //! `INSERT ... ON CONFLICT ... DO UPDATE ... WHERE`), so they behave the same. Coordination between instances is
-//! done by the database alone: every "only one may win" decision (call-log claims, refresh leases, generated
+//! done by the database alone: every "only one may win" decision (delivery-job leases, refresh leases, generated
 //! secrets) is a single atomic statement whose affected-row count says who won, never a read followed by a write.
 //!
 //! The schema lives in `migrations/sqlite` and `migrations/postgres`, embedded at build time. The two folders
 //! describe the same tables and change together. A migration that has run anywhere is never edited (sqlx records
 //! its checksum and refuses a changed one): a change is a new numbered file in both folders.
 //!
-//! Times are stored as UTC epoch milliseconds. Times that instances compare with each other's (claim staleness,
-//! lease and note expiry) follow the database's clock on PostgreSQL, so the instances' own clocks need not
-//! agree: each instance samples how far the database's clock is ahead of its own every [`CLOCK_SAMPLE_EVERY`]
-//! and adds that, rather than asking the database for the time before every write; a SQLite file has one
-//! machine, whose clock serves.
+//! Times are stored as UTC epoch milliseconds. Times that instances compare with each other's (lease and note
+//! expiry) follow the database's clock on PostgreSQL, so the instances' own clocks need not agree: each instance
+//! samples how far the database's clock is ahead of its own every [`CLOCK_SAMPLE_EVERY`] and adds that, rather
+//! than asking the database for the time before every write; a SQLite file has one machine, whose clock serves.
 
 mod admin_configs;
 mod call_logs;
@@ -35,7 +34,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use admin_configs::AdminConfig;
-pub use call_logs::{CallLogKey, CallLogRow, Claim, NewCallLogClaim};
+pub use call_logs::{CallLogKey, CallLogRow};
 pub use jobs::{
     CompletedCallLog, Enqueued, JobFilter, JobKind, JobOp, JobState, JobSubject, JobSummary, LeasedJob, NewOp, OpKind,
 };
@@ -79,9 +78,6 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("user {0} not found")]
     UserNotFound(String),
-    /// The pending call-log claim was released, or taken over after it went stale, before it was completed.
-    #[error("call-log claim for session {0} is no longer held")]
-    ClaimLost(String),
     /// A delivery job's lease expired and another runner took the job over.
     #[error("delivery job {0} is leased by another runner")]
     LeaseLost(String),
@@ -305,7 +301,7 @@ async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
     let options = options
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        // FULL syncs every commit: a claimed or logged call survives a power cut too, not only a crash, which is
+        // FULL syncs every commit: a queued or logged call survives a power cut too, not only a crash, which is
         // what the one-record-per-call promise needs. Call logging writes are few; the fsync is cheap next to a
         // CRM round trip.
         .synchronous(SqliteSynchronous::Full)

@@ -294,8 +294,9 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Deletes the user with its sessions, refresh lease, pending call-log claims and cached notes, all or nothing.
-    /// Logged call logs stay: they point at CRM records that still exist. Returns whether the user existed.
+    /// Deletes the user with its sessions, refresh lease, pending call-log claims (left by versions before the
+    /// delivery engine) and cached notes, all or nothing. Logged call logs stay: they point at CRM records that
+    /// still exist. Returns whether the user existed.
     pub async fn delete_user(&self, id: &str) -> Result<bool, StoreError> {
         let deleted = with_tx!(self, tx => {
             sqlx::query("DELETE FROM refresh_leases WHERE user_id = $1").bind(id).execute(&mut *tx).await?;

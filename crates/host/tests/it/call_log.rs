@@ -1,7 +1,8 @@
-//! Call logging end to end: the sandbox flow, exactly-once creates, claim release, update safety, user scoping
-//! and the revoked-session answer.
+//! Call logging end to end: the sandbox flow, exactly-once creates through CRM faults (503, 504, a late answer, a
+//! reset connection), update safety, user scoping and the revoked-session answer.
 
 use axum::http::{Method, StatusCode};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -19,6 +20,7 @@ both_backends!(
     create_the_crm_refused_with_503_is_looked_for_then_made_once,
     create_the_crm_made_before_failing_is_found_not_repeated,
     create_the_crm_answers_after_the_timeout_is_found_not_repeated,
+    create_the_crm_made_before_resetting_the_connection_is_found_not_repeated,
     create_the_crm_rejects_fails_at_once_with_the_reference_text,
     update_whose_fetch_fails_reports_it_and_writes_nothing,
     update_recomposes_from_the_body_the_crm_holds,
@@ -277,6 +279,59 @@ async fn create_the_crm_answers_after_the_timeout_is_found_not_repeated(backend:
         send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
     assert_eq!(saved["successful"], true, "{saved}");
     assert_eq!(logged_id(&env.app, &jwt, &session_id).await, "act-9");
+}
+
+async fn create_the_crm_made_before_resetting_the_connection_is_found_not_repeated(backend: Backend) {
+    let env = OAuthEnv::behind_reset_proxy(backend).await;
+    let proxy = env.reset_proxy.as_ref().unwrap();
+    let (_id, jwt) = env.seed_user("access-1", "refresh-1", in_an_hour()).await;
+    // The mock CRM keeps the key of the record it makes and finds the record by that key, as a CRM would.
+    let made: Arc<Mutex<Option<String>>> = Arc::default();
+    let maker = Arc::clone(&made);
+    Mock::given(method("POST"))
+        .and(path("/activities"))
+        .respond_with(move |request: &wiremock::Request| {
+            let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+            *maker.lock().unwrap() = body["recordKey"].as_str().map(str::to_owned);
+            ResponseTemplate::new(201).set_body_json(json!({"id": "act-11"}))
+        })
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    let finder = Arc::clone(&made);
+    Mock::given(method("GET"))
+        .and(path("/activities"))
+        .respond_with(move |request: &wiremock::Request| {
+            let wanted = request.url.query_pairs().find(|(name, _)| name == "recordKey").map(|it| it.1.into_owned());
+            let held = finder.lock().unwrap().clone();
+            let found = if held.is_some() && held == wanted { json!([{"id": "act-11"}]) } else { json!([]) };
+            ResponseTemplate::new(200).set_body_json(found)
+        })
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    // The CRM makes the record, then the connection is reset before its answer reaches the connector.
+    proxy.arm("POST", "/activities");
+    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
+    let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": 7, "contactName": "Grace"});
+
+    let saved =
+        send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    assert_eq!(saved["successful"], true, "{saved}");
+    assert_eq!(
+        saved["returnMessage"]["message"],
+        "Saved. Mock CRM is not reachable right now; this call will be logged as soon as it is."
+    );
+    assert_eq!(proxy.resets(), 1, "the create reached the CRM and its connection was reset");
+    // The retry looks the record up by the key the create carried and records it: no second POST.
+    assert_eq!(logged_id(&env.app, &jwt, &session_id).await, "act-11");
+    // The extension's retry finds the session logged.
+    let retried =
+        send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    assert_eq!(retried["returnMessage"]["message"], format!("Existing log for session {session_id}"));
+    let posts = env.server.received_requests().await.unwrap();
+    let posts = posts.iter().filter(|it| it.method.as_str() == "POST" && it.url.path() == "/activities").count();
+    assert_eq!(posts, 1, "one record for the session");
 }
 
 async fn create_the_crm_rejects_fails_at_once_with_the_reference_text(backend: Backend) {

@@ -17,6 +17,7 @@ mod messages;
 mod mock_crm;
 mod oauth_env;
 mod ops;
+mod reset_proxy;
 mod session_auth;
 mod sessions;
 mod settings;

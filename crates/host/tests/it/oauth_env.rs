@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use wiremock::MockServer;
 
 use crate::mock_crm::MockCrm;
+use crate::reset_proxy::ResetProxy;
 use crate::support::{Backend, TestDb, sandbox, state_with, state_without_worker, test_http};
 
 pub struct OAuthEnv {
@@ -14,21 +15,35 @@ pub struct OAuthEnv {
     pub db: TestDb,
     pub state: AppState,
     pub app: Router,
+    /// Between the connector and the mock when the env was built [`OAuthEnv::behind_reset_proxy`].
+    pub reset_proxy: Option<ResetProxy>,
+}
+
+/// How the connector reaches the mock.
+enum CrmLink {
+    Direct,
+    ThroughResetProxy,
 }
 
 impl OAuthEnv {
     pub async fn new(backend: Backend) -> OAuthEnv {
-        Self::build(backend, false, true, test_http()).await
+        Self::build(backend, false, true, test_http(), CrmLink::Direct).await
+    }
+
+    /// With a [`ResetProxy`] between the connector and the mock, so a test can have the CRM make a record and
+    /// then reset the connection.
+    pub async fn behind_reset_proxy(backend: Backend) -> OAuthEnv {
+        Self::build(backend, false, true, test_http(), CrmLink::ThroughResetProxy).await
     }
 
     /// With a `mockcrm` that refreshes tokens itself.
     pub async fn with_own_refresh(backend: Backend) -> OAuthEnv {
-        Self::build(backend, true, true, test_http()).await
+        Self::build(backend, true, true, test_http(), CrmLink::Direct).await
     }
 
     /// An instance whose delivery worker never runs: it stands for one that is about to die.
     pub async fn without_worker(backend: Backend) -> OAuthEnv {
-        Self::build(backend, false, false, test_http()).await
+        Self::build(backend, false, false, test_http(), CrmLink::Direct).await
     }
 
     /// With a `mockcrm` whose client gives up on a CRM answer after `timeout`.
@@ -38,7 +53,8 @@ impl OAuthEnv {
             request_timeout: timeout,
             ..Default::default()
         };
-        Self::build(backend, false, true, callbridge_core::http::HttpClient::new(&settings).unwrap()).await
+        Self::build(backend, false, true, callbridge_core::http::HttpClient::new(&settings).unwrap(), CrmLink::Direct)
+            .await
     }
 
     async fn build(
@@ -46,16 +62,18 @@ impl OAuthEnv {
         own_refresh: bool,
         worker: bool,
         http: callbridge_core::http::HttpClient,
+        link: CrmLink,
     ) -> OAuthEnv {
         let server = MockServer::start().await;
+        let reset_proxy = match link {
+            CrmLink::Direct => None,
+            CrmLink::ThroughResetProxy => Some(ResetProxy::start(&server.uri()).await),
+        };
+        let crm = reset_proxy.as_ref().map_or_else(|| server.uri(), |proxy| proxy.uri().to_owned());
         let db = TestDb::new(backend).await;
         // As `serve` builds connectors: their client reports every CRM request to the metrics.
         let http = http.with_observer(callbridge_host::metrics::http_observer("mockcrm"));
-        let mock = if own_refresh {
-            MockCrm::with_own_refresh(http, &server.uri())
-        } else {
-            MockCrm::connector(http, &server.uri())
-        };
+        let mock = if own_refresh { MockCrm::with_own_refresh(http, &crm) } else { MockCrm::connector(http, &crm) };
         let store = db.store().await;
         let state = if worker {
             state_with(store, vec![mock, sandbox()])
@@ -63,7 +81,7 @@ impl OAuthEnv {
             state_without_worker(store, vec![mock, sandbox()])
         };
         let app = callbridge_host::app(state.clone());
-        OAuthEnv { server, db, state, app }
+        OAuthEnv { server, db, state, app, reset_proxy }
     }
 
     /// Another server instance on the same database: its own store pool, its own in-process locks.

@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
-use super::{Backend, Store, StoreError, duration_ms, from_ms, with_pool, with_tx};
+use super::{Backend, Store, StoreError, duration_ms, from_ms, with_pool, with_tx, with_writer};
 use crate::store::CallLogKey;
 
 /// What a job delivers: one call session's log, or one conversation's message log.
@@ -451,10 +451,9 @@ impl Store {
     /// mappings that say what is logged live in their own tables, so nothing is forgotten.
     pub async fn purge_idle_jobs(&self, retention: Duration) -> Result<u64, StoreError> {
         let now = self.shared_now_ms().await?;
-        let _turn = self.sqlite_write_turn().await;
         // An enqueue holds the job row while it adds its operation and makes the job queued, so a job it revives
         // no longer matches `state = 'idle'` here (PostgreSQL re-checks a row it waited for).
-        Ok(with_pool!(self, pool => sqlx::query(
+        Ok(with_writer!(self, pool => sqlx::query(
             "DELETE FROM delivery_jobs WHERE state = 'idle' AND updated_at_ms < $1
                  AND (lease_owner IS NULL OR lease_expires_at_ms < $2)
                  AND NOT EXISTS (SELECT 1 FROM delivery_ops o WHERE o.job_id = delivery_jobs.id)",
@@ -469,8 +468,7 @@ impl Store {
     /// Leases this job for `owner` if it is queued, due and not leased by a live runner.
     pub async fn lease_job(&self, job_id: &str, owner: &str, ttl: Duration) -> Result<Option<LeasedJob>, StoreError> {
         let now = self.shared_now_ms().await?;
-        let _turn = self.sqlite_write_turn().await;
-        let row = with_pool!(self, pool => sqlx::query(
+        let row = with_writer!(self, pool => sqlx::query(
             LEASE_JOB,
         )
         .bind(job_id)
@@ -503,8 +501,7 @@ impl Store {
                  AND (lease_owner IS NULL OR lease_expires_at_ms < $3)
              RETURNING id, user_id, platform, kind, subject_key, attempts"
         );
-        let _turn = self.sqlite_write_turn().await;
-        let row = with_pool!(self, pool => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        let row = with_writer!(self, pool => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(owner)
             .bind(now.saturating_add(duration_ms(ttl)))
             .bind(now)
@@ -518,8 +515,7 @@ impl Store {
     /// Extends `owner`'s lease; `false` when it has lost it (expired and taken over).
     pub async fn renew_job_lease(&self, job_id: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
         let now = self.shared_now_ms().await?;
-        let _turn = self.sqlite_write_turn().await;
-        let renewed = with_pool!(self, pool => sqlx::query(
+        let renewed = with_writer!(self, pool => sqlx::query(
             "UPDATE delivery_jobs SET lease_expires_at_ms = $3 WHERE id = $1 AND lease_owner = $2",
         )
         .bind(job_id)
@@ -576,8 +572,7 @@ impl Store {
     /// did not (`!sent`, after a refused connection or a 4xx).
     pub async fn mark_op_sent(&self, op_id: i64, sent: bool) -> Result<(), StoreError> {
         let now = self.shared_now_ms().await?;
-        let _turn = self.sqlite_write_turn().await;
-        with_pool!(self, pool => { sqlx::query("UPDATE delivery_ops SET sent_at_ms = $2 WHERE id = $1")
+        with_writer!(self, pool => { sqlx::query("UPDATE delivery_ops SET sent_at_ms = $2 WHERE id = $1")
             .bind(op_id)
             .bind(sent.then_some(now))
             .execute(pool)
@@ -679,8 +674,7 @@ impl Store {
         error: &str,
     ) -> Result<(), StoreError> {
         let now = self.shared_now_ms().await?;
-        let _turn = self.sqlite_write_turn().await;
-        with_pool!(self, pool => { sqlx::query(
+        with_writer!(self, pool => { sqlx::query(
             "UPDATE delivery_jobs SET attempts = attempts + 1, next_attempt_at_ms = $3, last_error = $4,
                  lease_owner = NULL, lease_expires_at_ms = NULL, updated_at_ms = $5
              WHERE id = $1 AND lease_owner = $2",
@@ -699,8 +693,7 @@ impl Store {
     /// JSON `returnMessage` the next read of the session shows.
     pub async fn fail_job(&self, job_id: &str, owner: &str, error: &str, message: &str) -> Result<(), StoreError> {
         let now = self.shared_now_ms().await?;
-        let _turn = self.sqlite_write_turn().await;
-        with_pool!(self, pool => { sqlx::query(
+        with_writer!(self, pool => { sqlx::query(
             "UPDATE delivery_jobs SET state = 'failed', attempts = attempts + 1, last_error = $3, last_message = $4,
                  lease_owner = NULL, lease_expires_at_ms = NULL, updated_at_ms = $5
              WHERE id = $1 AND lease_owner = $2",

@@ -84,17 +84,20 @@ pub(super) async fn create(
     user: User,
     op: &JobOp,
     marked_by_this_run: bool,
+    known_unlogged: bool,
     payload: CallCreatePayload,
 ) -> Result<Applied, AttemptFailure> {
     let key = payload.call.key(&user.id);
     // Logged under another identity of the same extension counts too: the extension sends no extension identity,
     // server-side logging (SSCL) sends the raw extension id, and one call must still make one record.
     let call = &payload.call;
-    let rows = state.store.find_call_logs(&user.id, std::slice::from_ref(&call.session_id)).await?;
-    if let Some(log_id) = best_match(&rows, &call.session_id, &call.extension_number, &call.hashed_extension_id)
-        .and_then(|row| row.third_party_log_id.clone())
-    {
-        return Ok(Applied { delivered: Delivered::CallAlreadyLogged { log_id }, call_log: None });
+    if !known_unlogged {
+        let rows = state.store.find_call_logs(&user.id, std::slice::from_ref(&call.session_id)).await?;
+        if let Some(log_id) = best_match(&rows, &call.session_id, &call.extension_number, &call.hashed_extension_id)
+            .and_then(|row| row.third_party_log_id.clone())
+        {
+            return Ok(Applied { delivered: Delivered::CallAlreadyLogged { log_id }, call_log: None });
+        }
     }
     let operation = Operation::CreateCallLog;
     let ctx = match context_for(state, entry, user, &payload.facts).await {
@@ -287,15 +290,22 @@ async fn create_request(
     }
 }
 
-/// The user's logged row for the call, or the "Cannot find log" refusal.
+/// The user's logged row for the call (the one the request matched, when it did), or the "Cannot find log"
+/// refusal.
 async fn logged_row(
     state: &AppState,
     user: &User,
     call: &CallIdentity,
+    matched: Option<CallLogRow>,
 ) -> Result<(CallLogRow, String), AttemptFailure> {
-    let rows = state.store.find_call_logs(&user.id, std::slice::from_ref(&call.session_id)).await?;
-    best_match(&rows, &call.session_id, &call.extension_number, &call.hashed_extension_id)
-        .and_then(|row| row.third_party_log_id.clone().map(|log_id| (row.clone(), log_id)))
+    let row = match matched {
+        Some(row) => Some(row),
+        None => {
+            let rows = state.store.find_call_logs(&user.id, std::slice::from_ref(&call.session_id)).await?;
+            best_match(&rows, &call.session_id, &call.extension_number, &call.hashed_extension_id).cloned()
+        }
+    };
+    row.and_then(|row| row.third_party_log_id.clone().map(|log_id| (row, log_id)))
         .ok_or_else(|| AttemptFailure::refused("no logged record", ReturnMessage::warning("Cannot find log", 3000)))
 }
 
@@ -304,10 +314,11 @@ pub(super) async fn update(
     state: &AppState,
     entry: &ConnectorEntry,
     user: User,
+    matched: Option<CallLogRow>,
     payload: CallEditPayload,
 ) -> Result<Applied, AttemptFailure> {
     let operation = Operation::UpdateCallLog;
-    let (row, log_id) = logged_row(state, &user, &payload.call).await?;
+    let (row, log_id) = logged_row(state, &user, &payload.call, matched).await?;
     let ctx = context_for(state, entry, user, &payload.facts)
         .await
         .map_err(|error| AttemptFailure::from_context(&error, operation, entry))?;
@@ -402,10 +413,11 @@ pub(super) async fn disposition(
     state: &AppState,
     entry: &ConnectorEntry,
     user: User,
+    matched: Option<CallLogRow>,
     payload: DispositionPayload,
 ) -> Result<Applied, AttemptFailure> {
     let operation = Operation::UpsertCallDisposition;
-    let (_, log_id) = logged_row(state, &user, &payload.call).await?;
+    let (_, log_id) = logged_row(state, &user, &payload.call, matched).await?;
     let ctx = context_for(state, entry, user, &payload.facts)
         .await
         .map_err(|error| AttemptFailure::from_context(&error, operation, entry))?;

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use callbridge_core::{Operation, ReturnMessage};
+use callbridge_core::{Operation, ReturnMessage, User};
 use chrono::Utc;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
@@ -38,7 +38,8 @@ pub use preview::queued_call_details;
 
 use crate::state::AppState;
 use crate::store::{
-    CallLogKey, CompletedCallLog, Enqueued, JobOp, JobState, JobSubject, LeasedJob, NewOp, OpKind, StoreError,
+    CallLogKey, CallLogRow, CompletedCallLog, Enqueued, JobOp, JobState, JobSubject, LeasedJob, NewOp, OpKind,
+    StoreError,
 };
 
 pub const DELIVERY_JOBS: &str = "callbridge_delivery_jobs";
@@ -121,11 +122,20 @@ impl Engine {
     }
 }
 
+/// What the submitting request read of its subject just before the enqueue. The run uses it for the request's
+/// own operation when the enqueue leased the job and that operation is the only one, instead of reading it again.
+pub struct RequestReads {
+    pub user: User,
+    /// The call's logged row, as the request's identity matched it (updates and dispositions).
+    pub logged: Option<CallLogRow>,
+}
+
 /// Writes the operation to its job, attempts it at once and waits (a bounded time) for what became of it.
 pub async fn submit(
     state: &AppState,
     subject: &JobSubject,
     op: NewOp,
+    reads: Option<RequestReads>,
 ) -> Result<(Enqueued, DeliveryOutcome), StoreError> {
     let owner = lease_owner(state);
     let lease = Some((owner.as_str(), state.tunables.delivery.lease_ttl));
@@ -134,7 +144,7 @@ pub async fn submit(
     let mut receiver = engine.wait_for(enqueued.op_id);
     if let Some(job) = leased {
         // Leased with the enqueue: a client hanging up cannot interrupt the run, which has a task of its own.
-        spawn_run(state, job, owner);
+        spawn_run(state, job, owner, reads);
     } else if enqueued.next_attempt_at > Utc::now() {
         // The job is backing off from a CRM that is down: the worker tries again when it is due.
         engine.forget(enqueued.op_id);
@@ -194,7 +204,7 @@ fn start_run(state: &AppState, job_id: &str) {
     state.engine.tasks.clone().spawn(async move {
         let owner = lease_owner(&state);
         match state.store.lease_job(&job_id, &owner, state.tunables.delivery.lease_ttl).await {
-            Ok(Some(job)) => run_leased(&state, job, &owner).await,
+            Ok(Some(job)) => run_leased(&state, job, &owner, None).await,
             Ok(None) => {}
             Err(error) => tracing::warn!(%error, "Leasing a delivery job failed."),
         }
@@ -202,9 +212,9 @@ fn start_run(state: &AppState, job_id: &str) {
 }
 
 /// Runs a job `owner` already leased in a task of its own, tracked for graceful shutdown.
-fn spawn_run(state: &AppState, job: LeasedJob, owner: String) {
+fn spawn_run(state: &AppState, job: LeasedJob, owner: String, reads: Option<RequestReads>) {
     let state = state.clone();
-    state.engine.tasks.clone().spawn(async move { run_leased(&state, job, &owner).await });
+    state.engine.tasks.clone().spawn(async move { run_leased(&state, job, &owner, reads).await });
 }
 
 /// A lease holder's name: this instance and one run, so a run can tell its lease from a later one's.
@@ -248,7 +258,7 @@ pub fn spawn_worker(state: &AppState, shutdown: CancellationToken) {
                 Ok(Some(job)) => {
                     let state = state.clone();
                     state.engine.tasks.clone().spawn(async move {
-                        run_leased(&state, job, &owner).await;
+                        run_leased(&state, job, &owner, None).await;
                         drop(slot);
                     });
                     continue;
@@ -311,12 +321,18 @@ pub(crate) struct Applied {
     pub call_log: Option<(CallLogKey, CompletedCallLog)>,
 }
 
-/// Applies the leased job's operations in order until none is left or one fails.
-async fn run_leased(state: &AppState, mut job: LeasedJob, owner: &str) {
+/// Applies the leased job's operations in order until none is left or one fails. `reads` are the submitting
+/// request's, good for the first operation when the enqueue knew it to be the only one.
+async fn run_leased(state: &AppState, mut job: LeasedJob, owner: &str, reads: Option<RequestReads>) {
     let _heartbeat = heartbeat(state, &job.id, owner);
     let store = &state.store;
+    let mut reads = reads.filter(|_| job.known_ops.is_some());
     loop {
-        let ops = match store.job_ops(&job).await {
+        let read = match job.known_ops.take() {
+            Some(ops) => Ok(ops),
+            None => store.job_ops(&job).await,
+        };
+        let ops = match read {
             Ok(ops) => ops,
             Err(error) => {
                 tracing::warn!(%error, job = job.id, "Reading a delivery job failed.");
@@ -333,7 +349,11 @@ async fn run_leased(state: &AppState, mut job: LeasedJob, owner: &str) {
         };
         let settings = &state.tunables.delivery;
         let age = (Utc::now() - op.enqueued_at).to_std().unwrap_or_default();
-        let result = if age > settings.max_age { Err(gave_up(state, &job, age)) } else { apply(state, &job, op).await };
+        let result = if age > settings.max_age {
+            Err(gave_up(state, &job, age))
+        } else {
+            apply(state, &job, op, reads.take()).await
+        };
         match result {
             Ok(applied) => {
                 let call_log = applied.call_log.as_ref().map(|(key, logged)| (key, logged));
@@ -420,15 +440,27 @@ fn backoff(state: &AppState, attempt: u32) -> Duration {
     half + half.mul_f64(rand::rng().random::<f64>())
 }
 
-/// Applies one operation.
-async fn apply(state: &AppState, job: &LeasedJob, op: &JobOp) -> Result<Applied, AttemptFailure> {
+/// Applies one operation; `reads`, when given, are the submitting request's reads for it.
+async fn apply(
+    state: &AppState,
+    job: &LeasedJob,
+    op: &JobOp,
+    reads: Option<RequestReads>,
+) -> Result<Applied, AttemptFailure> {
     let entry = state
         .connector(&job.subject.platform)
         .ok_or_else(|| AttemptFailure::refused("unknown platform", ReturnMessage::warning("Unknown platform", 5000)))?;
-    let user = match state.store.user(&job.subject.user_id).await? {
+    let from_request = reads.is_some();
+    let (user, logged) = match reads {
+        Some(RequestReads { user, logged }) => (Some(user), logged),
+        None => (state.store.user(&job.subject.user_id).await?, None),
+    };
+    let user = match user {
         Some(user) if user.platform == entry.connector.name() && !user.access_token.is_empty() => user,
         _ => return Err(AttemptFailure::refused("user not found", ReturnMessage::warning("User not found", 5000))),
     };
+    // The request found the session unlogged and its enqueue made the session's job: nobody logged it in between.
+    let known_unlogged = from_request && job.fresh;
     let parse = |operation: Operation| {
         move |error: serde_json::Error| {
             AttemptFailure::refused(
@@ -440,15 +472,15 @@ async fn apply(state: &AppState, job: &LeasedJob, op: &JobOp) -> Result<Applied,
     match op.kind {
         OpKind::CreateCall => {
             let payload = serde_json::from_str(&op.payload).map_err(parse(Operation::CreateCallLog))?;
-            call::create(state, entry, user, op, job.marked_create == Some(op.id), payload).await
+            call::create(state, entry, user, op, job.marked_create == Some(op.id), known_unlogged, payload).await
         }
         OpKind::UpdateCall => {
             let payload = serde_json::from_str(&op.payload).map_err(parse(Operation::UpdateCallLog))?;
-            call::update(state, entry, user, payload).await
+            call::update(state, entry, user, logged, payload).await
         }
         OpKind::Disposition => {
             let payload = serde_json::from_str(&op.payload).map_err(parse(Operation::UpsertCallDisposition))?;
-            call::disposition(state, entry, user, payload).await
+            call::disposition(state, entry, user, logged, payload).await
         }
         OpKind::MessageLog => {
             let payload = serde_json::from_str(&op.payload).map_err(parse(Operation::CreateMessageLog))?;

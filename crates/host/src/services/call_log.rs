@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::delivery::{self, CallCreatePayload, CallEditPayload, CallIdentity, DispositionPayload, Refusal};
+use crate::delivery::{
+    self, CallCreatePayload, CallEditPayload, CallIdentity, DispositionPayload, Refusal, RequestReads,
+};
 use crate::error::ApiError;
 use crate::extract::{check_id, lenient_string};
 use crate::hashing::hash_id;
@@ -349,7 +351,7 @@ pub async fn create(
     let key = call.key(&user.id);
     let payload = CallCreatePayload { facts, call, contact_id, body };
     let op = new_op(OpKind::CreateCall, &payload)?;
-    match delivery::submit(state, &subject, op).await {
+    match delivery::submit(state, &subject, op, Some(RequestReads { user, logged: None })).await {
         Ok((_, outcome)) => Ok(answers::call_created(state, entry, &key, outcome).await),
         Err(error) => Ok(database_failure(&error)),
     }
@@ -383,7 +385,8 @@ fn required_session_id(session_id: Option<&str>) -> Result<String, ApiError> {
     Ok(session_id.to_owned())
 }
 
-/// The user of a later operation on a logged call (or one whose create is queued), and the call's job.
+/// The call's job for a later operation on a logged call (or one whose create is queued), with what was read to
+/// know it: the user, and the logged row the identity matched (none while the create is queued).
 /// `Err` is the answer to send: `missing_user` when the user is gone, "Cannot find log" when the session is
 /// neither logged nor being logged for this user.
 async fn logged_call(
@@ -392,7 +395,7 @@ async fn logged_call(
     platform: &'static str,
     call: &CallIdentity,
     missing_user: Response,
-) -> Result<JobSubject, Response> {
+) -> Result<(JobSubject, RequestReads), Response> {
     let Some(user) = load_user(state, session, platform).await? else {
         return Err(missing_user);
     };
@@ -402,21 +405,23 @@ async fn logged_call(
         .find_call_logs(&user.id, std::slice::from_ref(&call.session_id))
         .await
         .map_err(|error| database_failure(&error))?;
-    if best_match(&rows, &call.session_id, &call.extension_number, &call.hashed_extension_id).is_some() {
-        return Ok(subject);
+    if let Some(row) = best_match(&rows, &call.session_id, &call.extension_number, &call.hashed_extension_id) {
+        let logged = Some(row.clone());
+        return Ok((subject, RequestReads { user, logged }));
     }
+    let reads = RequestReads { user, logged: None };
     match state.store.job_for(&subject).await {
-        Ok(Some(job)) if create_queued(&job) => Ok(subject),
+        Ok(Some(job)) if create_queued(&job) => Ok((subject, reads)),
         Ok(_) => {
             // The create may have finished between the two reads; its mapping is written in the same
             // transaction that ends the create, so a second read sees it.
             let rows = state
                 .store
-                .find_call_logs(&user.id, std::slice::from_ref(&call.session_id))
+                .find_call_logs(&reads.user.id, std::slice::from_ref(&call.session_id))
                 .await
                 .map_err(|error| database_failure(&error))?;
             match best_match(&rows, &call.session_id, &call.extension_number, &call.hashed_extension_id) {
-                Some(_) => Ok(subject),
+                Some(row) => Ok((subject, RequestReads { logged: Some(row.clone()), ..reads })),
                 None => Err(warning("Cannot find log", 3000)),
             }
         }
@@ -459,8 +464,8 @@ pub async fn update(
         body.rc_extension_id.as_deref(),
     )?;
     let missing_user = warning("User not found", 5000);
-    let subject = match logged_call(state, session, entry.connector.name(), &call, missing_user).await {
-        Ok(subject) => subject,
+    let (subject, reads) = match logged_call(state, session, entry.connector.name(), &call, missing_user).await {
+        Ok(found) => found,
         Err(response) => return Ok(response),
     };
     let facts = match assigned(
@@ -476,7 +481,7 @@ pub async fn update(
         Err(response) => return Ok(response),
     };
     let op = new_op(OpKind::UpdateCall, &CallEditPayload { facts, call, body })?;
-    match delivery::submit(state, &subject, op).await {
+    match delivery::submit(state, &subject, op, Some(reads)).await {
         Ok((_, outcome)) => Ok(answers::call_updated(entry, outcome)),
         Err(error) => Ok(database_failure(&error)),
     }
@@ -498,14 +503,14 @@ pub async fn disposition(
         body.rc_extension_id.as_deref(),
     )?;
     let missing_user = warning("Cannot find user", 3000);
-    let subject = match logged_call(state, session, entry.connector.name(), &call, missing_user).await {
-        Ok(subject) => subject,
+    let (subject, reads) = match logged_call(state, session, entry.connector.name(), &call, missing_user).await {
+        Ok(found) => found,
         Err(response) => return Ok(response),
     };
     let payload =
         DispositionPayload { facts: facts.clone(), call, dispositions: body.dispositions.unwrap_or_default() };
     let op = new_op(OpKind::Disposition, &payload)?;
-    match delivery::submit(state, &subject, op).await {
+    match delivery::submit(state, &subject, op, Some(reads)).await {
         Ok((_, outcome)) => Ok(answers::disposition_set(entry, outcome)),
         Err(error) => Ok(database_failure(&error)),
     }

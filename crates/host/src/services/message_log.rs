@@ -152,7 +152,8 @@ pub async fn create(
     let json = serde_json::to_string(&payload).map_err(|error| ApiError::internal(format!("payload: {error}")))?;
     let fingerprint = hash_id(&json, OpKind::MessageLog.as_str());
     let op = NewOp { kind: OpKind::MessageLog, payload: json, fingerprint };
-    match delivery::submit(state, &subject, op).await {
+    let reads = delivery::RequestReads { user, logged: None };
+    match delivery::submit(state, &subject, op, Some(reads)).await {
         Ok((_, outcome)) => Ok(answers::messages_logged(entry, message_ids, outcome)),
         Err(error) => Ok(database_failure(&error)),
     }

@@ -4,7 +4,7 @@
 use callbridge_core::schema::UserSettings;
 use serde_json::{Map, Value};
 
-use super::{Store, StoreError, now_ms, parse_json, to_json, with_pool};
+use super::{Store, StoreError, now_ms, parse_json, to_json, with_pool, with_writer};
 
 /// An account's admin configuration. Only these fields are ever stored: nothing a client sends reaches the row
 /// except through them (App Connect spreads the whole request into its row).
@@ -21,8 +21,18 @@ pub struct AdminConfig {
 }
 
 impl Store {
-    /// The account's admin configuration, if one was saved.
+    /// The account's admin configuration, if one was saved; served from memory for up to
+    /// [`super::ADMIN_CONFIG_TTL`] after a read (this instance's own writes replace it at once).
     pub async fn admin_config(&self, hashed_account_id: &str) -> Result<Option<AdminConfig>, StoreError> {
+        if let Some(config) = self.admin_configs.get(hashed_account_id).await {
+            return Ok(config);
+        }
+        let config = self.read_admin_config(hashed_account_id).await?;
+        self.admin_configs.insert(hashed_account_id.to_owned(), config.clone()).await;
+        Ok(config)
+    }
+
+    async fn read_admin_config(&self, hashed_account_id: &str) -> Result<Option<AdminConfig>, StoreError> {
         let row: Option<(String, String, String, String)> = with_pool!(self, pool => sqlx::query_as(
             "SELECT id, user_settings, user_mappings, server_logging_settings FROM admin_configs WHERE id = $1",
         )
@@ -42,7 +52,7 @@ impl Store {
     pub async fn put_admin_config(&self, config: &AdminConfig) -> Result<(), StoreError> {
         let user_settings = to_json("admin_configs.user_settings", &config.user_settings)?;
         let user_mappings = to_json("admin_configs.user_mappings", &config.user_mappings)?;
-        with_pool!(self, pool => { sqlx::query(
+        with_writer!(self, pool => { sqlx::query(
             "INSERT INTO admin_configs (id, user_settings, user_mappings, created_at_ms, updated_at_ms)
              VALUES ($1, $2, $3, $4, $4)
              ON CONFLICT (id) DO UPDATE SET user_settings = excluded.user_settings,
@@ -54,13 +64,14 @@ impl Store {
         .bind(now_ms())
         .execute(pool)
         .await?; });
+        self.admin_configs.invalidate(&config.id).await;
         Ok(())
     }
 
     /// Replaces only the account's user mappings (creating the row if needed).
     pub async fn put_user_mappings(&self, hashed_account_id: &str, mappings: &Value) -> Result<(), StoreError> {
         let user_mappings = to_json("admin_configs.user_mappings", mappings)?;
-        with_pool!(self, pool => { sqlx::query(
+        with_writer!(self, pool => { sqlx::query(
             "INSERT INTO admin_configs (id, user_mappings, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $3)
              ON CONFLICT (id) DO UPDATE SET user_mappings = excluded.user_mappings,
                  updated_at_ms = excluded.updated_at_ms",
@@ -70,6 +81,7 @@ impl Store {
         .bind(now_ms())
         .execute(pool)
         .await?; });
+        self.admin_configs.invalidate(hashed_account_id).await;
         Ok(())
     }
 
@@ -80,7 +92,7 @@ impl Store {
         settings: &Map<String, Value>,
     ) -> Result<(), StoreError> {
         let settings = to_json("admin_configs.server_logging_settings", settings)?;
-        with_pool!(self, pool => { sqlx::query(
+        with_writer!(self, pool => { sqlx::query(
             "INSERT INTO admin_configs (id, server_logging_settings, created_at_ms, updated_at_ms)
              VALUES ($1, $2, $3, $3)
              ON CONFLICT (id) DO UPDATE SET server_logging_settings = excluded.server_logging_settings,
@@ -91,12 +103,13 @@ impl Store {
         .bind(now_ms())
         .execute(pool)
         .await?; });
+        self.admin_configs.invalidate(hashed_account_id).await;
         Ok(())
     }
 
     /// Records that RingCentral confirmed `user_id` as an admin of the account just now.
     pub async fn record_account_admin(&self, hashed_account_id: &str, user_id: &str) -> Result<(), StoreError> {
-        with_pool!(self, pool => { sqlx::query(
+        with_writer!(self, pool => { sqlx::query(
             "INSERT INTO account_admins (account_id, user_id, verified_at_ms) VALUES ($1, $2, $3)
              ON CONFLICT (account_id, user_id) DO UPDATE SET verified_at_ms = excluded.verified_at_ms",
         )

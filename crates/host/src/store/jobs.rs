@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
-use super::{Backend, Store, StoreError, duration_ms, from_ms, with_pool, with_tx};
+use super::{Backend, Store, StoreError, duration_ms, from_ms, with_pool, with_tx, with_writer};
 use crate::store::CallLogKey;
 
 /// What a job delivers: one call session's log, or one conversation's message log.
@@ -165,10 +165,16 @@ pub struct LeasedJob {
     /// The create whose sent mark this lease wrote with the enqueue (see [`Store::enqueue_and_lease`]): its mark
     /// is this run's own, not an earlier attempt's of unknown outcome.
     pub marked_create: Option<i64>,
+    /// The job's pending operations when the lease came with an enqueue that knows them all (the new operation
+    /// is the only one); `None`: read them with [`Store::job_ops`].
+    pub known_ops: Option<Vec<JobOp>>,
+    /// The job's row was made by the enqueue that leased it: nothing was ever delivered or pending for its
+    /// subject before, so what the request read of the subject still holds.
+    pub fresh: bool,
 }
 
 /// Leases job `$1` for owner `$2` until `$3` (now is `$4`) if it is queued, due and not held by a live runner;
-/// returns what [`leased_of`] reads. Shared by a request's enqueue and by a later lease of one job.
+/// returns what [`leased_of`] reads.
 const LEASE_JOB: &str = "UPDATE delivery_jobs SET lease_owner = $2, lease_expires_at_ms = $3, updated_at_ms = $4
      WHERE id = $1 AND state = 'queued' AND next_attempt_at_ms <= $4
          AND (lease_owner IS NULL OR lease_expires_at_ms < $4)
@@ -258,6 +264,8 @@ where
         },
         attempts: u32::try_from(attempts).unwrap_or_default(),
         marked_create: None,
+        known_ops: None,
+        fresh: false,
     })
 }
 
@@ -289,7 +297,12 @@ impl Store {
 
     /// [`Store::enqueue`], and in the same commit a lease of the job for `lease`'s owner and time to live when the
     /// job is due and no live runner holds it (and, for a call's create, its sent mark): the request's immediate
-    /// attempt then costs no commit of its own.
+    /// attempt then costs no commit of its own. A fresh job (its row made by this enqueue) or a leased job whose
+    /// only pending operation is this one comes back with [`LeasedJob::known_ops`] filled, so the run need not read
+    /// them back.
+    ///
+    /// Two or three statements: the job's upsert, which also takes the lease; for a job that existed, the lookup
+    /// of a pending operation to merge with; the operation's insert (or merge), which also writes the sent mark.
     pub async fn enqueue_and_lease(
         &self,
         subject: &JobSubject,
@@ -299,19 +312,33 @@ impl Store {
         let sealed = self.seal_payload(&subject.user_id, &op.payload)?;
         let now = self.shared_now_ms().await?;
         let new_id = uuid::Uuid::new_v4().simple().to_string();
+        let (owner, lease_expires_ms) = match lease {
+            Some((owner, ttl)) => (Some(owner), Some(now.saturating_add(duration_ms(ttl)))),
+            None => (None, None),
+        };
         let enqueued = with_tx!(self, tx => {
             // The upsert locks the job row until commit, so concurrent enqueuers of one job take turns and
-            // operation ids follow commit order.
+            // operation ids follow commit order. It leases the job too when asked and the job is due (it was not
+            // backing off, or it had stopped) and no live runner holds it: `delivery_jobs.*` are the values
+            // before the update, `excluded.*` the new row's.
             let job = sqlx::query(
                 "INSERT INTO delivery_jobs (id, user_id, platform, kind, subject_key, state, attempts,
-                     next_attempt_at_ms, created_at_ms, updated_at_ms)
-                 VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $6, $6)
+                     next_attempt_at_ms, created_at_ms, updated_at_ms, lease_owner, lease_expires_at_ms)
+                 VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $6, $6, $7, $8)
                  ON CONFLICT (user_id, kind, subject_key) DO UPDATE
                  SET attempts = CASE WHEN delivery_jobs.state = 'queued' THEN delivery_jobs.attempts ELSE 0 END,
                      next_attempt_at_ms = CASE WHEN delivery_jobs.state = 'queued'
                          THEN delivery_jobs.next_attempt_at_ms ELSE excluded.next_attempt_at_ms END,
+                     lease_owner = CASE WHEN excluded.lease_owner IS NOT NULL
+                             AND (delivery_jobs.state <> 'queued' OR delivery_jobs.next_attempt_at_ms <= $6)
+                             AND (delivery_jobs.lease_owner IS NULL OR delivery_jobs.lease_expires_at_ms < $6)
+                         THEN excluded.lease_owner ELSE delivery_jobs.lease_owner END,
+                     lease_expires_at_ms = CASE WHEN excluded.lease_owner IS NOT NULL
+                             AND (delivery_jobs.state <> 'queued' OR delivery_jobs.next_attempt_at_ms <= $6)
+                             AND (delivery_jobs.lease_owner IS NULL OR delivery_jobs.lease_expires_at_ms < $6)
+                         THEN excluded.lease_expires_at_ms ELSE delivery_jobs.lease_expires_at_ms END,
                      state = 'queued', platform = excluded.platform, updated_at_ms = excluded.updated_at_ms
-                 RETURNING id, next_attempt_at_ms",
+                 RETURNING id, next_attempt_at_ms, attempts, lease_owner",
             )
             .bind(&new_id)
             .bind(&subject.user_id)
@@ -319,11 +346,19 @@ impl Store {
             .bind(subject.kind.as_str())
             .bind(&subject.key)
             .bind(now)
+            .bind(owner)
+            .bind(lease_expires_ms)
             .fetch_one(&mut *tx)
             .await?;
             let job_id: String = job.try_get("id")?;
             let next_attempt_ms: i64 = job.try_get("next_attempt_at_ms")?;
-            let merge_with: Option<i64> = if op.kind.merges_with_any_pending() {
+            let attempts: i32 = job.try_get("attempts")?;
+            let leased = owner.is_some() && job.try_get::<Option<String>, _>("lease_owner")?.as_deref() == owner;
+            // A job made just now has no operation to merge with.
+            let fresh = job_id == new_id;
+            let merge_with: Option<i64> = if fresh {
+                None
+            } else if op.kind.merges_with_any_pending() {
                 sqlx::query_scalar("SELECT id FROM delivery_ops WHERE job_id = $1 AND op = $2 ORDER BY id LIMIT 1")
                     .bind(&job_id)
                     .bind(op.kind.as_str())
@@ -340,64 +375,66 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?
             };
-            let (op_id, merged) = match merge_with {
+            // A call's create is about to be sent by the lease holder: it is marked sent in this commit rather than
+            // in one more. A mark already there is an earlier attempt's, whose outcome is unknown: it stays, and
+            // the run reconciles before creating.
+            let mark_sent = leased && op.kind == OpKind::CreateCall;
+            let (op_id, merged, marked, alone) = match merge_with {
                 Some(op_id) => {
                     // The newer request is the more complete one (a create repeated with the final call data).
                     sqlx::query("UPDATE delivery_ops SET payload = $2, fingerprint = $3 WHERE id = $1")
-                        .bind(op_id)
-                        .bind(&sealed)
-                        .bind(&op.fingerprint)
-                        .execute(&mut *tx)
-                        .await?;
-                    (op_id, true)
+                    .bind(op_id)
+                    .bind(&sealed)
+                    .bind(&op.fingerprint)
+                    .execute(&mut *tx)
+                    .await?;
+                    let marked = mark_sent
+                        && sqlx::query("UPDATE delivery_ops SET sent_at_ms = $2 WHERE id = $1 AND sent_at_ms IS NULL")
+                            .bind(op_id)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected()
+                            == 1;
+                    (op_id, true, marked, false)
                 }
                 None => {
-                    let op_id: i64 = sqlx::query_scalar(
-                        "INSERT INTO delivery_ops (job_id, op, payload, fingerprint, enqueued_at_ms)
-                         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    // `alone`: no operation of the job is older (on PostgreSQL the subquery does not see the new
+                    // row, on SQLite the comparison leaves it out).
+                    let inserted = sqlx::query(
+                        "INSERT INTO delivery_ops (job_id, op, payload, fingerprint, enqueued_at_ms, sent_at_ms)
+                         VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN $5 END)
+                         RETURNING id, NOT EXISTS (SELECT 1 FROM delivery_ops o
+                             WHERE o.job_id = $1 AND o.id < delivery_ops.id) AS alone",
                     )
                     .bind(&job_id)
                     .bind(op.kind.as_str())
                     .bind(&sealed)
                     .bind(&op.fingerprint)
                     .bind(now)
+                    .bind(mark_sent)
                     .fetch_one(&mut *tx)
                     .await?;
-                    (op_id, false)
+                    (inserted.try_get("id")?, false, mark_sent, inserted.try_get::<bool, _>("alone")?)
                 }
             };
-            let leased = match lease {
-                Some((owner, ttl)) => sqlx::query(
-                    LEASE_JOB,
-                )
-                .bind(&job_id)
-                .bind(owner)
-                .bind(now.saturating_add(duration_ms(ttl)))
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|row| leased_of(&row))
-                .transpose()?,
-                None => None,
-            };
-            // A call's create is about to be sent by the lease holder: mark it sent in this commit rather than in
-            // one more. A mark already there is an earlier attempt's, whose outcome is unknown: it stays, and the
-            // run reconciles before creating.
-            let leased = match leased {
-                Some(mut job) if op.kind == OpKind::CreateCall => {
-                    let marked = sqlx::query(
-                        "UPDATE delivery_ops SET sent_at_ms = $2 WHERE id = $1 AND sent_at_ms IS NULL",
-                    )
-                    .bind(op_id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    job.marked_create = (marked == 1).then_some(op_id);
-                    Some(job)
-                }
-                other => other,
-            };
+            let enqueued_at = from_ms("delivery_ops.enqueued_at_ms", now)?;
+            let leased = leased.then(|| LeasedJob {
+                id: job_id.clone(),
+                subject: subject.clone(),
+                attempts: u32::try_from(attempts).unwrap_or_default(),
+                marked_create: marked.then_some(op_id),
+                known_ops: (fresh || alone).then(|| {
+                    vec![JobOp {
+                        id: op_id,
+                        kind: op.kind,
+                        payload: op.payload.clone(),
+                        sent_at: marked.then_some(enqueued_at),
+                        enqueued_at,
+                    }]
+                }),
+                fresh,
+            });
             let enqueued = Enqueued {
                 job_id,
                 op_id,
@@ -414,10 +451,9 @@ impl Store {
     /// mappings that say what is logged live in their own tables, so nothing is forgotten.
     pub async fn purge_idle_jobs(&self, retention: Duration) -> Result<u64, StoreError> {
         let now = self.shared_now_ms().await?;
-        let _turn = self.sqlite_write_turn().await;
         // An enqueue holds the job row while it adds its operation and makes the job queued, so a job it revives
         // no longer matches `state = 'idle'` here (PostgreSQL re-checks a row it waited for).
-        Ok(with_pool!(self, pool => sqlx::query(
+        Ok(with_writer!(self, pool => sqlx::query(
             "DELETE FROM delivery_jobs WHERE state = 'idle' AND updated_at_ms < $1
                  AND (lease_owner IS NULL OR lease_expires_at_ms < $2)
                  AND NOT EXISTS (SELECT 1 FROM delivery_ops o WHERE o.job_id = delivery_jobs.id)",
@@ -432,8 +468,7 @@ impl Store {
     /// Leases this job for `owner` if it is queued, due and not leased by a live runner.
     pub async fn lease_job(&self, job_id: &str, owner: &str, ttl: Duration) -> Result<Option<LeasedJob>, StoreError> {
         let now = self.shared_now_ms().await?;
-        let _turn = self.sqlite_write_turn().await;
-        let row = with_pool!(self, pool => sqlx::query(
+        let row = with_writer!(self, pool => sqlx::query(
             LEASE_JOB,
         )
         .bind(job_id)
@@ -466,8 +501,7 @@ impl Store {
                  AND (lease_owner IS NULL OR lease_expires_at_ms < $3)
              RETURNING id, user_id, platform, kind, subject_key, attempts"
         );
-        let _turn = self.sqlite_write_turn().await;
-        let row = with_pool!(self, pool => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        let row = with_writer!(self, pool => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(owner)
             .bind(now.saturating_add(duration_ms(ttl)))
             .bind(now)
@@ -481,8 +515,7 @@ impl Store {
     /// Extends `owner`'s lease; `false` when it has lost it (expired and taken over).
     pub async fn renew_job_lease(&self, job_id: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
         let now = self.shared_now_ms().await?;
-        let _turn = self.sqlite_write_turn().await;
-        let renewed = with_pool!(self, pool => sqlx::query(
+        let renewed = with_writer!(self, pool => sqlx::query(
             "UPDATE delivery_jobs SET lease_expires_at_ms = $3 WHERE id = $1 AND lease_owner = $2",
         )
         .bind(job_id)
@@ -539,8 +572,7 @@ impl Store {
     /// did not (`!sent`, after a refused connection or a 4xx).
     pub async fn mark_op_sent(&self, op_id: i64, sent: bool) -> Result<(), StoreError> {
         let now = self.shared_now_ms().await?;
-        let _turn = self.sqlite_write_turn().await;
-        with_pool!(self, pool => { sqlx::query("UPDATE delivery_ops SET sent_at_ms = $2 WHERE id = $1")
+        with_writer!(self, pool => { sqlx::query("UPDATE delivery_ops SET sent_at_ms = $2 WHERE id = $1")
             .bind(op_id)
             .bind(sent.then_some(now))
             .execute(pool)
@@ -561,19 +593,44 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let now = self.shared_now_ms().await?;
         let more = with_tx!(self, tx => {
-            let held = sqlx::query(
-                "UPDATE delivery_jobs SET attempts = 0, last_error = NULL, last_message = NULL, updated_at_ms = $3
-                 WHERE id = $1 AND lease_owner = $2",
+            // The job row first, as every writer of a job takes it (the enqueue's upsert too), so that two
+            // transactions never wait on each other's rows. Only the lease holder's completion counts. With this
+            // operation its last, the job goes idle and the lease is given up in the same statement rather than
+            // in one more commit: an enqueuer of this job waits on this row, so it either added its operation
+            // before (the job keeps its lease) or leases the idle job after.
+            //
+            // PostgreSQL evaluates a statement's subqueries in the snapshot it started with, also after waiting
+            // for a row lock: the `NOT EXISTS` would miss an operation an enqueuer committed while this statement
+            // waited for the row. So there the lock is taken by a statement of its own first. SQLite's writer
+            // holds the whole database from `BEGIN IMMEDIATE`, so nothing can commit in between.
+            if matches!(self.backend, Backend::Postgres(_)) {
+                let held = sqlx::query("SELECT 1 FROM delivery_jobs WHERE id = $1 AND lease_owner = $2 FOR UPDATE")
+                    .bind(job_id)
+                    .bind(owner)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if held.is_none() {
+                    return Err(StoreError::LeaseLost(job_id.to_owned()));
+                }
+            }
+            let state: Option<String> = sqlx::query_scalar(
+                "UPDATE delivery_jobs SET attempts = 0, last_error = NULL, last_message = NULL, updated_at_ms = $4,
+                     lease_owner = CASE WHEN state = 'queued' AND NOT EXISTS (SELECT 1 FROM delivery_ops o
+                         WHERE o.job_id = $1 AND o.id <> $3) THEN NULL ELSE lease_owner END,
+                     lease_expires_at_ms = CASE WHEN state = 'queued' AND NOT EXISTS (SELECT 1 FROM delivery_ops o
+                         WHERE o.job_id = $1 AND o.id <> $3) THEN NULL ELSE lease_expires_at_ms END,
+                     state = CASE WHEN state = 'queued' AND NOT EXISTS (SELECT 1 FROM delivery_ops o
+                         WHERE o.job_id = $1 AND o.id <> $3) THEN 'idle' ELSE state END
+                 WHERE id = $1 AND lease_owner = $2
+                 RETURNING state",
             )
             .bind(job_id)
             .bind(owner)
+            .bind(op_id)
             .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if held == 0 {
-                return Err(StoreError::LeaseLost(job_id.to_owned()));
-            }
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(state) = state else { return Err(StoreError::LeaseLost(job_id.to_owned())) };
             if let Some((key, logged)) = call_log {
                 sqlx::query(
                     "INSERT INTO call_logs (user_id, session_id, extension_number, hashed_extension_id, record_id,
@@ -603,19 +660,7 @@ impl Store {
                 .bind(job_id)
                 .execute(&mut *tx)
                 .await?;
-            // The last operation done: give the lease up in this same commit rather than in one more. An enqueuer
-            // of this job waits on the row this transaction updated, so it either added its operation before
-            // (and the job keeps its lease) or leases the idle job after.
-            let released = sqlx::query(
-                "UPDATE delivery_jobs SET lease_owner = NULL, lease_expires_at_ms = NULL, state = 'idle'
-                 WHERE id = $1 AND state = 'queued'
-                     AND NOT EXISTS (SELECT 1 FROM delivery_ops o WHERE o.job_id = delivery_jobs.id)",
-            )
-            .bind(job_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            released == 0
+            state != JobState::Idle.as_str()
         });
         Ok(more)
     }
@@ -629,8 +674,7 @@ impl Store {
         error: &str,
     ) -> Result<(), StoreError> {
         let now = self.shared_now_ms().await?;
-        let _turn = self.sqlite_write_turn().await;
-        with_pool!(self, pool => { sqlx::query(
+        with_writer!(self, pool => { sqlx::query(
             "UPDATE delivery_jobs SET attempts = attempts + 1, next_attempt_at_ms = $3, last_error = $4,
                  lease_owner = NULL, lease_expires_at_ms = NULL, updated_at_ms = $5
              WHERE id = $1 AND lease_owner = $2",
@@ -649,8 +693,7 @@ impl Store {
     /// JSON `returnMessage` the next read of the session shows.
     pub async fn fail_job(&self, job_id: &str, owner: &str, error: &str, message: &str) -> Result<(), StoreError> {
         let now = self.shared_now_ms().await?;
-        let _turn = self.sqlite_write_turn().await;
-        with_pool!(self, pool => { sqlx::query(
+        with_writer!(self, pool => { sqlx::query(
             "UPDATE delivery_jobs SET state = 'failed', attempts = attempts + 1, last_error = $3, last_message = $4,
                  lease_owner = NULL, lease_expires_at_ms = NULL, updated_at_ms = $5
              WHERE id = $1 AND lease_owner = $2",

@@ -1,6 +1,6 @@
 //! Message-log mappings (RingCentral message or conversation -> CRM activity), scoped by user.
 
-use super::{Store, StoreError, now_ms, with_pool};
+use super::{Store, StoreError, now_ms, with_pool, with_writer};
 
 /// A message-log mapping as stored.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -47,7 +47,7 @@ impl Store {
 
     /// Stores a new mapping; [`StoreError::AlreadyExists`] when the user already has one for this message id.
     pub async fn insert_message_log(&self, row: &MessageLogRow) -> Result<(), StoreError> {
-        let inserted = with_pool!(self, pool => sqlx::query(
+        let inserted = with_writer!(self, pool => sqlx::query(
             "INSERT INTO message_logs (user_id, id, platform, conversation_id, conversation_log_id,
                  third_party_log_id, created_at_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7)

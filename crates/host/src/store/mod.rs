@@ -11,8 +11,9 @@
 //! its checksum and refuses a changed one): a change is a new numbered file in both folders.
 //!
 //! Times are stored as UTC epoch milliseconds. Times that instances compare with each other's (lease and note
-//! expiry) come from the database's clock on PostgreSQL, so the instances' own clocks need not agree; a SQLite
-//! file has one machine, whose clock serves.
+//! expiry) follow the database's clock on PostgreSQL, so the instances' own clocks need not agree: each instance
+//! samples how far the database's clock is ahead of its own every [`CLOCK_SAMPLE_EVERY`] and adds that, rather
+//! than asking the database for the time before every write; a SQLite file has one machine, whose clock serves.
 
 mod admin_configs;
 mod call_logs;
@@ -47,6 +48,8 @@ use crate::crypto::{CryptoError, TokenCipher};
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// SQLite allows one writer at a time; a handful of connections serve concurrent readers in WAL mode.
 const SQLITE_MAX_CONNECTIONS: u32 = 8;
+/// How long an account's admin configuration is served from memory.
+pub const ADMIN_CONFIG_TTL: Duration = Duration::from_secs(5);
 const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 /// How many times a SQLite migration is tried when another instance migrates the same file at the same time.
 const SQLITE_MIGRATE_ATTEMPTS: u32 = 5;
@@ -86,13 +89,38 @@ pub enum StoreError {
     Contended(u32),
 }
 
+/// How often an instance samples the PostgreSQL clock's lead over its own.
+const CLOCK_SAMPLE_EVERY: Duration = Duration::from_secs(10);
+
+/// The database clock's lead over this machine's in milliseconds, and this machine's time when it was sampled
+/// (0: never).
+#[derive(Debug, Default)]
+struct ClockOffset {
+    lead_ms: std::sync::atomic::AtomicI64,
+    sampled_at_ms: std::sync::atomic::AtomicI64,
+}
+
 /// The database connection pool (one per back end) and the cipher for credentials.
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Backend,
     cipher: Option<TokenCipher>,
-    /// This process's SQLite writers take turns here; see [`Store::sqlite_write_turn`].
+    /// SQLite's writes go through one connection of their own: it alone changes the file, so its page cache
+    /// stays valid between writes (a connection must drop its cache whenever another one has written), and no
+    /// write waits for a pooled connection behind reads. `None` for an in-memory database, whose one connection
+    /// does everything.
+    sqlite_writer: Option<SqlitePool>,
+    /// This process's SQLite writers take turns here, before the writer connection. SQLite admits one writer at
+    /// a time; a connection that finds the write lock taken sleeps in SQLite's busy handler, in steps of 1, 2, 5,
+    /// 10 ... 100 ms, and does not wake when the lock is freed: under load most of a write's latency was that
+    /// sleeping (measured with `callbridge-load`: 4,214 busy-handler sleeps averaging 4.1 ms in 8 s against 2,555
+    /// commits). Queueing here wakes the next writer as soon as the previous one commits. The busy timeout still
+    /// arbitrates between processes sharing one file.
     sqlite_writers: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// The database clock's lead over this machine's (PostgreSQL); see [`Store::shared_now_ms`].
+    clock: std::sync::Arc<ClockOffset>,
+    /// Admin configurations read recently (see [`Store::admin_config`]).
+    admin_configs: moka::future::Cache<String, Option<AdminConfig>>,
 }
 
 #[derive(Clone, Debug)]
@@ -113,14 +141,31 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// Runs `$body` with `$pool` bound to the pool that writes: on SQLite this process's one writer connection, its
+/// turn taken first (see [`Store::sqlite_writer`]); hold it for one statement, never across a CRM call.
+macro_rules! with_writer {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite(reads) => {
+                let _turn = $store.sqlite_writers.lock().await;
+                let $pool = $store.sqlite_writer.as_ref().unwrap_or(reads);
+                $body
+            }
+            $crate::store::Backend::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_writer;
+
 /// Runs `$body` inside a transaction bound to `$tx` (use `&mut *$tx` as the executor) and commits it; an early
 /// return through `?` drops the transaction, which rolls it back. SQLite transactions start `IMMEDIATE`, taking
 /// the write lock up front, so a writer waits for its turn (busy timeout) instead of failing when it upgrades.
 macro_rules! with_tx {
     ($store:expr, $tx:ident => $body:expr) => {
         match &$store.backend {
-            $crate::store::Backend::Sqlite(pool) => {
-                let _turn = $store.sqlite_write_turn().await;
+            $crate::store::Backend::Sqlite(reads) => {
+                let _turn = $store.sqlite_writers.lock().await;
+                let pool = $store.sqlite_writer.as_ref().unwrap_or(reads);
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let output = $body;
                 $tx.commit().await?;
@@ -146,20 +191,35 @@ impl Store {
         if url.is_empty() {
             return Err(StoreError::UnsupportedUrl(String::new()));
         }
+        let mut sqlite_writer = None;
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?;
+            // No ping before handing out a pooled connection: it would be one more round trip for every store
+            // call. A connection the server dropped fails its next statement instead (the request answers
+            // "Database operation failed"; a delivery job is retried). sqlx closes connections idle for ten
+            // minutes, before most servers and proxies drop them.
             let pool = PgPoolOptions::new()
                 .max_connections(POSTGRES_MAX_CONNECTIONS)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await?;
             Backend::Postgres(pool)
         } else if url.starts_with("sqlite:") || !url.contains("://") {
-            Backend::Sqlite(connect_sqlite(url).await?)
+            let (reads, writer) = connect_sqlite(url).await?;
+            sqlite_writer = writer;
+            Backend::Sqlite(reads)
         } else {
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
         };
-        Ok(Store { backend, cipher: None, sqlite_writers: Default::default() })
+        Ok(Store {
+            backend,
+            cipher: None,
+            sqlite_writer,
+            sqlite_writers: Default::default(),
+            clock: Default::default(),
+            admin_configs: admin_config_cache(),
+        })
     }
 
     /// Applies the embedded migrations that have not run yet. Safe to call from several instances at once: on
@@ -211,34 +271,31 @@ impl Store {
 
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
+        if let Some(writer) = &self.sqlite_writer {
+            writer.close().await;
+        }
         with_pool!(self, pool => pool.close().await);
     }
 
-    /// Waits for this process's turn to write to SQLite (nothing to wait for on PostgreSQL); hold the guard for one
-    /// write statement or transaction, never across a CRM call.
-    ///
-    /// SQLite admits one writer at a time. A connection that finds the write lock taken sleeps in SQLite's busy
-    /// handler, in steps of 1, 2, 5, 10 ... 100 ms, and does not wake when the lock is freed: under load most of a
-    /// write's latency was that sleeping (measured with `callbridge-load`: 4,214 busy-handler sleeps averaging
-    /// 4.1 ms in 8 s against 2,555 commits). Queueing here first wakes the next writer as soon as the previous one
-    /// commits. The busy timeout still arbitrates between processes sharing one file.
-    pub(crate) async fn sqlite_write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match self.backend {
-            Backend::Sqlite(_) => Some(self.sqlite_writers.lock().await),
-            Backend::Postgres(_) => None,
-        }
-    }
-
-    /// Now, for times instances compare with each other's: see the module docs.
+    /// Now, for times instances compare with each other's: see the module docs. On PostgreSQL this machine's clock
+    /// plus the database clock's lead, sampled again when the last sample is [`CLOCK_SAMPLE_EVERY`] old (one round
+    /// trip then, none otherwise); the sample's error is half the round trip's.
     async fn shared_now_ms(&self) -> Result<i64, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(_) => Ok(now_ms()),
-            Backend::Postgres(pool) => {
-                Ok(sqlx::query_scalar("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)")
-                    .fetch_one(pool)
-                    .await?)
-            }
+        use std::sync::atomic::Ordering::Relaxed;
+        let Backend::Postgres(pool) = &self.backend else { return Ok(now_ms()) };
+        let local = now_ms();
+        if local.saturating_sub(self.clock.sampled_at_ms.load(Relaxed)) < duration_ms(CLOCK_SAMPLE_EVERY) {
+            return Ok(local.saturating_add(self.clock.lead_ms.load(Relaxed)));
         }
+        let before = now_ms();
+        let database: i64 = sqlx::query_scalar("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)")
+            .fetch_one(pool)
+            .await?;
+        let after = now_ms();
+        let lead = database.saturating_sub(before + (after - before) / 2);
+        self.clock.lead_ms.store(lead, Relaxed);
+        self.clock.sampled_at_ms.store(after, Relaxed);
+        Ok(after.saturating_add(lead))
     }
 
     fn cipher(&self) -> Result<&TokenCipher, StoreError> {
@@ -246,7 +303,15 @@ impl Store {
     }
 }
 
-async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
+/// Every call a CRM sees reads its account's admin configuration; admins change it rarely. Kept this long, a change
+/// made through another instance reaches this one's logs within [`ADMIN_CONFIG_TTL`]; one made through this
+/// instance at once.
+fn admin_config_cache() -> moka::future::Cache<String, Option<AdminConfig>> {
+    moka::future::Cache::builder().max_capacity(10_000).time_to_live(ADMIN_CONFIG_TTL).build()
+}
+
+/// The pool for reads, and the writer connection's own pool (none for an in-memory database).
+async fn connect_sqlite(url: &str) -> Result<(SqlitePool, Option<SqlitePool>), StoreError> {
     let options = if url.starts_with("sqlite:") {
         SqliteConnectOptions::from_str(url)?
     } else {
@@ -265,15 +330,30 @@ async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
         .foreign_keys(true);
-    let mut pool_options =
-        SqlitePoolOptions::new().max_connections(SQLITE_MAX_CONNECTIONS).acquire_timeout(ACQUIRE_TIMEOUT);
+    // No ping before handing out a pooled connection: a connection to a local file does not break, and the ping
+    // is one more round trip to the connection's thread for every statement (about a third of them, before).
+    let mut pool_options = SqlitePoolOptions::new()
+        .max_connections(SQLITE_MAX_CONNECTIONS)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false);
     if in_memory {
         // An in-memory database lives as long as a connection to it does, so one connection is kept for good. It
         // is the only one: connections sharing an in-memory database lock tables without waiting (no busy
         // timeout), so concurrent writers would fail instead of taking turns.
         pool_options = pool_options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+        return Ok((pool_options.connect_with(options).await?, None));
     }
-    Ok(pool_options.connect_with(options).await?)
+    let reads = pool_options.connect_with(options.clone()).await?;
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false)
+        .connect_with(options)
+        .await?;
+    Ok((reads, Some(writer)))
 }
 
 /// Creates the database file readable by its owner only (0600) before SQLite opens it, and narrows an existing

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{Store, StoreError, duration_ms, with_pool};
+use super::{Store, StoreError, duration_ms, with_pool, with_writer};
 
 impl Store {
     /// Saves (or replaces) the user's note for a session, readable for `ttl`. Expired notes are purged here.
@@ -14,11 +14,11 @@ impl Store {
         ttl: Duration,
     ) -> Result<(), StoreError> {
         let now = self.shared_now_ms().await?;
-        with_pool!(self, pool => { sqlx::query("DELETE FROM note_cache WHERE expires_at_ms <= $1")
+        with_writer!(self, pool => { sqlx::query("DELETE FROM note_cache WHERE expires_at_ms <= $1")
             .bind(now)
             .execute(pool)
             .await?; });
-        with_pool!(self, pool => { sqlx::query(
+        with_writer!(self, pool => { sqlx::query(
             "INSERT INTO note_cache (user_id, session_id, note, expires_at_ms) VALUES ($1, $2, $3, $4)
              ON CONFLICT (user_id, session_id) DO UPDATE SET note = excluded.note,
                  expires_at_ms = excluded.expires_at_ms",

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{Store, StoreError, duration_ms, with_pool};
+use super::{Store, StoreError, duration_ms, with_pool, with_writer};
 
 impl Store {
     /// Takes the user's refresh lease for `ttl` if it is free, expired, or already `holder`'s (which extends it).
@@ -15,7 +15,7 @@ impl Store {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let now = self.shared_now_ms().await?;
-        let acquired = with_pool!(self, pool => sqlx::query(
+        let acquired = with_writer!(self, pool => sqlx::query(
             "INSERT INTO refresh_leases (user_id, holder, expires_at_ms, acquired_at_ms) VALUES ($1, $2, $3, $4)
              ON CONFLICT (user_id) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms,
                  acquired_at_ms = excluded.acquired_at_ms
@@ -33,7 +33,7 @@ impl Store {
 
     /// Gives the lease back if `holder` still holds it (after an expiry someone else may).
     pub async fn release_refresh_lease(&self, user_id: &str, holder: &str) -> Result<(), StoreError> {
-        with_pool!(self, pool => { sqlx::query("DELETE FROM refresh_leases WHERE user_id = $1 AND holder = $2")
+        with_writer!(self, pool => { sqlx::query("DELETE FROM refresh_leases WHERE user_id = $1 AND holder = $2")
             .bind(user_id)
             .bind(holder)
             .execute(pool)

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Backend, Store, StoreError, with_pool};
+use super::{Backend, Store, StoreError, with_pool, with_writer};
 
 impl Store {
     /// The secrets an earlier version stored, by name (`app_server_secret_key`, `hash_key`, `token_key`).
@@ -18,7 +18,7 @@ impl Store {
     /// rewritten too: SQLite vacuums and empties its log, PostgreSQL rewrites the table (`VACUUM FULL`).
     pub async fn delete_legacy_secrets(&self) -> Result<u64, StoreError> {
         let deleted =
-            with_pool!(self, pool => sqlx::query("DELETE FROM server_secrets").execute(pool).await?.rows_affected());
+            with_writer!(self, pool => sqlx::query("DELETE FROM server_secrets").execute(pool).await?.rows_affected());
         match &self.backend {
             Backend::Sqlite(pool) => {
                 sqlx::query("VACUUM").execute(pool).await?;

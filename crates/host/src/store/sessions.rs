@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Store, StoreError, now_ms, to_ms, with_pool};
+use super::{Store, StoreError, now_ms, to_ms, with_pool, with_writer};
 
 /// What a verified token's session turned out to be in the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,7 +17,7 @@ impl Store {
     /// Records a new session of `user_id` valid until `expires_at`; expired sessions of the user are swept.
     pub async fn start_session(&self, id: &str, user_id: &str, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
         let now = now_ms();
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at_ms < $2")
                 .bind(user_id)
                 .bind(now)
@@ -36,7 +36,7 @@ impl Store {
 
     /// Moves a session's expiry (the token was renewed); an ended session stays ended.
     pub async fn extend_session(&self, id: &str, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
-        with_pool!(self, pool => sqlx::query("UPDATE sessions SET expires_at_ms = $2 WHERE id = $1")
+        with_writer!(self, pool => sqlx::query("UPDATE sessions SET expires_at_ms = $2 WHERE id = $1")
             .bind(id)
             .bind(to_ms(expires_at))
             .execute(pool)
@@ -77,7 +77,7 @@ impl Store {
     /// Ends one session (`Some(sid)`), or, with `all`, every session of the user; tokens without a session id are
     /// ended by either (they cannot be told apart). Returns how many sessions ended.
     pub async fn end_sessions(&self, user_id: &str, sid: Option<&str>, all: bool) -> Result<u64, StoreError> {
-        let ended = with_pool!(self, pool => {
+        let ended = with_writer!(self, pool => {
             sqlx::query("UPDATE users SET sessions_not_before_ms = $2 WHERE id = $1")
                 .bind(user_id)
                 .bind(now_ms())

@@ -5,7 +5,7 @@ use callbridge_core::secret::Secret;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::{Store, StoreError, from_ms, now_ms, parse_json, to_json, to_ms, with_pool, with_tx};
+use super::{Store, StoreError, from_ms, now_ms, parse_json, to_json, to_ms, with_pool, with_tx, with_writer};
 use crate::crypto::{CryptoError, TokenCipher};
 
 /// How many times [`Store::upsert_user`] starts over when a logout deletes the row between its insert and its
@@ -203,7 +203,7 @@ impl Store {
         let cipher = self.cipher()?;
         let access = seal(cipher, "access_token", id, access)?;
         let refresh = refresh.map(|it| seal(cipher, "refresh_token", id, it)).transpose()?;
-        let updated = with_pool!(self, pool => sqlx::query(
+        let updated = with_writer!(self, pool => sqlx::query(
             "UPDATE users SET access_token = $2, refresh_token = COALESCE($3, refresh_token), token_expiry_ms = $4,
                  updated_at_ms = $5
              WHERE id = $1",
@@ -224,7 +224,7 @@ impl Store {
 
     /// Forgets the user's CRM tokens (logout); the user and its settings stay.
     pub async fn clear_tokens(&self, id: &str) -> Result<(), StoreError> {
-        let updated = with_pool!(self, pool => sqlx::query(
+        let updated = with_writer!(self, pool => sqlx::query(
             "UPDATE users SET access_token = '', refresh_token = NULL, token_expiry_ms = NULL, updated_at_ms = $2
              WHERE id = $1",
         )
@@ -242,7 +242,7 @@ impl Store {
     /// Replaces the user's settings.
     pub async fn update_user_settings(&self, id: &str, settings: &UserSettings) -> Result<(), StoreError> {
         let settings = to_json("user_settings", settings)?;
-        let updated = with_pool!(self, pool => sqlx::query(
+        let updated = with_writer!(self, pool => sqlx::query(
             "UPDATE users SET user_settings = $2, updated_at_ms = $3 WHERE id = $1",
         )
         .bind(id)
@@ -390,7 +390,7 @@ impl Store {
                     let resealed = seal(cipher, column, &id, &open(cipher, column, &id, &stored)?)?;
                     // The column name comes from the fixed list above, never from input.
                     let statement = format!("UPDATE users SET {column} = $3 WHERE id = $1 AND {column} = $2");
-                    let updated = with_pool!(self, pool => sqlx::query(sqlx::AssertSqlSafe(statement))
+                    let updated = with_writer!(self, pool => sqlx::query(sqlx::AssertSqlSafe(statement))
                         .bind(&id)
                         .bind(&stored)
                         .bind(&resealed)

@@ -192,7 +192,7 @@ async fn sscl_create_queued_after_the_browser_record_finds_it(backend: Backend) 
     let payload = serde_json::to_string(&payload).unwrap();
     let op = NewOp { kind: OpKind::CreateCall, fingerprint: format!("sscl-{session_id}"), payload };
     let subject = JobSubject::call(&user_id, "mockcrm", &session_id);
-    let (_, outcome) = delivery::submit(&env.state, &subject, op).await.unwrap();
+    let (_, outcome) = delivery::submit(&env.state, &subject, op, None).await.unwrap();
     match outcome {
         DeliveryOutcome::Delivered(Delivered::CallAlreadyLogged { log_id }) => assert_eq!(log_id, "act-1"),
         other => panic!("expected the browser's record, got {other:?}"),

@@ -1,16 +1,10 @@
-//! Pipedrive's JSON, as far as the connector reads it. Every field we do not need is ignored, and every field we
-//! read tolerates `null`, so a change on Pipedrive's side costs a missing value, not a failed request.
+//! Pipedrive's JSON, as far as the connector reads and writes it. Every field we do not need is ignored, and every
+//! field we read tolerates `null`, so a change on Pipedrive's side costs a missing value, not a failed request.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Pipedrive wraps every answer in `{success, data, ...}`.
-#[derive(Debug, Deserialize)]
-pub(crate) struct Envelope<T> {
-    pub data: T,
-}
-
-/// A page of a v2 listing: `data` (`null` when empty) and the cursor of the next page.
+/// A page of `GET /api/v2/activities`: `data` (`null` when empty) and the cursor of the next page.
 #[derive(Debug, Deserialize)]
 pub(crate) struct ActivityPage {
     #[serde(default)]
@@ -19,7 +13,6 @@ pub(crate) struct ActivityPage {
     pub additional_data: Option<PageInfo>,
 }
 
-/// `additional_data` of a v2 listing.
 #[derive(Debug, Deserialize)]
 pub(crate) struct PageInfo {
     #[serde(default)]
@@ -68,7 +61,6 @@ pub(crate) struct SearchItem {
     pub item: FoundPerson,
 }
 
-/// A person as the search returns it.
 #[derive(Debug, Deserialize)]
 pub(crate) struct FoundPerson {
     pub id: Value,
@@ -103,9 +95,9 @@ pub(crate) struct Person {
     pub org_id: Option<Value>,
 }
 
-/// `POST /v1/persons`: the new person.
+/// A created person or activity.
 #[derive(Debug, Deserialize)]
-pub(crate) struct CreatedPerson {
+pub(crate) struct Created {
     pub id: Value,
     #[serde(default)]
     pub name: Option<String>,
@@ -121,12 +113,6 @@ pub(crate) struct ActivityType {
     pub active_flag: bool,
 }
 
-/// `POST /api/v2/activities`: the new activity.
-#[derive(Debug, Deserialize)]
-pub(crate) struct CreatedActivity {
-    pub id: Value,
-}
-
 /// `GET /api/v2/activities/{id}`: the whole answer, since the person's name sits beside `data`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct ActivityResponse {
@@ -134,6 +120,61 @@ pub(crate) struct ActivityResponse {
     pub data: Value,
     #[serde(default)]
     pub related_objects: Option<Value>,
+}
+
+/// `POST /api/v2/activities`: a call or an SMS, done, with the person as its one participant.
+#[derive(Debug, Serialize)]
+pub(crate) struct NewActivity {
+    pub owner_id: u64,
+    pub subject: String,
+    /// Calls only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+    #[serde(flatten)]
+    pub link: DealOrLead,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<Value>,
+    pub note: String,
+    pub done: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_time: Option<String>,
+    pub participants: [Participant; 1],
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The host's record key (see `reconcile`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_description: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Participant {
+    pub person_id: u64,
+    pub primary: bool,
+}
+
+/// `PATCH /api/v2/activities/{id}`: only what changes.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct ActivityUpdate<'a> {
+    pub note: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+    #[serde(flatten)]
+    pub link: DealOrLead,
+}
+
+/// `deal_id`, or `lead_id` when no deal was chosen: an activity links to at most one of them.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct DealOrLead {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deal_id: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_id: Option<Value>,
 }
 
 /// Pipedrive's error body: `{success: false, error, error_info}`.

@@ -260,6 +260,20 @@ pub struct ContactMatches {
     pub rate_limit: Option<RateLimit>,
 }
 
+impl ContactMatches {
+    /// The answer to a lookup of a number without a `+` (an internal extension): not a CRM contact.
+    pub fn internal_extension() -> Self {
+        Self {
+            successful: false,
+            return_message: Some(ReturnMessage::warning(
+                "Logging against internal extension number is not supported.",
+                3000,
+            )),
+            ..Self::default()
+        }
+    }
+}
+
 /// Input to [`Connector::create_contact`].
 #[derive(Clone, Debug, Default)]
 pub struct CreateContactRequest {
@@ -738,6 +752,21 @@ impl RouteResponse {
 
     pub fn html(status: StatusCode, body: impl Into<String>) -> Self {
         Self { status, content_type: "text/html; charset=utf-8", body: Bytes::from(body.into()) }
+    }
+
+    /// A small self-contained HTML page (a connector's landing page): `title` as text, `body` as HTML.
+    pub fn page(title: &str, body: &str) -> Self {
+        let title = crate::compose::escape_html(title);
+        Self::html(
+            StatusCode::OK,
+            format!(
+                "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+                 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+                 <title>{title}</title>\
+                 <style>body{{font-family:sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}</style>\
+                 </head><body>{body}</body></html>"
+            ),
+        )
     }
 }
 

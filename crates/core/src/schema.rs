@@ -177,6 +177,15 @@ pub enum CallDuration {
 }
 
 impl CallDuration {
+    /// False for the zero or empty duration a client sends before the call's length is known; an update then
+    /// leaves the stored duration alone, as App Connect does.
+    pub fn is_set(&self) -> bool {
+        match self {
+            CallDuration::Seconds(number) => number.as_f64().is_some_and(|it| it != 0.0),
+            CallDuration::Text(text) => !text.is_empty(),
+        }
+    }
+
     /// The length in seconds when it is a number (or a numeric string).
     pub fn seconds(&self) -> Option<f64> {
         match self {
@@ -299,6 +308,21 @@ pub struct ContactInfo {
     /// Connector-specific extras the extension shows as they are (Pipedrive's `organization`, ...).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// One option of a selection (`{const, title}`): a deal or matter in `additionalInfo`, an activity type in a
+/// setting's account data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    #[serde(rename = "const")]
+    pub id: Value,
+    pub title: String,
+}
+
+impl Choice {
+    pub fn new(id: impl Into<Value>, title: impl Into<String>) -> Self {
+        Self { id: id.into(), title: title.into() }
+    }
 }
 
 impl ContactInfo {

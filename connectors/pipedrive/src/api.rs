@@ -7,15 +7,12 @@ use serde_json::Value;
 /// A page of `GET /api/v2/activities`: `data` (`null` when empty) and the cursor of the next page.
 #[derive(Debug, Deserialize)]
 pub(crate) struct ActivityPage {
-    #[serde(default)]
     pub data: Option<Vec<Value>>,
-    #[serde(default)]
     pub additional_data: Option<PageInfo>,
 }
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct PageInfo {
-    #[serde(default)]
     pub next_cursor: Option<String>,
 }
 
@@ -23,17 +20,11 @@ pub(crate) struct PageInfo {
 #[derive(Debug, Deserialize)]
 pub(crate) struct CurrentUser {
     pub id: Value,
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub timezone_name: Option<String>,
-    #[serde(default)]
     pub timezone_offset: Option<String>,
-    #[serde(default)]
     pub company_id: Option<Value>,
-    #[serde(default)]
     pub company_name: Option<String>,
-    #[serde(default)]
     pub company_domain: Option<String>,
 }
 
@@ -41,11 +32,8 @@ pub(crate) struct CurrentUser {
 #[derive(Debug, Deserialize)]
 pub(crate) struct AccountUser {
     pub id: Value,
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub email: Option<String>,
-    #[serde(default)]
     pub is_deleted: Option<bool>,
 }
 
@@ -64,19 +52,14 @@ pub(crate) struct SearchItem {
 #[derive(Debug, Deserialize)]
 pub(crate) struct FoundPerson {
     pub id: Value,
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub add_time: Option<String>,
-    #[serde(default)]
     pub update_time: Option<String>,
-    #[serde(default)]
     pub organization: Option<Organization>,
 }
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct Organization {
-    #[serde(default)]
     pub name: Option<String>,
 }
 
@@ -84,14 +67,12 @@ pub(crate) struct Organization {
 #[derive(Debug, Deserialize)]
 pub(crate) struct Related {
     pub id: Value,
-    #[serde(default)]
     pub title: Option<String>,
 }
 
 /// `GET /api/v2/persons/{id}`: only the organisation matters.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Person {
-    #[serde(default)]
     pub org_id: Option<Value>,
 }
 
@@ -99,7 +80,6 @@ pub(crate) struct Person {
 #[derive(Debug, Deserialize)]
 pub(crate) struct Created {
     pub id: Value,
-    #[serde(default)]
     pub name: Option<String>,
 }
 
@@ -118,12 +98,11 @@ pub(crate) struct ActivityType {
 pub(crate) struct ActivityResponse {
     /// Kept whole: it goes back to the host as `full_log_response`.
     pub data: Value,
-    #[serde(default)]
     pub related_objects: Option<Value>,
 }
 
 /// `POST /api/v2/activities`: a call or an SMS, done, with the person as its one participant.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub(crate) struct NewActivity {
     pub owner_id: u64,
     pub subject: String,
@@ -148,7 +127,7 @@ pub(crate) struct NewActivity {
     pub public_description: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub(crate) struct Participant {
     pub person_id: u64,
     pub primary: bool,
@@ -180,8 +159,6 @@ pub(crate) struct DealOrLead {
 /// Pipedrive's error body: `{success: false, error, error_info}`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct ErrorBody {
-    #[serde(default)]
     pub error: Option<String>,
-    #[serde(default)]
     pub error_info: Option<String>,
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use callbridge_core::PlatformManifest;
 use callbridge_core::compose::message::{Layout, append_entry_once, parse_time};
 use callbridge_core::compose::{LogFormat, agent_note, user_offset};
+use callbridge_core::connector::RecordKey;
 use callbridge_core::http::RateLimit;
 use callbridge_core::manifest::{
     Environment, Field, FieldKind, ManifestAuth, OAuthManifest, Pages, ServerSideLogging, SettingItem, SettingKind,
@@ -112,32 +113,31 @@ impl Pipedrive {
         pick(&types, choice, kind, false).ok_or_else(|| kind.missing())
     }
 
-    /// The activity for a new call or SMS log, minus what only a call has.
-    async fn new_activity(
+    /// Creates the activity of a call or an SMS log: `activity` says what the log says, and this adds the owner,
+    /// the person and their organisation, the deal or lead, the activity type and the record key.
+    async fn create_activity(
         &self,
         ctx: &RequestContext,
         api: &Api,
-        contact: &LogContact,
         kind: ActivityKind,
-        submission: &Map<String, Value>,
-    ) -> Result<NewActivity, ConnectorError> {
+        logged: (&LogContact, &Map<String, Value>, &RecordKey),
+        activity: NewActivity,
+    ) -> Result<String, ConnectorError> {
+        let (contact, submission, key) = logged;
         let person_id = id_number(&contact.id, "Pipedrive person")?;
         let owner_id = owner_number(ctx)?;
         let org_id = api.person(&contact.id).await?.body.org_id.filter(is_truthy);
-        Ok(NewActivity {
+        let activity = NewActivity {
             owner_id,
-            subject: String::new(),
-            duration: None,
             link: deal_or_lead(submission),
             org_id,
-            note: String::new(),
             done: true,
-            due_date: None,
-            due_time: None,
             participants: [Participant { person_id, primary: true }],
             kind: self.activity_type(ctx, api, kind).await?,
-            public_description: None,
-        })
+            public_description: crate::reconcile::marker(key),
+            ..activity
+        };
+        Ok(id_text(&api.create_activity(&activity).await?.body.id))
     }
 }
 
@@ -302,7 +302,6 @@ impl Connector for Pipedrive {
     ) -> Result<CallLogCreated, ConnectorError> {
         let api = self.api(ctx)?;
         let call = &request.call_log;
-        let submission = &request.additional_submission;
         let (due_date, due_time) = due(call.start_time.as_ref().and_then(|it| it.to_utc()));
         let activity = NewActivity {
             subject: call.subject(&request.contact.name),
@@ -310,12 +309,12 @@ impl Connector for Pipedrive {
             note: request.composed_log_details.clone(),
             due_date,
             due_time,
-            public_description: crate::reconcile::marker(&request.record_key),
-            ..self.new_activity(ctx, &api, &request.contact, ActivityKind::Call, submission).await?
+            ..NewActivity::default()
         };
-        let created = api.create_activity(&activity).await?.body;
+        let logged = (&request.contact, &request.additional_submission, &request.record_key);
+        let log_id = self.create_activity(ctx, &api, ActivityKind::Call, logged, activity).await?;
         Ok(CallLogCreated {
-            log_id: id_text(&created.id),
+            log_id,
             return_message: Some(ReturnMessage::success("Call logged", 2000)),
             settings_update: None,
         })
@@ -326,8 +325,7 @@ impl Connector for Pipedrive {
         ctx: &RequestContext,
         request: &CreateCallLogRequest,
     ) -> Result<Option<String>, ConnectorError> {
-        let person = id_number(&request.contact.id, "Pipedrive person")?;
-        crate::reconcile::find(&self.api(ctx)?, person, owner_number(ctx)?, &request.record_key).await
+        crate::reconcile::find(&self.api(ctx)?, ctx, &request.contact, &request.record_key).await
     }
 
     async fn find_created_message_log(
@@ -335,8 +333,7 @@ impl Connector for Pipedrive {
         ctx: &RequestContext,
         request: &CreateMessageLogRequest,
     ) -> Result<Option<String>, ConnectorError> {
-        let person = id_number(&request.contact.id, "Pipedrive person")?;
-        crate::reconcile::find(&self.api(ctx)?, person, owner_number(ctx)?, &request.record_key).await
+        crate::reconcile::find(&self.api(ctx)?, ctx, &request.contact, &request.record_key).await
     }
 
     async fn get_call_log(
@@ -405,9 +402,6 @@ impl Connector for Pipedrive {
         // The ids are checked before any request, as for a call.
         let _ = (id_number(&request.contact.id, "Pipedrive person")?, owner_number(ctx)?);
         let user_name = api.current_user("/v1/users/me").await?.body.name.unwrap_or_default();
-        let activity =
-            self.new_activity(ctx, &api, &request.contact, ActivityKind::Sms, &request.additional_submission);
-        let activity = activity.await?;
         let layout = layout(ctx, &user_name, &request.contact);
         let shared = request.shared_sms_log_content.as_ref().filter(|it| !it.body.is_empty() && !it.subject.is_empty());
         let (subject, note, logged_at) = match shared {
@@ -424,13 +418,10 @@ impl Connector for Pipedrive {
             }
         };
         let (due_date, due_time) = due(Some(logged_at));
-        let public_description = crate::reconcile::marker(&request.record_key);
-        let activity = NewActivity { subject, note, due_date, due_time, public_description, ..activity };
-        let created = api.create_activity(&activity).await?.body;
-        Ok(MessageLogCreated {
-            log_id: id_text(&created.id),
-            return_message: Some(ReturnMessage::success("Message logged", 1000)),
-        })
+        let activity = NewActivity { subject, note, due_date, due_time, ..NewActivity::default() };
+        let logged = (&request.contact, &request.additional_submission, &request.record_key);
+        let log_id = self.create_activity(ctx, &api, ActivityKind::Sms, logged, activity).await?;
+        Ok(MessageLogCreated { log_id, return_message: Some(ReturnMessage::success("Message logged", 1000)) })
     }
 
     async fn update_message_log(
@@ -565,7 +556,7 @@ fn layout<'a>(ctx: &RequestContext, user_name: &'a str, contact: &'a LogContact)
 
 /// The activity's owner: the CRM user an admin assigned the log to, else the logging user (the numeric part of
 /// `<id>-pipedrive`).
-fn owner_number(ctx: &RequestContext) -> Result<u64, ConnectorError> {
+pub(crate) fn owner_number(ctx: &RequestContext) -> Result<u64, ConnectorError> {
     if let Some(assigned) = &ctx.assigned_crm_user_id {
         return id_number(assigned, "Pipedrive user");
     }

@@ -7,11 +7,12 @@
 //! activities by a field's value, so the lookup lists the person's newest activities owned by the user (the
 //! record, if it exists, was made within the host's retry window) and compares the key.
 
-use callbridge_core::ConnectorError;
 use callbridge_core::connector::RecordKey;
-use callbridge_core::values::id_text;
+use callbridge_core::values::{id_number, id_text};
+use callbridge_core::{ConnectorError, LogContact, RequestContext};
 
 use crate::client::Api;
+use crate::connector::owner_number;
 
 /// How many pages of 100 of the person's newest activities are compared: far more than one user logs for one person
 /// while a retry is pending, and a bound on what one lookup costs.
@@ -22,15 +23,16 @@ pub(crate) fn marker(key: &RecordKey) -> Option<String> {
     (!key.as_str().is_empty()).then(|| format!("callbridge:{key}"))
 }
 
-/// The id of the person's activity, owned by `owner_id`, that carries `key`.
+/// The id of the contact's activity, owned by the log's owner, that carries `key`.
 pub(crate) async fn find(
     api: &Api,
-    person_id: u64,
-    owner_id: u64,
+    ctx: &RequestContext,
+    contact: &LogContact,
     key: &RecordKey,
 ) -> Result<Option<String>, ConnectorError> {
+    let person_id = id_number(&contact.id, "Pipedrive person")?.to_string();
+    let owner_id = owner_number(ctx)?.to_string();
     let Some(wanted) = marker(key) else { return Ok(None) };
-    let (person_id, owner_id) = (person_id.to_string(), owner_id.to_string());
     let mut cursor = None;
     for _ in 0..MAX_PAGES {
         let page = api.recent_activities(&person_id, &owner_id, cursor.as_deref()).await?.body;

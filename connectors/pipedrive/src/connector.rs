@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use callbridge_core::PlatformManifest;
-use callbridge_core::compose::message::{Layout, append_entry_once, parse_time};
+use callbridge_core::compose::message::{Layout, append_entry_once};
 use callbridge_core::compose::{LogFormat, agent_note, user_offset};
 use callbridge_core::connector::RecordKey;
 use callbridge_core::http::RateLimit;
@@ -18,9 +18,9 @@ use callbridge_core::values::{id_number, id_text, is_truthy, selected_id};
 use callbridge_core::{
     AuthType, CallDuration, CallLogCreated, CallLogDetails, CallLogUpdated, Choice, Connector, ConnectorConfig,
     ConnectorError, ConnectorRoute, ContactInfo, ContactMatches, CreateCallLogRequest, CreateContactRequest,
-    CreateMessageLogRequest, CreatedContact, CrmUser, DispositionRequest, DispositionResult, ErrorKind,
-    FindContactRequest, GetCallLogRequest, IdType, LogContact, MessageLogCreated, MessageLogUpdated, OAuthInfo,
-    OAuthInfoRequest, Operation, PlatformUserInfo, RequestContext, ReturnMessage, Unauthorized, UpdateCallLogRequest,
+    CreateMessageLogRequest, CreatedContact, CrmUser, DispositionRequest, DispositionResult, FindContactRequest,
+    GetCallLogRequest, IdType, LogContact, MessageLogCreated, MessageLogUpdated, OAuthInfo, OAuthInfoRequest,
+    Operation, PlatformUserInfo, RequestContext, ReturnMessage, Unauthorized, UpdateCallLogRequest,
     UpdateMessageLogRequest, UserInfo, UserInfoRequest, async_trait,
 };
 use chrono::{DateTime, Utc};
@@ -29,7 +29,7 @@ use tracing::warn;
 
 use crate::NAME;
 use crate::activity_types::{ActivityKind, ActivityTypes, active_types, pick};
-use crate::api::{ActivityUpdate, DealOrLead, FoundPerson, NewActivity, Participant};
+use crate::api::{ActivityUpdate, DealOrLead, FoundPerson, NewActivity, Participant, Related};
 use crate::client::{Api, GLOBAL_USER_URL, parse_error};
 use crate::config::{AUTHORIZE_URL, PipedriveConfig, REVOKE_URL};
 
@@ -155,13 +155,8 @@ async fn contact_with_options(
         warn!(connector = NAME, %error, "Listing a person's leads failed; showing the contact without leads.");
         Vec::new()
     });
-    let mut additional_info = Map::new();
-    for (key, related) in [("deals", deals), ("leads", leads)] {
-        if !related.is_empty() {
-            let options = related.into_iter().map(|it| Choice::new(it.id, it.title.unwrap_or_default()));
-            additional_info.insert(key.to_owned(), json!(options.collect::<Vec<_>>()));
-        }
-    }
+    let choices =
+        |related: Vec<Related>| related.into_iter().map(|it| Choice::new(it.id, it.title.unwrap_or_default()));
     let organization = person.organization.and_then(|it| it.name).unwrap_or_default();
     Ok(ContactInfo {
         id: person_id,
@@ -170,7 +165,10 @@ async fn contact_with_options(
         kind: Some("contact".to_owned()),
         created_date: person.add_time,
         most_recent_activity_date: person.update_time,
-        additional_info: Some(Value::Object(additional_info)),
+        additional_info: Some(Choice::by_field([
+            ("deals", choices(deals).collect()),
+            ("leads", choices(leads).collect()),
+        ])),
         extra: Map::from_iter([("organization".to_owned(), Value::String(organization))]),
         ..ContactInfo::default()
     })
@@ -218,10 +216,7 @@ impl Connector for Pipedrive {
 
     async fn user_info(&self, request: UserInfoRequest) -> Result<UserInfo, ConnectorError> {
         let failed = |error: ConnectorError| {
-            error.with_return_message(
-                ReturnMessage::warning("Could not load user information", 3000)
-                    .with_details("Details", &[USER_INFO_FAILED_DETAIL]),
-            )
+            error.with_return_message(ReturnMessage::user_info_failed(&[USER_INFO_FAILED_DETAIL]))
         };
         let api = Api(self.rest.clone().with_auth(&request.auth_header));
         let me = api.current_user(GLOBAL_USER_URL).await.map_err(failed)?.body;
@@ -250,7 +245,7 @@ impl Connector for Pipedrive {
                     .filter_map(|(key, value)| Some((key.to_owned(), value?)))
                     .collect(),
                 overriding_hostname,
-                overriding_api_key: None,
+                ..PlatformUserInfo::default()
             },
             return_message: Some(ReturnMessage::success("Connected to Pipedrive.", 1000)),
         })
@@ -366,7 +361,7 @@ impl Connector for Pipedrive {
             note: &request.composed_log_details,
             subject: request.subject.as_deref().filter(|it| !it.is_empty()),
             // An admin's assignment moves the activity to that user, as App Connect does.
-            owner_id: ctx.assigned_crm_user_id.as_ref().map(|_| owner_number(ctx)).transpose()?,
+            owner_id: ctx.assigned_user().map(|_| owner_number(ctx)).transpose()?,
             // As in App Connect, a zero or empty duration leaves the stored one alone.
             duration: request.duration.as_ref().filter(|it| it.is_set()).map(|it| pipedrive_duration(Some(it))),
             link: DealOrLead::default(),
@@ -403,14 +398,11 @@ impl Connector for Pipedrive {
         let _ = (id_number(&request.contact.id, "Pipedrive person")?, owner_number(ctx)?);
         let user_name = api.current_user("/v1/users/me").await?.body.name.unwrap_or_default();
         let layout = layout(ctx, &user_name, &request.contact);
-        let shared = request.shared_sms_log_content.as_ref().filter(|it| !it.body.is_empty() && !it.subject.is_empty());
-        let (subject, note, logged_at) = match shared {
-            Some(shared) => (
-                shared.subject.clone(),
-                shared.body.clone(),
-                parse_time(shared.conversation_created_date.as_deref())
-                    .unwrap_or_else(|| layout.sent_at(&request.message)),
-            ),
+        let (subject, note, logged_at) = match request.shared_log() {
+            Some(shared) => {
+                let began = shared.created_at().unwrap_or_else(|| layout.sent_at(&request.message));
+                (shared.subject.clone(), shared.body.clone(), began)
+            }
             None => {
                 let (subject, note) =
                     layout.compose(LogFormat::Html, &request.media, &request.correspondents, &request.message);
@@ -430,9 +422,7 @@ impl Connector for Pipedrive {
         request: UpdateMessageLogRequest,
     ) -> Result<MessageLogUpdated, ConnectorError> {
         let api = self.api(ctx)?;
-        let shared_body =
-            request.shared_sms_log_content.as_ref().map(|it| it.body.as_str()).filter(|it| !it.is_empty());
-        let note = match shared_body {
+        let note = match request.shared_body() {
             Some(body) => body.to_owned(),
             None => {
                 let user_name = api.current_user(GLOBAL_USER_URL).await?.body.name.unwrap_or_default();
@@ -504,13 +494,10 @@ pub(crate) fn manifest(config: &PipedriveConfig) -> PlatformManifest {
         OAuthManifest::new(AUTHORIZE_URL, config.client_id.as_deref(), config.scope.as_deref(), &config.redirect_uri);
     PlatformManifest {
         url_identifier: Some("*.pipedrive.com".to_owned()),
-        environment: Some(Environment::Dynamic {
-            url_identifier: "*.pipedrive.com".to_owned(),
-            instructions: vec![
-                "Login to your Pipedrive account".to_owned(),
-                "Copy the whole url and paste it here".to_owned(),
-            ],
-        }),
+        environment: Some(Environment::dynamic(
+            "*.pipedrive.com",
+            &["Login to your Pipedrive account", "Copy the whole url and paste it here"],
+        )),
         embed_urls: vec!["https://*.pipedrive.com/*".to_owned()],
         contact_page_url: Some("https://{hostname}/person/{contactId}".to_owned()),
         log_page_url: Some("https://{hostname}/activities/{logId}".to_owned()),
@@ -554,16 +541,9 @@ fn layout<'a>(ctx: &RequestContext, user_name: &'a str, contact: &'a LogContact)
     Layout { user_name, contact, offset: user_offset(ctx.user.timezone_offset.as_ref()), now: Utc::now() }
 }
 
-/// The activity's owner: the CRM user an admin assigned the log to, else the logging user (the numeric part of
-/// `<id>-pipedrive`).
+/// The activity's owner: the CRM user an admin assigned the log to, else the logging user (`<id>-pipedrive`).
 pub(crate) fn owner_number(ctx: &RequestContext) -> Result<u64, ConnectorError> {
-    if let Some(assigned) = &ctx.assigned_crm_user_id {
-        return id_number(assigned, "Pipedrive user");
-    }
-    ctx.user.crm_user_id().parse::<u64>().map_err(|_| {
-        let message = format!("user id `{}` does not start with a Pipedrive user id", ctx.user.id);
-        ConnectorError::new(ErrorKind::Unauthorized, message)
-    })
+    id_number(ctx.owner_crm_user_id(), "Pipedrive user")
 }
 
 /// What the activity-type cache is keyed by: the Pipedrive company, else the host.

@@ -184,6 +184,18 @@ pub struct RequestContext {
     pub assigned_crm_user_id: Option<String>,
 }
 
+impl RequestContext {
+    /// The CRM user an admin assigned the log to (trimmed; `None` when there is no assignment).
+    pub fn assigned_user(&self) -> Option<&str> {
+        self.assigned_crm_user_id.as_deref().map(str::trim).filter(|it| !it.is_empty())
+    }
+
+    /// Whose record a new log is: the assigned CRM user, else the session's own ([`User::crm_user_id`]).
+    pub fn owner_crm_user_id(&self) -> &str {
+        self.assigned_user().unwrap_or_else(|| self.user.crm_user_id())
+    }
+}
+
 /// Input to [`Connector::oauth_info`].
 #[derive(Clone, Debug, Default)]
 pub struct OAuthInfoRequest {
@@ -465,6 +477,28 @@ pub struct SharedSmsContent {
     pub subject: String,
     pub body: String,
     pub conversation_created_date: Option<String>,
+}
+
+impl SharedSmsContent {
+    /// When the shared conversation began, if the client said so in RFC 3339.
+    pub fn created_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        crate::compose::message::parse_time(self.conversation_created_date.as_deref())
+    }
+}
+
+impl CreateMessageLogRequest {
+    /// A shared conversation's prepared log, when the client sent one with both a subject and a body: it is logged
+    /// as it is instead of a composed one.
+    pub fn shared_log(&self) -> Option<&SharedSmsContent> {
+        self.shared_sms_log_content.as_ref().filter(|it| !it.body.is_empty() && !it.subject.is_empty())
+    }
+}
+
+impl UpdateMessageLogRequest {
+    /// A shared conversation's prepared body, which replaces the log's body instead of an appended entry.
+    pub fn shared_body(&self) -> Option<&str> {
+        self.shared_sms_log_content.as_ref().map(|it| it.body.as_str()).filter(|it| !it.is_empty())
+    }
 }
 
 /// Links that come with a message (voicemail, fax, MMS), as `compose::message_media::media_of` derives them.

@@ -276,6 +276,14 @@ pub enum SettingKind {
     Option,
 }
 
+impl Environment {
+    /// A CRM with a host per company (`*.pipedrive.com`): the user pastes their CRM's URL, following `instructions`.
+    pub fn dynamic(url_identifier: &str, instructions: &[&str]) -> Self {
+        let instructions = instructions.iter().map(|it| (*it).to_owned()).collect();
+        Environment::Dynamic { url_identifier: url_identifier.to_owned(), instructions }
+    }
+}
+
 impl OAuthManifest {
     /// The OAuth entry: `scope` is the configured space-separated list, sent as `scope=a+b` (the query fragment
     /// the extension appends to the authorize URL).

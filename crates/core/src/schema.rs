@@ -323,6 +323,13 @@ impl Choice {
     pub fn new(id: impl Into<Value>, title: impl Into<String>) -> Self {
         Self { id: id.into(), title: title.into() }
     }
+
+    /// A contact's `additionalInfo`: the options of each contact-dependent field (`deals`, `matters`), fields
+    /// without options left out.
+    pub fn by_field<'a>(fields: impl IntoIterator<Item = (&'a str, Vec<Choice>)>) -> Value {
+        let fields = fields.into_iter().filter(|(_, options)| !options.is_empty());
+        Value::Object(fields.map(|(field, options)| (field.to_owned(), serde_json::json!(options))).collect())
+    }
 }
 
 impl ContactInfo {
@@ -360,6 +367,12 @@ impl ReturnMessage {
 
     pub fn warning(message: impl Into<String>, ttl: u32) -> Self {
         Self::new(MessageType::Warning, message, ttl)
+    }
+
+    /// What the extension shows when login could not load the CRM user: a warning with `details` (what to check).
+    pub fn user_info_failed(details: &[&str]) -> Self {
+        let message = Self::warning("Could not load user information", 3000);
+        if details.is_empty() { message } else { message.with_details("Details", details) }
     }
 
     /// Adds a details section titled `title` whose text items get ids `1`, `2`, ...

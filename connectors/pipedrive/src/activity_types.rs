@@ -58,7 +58,7 @@ impl ActivityKind {
 
 /// The company's active activity types.
 pub(crate) async fn active_types(api: &Api) -> Result<Arc<Vec<ActivityType>>, ConnectorError> {
-    let types = api.activity_types().await?.body;
+    let types = api.get::<Vec<ActivityType>>("/v1/activityTypes", &[]).await?.body;
     Ok(Arc::new(types.into_iter().filter(|it| it.active_flag).collect()))
 }
 

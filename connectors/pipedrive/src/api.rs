@@ -17,7 +17,7 @@ pub(crate) struct PageInfo {
 }
 
 /// `GET /v1/users/me`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(crate) struct CurrentUser {
     pub id: Value,
     pub name: Option<String>,
@@ -71,7 +71,7 @@ pub(crate) struct Related {
 }
 
 /// `GET /api/v2/persons/{id}`: only the organisation matters.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(crate) struct Person {
     pub org_id: Option<Value>,
 }

@@ -1,4 +1,4 @@
-//! Pipedrive's endpoints as one user calls them, over the core `RestClient`, and `parse_error`, which turns
+//! Requests to Pipedrive as one user makes them, over the core `RestClient`, and `parse_error`, which turns
 //! Pipedrive's error answers into `ConnectorError`s.
 //!
 //! URLs are Pipedrive's real ones (`https://{company}.pipedrive.com/api/v2/...`, `https://api.pipedrive.com/...`);
@@ -8,13 +8,11 @@ use callbridge_core::http::StatusCode;
 use callbridge_core::rest::{Reply, RestClient, https_origin};
 use callbridge_core::values::numeric_id;
 use callbridge_core::{ConnectorError, RequestContext};
-use serde_json::Value;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::NAME;
-use crate::api::{
-    AccountUser, ActivityPage, ActivityResponse, ActivityType, Created, CurrentUser, ErrorBody, NewActivity, Person,
-    Related, SearchResult,
-};
+use crate::api::{ActivityPage, ActivityResponse, ErrorBody};
 
 /// `GET /v1/users/me` on Pipedrive's global API host; login and SMS appends use it.
 pub(crate) const GLOBAL_USER_URL: &str = "https://api.pipedrive.com/v1/users/me";
@@ -30,47 +28,16 @@ impl Api {
         Ok(Self(rest.clone().with_base(&https_origin(&ctx.user.hostname, "Pipedrive")?).with_auth(&ctx.auth_header)))
     }
 
-    /// `url` is [`GLOBAL_USER_URL`] or the company host's `/v1/users/me`.
-    pub async fn current_user(&self, url: &str) -> Result<CurrentUser> {
-        self.0.data(self.0.get(url)).await
+    /// `data` of `GET path?query`; Pipedrive's `data: null` (an empty list, a missing record) reads as the default.
+    pub async fn get<T: DeserializeOwned + Default>(&self, path: &str, query: &[(&str, &str)]) -> Result<T> {
+        let request = self.0.get(path);
+        let request = if query.is_empty() { request } else { request.query(query) };
+        self.0.data::<Option<T>>(request).await.map(Reply::or_default)
     }
 
-    pub async fn account_users(&self) -> Result<Vec<AccountUser>> {
-        self.0.data(self.0.get("/api/v1/users")).await
-    }
-
-    /// Persons whose `field` (`phone` or `name`) matches `term`.
-    pub async fn search_persons(&self, term: &str, field: &str) -> Result<SearchResult> {
-        let request = self.0.get("/api/v2/persons/search").query(&[("term", term), ("fields", field)]);
-        self.0.data::<Option<_>>(request).await.map(Reply::or_default)
-    }
-
-    pub async fn open_deals(&self, person_id: &str) -> Result<Vec<Related>> {
-        let request = self.0.get("/api/v2/deals").query(&[("person_id", person_id), ("status", "open")]);
-        self.0.data::<Option<_>>(request).await.map(Reply::or_default)
-    }
-
-    pub async fn leads(&self, person_id: &str) -> Result<Vec<Related>> {
-        self.0
-            .data::<Option<_>>(self.0.get("/v1/leads").query(&[("person_id", person_id)]))
-            .await
-            .map(Reply::or_default)
-    }
-
-    pub async fn person(&self, person_id: &str) -> Result<Person> {
-        self.0.data(self.0.get(&format!("/api/v2/persons/{}", numeric_id(person_id, "Pipedrive person")?))).await
-    }
-
-    pub async fn create_person(&self, name: &str, phone: &str) -> Result<Created> {
-        self.0.data(self.0.post("/v1/persons").json(&serde_json::json!({ "name": name, "phone": phone }))).await
-    }
-
-    pub async fn activity_types(&self) -> Result<Vec<ActivityType>> {
-        self.0.data::<Option<_>>(self.0.get("/v1/activityTypes")).await.map(Reply::or_default)
-    }
-
-    pub async fn create_activity(&self, activity: &NewActivity) -> Result<Created> {
-        self.0.data(self.0.post("/api/v2/activities").json(activity)).await
+    /// `data` of the answer to `POST path` with a JSON body.
+    pub async fn post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T> {
+        self.0.data(self.0.post(path).json(body)).await
     }
 
     /// The activity with the objects it refers to (`related_objects.person` holds the contact's name).
@@ -78,7 +45,7 @@ impl Api {
         self.0.send(self.0.get(&activity_path(activity_id)?)).await
     }
 
-    pub async fn update_activity(&self, activity_id: &str, update: &impl serde::Serialize) -> Result<Value> {
+    pub async fn update_activity(&self, activity_id: &str, update: &impl Serialize) -> Result<serde_json::Value> {
         self.0.data(self.0.patch(&activity_path(activity_id)?).json(update)).await
     }
 

@@ -29,7 +29,10 @@ use tracing::warn;
 
 use crate::NAME;
 use crate::activity_types::{ActivityKind, ActivityTypes, active_types, pick};
-use crate::api::{ActivityUpdate, DealOrLead, FoundPerson, NewActivity, Participant, Related};
+use crate::api::{
+    AccountUser, ActivityUpdate, Created, CurrentUser, DealOrLead, FoundPerson, NewActivity, Participant, Person,
+    Related, SearchResult,
+};
 use crate::client::{Api, GLOBAL_USER_URL, parse_error};
 use crate::config::{AUTHORIZE_URL, PipedriveConfig, REVOKE_URL};
 
@@ -92,7 +95,12 @@ impl Pipedrive {
         let api = self.api(ctx)?;
         let mut rate_limit = None;
         let mut contacts = Vec::new();
-        for item in api.search_persons(term, field).await?.into_body(&mut rate_limit).items {
+        for item in api
+            .get::<SearchResult>("/api/v2/persons/search", &[("term", term), ("fields", field)])
+            .await?
+            .into_body(&mut rate_limit)
+            .items
+        {
             contacts.push(contact_with_options(&api, item.item, phone, &mut rate_limit).await?);
         }
         Ok(ContactMatches { successful: true, contacts, return_message: None, rate_limit })
@@ -126,7 +134,8 @@ impl Pipedrive {
         let (contact, submission, key) = logged;
         let person_id = id_number(&contact.id, "Pipedrive person")?;
         let owner_id = owner_number(ctx)?;
-        let org_id = api.person(&contact.id).await?.body.org_id.filter(is_truthy);
+        let org_id =
+            api.get::<Person>(&format!("/api/v2/persons/{person_id}"), &[]).await?.body.org_id.filter(is_truthy);
         let activity = NewActivity {
             owner_id,
             link: deal_or_lead(submission),
@@ -137,7 +146,7 @@ impl Pipedrive {
             public_description: crate::reconcile::marker(key),
             ..activity
         };
-        Ok(id_text(&api.create_activity(&activity).await?.body.id))
+        Ok(id_text(&api.post::<Created>("/api/v2/activities", &activity).await?.body.id))
     }
 }
 
@@ -149,12 +158,19 @@ async fn contact_with_options(
     rate_limit: &mut Option<RateLimit>,
 ) -> Result<ContactInfo, ConnectorError> {
     let person_id = id_text(&person.id);
-    let deals = api.open_deals(&person_id).await?.into_body(rate_limit);
+    let deals = api
+        .get::<Vec<Related>>("/api/v2/deals", &[("person_id", &person_id), ("status", "open")])
+        .await?
+        .into_body(rate_limit);
     // Leads are an add-on; an account without them (or a failing leads API) must not hide the contact.
-    let leads = api.leads(&person_id).await.map(|it| it.into_body(rate_limit)).unwrap_or_else(|error| {
-        warn!(connector = NAME, %error, "Listing a person's leads failed; showing the contact without leads.");
-        Vec::new()
-    });
+    let leads = api
+        .get::<Vec<Related>>("/v1/leads", &[("person_id", &person_id)])
+        .await
+        .map(|it| it.into_body(rate_limit))
+        .unwrap_or_else(|error| {
+            warn!(connector = NAME, %error, "Listing a person's leads failed; showing the contact without leads.");
+            Vec::new()
+        });
     let choices =
         |related: Vec<Related>| related.into_iter().map(|it| Choice::new(it.id, it.title.unwrap_or_default()));
     let organization = person.organization.and_then(|it| it.name).unwrap_or_default();
@@ -219,7 +235,7 @@ impl Connector for Pipedrive {
             error.with_return_message(ReturnMessage::user_info_failed(&[USER_INFO_FAILED_DETAIL]))
         };
         let api = Api(self.rest.clone().with_auth(&request.auth_header));
-        let me = api.current_user(GLOBAL_USER_URL).await.map_err(failed)?.body;
+        let me = api.get::<CurrentUser>(GLOBAL_USER_URL, &[]).await.map_err(failed)?.body;
         let id = id_text(&me.id);
         if id.is_empty() {
             return Err(failed(ConnectorError::upstream("pipedrive returned a user without an id")));
@@ -279,7 +295,11 @@ impl Connector for Pipedrive {
         request: CreateContactRequest,
     ) -> Result<CreatedContact, ConnectorError> {
         let phone = restore_plus(&request.phone_number);
-        let created = self.api(ctx)?.create_person(&request.new_contact_name, &phone).await?.body;
+        let created = self
+            .api(ctx)?
+            .post::<Created>("/v1/persons", &json!({ "name": request.new_contact_name, "phone": phone }))
+            .await?
+            .body;
         Ok(CreatedContact {
             contact: ContactInfo {
                 id: id_text(&created.id),
@@ -396,7 +416,7 @@ impl Connector for Pipedrive {
         let api = self.api(ctx)?;
         // The ids are checked before any request, as for a call.
         let _ = (id_number(&request.contact.id, "Pipedrive person")?, owner_number(ctx)?);
-        let user_name = api.current_user("/v1/users/me").await?.body.name.unwrap_or_default();
+        let user_name = api.get::<CurrentUser>("/v1/users/me", &[]).await?.body.name.unwrap_or_default();
         let layout = layout(ctx, &user_name, &request.contact);
         let (subject, note, logged_at) = match request.shared_log() {
             Some(shared) => {
@@ -425,7 +445,7 @@ impl Connector for Pipedrive {
         let note = match request.shared_body() {
             Some(body) => body.to_owned(),
             None => {
-                let user_name = api.current_user(GLOBAL_USER_URL).await?.body.name.unwrap_or_default();
+                let user_name = api.get::<CurrentUser>(GLOBAL_USER_URL, &[]).await?.body.name.unwrap_or_default();
                 let existing = api.activity(&request.log_id).await?.body;
                 let layout = layout(ctx, &user_name, &request.contact);
                 let entry = layout.entry_in(LogFormat::Html, &request.message, &request.media);
@@ -444,7 +464,7 @@ impl Connector for Pipedrive {
     }
 
     async fn user_list(&self, ctx: &RequestContext) -> Result<Vec<CrmUser>, ConnectorError> {
-        let users = self.api(ctx)?.account_users().await?.body;
+        let users = self.api(ctx)?.get::<Vec<AccountUser>>("/api/v1/users", &[]).await?.body;
         Ok(users
             .into_iter()
             .filter(|it| it.is_deleted != Some(true))

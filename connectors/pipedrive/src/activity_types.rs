@@ -20,62 +20,46 @@ pub(crate) fn cache() -> ActivityTypes {
     AccountCache::new(Duration::from_secs(24 * 60 * 60), 10_000)
 }
 
-/// What is being logged: decides the admin setting and the keyword a type name must contain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ActivityKind {
-    Call,
-    Sms,
+/// What is being logged: the admin setting that names its type, and the keyword (compared case-insensitively)
+/// that marks a type as fit when no admin chose one.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ActivityKind {
+    pub setting_id: &'static str,
+    pub keyword: &'static str,
+    /// `Call` or `Message`, for the error.
+    what: &'static str,
 }
 
+pub(crate) const CALL: ActivityKind =
+    ActivityKind { setting_id: "pipedriveCallActivityType", keyword: "call", what: "Call" };
+pub(crate) const SMS: ActivityKind =
+    ActivityKind { setting_id: "pipedriveSMSActivityType", keyword: "sms", what: "Message" };
+
 impl ActivityKind {
-    /// The admin setting that names the type explicitly.
-    pub fn setting_id(self) -> &'static str {
-        match self {
-            ActivityKind::Call => "pipedriveCallActivityType",
-            ActivityKind::Sms => "pipedriveSMSActivityType",
-        }
-    }
-
-    /// The word, compared case-insensitively, that marks a type as fit when no admin chose one.
-    fn keyword(self) -> &'static str {
-        match self {
-            ActivityKind::Call => "call",
-            ActivityKind::Sms => "sms",
-        }
-    }
-
     /// The reference's error when the account has no fitting type.
     pub fn missing(self) -> ConnectorError {
-        let keyword = self.keyword();
+        let (what, keyword) = (self.what, self.keyword);
         let text = format!(
-            "{} logging requires an active activity type containing the word \"{keyword}\" (case insensitive), or one explicitly assigned by an admin under Admin > Account settings.",
-            if self == ActivityKind::Call { "Call" } else { "Message" }
+            "{what} logging requires an active activity type containing the word \"{keyword}\" (case insensitive), or one explicitly assigned by an admin under Admin > Account settings."
         );
         ConnectorError::new(ErrorKind::Rejected, format!("no active {keyword} activity type"))
             .with_return_message(ReturnMessage::new(MessageType::Error, text, 2000))
+    }
+
+    /// The admin-chosen type when it is active (`strict`: and only then), else the first active type whose name
+    /// contains the keyword.
+    pub fn pick(self, types: &[ActivityType], admin_choice: Option<&str>, strict: bool) -> Option<String> {
+        match admin_choice {
+            Some(choice) if types.iter().any(|it| it.key_string == choice) => return Some(choice.to_owned()),
+            Some(_) if strict => return None,
+            _ => {}
+        }
+        types.iter().find(|it| it.name.to_lowercase().contains(self.keyword)).map(|it| it.key_string.clone())
     }
 }
 
 /// The company's active activity types.
 pub(crate) async fn active_types(api: &Api) -> Result<Arc<Vec<ActivityType>>, ConnectorError> {
-    let types = api.get::<Vec<ActivityType>>("/v1/activityTypes", &[]).await?.body;
+    let types: Vec<ActivityType> = api.get("/v1/activityTypes", &[]).await?.body;
     Ok(Arc::new(types.into_iter().filter(|it| it.active_flag).collect()))
-}
-
-/// The admin-chosen type when it is active (`strict`: and only then), else the first active type whose name
-/// contains the keyword.
-pub(crate) fn pick(
-    types: &[ActivityType],
-    admin_choice: Option<&str>,
-    kind: ActivityKind,
-    strict: bool,
-) -> Option<String> {
-    if let Some(choice) = admin_choice {
-        if types.iter().any(|it| it.key_string == choice) {
-            return Some(choice.to_owned());
-        } else if strict {
-            return None;
-        }
-    }
-    types.iter().find(|it| it.name.to_lowercase().contains(kind.keyword())).map(|it| it.key_string.clone())
 }

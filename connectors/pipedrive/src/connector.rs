@@ -7,7 +7,6 @@ use callbridge_core::PlatformManifest;
 use callbridge_core::compose::message::{Layout, append_entry_once};
 use callbridge_core::compose::{LogFormat, agent_note, user_offset};
 use callbridge_core::connector::RecordKey;
-use callbridge_core::http::RateLimit;
 use callbridge_core::manifest::{
     Environment, Field, FieldKind, ManifestAuth, OAuthManifest, Pages, ServerSideLogging, SettingItem, SettingKind,
 };
@@ -28,7 +27,7 @@ use serde_json::{Map, Value, json};
 use tracing::warn;
 
 use crate::NAME;
-use crate::activity_types::{ActivityKind, ActivityTypes, active_types, pick};
+use crate::activity_types::{ActivityKind, ActivityTypes, CALL, SMS, active_types};
 use crate::api::{
     AccountUser, ActivityUpdate, Created, CurrentUser, DealOrLead, FoundPerson, NewActivity, Participant, Person,
     Related, SearchResult,
@@ -94,14 +93,35 @@ impl Pipedrive {
     ) -> Result<ContactMatches, ConnectorError> {
         let api = self.api(ctx)?;
         let mut rate_limit = None;
+        let found: SearchResult =
+            api.get("/api/v2/persons/search", &[("term", term), ("fields", field)]).await?.into_body(&mut rate_limit);
         let mut contacts = Vec::new();
-        for item in api
-            .get::<SearchResult>("/api/v2/persons/search", &[("term", term), ("fields", field)])
-            .await?
-            .into_body(&mut rate_limit)
-            .items
-        {
-            contacts.push(contact_with_options(&api, item.item, phone, &mut rate_limit).await?);
+        for FoundPerson { id, name, add_time, update_time, organization } in found.items.into_iter().map(|it| it.item) {
+            let person_id = id_text(&id);
+            let deals_query = [("person_id", person_id.as_str()), ("status", "open")];
+            let deals: Vec<Related> = api.get("/api/v2/deals", &deals_query).await?.into_body(&mut rate_limit);
+            // Leads are an add-on; an account without them (or a failing leads API) must not hide the contact.
+            let leads = match api.get("/v1/leads", &[("person_id", &person_id)]).await {
+                Ok(leads) => leads.into_body(&mut rate_limit),
+                Err(error) => {
+                    warn!(connector = NAME, %error, "Listing a person's leads failed; showing the contact without leads.");
+                    Vec::new()
+                }
+            };
+            let choices =
+                |it: Vec<Related>| it.into_iter().map(|it| Choice::new(it.id, it.title.unwrap_or_default())).collect();
+            let organization = organization.and_then(|it| it.name).unwrap_or_default();
+            contacts.push(ContactInfo {
+                id: person_id,
+                name: name.unwrap_or_default(),
+                phone: phone.map(str::to_owned),
+                kind: Some("contact".to_owned()),
+                created_date: add_time,
+                most_recent_activity_date: update_time,
+                additional_info: Some(Choice::by_field([("deals", choices(deals)), ("leads", choices(leads))])),
+                extra: Map::from_iter([("organization".to_owned(), Value::String(organization))]),
+                ..ContactInfo::default()
+            });
         }
         Ok(ContactMatches { successful: true, contacts, return_message: None, rate_limit })
     }
@@ -114,11 +134,11 @@ impl Pipedrive {
         api: &Api,
         kind: ActivityKind,
     ) -> Result<String, ConnectorError> {
-        let choice = ctx.admin_settings.text(kind.setting_id()).filter(|it| !it.is_empty());
+        let choice = ctx.admin_settings.text(kind.setting_id).filter(|it| !it.is_empty());
         let load = || active_types(api);
-        let usable = |types: &Arc<Vec<_>>| pick(types, choice, kind, true).is_some();
+        let usable = |types: &Arc<Vec<_>>| kind.pick(types, choice, true).is_some();
         let types = self.activity_types.get_or_reload_if(&company_key(ctx), load, usable).await?;
-        pick(&types, choice, kind, false).ok_or_else(|| kind.missing())
+        kind.pick(&types, choice, false).ok_or_else(|| kind.missing())
     }
 
     /// Creates the activity of a call or an SMS log: `activity` says what the log says, and this adds the owner,
@@ -150,46 +170,6 @@ impl Pipedrive {
     }
 }
 
-/// The person as a contact, with their open deals and leads as options.
-async fn contact_with_options(
-    api: &Api,
-    person: FoundPerson,
-    phone: Option<&str>,
-    rate_limit: &mut Option<RateLimit>,
-) -> Result<ContactInfo, ConnectorError> {
-    let person_id = id_text(&person.id);
-    let deals = api
-        .get::<Vec<Related>>("/api/v2/deals", &[("person_id", &person_id), ("status", "open")])
-        .await?
-        .into_body(rate_limit);
-    // Leads are an add-on; an account without them (or a failing leads API) must not hide the contact.
-    let leads = api
-        .get::<Vec<Related>>("/v1/leads", &[("person_id", &person_id)])
-        .await
-        .map(|it| it.into_body(rate_limit))
-        .unwrap_or_else(|error| {
-            warn!(connector = NAME, %error, "Listing a person's leads failed; showing the contact without leads.");
-            Vec::new()
-        });
-    let choices =
-        |related: Vec<Related>| related.into_iter().map(|it| Choice::new(it.id, it.title.unwrap_or_default()));
-    let organization = person.organization.and_then(|it| it.name).unwrap_or_default();
-    Ok(ContactInfo {
-        id: person_id,
-        name: person.name.unwrap_or_default(),
-        phone: phone.map(str::to_owned),
-        kind: Some("contact".to_owned()),
-        created_date: person.add_time,
-        most_recent_activity_date: person.update_time,
-        additional_info: Some(Choice::by_field([
-            ("deals", choices(deals).collect()),
-            ("leads", choices(leads).collect()),
-        ])),
-        extra: Map::from_iter([("organization".to_owned(), Value::String(organization))]),
-        ..ContactInfo::default()
-    })
-}
-
 #[async_trait]
 impl Connector for Pipedrive {
     fn name(&self) -> &'static str {
@@ -219,14 +199,10 @@ impl Connector for Pipedrive {
 
     fn oauth_info(&self, _request: &OAuthInfoRequest) -> Result<OAuthInfo, ConnectorError> {
         let app = self.config.client_credentials()?;
+        let (token_url, redirect_uri) = (&self.config.token_url, &self.config.redirect_uri);
         Ok(OAuthInfo {
-            client_id: app.client_id,
-            client_secret: app.client_secret,
-            token_url: self.config.token_url.clone(),
-            redirect_uri: self.config.redirect_uri.clone(),
-            authorization_url: Some(AUTHORIZE_URL.to_owned()),
             scopes: scopes(self.config.scope.as_deref()),
-            hostname: None,
+            ..OAuthInfo::new(app, token_url, redirect_uri, AUTHORIZE_URL)
         })
     }
 
@@ -327,7 +303,7 @@ impl Connector for Pipedrive {
             ..NewActivity::default()
         };
         let logged = (&request.contact, &request.additional_submission, &request.record_key);
-        let log_id = self.create_activity(ctx, &api, ActivityKind::Call, logged, activity).await?;
+        let log_id = self.create_activity(ctx, &api, CALL, logged, activity).await?;
         Ok(CallLogCreated {
             log_id,
             return_message: Some(ReturnMessage::success("Call logged", 2000)),
@@ -432,7 +408,7 @@ impl Connector for Pipedrive {
         let (due_date, due_time) = due(Some(logged_at));
         let activity = NewActivity { subject, note, due_date, due_time, ..NewActivity::default() };
         let logged = (&request.contact, &request.additional_submission, &request.record_key);
-        let log_id = self.create_activity(ctx, &api, ActivityKind::Sms, logged, activity).await?;
+        let log_id = self.create_activity(ctx, &api, SMS, logged, activity).await?;
         Ok(MessageLogCreated { log_id, return_message: Some(ReturnMessage::success("Message logged", 1000)) })
     }
 
@@ -482,10 +458,7 @@ impl Connector for Pipedrive {
             return Ok(None);
         }
         let (api, company) = (self.api(ctx)?, company_key(ctx));
-        let types = match force_refresh {
-            true => self.activity_types.reload(&company, active_types(&api)).await?,
-            false => self.activity_types.get_or_load(&company, active_types(&api)).await?,
-        };
+        let types = self.activity_types.get_or_load_fresh(&company, force_refresh, active_types(&api)).await?;
         Ok(Some(json!(types.iter().map(|it| Choice::new(it.key_string.clone(), &it.name)).collect::<Vec<_>>())))
     }
 
@@ -502,11 +475,12 @@ pub(crate) fn manifest(config: &PipedriveConfig) -> PlatformManifest {
             .description("Lead assignment will be overridden by Deal assignment if any"),
         Field::new("leads", "Lead", FieldKind::Selection).contact_dependent(),
     ];
-    let activity_type_setting = |kind: ActivityKind, name: &str, what: &str, keyword: &str| {
+    let activity_type_setting = |kind: ActivityKind, name: &str, what: &str| {
+        let keyword = kind.keyword;
         let description = format!(
             "The activity type {what} are logged as. Without one, the first active type whose name contains \"{keyword}\" is used."
         );
-        SettingItem::new(kind.setting_id(), SettingKind::Option, name)
+        SettingItem::new(kind.setting_id, SettingKind::Option, name)
             .description(&description)
             .account_data(ACTIVITY_TYPES_KEY)
     };
@@ -523,8 +497,8 @@ pub(crate) fn manifest(config: &PipedriveConfig) -> PlatformManifest {
         log_page_url: Some("https://{hostname}/activities/{logId}".to_owned()),
         server_side_logging: Some(ServerSideLogging { enable_user_mapping: true, ..ServerSideLogging::default() }),
         admin_settings: vec![
-            activity_type_setting(ActivityKind::Call, "Call activity type", "calls", "call"),
-            activity_type_setting(ActivityKind::Sms, "SMS activity type", "messages", "sms"),
+            activity_type_setting(CALL, "Call activity type", "calls"),
+            activity_type_setting(SMS, "SMS activity type", "messages"),
         ],
         page: Pages { use_contact_search: true, ..Pages::logs(fields) },
         ..PlatformManifest::new(NAME, "Pipedrive", ManifestAuth::OAuth { oauth })

@@ -52,6 +52,17 @@ impl<V: Clone + Send + Sync + 'static> AccountCache<V> {
         Ok(value)
     }
 
+    /// [`AccountCache::reload`] when `refresh` is set (the user asked for fresh data), else
+    /// [`AccountCache::get_or_load`].
+    pub async fn get_or_load_fresh(
+        &self,
+        account: &str,
+        refresh: bool,
+        load: impl Future<Output = Result<V, ConnectorError>>,
+    ) -> Result<V, ConnectorError> {
+        if refresh { self.reload(account, load).await } else { self.get_or_load(account, load).await }
+    }
+
     /// The account's value if it is cached and fresh.
     pub async fn get(&self, account: &str) -> Option<V> {
         self.entries.get(account).await

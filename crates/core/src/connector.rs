@@ -218,6 +218,26 @@ pub struct OAuthInfo {
     pub hostname: Option<String>,
 }
 
+impl OAuthInfo {
+    /// The usual case: the app's credentials, its token and redirect URLs, its authorize page; no scopes.
+    pub fn new(
+        app: crate::oauth::ClientCredentials,
+        token_url: &str,
+        redirect_uri: &str,
+        authorization_url: &str,
+    ) -> Self {
+        Self {
+            client_id: app.client_id,
+            client_secret: app.client_secret,
+            token_url: token_url.to_owned(),
+            redirect_uri: redirect_uri.to_owned(),
+            authorization_url: Some(authorization_url.to_owned()),
+            scopes: Vec::new(),
+            hostname: None,
+        }
+    }
+}
+
 /// Input to [`Connector::user_info`] at login.
 #[derive(Clone, Debug, Default)]
 pub struct UserInfoRequest {

@@ -5,7 +5,6 @@
 //! once when the wanted type is missing (an admin may have just created or chosen it).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use callbridge_core::cache::AccountCache;
 use callbridge_core::{ConnectorError, ErrorKind, MessageType, ReturnMessage};
@@ -13,12 +12,8 @@ use callbridge_core::{ConnectorError, ErrorKind, MessageType, ReturnMessage};
 use crate::api::ActivityType;
 use crate::client::Api;
 
-/// Active activity types by company, trusted for a day; beyond 10,000 companies the least used go first.
+/// Active activity types by company.
 pub(crate) type ActivityTypes = AccountCache<Arc<Vec<ActivityType>>>;
-
-pub(crate) fn cache() -> ActivityTypes {
-    AccountCache::new(Duration::from_secs(24 * 60 * 60), 10_000)
-}
 
 /// What is being logged: the admin setting that names its type, and the keyword (compared case-insensitively)
 /// that marks a type as fit when no admin chose one.

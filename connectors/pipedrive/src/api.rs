@@ -4,18 +4,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A page of `GET /api/v2/activities`: `data` (`null` when empty) and the cursor of the next page.
-#[derive(Debug, Deserialize)]
-pub(crate) struct ActivityPage {
-    pub data: Option<Vec<Value>>,
-    pub additional_data: Option<PageInfo>,
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct PageInfo {
-    pub next_cursor: Option<String>,
-}
-
 /// `GET /v1/users/me`.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct CurrentUser {
@@ -93,14 +81,6 @@ pub(crate) struct ActivityType {
     pub active_flag: bool,
 }
 
-/// `GET /api/v2/activities/{id}`: the whole answer, since the person's name sits beside `data`.
-#[derive(Debug, Deserialize)]
-pub(crate) struct ActivityResponse {
-    /// Kept whole: it goes back to the host as `full_log_response`.
-    pub data: Value,
-    pub related_objects: Option<Value>,
-}
-
 /// `POST /api/v2/activities`: a call or an SMS, done, with the person as its one participant.
 #[derive(Debug, Default, Serialize)]
 pub(crate) struct NewActivity {
@@ -115,10 +95,8 @@ pub(crate) struct NewActivity {
     pub org_id: Option<Value>,
     pub note: String,
     pub done: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub due_date: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub due_time: Option<String>,
+    #[serde(flatten)]
+    pub due: Due,
     pub participants: [Participant; 1],
     #[serde(rename = "type")]
     pub kind: String,
@@ -145,6 +123,15 @@ pub(crate) struct ActivityUpdate<'a> {
     pub duration: Option<String>,
     #[serde(flatten)]
     pub link: DealOrLead,
+}
+
+/// `due_date` and `due_time`: the UTC date and time the call started or the message was sent.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct Due {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_time: Option<String>,
 }
 
 /// `deal_id`, or `lead_id` when no deal was chosen: an activity links to at most one of them.

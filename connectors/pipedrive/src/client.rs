@@ -10,9 +10,10 @@ use callbridge_core::values::numeric_id;
 use callbridge_core::{ConnectorError, RequestContext};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::NAME;
-use crate::api::{ActivityPage, ActivityResponse, ErrorBody};
+use crate::api::ErrorBody;
 
 /// `GET /v1/users/me` on Pipedrive's global API host; login and SMS appends use it.
 pub(crate) const GLOBAL_USER_URL: &str = "https://api.pipedrive.com/v1/users/me";
@@ -40,17 +41,18 @@ impl Api {
         self.0.data(self.0.post(path).json(body)).await
     }
 
-    /// The activity with the objects it refers to (`related_objects.person` holds the contact's name).
-    pub async fn activity(&self, activity_id: &str) -> Result<ActivityResponse> {
+    /// The whole answer: `data` is the activity, and `related_objects.person` holds the contact's name.
+    pub async fn activity(&self, activity_id: &str) -> Result<Value> {
         self.0.send(self.0.get(&activity_path(activity_id)?)).await
     }
 
-    pub async fn update_activity(&self, activity_id: &str, update: &impl Serialize) -> Result<serde_json::Value> {
+    pub async fn update_activity(&self, activity_id: &str, update: &impl Serialize) -> Result<Value> {
         self.0.data(self.0.patch(&activity_path(activity_id)?).json(update)).await
     }
 
-    /// One page of the newest activities of one person owned by one user, newest first, from `cursor` on.
-    pub async fn recent_activities(&self, person: &str, owner: &str, cursor: Option<&str>) -> Result<ActivityPage> {
+    /// One page of the newest activities of one person owned by one user, newest first, from `cursor` on:
+    /// `data` (`null` when empty) and `additional_data.next_cursor`.
+    pub async fn recent_activities(&self, person: &str, owner: &str, cursor: Option<&str>) -> Result<Value> {
         let mut query = vec![
             ("person_id", person),
             ("owner_id", owner),

@@ -2,8 +2,10 @@
 //! leads and activities.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use callbridge_core::PlatformManifest;
+use callbridge_core::cache::AccountCache;
 use callbridge_core::compose::message::{Layout, append_entry_once};
 use callbridge_core::compose::{LogFormat, agent_note, user_offset};
 use callbridge_core::connector::RecordKey;
@@ -29,7 +31,7 @@ use tracing::warn;
 use crate::NAME;
 use crate::activity_types::{ActivityKind, ActivityTypes, CALL, SMS, active_types};
 use crate::api::{
-    AccountUser, ActivityUpdate, Created, CurrentUser, DealOrLead, FoundPerson, NewActivity, Participant, Person,
+    AccountUser, ActivityUpdate, Created, CurrentUser, DealOrLead, Due, FoundPerson, NewActivity, Participant, Person,
     Related, SearchResult,
 };
 use crate::client::{Api, GLOBAL_USER_URL, parse_error};
@@ -75,7 +77,8 @@ impl Pipedrive {
         Ok(Self {
             config: PipedriveConfig::from_connector_config(config)?,
             rest: RestClient::new(config.http.clone(), "https://api.pipedrive.com", parse_error),
-            activity_types: crate::activity_types::cache(),
+            // Active activity types by company, trusted for a day; beyond 10,000 companies the least used go first.
+            activity_types: AccountCache::new(Duration::from_secs(24 * 60 * 60), 10_000),
         })
     }
 
@@ -271,11 +274,8 @@ impl Connector for Pipedrive {
         request: CreateContactRequest,
     ) -> Result<CreatedContact, ConnectorError> {
         let phone = restore_plus(&request.phone_number);
-        let created = self
-            .api(ctx)?
-            .post::<Created>("/v1/persons", &json!({ "name": request.new_contact_name, "phone": phone }))
-            .await?
-            .body;
+        let body = json!({ "name": request.new_contact_name, "phone": phone });
+        let created: Created = self.api(ctx)?.post("/v1/persons", &body).await?.body;
         Ok(CreatedContact {
             contact: ContactInfo {
                 id: id_text(&created.id),
@@ -293,13 +293,11 @@ impl Connector for Pipedrive {
     ) -> Result<CallLogCreated, ConnectorError> {
         let api = self.api(ctx)?;
         let call = &request.call_log;
-        let (due_date, due_time) = due(call.start_time.as_ref().and_then(|it| it.to_utc()));
         let activity = NewActivity {
             subject: call.subject(&request.contact.name),
             duration: Some(pipedrive_duration(call.duration.as_ref())),
             note: request.composed_log_details.clone(),
-            due_date,
-            due_time,
+            due: due(call.start_time.as_ref().and_then(|it| it.to_utc())),
             ..NewActivity::default()
         };
         let logged = (&request.contact, &request.additional_submission, &request.record_key);
@@ -332,11 +330,11 @@ impl Connector for Pipedrive {
         ctx: &RequestContext,
         request: GetCallLogRequest,
     ) -> Result<CallLogDetails, ConnectorError> {
-        let activity = self.api(ctx)?.activity(&request.log_id).await?.body;
-        let data = activity.data;
+        let mut activity = self.api(ctx)?.activity(&request.log_id).await?.body;
+        let data = activity["data"].take();
         let full_body = data["note"].as_str().unwrap_or_default().to_owned();
         // `related_objects.person` is keyed by person id; the activity has one.
-        let persons = activity.related_objects.as_ref().and_then(|it| it["person"].as_object());
+        let persons = activity["related_objects"]["person"].as_object();
         let contact_name = persons.and_then(|it| it.values().next()).and_then(|it| it["name"].as_str());
         Ok(CallLogDetails {
             subject: data["subject"].as_str().map(str::to_owned),
@@ -405,8 +403,7 @@ impl Connector for Pipedrive {
                 (subject, note, layout.sent_at(&request.message))
             }
         };
-        let (due_date, due_time) = due(Some(logged_at));
-        let activity = NewActivity { subject, note, due_date, due_time, ..NewActivity::default() };
+        let activity = NewActivity { subject, note, due: due(Some(logged_at)), ..NewActivity::default() };
         let logged = (&request.contact, &request.additional_submission, &request.record_key);
         let log_id = self.create_activity(ctx, &api, SMS, logged, activity).await?;
         Ok(MessageLogCreated { log_id, return_message: Some(ReturnMessage::success("Message logged", 1000)) })
@@ -425,7 +422,7 @@ impl Connector for Pipedrive {
                 let existing = api.activity(&request.log_id).await?.body;
                 let layout = layout(ctx, &user_name, &request.contact);
                 let entry = layout.entry_in(LogFormat::Html, &request.message, &request.media);
-                append_entry_once(existing.data["note"].as_str().unwrap_or_default(), &entry, request.maybe_applied)
+                append_entry_once(existing["data"]["note"].as_str().unwrap_or_default(), &entry, request.maybe_applied)
             }
         };
         let link = deal_or_lead(&request.additional_submission);
@@ -525,9 +522,11 @@ fn deal_or_lead(submission: &Map<String, Value>) -> DealOrLead {
     }
 }
 
-/// `due_date` and `due_time`: the UTC date and time the call started or the message was sent.
-fn due(at: Option<DateTime<Utc>>) -> (Option<String>, Option<String>) {
-    (at.map(|it| it.format("%Y-%m-%d").to_string()), at.map(|it| it.format("%H:%M").to_string()))
+fn due(at: Option<DateTime<Utc>>) -> Due {
+    Due {
+        due_date: at.map(|it| it.format("%Y-%m-%d").to_string()),
+        due_time: at.map(|it| it.format("%H:%M").to_string()),
+    }
 }
 
 /// The SMS layout for the logging user.

@@ -36,11 +36,11 @@ pub(crate) async fn find(
     let mut cursor = None;
     for _ in 0..MAX_PAGES {
         let page = api.recent_activities(&person_id, &owner_id, cursor.as_deref()).await?.body;
-        let activities = page.data.unwrap_or_default();
+        let activities = page["data"].as_array().map(Vec::as_slice).unwrap_or_default();
         if let Some(found) = activities.iter().find(|it| it["public_description"].as_str() == Some(&wanted)) {
             return Ok(Some(id_text(&found["id"])));
         }
-        cursor = page.additional_data.and_then(|it| it.next_cursor).filter(|it| !it.is_empty());
+        cursor = page["additional_data"]["next_cursor"].as_str().filter(|it| !it.is_empty()).map(str::to_owned);
         if cursor.is_none() {
             break;
         }

@@ -3,34 +3,19 @@
 
 use std::sync::Arc;
 
-use callbridge_core::http::Method;
 use callbridge_core::oauth::uninstall_route;
-use callbridge_core::{
-    Connector, ConnectorRoute, HostServices, RouteHandler, RouteRequest, RouteResponse, async_trait,
-};
+use callbridge_core::{Connector, ConnectorRoute, RouteRequest, RouteResponse};
 
 use crate::config::REDIRECT_PATH;
 use crate::connector::Pipedrive;
 
 pub(crate) fn routes(connector: &Pipedrive) -> Vec<ConnectorRoute> {
     let app = connector.config.client_credentials().ok();
+    let landing_page = |request: &RouteRequest| landing_page(request.query_param("code").is_some());
     vec![
-        ConnectorRoute { method: Method::GET, path: REDIRECT_PATH, handler: Arc::new(LandingPage) },
+        ConnectorRoute::get(REDIRECT_PATH, landing_page),
         uninstall_route(REDIRECT_PATH, app, Arc::new(connector.clone()) as Arc<dyn Connector>),
     ]
-}
-
-/// `GET /pipedrive-redirect`: a static page, one of two halves.
-#[derive(Debug)]
-struct LandingPage;
-
-#[async_trait]
-impl RouteHandler for LandingPage {
-    async fn handle(&self, _host: &dyn HostServices, request: RouteRequest) -> RouteResponse {
-        let installed = url::form_urlencoded::parse(request.query.as_deref().unwrap_or_default().as_bytes())
-            .any(|(key, value)| key == "code" && !value.is_empty());
-        landing_page(installed)
-    }
 }
 
 /// After a Marketplace install (`code` present) the page explains how to finish the connection in the extension;

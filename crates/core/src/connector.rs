@@ -791,6 +791,30 @@ pub struct RouteRequest {
     pub body: Bytes,
 }
 
+impl RouteRequest {
+    /// The first non-empty value of the query parameter `name`, decoded.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        let query = url::form_urlencoded::parse(self.query.as_deref().unwrap_or_default().as_bytes());
+        query.filter(|(key, value)| key == name && !value.is_empty()).map(|(_, value)| value.into_owned()).next()
+    }
+}
+
+impl ConnectorRoute {
+    /// `GET path` answered from the request alone (a landing page), without the host's services.
+    pub fn get(path: &'static str, answer: fn(&RouteRequest) -> RouteResponse) -> Self {
+        Self { method: Method::GET, path, handler: Arc::new(PlainRoute(answer)) }
+    }
+}
+
+struct PlainRoute(fn(&RouteRequest) -> RouteResponse);
+
+#[async_trait]
+impl RouteHandler for PlainRoute {
+    async fn handle(&self, _host: &dyn HostServices, request: RouteRequest) -> RouteResponse {
+        (self.0)(&request)
+    }
+}
+
 /// The answer of a [`ConnectorRoute`].
 #[derive(Clone, Debug)]
 pub struct RouteResponse {

@@ -224,6 +224,8 @@ impl Connector for Pipedrive {
             ("companyName", me.company_name.map(Value::String)),
             ("companyDomain", me.company_domain.clone().map(Value::String)),
         ];
+        let company: Map<String, Value> =
+            company.into_iter().filter_map(|(key, it)| Some((key.to_owned(), it?))).collect();
         // A Marketplace install knows no company host yet; the client sends `temp` and we learn it here.
         let overriding_hostname = match (request.hostname.as_str(), me.company_domain) {
             ("temp", Some(domain)) if !domain.is_empty() => Some(format!("{domain}.pipedrive.com")),
@@ -235,10 +237,7 @@ impl Connector for Pipedrive {
                 name: me.name.unwrap_or_default(),
                 timezone_name: me.timezone_name,
                 timezone_offset: me.timezone_offset,
-                platform_additional_info: company
-                    .into_iter()
-                    .filter_map(|(key, value)| Some((key.to_owned(), value?)))
-                    .collect(),
+                platform_additional_info: company,
                 overriding_hostname,
                 ..PlatformUserInfo::default()
             },

@@ -282,6 +282,20 @@ pub struct FindContactRequest {
     pub force_refresh_account_data: bool,
 }
 
+impl FindContactRequest {
+    /// The caller's number (its `+` restored, trimmed) and what to search a CRM for: that number, then each of the
+    /// user's overriding formats of its national number (`(650) 555-0100`), every query once.
+    pub fn phone_queries(&self) -> (String, Vec<String>) {
+        let phone = crate::phone::restore_plus(&self.phone_number).trim().to_owned();
+        let mut queries = vec![phone.clone()];
+        if let (Some(national), Some(formats)) = (crate::phone::national_number(&phone), &self.overriding_format) {
+            let formatted = crate::phone::apply_overriding_formats(&national, formats);
+            queries.extend(formatted.into_iter().filter(|it| *it != phone));
+        }
+        (phone, queries)
+    }
+}
+
 /// Contacts found by phone or by name.
 #[derive(Clone, Debug, Default)]
 pub struct ContactMatches {

@@ -83,6 +83,11 @@ impl RestClient {
         self
     }
 
+    /// A copy sending the user's `Authorization` ([`RequestContext::auth_header`](crate::RequestContext)).
+    pub fn for_user(&self, auth: &Secret) -> Self {
+        self.clone().with_auth(auth)
+    }
+
     pub fn http(&self) -> &HttpClient {
         &self.http
     }

@@ -69,11 +69,12 @@ fn check_name(root: &Path, name: &str) -> anyhow::Result<()> {
     if folder.exists() {
         bail!("connectors/{name} already exists: the name `{name}` is taken");
     }
-    // The connector's type is named after it; it must not shadow a type the generated code uses.
+    // The connector's type is named after it; it must not shadow a type the generated code uses, nor be `Self`.
     let type_name = camel_case(name);
-    let clashes = TEMPLATES.iter().any(|(_, template)| {
-        template.split(|it: char| !(it.is_ascii_alphanumeric() || it == '_')).any(|word| word == type_name)
-    });
+    let clashes = type_name == "Self"
+        || TEMPLATES.iter().any(|(_, template)| {
+            template.split(|it: char| !(it.is_ascii_alphanumeric() || it == '_')).any(|word| word == type_name)
+        });
     if clashes {
         bail!("`{name}` would name the connector type `{type_name}`, which the generated code already uses");
     }

@@ -121,7 +121,7 @@ pub(crate) fn next_steps(name: &str, written: &[PathBuf]) -> String {
     format!(
         "Created connector `{name}` (package connector-{name}):\n{}\n\nNext steps:\n  \
          cargo test -p connector-{name}           the generated tests pass as they are\n  \
-         edit connectors/{name}/src/client.rs and src/api.rs for the CRM's real API, then the fixtures and tests\n  \
+         edit connectors/{name}/src/connector.rs and src/api.rs for the CRM's real API, then the fixtures and tests\n  \
          cargo run -p callbridge-host -- connectors   lists `{name}`\n  \
          docs/connector-guide.md                  walks through the rest",
         files.join("\n")

@@ -16,9 +16,7 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("Cargo.toml", include_str!("../templates/connector/Cargo.toml.tmpl")),
     ("README.md", include_str!("../templates/connector/README.md.tmpl")),
     ("src/lib.rs", include_str!("../templates/connector/src/lib.rs.tmpl")),
-    ("src/config.rs", include_str!("../templates/connector/src/config.rs.tmpl")),
     ("src/api.rs", include_str!("../templates/connector/src/api.rs.tmpl")),
-    ("src/client.rs", include_str!("../templates/connector/src/client.rs.tmpl")),
     ("src/connector.rs", include_str!("../templates/connector/src/connector.rs.tmpl")),
     ("src/tests.rs", include_str!("../templates/connector/src/tests.rs.tmpl")),
     ("tests/it/main.rs", include_str!("../templates/connector/tests/it/main.rs.tmpl")),
@@ -71,11 +69,12 @@ fn check_name(root: &Path, name: &str) -> anyhow::Result<()> {
     if folder.exists() {
         bail!("connectors/{name} already exists: the name `{name}` is taken");
     }
-    // The connector's type is named after it; it must not shadow a type the generated code uses.
+    // The connector's type is named after it; it must not shadow a type the generated code uses, nor be `Self`.
     let type_name = camel_case(name);
-    let clashes = TEMPLATES.iter().any(|(_, template)| {
-        template.split(|it: char| !(it.is_ascii_alphanumeric() || it == '_')).any(|word| word == type_name)
-    });
+    let clashes = type_name == "Self"
+        || TEMPLATES.iter().any(|(_, template)| {
+            template.split(|it: char| !(it.is_ascii_alphanumeric() || it == '_')).any(|word| word == type_name)
+        });
     if clashes {
         bail!("`{name}` would name the connector type `{type_name}`, which the generated code already uses");
     }
@@ -122,7 +121,7 @@ pub(crate) fn next_steps(name: &str, written: &[PathBuf]) -> String {
     format!(
         "Created connector `{name}` (package connector-{name}):\n{}\n\nNext steps:\n  \
          cargo test -p connector-{name}           the generated tests pass as they are\n  \
-         edit connectors/{name}/src/client.rs and src/api.rs for the CRM's real API, then the fixtures and tests\n  \
+         edit connectors/{name}/src/connector.rs and src/api.rs for the CRM's real API, then the fixtures and tests\n  \
          cargo run -p callbridge-host -- connectors   lists `{name}`\n  \
          docs/connector-guide.md                  walks through the rest",
         files.join("\n")

@@ -244,7 +244,7 @@ pub(crate) fn communication_id(log_id: &str) -> &str {
 
 /// The admin-assigned Clio user (§0.5), as Clio's numeric user id; `None` when the log is the session user's.
 pub(crate) fn assigned_user(ctx: &RequestContext) -> Result<Option<u64>, ConnectorError> {
-    let Some(id) = ctx.assigned_crm_user_id.as_deref().map(str::trim).filter(|it| !it.is_empty()) else {
+    let Some(id) = ctx.assigned_user() else {
         return Ok(None);
     };
     id.parse::<u64>()

@@ -277,19 +277,12 @@ pub(crate) fn base(host: &str) -> Result<String, ConnectorError> {
 
 /// A Clio record id as it goes into a URL: digits only, so no id can change the path.
 pub(crate) fn numeric_id<'a>(id: &'a str, what: &str) -> Result<&'a str, ConnectorError> {
-    let id = id.trim();
-    if !id.is_empty() && id.len() <= 20 && id.bytes().all(|it| it.is_ascii_digit()) {
-        Ok(id)
-    } else {
-        Err(ConnectorError::new(ErrorKind::Rejected, format!("`{id}` is not a Clio {what} id")))
-    }
+    callbridge_core::values::numeric_id(id, &format!("Clio {what}"))
 }
 
 /// A Clio record id as the number Clio's request bodies carry.
 pub(crate) fn id_number(id: &str, what: &str) -> Result<u64, ConnectorError> {
-    numeric_id(id, what)?
-        .parse::<u64>()
-        .map_err(|_| ConnectorError::new(ErrorKind::Rejected, format!("`{id}` is not a Clio {what} id")))
+    callbridge_core::values::id_number(id, &format!("Clio {what}"))
 }
 
 /// Turns an error answer into a `ConnectorError`: the kind from the status, the text from Clio's error JSON

@@ -2,7 +2,6 @@
 //! it is the client of or related to, offered as the call's contact-dependent `matters` field.
 
 use callbridge_core::http::RateLimit;
-use callbridge_core::phone::{apply_overriding_formats, national_number, restore_plus};
 use callbridge_core::{ConnectorError, ContactInfo, ContactMatches, FindContactRequest, RequestContext};
 use serde_json::{Map, Value, json};
 
@@ -23,11 +22,7 @@ pub(crate) async fn find_by_phone(
         return Ok(ContactMatches { successful: false, ..ContactMatches::default() });
     }
     let host = &ctx.user.hostname;
-    let phone = restore_plus(&request.phone_number).trim().to_owned();
-    let mut queries = vec![phone.clone()];
-    if let (Some(national), Some(formats)) = (national_number(&phone), request.overriding_format.as_deref()) {
-        queries.extend(apply_overriding_formats(&national, formats).into_iter().filter(|it| *it != phone));
-    }
+    let (phone, queries) = request.phone_queries();
     let see_closed = settings::flag(&ctx.user.user_settings, settings::SEE_CLOSED_MATTERS, false);
     let mut rate_limit: Option<RateLimit> = None;
     let mut contacts: Vec<ContactInfo> = Vec::new();

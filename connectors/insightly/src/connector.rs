@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use base64::Engine as _;
 use callbridge_core::manifest::{
     ApiKeyManifest, AuthPage, ContactType, Environment, Field, FieldKind, LogPage, ManifestAuth, Pages, SettingItem,
     SettingKind, SettingsGroup,
@@ -106,7 +105,7 @@ impl Connector for Insightly {
 
     /// Insightly takes the API key as the Basic user name with an empty password: `base64("<api key>:")`.
     fn basic_auth(&self, api_key: &Secret) -> Result<Secret, ConnectorError> {
-        Ok(Secret::new(base64::engine::general_purpose::STANDARD.encode(format!("{}:", api_key.expose()))))
+        Ok(callbridge_core::auth::api_key_as_username(api_key))
     }
 
     async fn user_info(&self, request: UserInfoRequest) -> Result<UserInfo, ConnectorError> {

@@ -80,7 +80,7 @@ pub(crate) fn log_links(contact: &LogContact, submission: &Map<String, Value>) -
 
 /// The admin-assigned user (§0.5) as the event's `OWNER_USER_ID`; `None` leaves the owner to Insightly.
 pub(crate) fn assigned_owner(ctx: &RequestContext) -> Result<Option<u64>, ConnectorError> {
-    let Some(id) = ctx.assigned_crm_user_id.as_deref().map(str::trim).filter(|it| !it.is_empty()) else {
+    let Some(id) = ctx.assigned_user() else {
         return Ok(None);
     };
     numeric_id(id, "user").map(Some)

@@ -1,120 +1,60 @@
-//! The account's activity types, cached per company, and the choice of the type a call or an SMS is logged as.
+//! The activity type a call or an SMS is logged as, from the account's active types cached per company.
 //!
-//! Every call log needs the key of an activity type. Asking Pipedrive each time would double the requests of the
+//! Every log needs the key of an activity type. Asking Pipedrive each time would double the requests of the
 //! busiest operation, so the active types are kept per company for a day, as App Connect does, and fetched again
-//! once when the wanted type is missing (an admin may have just created or renamed it).
+//! once when the wanted type is missing (an admin may have just created or chosen it).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use callbridge_core::cache::AccountCache;
-use callbridge_core::{ConnectorError, Secret};
+use callbridge_core::{ConnectorError, ErrorKind, MessageType, ReturnMessage};
 
 use crate::api::ActivityType;
-use crate::client::PipedriveClient;
-
-/// How long a company's activity-type list is trusted.
-pub(crate) const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
-/// How many companies' lists are kept; the least used go first beyond it.
-const MAX_COMPANIES: u64 = 10_000;
-
-/// What is being logged: decides the admin setting and the keyword a type name must contain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ActivityKind {
-    Call,
-    Sms,
-}
-
-impl ActivityKind {
-    /// The admin setting that names the type explicitly.
-    pub fn setting_id(self) -> &'static str {
-        match self {
-            ActivityKind::Call => "pipedriveCallActivityType",
-            ActivityKind::Sms => "pipedriveSMSActivityType",
-        }
-    }
-
-    /// The word, compared case-insensitively, that marks a type as fit when no admin chose one.
-    pub fn keyword(self) -> &'static str {
-        match self {
-            ActivityKind::Call => "call",
-            ActivityKind::Sms => "sms",
-        }
-    }
-}
+use crate::client::Api;
 
 /// Active activity types by company.
-#[derive(Debug)]
-pub(crate) struct ActivityTypeCache {
-    types: AccountCache<Arc<Vec<ActivityType>>>,
+pub(crate) type ActivityTypes = AccountCache<Arc<Vec<ActivityType>>>;
+
+/// What is being logged: the admin setting that names its type, and the keyword (compared case-insensitively)
+/// that marks a type as fit when no admin chose one.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ActivityKind {
+    pub setting_id: &'static str,
+    pub keyword: &'static str,
+    /// `Call` or `Message`, for the error.
+    what: &'static str,
 }
 
-impl ActivityTypeCache {
-    pub fn new(ttl: Duration) -> Self {
-        Self { types: AccountCache::new(ttl, MAX_COMPANIES) }
+pub(crate) const CALL: ActivityKind =
+    ActivityKind { setting_id: "pipedriveCallActivityType", keyword: "call", what: "Call" };
+pub(crate) const SMS: ActivityKind =
+    ActivityKind { setting_id: "pipedriveSMSActivityType", keyword: "sms", what: "Message" };
+
+impl ActivityKind {
+    /// The reference's error when the account has no fitting type.
+    pub fn missing(self) -> ConnectorError {
+        let (what, keyword) = (self.what, self.keyword);
+        let text = format!(
+            "{what} logging requires an active activity type containing the word \"{keyword}\" (case insensitive), or one explicitly assigned by an admin under Admin > Account settings."
+        );
+        ConnectorError::new(ErrorKind::Rejected, format!("no active {keyword} activity type"))
+            .with_return_message(ReturnMessage::new(MessageType::Error, text, 2000))
     }
 
-    /// The key of the type to log `kind` as, or `None` when the account has no fitting active type.
-    ///
-    /// Order: the admin-chosen type if it is active, then the first active type whose name contains the keyword.
-    /// A cached list that has neither is fetched again once before giving up.
-    pub async fn resolve(
-        &self,
-        client: &PipedriveClient,
-        host: &str,
-        auth: &Secret,
-        company: &str,
-        admin_choice: Option<&str>,
-        kind: ActivityKind,
-    ) -> Result<Option<String>, ConnectorError> {
-        let fresh = self.types.get(company).await.is_none();
-        let types = self.types.get_or_load(company, active_types(client, host, auth)).await?;
-        let pick = |types: &[ActivityType]| match admin_choice.filter(|it| !it.is_empty()) {
-            Some(choice) if has_key(types, choice) => Some(choice.to_owned()),
-            _ => find_by_keyword(types, kind),
-        };
-        match pick(&types) {
-            // A stale list may lack a type the admin chose or created since: the admin's choice is retried fresh.
-            Some(found) if fresh || admin_choice.is_none_or(|it| it.is_empty() || found == it) => Ok(Some(found)),
-            found if fresh => Ok(found),
-            _ => Ok(pick(&self.types.reload(company, active_types(client, host, auth)).await?)),
+    /// The admin-chosen type when it is active (`strict`: and only then), else the first active type whose name
+    /// contains the keyword.
+    pub fn pick(self, types: &[ActivityType], admin_choice: Option<&str>, strict: bool) -> Option<String> {
+        match admin_choice {
+            Some(choice) if types.iter().any(|it| it.key_string == choice) => return Some(choice.to_owned()),
+            Some(_) if strict => return None,
+            _ => {}
         }
-    }
-}
-
-impl ActivityTypeCache {
-    /// The company's active types (fetched again when `force_refresh`), for the admin's choice of type.
-    pub async fn list(
-        &self,
-        client: &PipedriveClient,
-        host: &str,
-        auth: &Secret,
-        company: &str,
-        force_refresh: bool,
-    ) -> Result<Arc<Vec<ActivityType>>, ConnectorError> {
-        if force_refresh {
-            self.types.reload(company, active_types(client, host, auth)).await
-        } else {
-            self.types.get_or_load(company, active_types(client, host, auth)).await
-        }
+        types.iter().find(|it| it.name.to_lowercase().contains(self.keyword)).map(|it| it.key_string.clone())
     }
 }
 
 /// The company's active activity types.
-async fn active_types(
-    client: &PipedriveClient,
-    host: &str,
-    auth: &Secret,
-) -> Result<Arc<Vec<ActivityType>>, ConnectorError> {
-    let types = client.activity_types(host, auth).await?;
+pub(crate) async fn active_types(api: &Api) -> Result<Arc<Vec<ActivityType>>, ConnectorError> {
+    let types: Vec<ActivityType> = api.get("/v1/activityTypes", &[]).await?.body;
     Ok(Arc::new(types.into_iter().filter(|it| it.active_flag).collect()))
-}
-
-fn has_key(types: &[ActivityType], key: &str) -> bool {
-    types.iter().any(|it| it.key_string == key)
-}
-
-fn find_by_keyword(types: &[ActivityType], kind: ActivityKind) -> Option<String> {
-    let keyword = kind.keyword();
-    types.iter().find(|it| it.name.to_lowercase().contains(keyword)).map(|it| it.key_string.clone())
 }

@@ -1,46 +1,18 @@
-//! Pipedrive's JSON, as far as the connector reads it. Every field we do not need is ignored, and every field we
-//! read tolerates `null`, so a change on Pipedrive's side costs a missing value, not a failed request.
+//! Pipedrive's JSON, as far as the connector reads and writes it. Every field we do not need is ignored, and every
+//! field we read tolerates `null`, so a change on Pipedrive's side costs a missing value, not a failed request.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Pipedrive wraps every answer in `{success, data, ...}`.
-#[derive(Debug, Deserialize)]
-pub(crate) struct Envelope<T> {
-    pub data: T,
-}
-
-/// A page of a v2 listing: `data` (`null` when empty) and the cursor of the next page.
-#[derive(Debug, Deserialize)]
-pub(crate) struct ActivityPage {
-    #[serde(default)]
-    pub data: Option<Vec<Value>>,
-    #[serde(default)]
-    pub additional_data: Option<PageInfo>,
-}
-
-/// `additional_data` of a v2 listing.
-#[derive(Debug, Deserialize)]
-pub(crate) struct PageInfo {
-    #[serde(default)]
-    pub next_cursor: Option<String>,
-}
-
 /// `GET /v1/users/me`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(crate) struct CurrentUser {
     pub id: Value,
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub timezone_name: Option<String>,
-    #[serde(default)]
     pub timezone_offset: Option<String>,
-    #[serde(default)]
     pub company_id: Option<Value>,
-    #[serde(default)]
     pub company_name: Option<String>,
-    #[serde(default)]
     pub company_domain: Option<String>,
 }
 
@@ -48,11 +20,8 @@ pub(crate) struct CurrentUser {
 #[derive(Debug, Deserialize)]
 pub(crate) struct AccountUser {
     pub id: Value,
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub email: Option<String>,
-    #[serde(default)]
     pub is_deleted: Option<bool>,
 }
 
@@ -68,23 +37,17 @@ pub(crate) struct SearchItem {
     pub item: FoundPerson,
 }
 
-/// A person as the search returns it.
 #[derive(Debug, Deserialize)]
 pub(crate) struct FoundPerson {
     pub id: Value,
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub add_time: Option<String>,
-    #[serde(default)]
     pub update_time: Option<String>,
-    #[serde(default)]
     pub organization: Option<Organization>,
 }
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct Organization {
-    #[serde(default)]
     pub name: Option<String>,
 }
 
@@ -92,22 +55,19 @@ pub(crate) struct Organization {
 #[derive(Debug, Deserialize)]
 pub(crate) struct Related {
     pub id: Value,
-    #[serde(default)]
     pub title: Option<String>,
 }
 
 /// `GET /api/v2/persons/{id}`: only the organisation matters.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(crate) struct Person {
-    #[serde(default)]
     pub org_id: Option<Value>,
 }
 
-/// `POST /v1/persons`: the new person.
+/// A created person or activity.
 #[derive(Debug, Deserialize)]
-pub(crate) struct CreatedPerson {
+pub(crate) struct Created {
     pub id: Value,
-    #[serde(default)]
     pub name: Option<String>,
 }
 
@@ -121,26 +81,71 @@ pub(crate) struct ActivityType {
     pub active_flag: bool,
 }
 
-/// `POST /api/v2/activities`: the new activity.
-#[derive(Debug, Deserialize)]
-pub(crate) struct CreatedActivity {
-    pub id: Value,
+/// `POST /api/v2/activities`: a call or an SMS, done, with the person as its one participant.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct NewActivity {
+    pub owner_id: u64,
+    pub subject: String,
+    /// Calls only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+    #[serde(flatten)]
+    pub link: DealOrLead,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<Value>,
+    pub note: String,
+    pub done: bool,
+    #[serde(flatten)]
+    pub due: Due,
+    pub participants: [Participant; 1],
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The host's record key (see `reconcile`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_description: Option<String>,
 }
 
-/// `GET /api/v2/activities/{id}`: the whole answer, since the person's name sits beside `data`.
-#[derive(Debug, Deserialize)]
-pub(crate) struct ActivityResponse {
-    /// Kept whole: it goes back to the host as `full_log_response`.
-    pub data: Value,
-    #[serde(default)]
-    pub related_objects: Option<Value>,
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct Participant {
+    pub person_id: u64,
+    pub primary: bool,
+}
+
+/// `PATCH /api/v2/activities/{id}`: only what changes.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct ActivityUpdate<'a> {
+    pub note: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+    #[serde(flatten)]
+    pub link: DealOrLead,
+}
+
+/// `due_date` and `due_time`: the UTC date and time the call started or the message was sent.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct Due {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_time: Option<String>,
+}
+
+/// `deal_id`, or `lead_id` when no deal was chosen: an activity links to at most one of them.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct DealOrLead {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deal_id: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_id: Option<Value>,
 }
 
 /// Pipedrive's error body: `{success: false, error, error_info}`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct ErrorBody {
-    #[serde(default)]
     pub error: Option<String>,
-    #[serde(default)]
     pub error_info: Option<String>,
 }

@@ -1,220 +1,72 @@
-//! `PipedriveClient`: one function per Pipedrive endpoint the connector calls, over the core `HttpClient`, plus
-//! `parse_error`, which turns Pipedrive's error answers into `ConnectorError`s.
+//! Requests to Pipedrive as one user makes them, over the core `RestClient`, and `parse_error`, which turns
+//! Pipedrive's error answers into `ConnectorError`s.
 //!
-//! URLs are Pipedrive's real ones (`https://{company}.pipedrive.com/api/v2/...`, `https://api.pipedrive.com/...`,
-//! `https://oauth.pipedrive.com/...`); tests and sandboxes redirect them with the client's origin override.
+//! URLs are Pipedrive's real ones (`https://{company}.pipedrive.com/api/v2/...`, `https://api.pipedrive.com/...`);
+//! tests and sandboxes redirect them with the client's origin override.
 
-use callbridge_core::http::{HttpClient, HttpRequest, RateLimit, StatusCode};
-use callbridge_core::{ConnectorError, ErrorKind, Secret};
+use callbridge_core::http::StatusCode;
+use callbridge_core::rest::{Reply, RestClient, https_origin};
+use callbridge_core::values::numeric_id;
+use callbridge_core::{ConnectorError, RequestContext};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::NAME;
-use crate::api::{
-    AccountUser, ActivityPage, ActivityResponse, ActivityType, CreatedActivity, CreatedPerson, CurrentUser, Envelope,
-    ErrorBody, Person, Related, SearchResult,
-};
+use crate::api::ErrorBody;
 
 /// `GET /v1/users/me` on Pipedrive's global API host; login and SMS appends use it.
 pub(crate) const GLOBAL_USER_URL: &str = "https://api.pipedrive.com/v1/users/me";
-/// Pipedrive's OAuth token revocation endpoint.
-pub(crate) const REVOKE_URL: &str = "https://oauth.pipedrive.com/oauth/revoke";
 
-/// A decoded answer and the rate-limit headers that came with it.
+type Result<T> = std::result::Result<Reply<T>, ConnectorError>;
+
+/// Requests of one user: their company host and their `Authorization`.
 #[derive(Debug)]
-pub(crate) struct Reply<T> {
-    pub body: T,
-    pub rate_limit: Option<RateLimit>,
-}
+pub(crate) struct Api(pub RestClient);
 
-impl<T: Default> Reply<Option<T>> {
-    /// Pipedrive answers `data: null` for an empty list; that reads as the empty value.
-    fn or_default(self) -> Reply<T> {
-        Reply { body: self.body.unwrap_or_default(), rate_limit: self.rate_limit }
-    }
-}
-
-/// Requests to Pipedrive; cheap to clone.
-#[derive(Clone, Debug)]
-pub(crate) struct PipedriveClient {
-    http: HttpClient,
-}
-
-impl PipedriveClient {
-    pub fn new(http: HttpClient) -> Self {
-        Self { http }
+impl Api {
+    pub fn for_user(rest: &RestClient, ctx: &RequestContext) -> std::result::Result<Self, ConnectorError> {
+        Ok(Self(rest.clone().with_base(&https_origin(&ctx.user.hostname, "Pipedrive")?).with_auth(&ctx.auth_header)))
     }
 
-    /// Sends a request and decodes `data` of a 2xx answer.
-    async fn send<T: DeserializeOwned>(request: HttpRequest) -> Result<Reply<T>, ConnectorError> {
-        let response = request.send().await?.error_for_status(parse_error)?;
-        let rate_limit = response.rate_limit();
-        let envelope: Envelope<T> = response.json()?;
-        Ok(Reply { body: envelope.data, rate_limit })
+    /// `data` of `GET path?query`; Pipedrive's `data: null` (an empty list, a missing record) reads as the default.
+    pub async fn get<T: DeserializeOwned + Default>(&self, path: &str, query: &[(&str, &str)]) -> Result<T> {
+        let request = self.0.get(path);
+        let request = if query.is_empty() { request } else { request.query(query) };
+        self.0.data::<Option<T>>(request).await.map(Reply::or_default)
     }
 
-    /// The user behind the token; `url` is [`GLOBAL_USER_URL`] or the company host's `/v1/users/me`.
-    pub async fn current_user(&self, url: &str, auth: &Secret) -> Result<Reply<CurrentUser>, ConnectorError> {
-        Self::send(self.http.get(url).authorization(auth)).await
+    /// `data` of the answer to `POST path` with a JSON body.
+    pub async fn post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T> {
+        self.0.data(self.0.post(path).json(body)).await
     }
 
-    pub async fn account_users(&self, host: &str, auth: &Secret) -> Result<Reply<Vec<AccountUser>>, ConnectorError> {
-        let url = format!("{}/api/v1/users", base(host)?);
-        Self::send(self.http.get(&url).authorization(auth)).await
+    /// The whole answer: `data` is the activity, and `related_objects.person` holds the contact's name.
+    pub async fn activity(&self, activity_id: &str) -> Result<Value> {
+        self.0.send(self.0.get(&activity_path(activity_id)?)).await
     }
 
-    /// Persons whose `field` (`phone` or `name`) matches `term`.
-    pub async fn search_persons(
-        &self,
-        host: &str,
-        auth: &Secret,
-        term: &str,
-        field: &str,
-    ) -> Result<Reply<SearchResult>, ConnectorError> {
-        let url = format!("{}/api/v2/persons/search", base(host)?);
-        let request = self.http.get(&url).authorization(auth).query(&[("term", term), ("fields", field)]);
-        Self::send::<Option<SearchResult>>(request).await.map(Reply::or_default)
+    pub async fn update_activity(&self, activity_id: &str, update: &impl Serialize) -> Result<Value> {
+        self.0.data(self.0.patch(&activity_path(activity_id)?).json(update)).await
     }
 
-    /// The person's open deals; Pipedrive answers `data: null` when there are none.
-    pub async fn open_deals(
-        &self,
-        host: &str,
-        auth: &Secret,
-        person_id: &str,
-    ) -> Result<Reply<Vec<Related>>, ConnectorError> {
-        let url = format!("{}/api/v2/deals", base(host)?);
-        let request = self.http.get(&url).authorization(auth).query(&[("person_id", person_id), ("status", "open")]);
-        Self::send::<Option<Vec<Related>>>(request).await.map(Reply::or_default)
-    }
-
-    pub async fn leads(
-        &self,
-        host: &str,
-        auth: &Secret,
-        person_id: &str,
-    ) -> Result<Reply<Vec<Related>>, ConnectorError> {
-        let url = format!("{}/v1/leads", base(host)?);
-        let request = self.http.get(&url).authorization(auth).query(&[("person_id", person_id)]);
-        Self::send::<Option<Vec<Related>>>(request).await.map(Reply::or_default)
-    }
-
-    pub async fn person(&self, host: &str, auth: &Secret, person_id: &str) -> Result<Reply<Person>, ConnectorError> {
-        let url = format!("{}/api/v2/persons/{}", base(host)?, numeric_id(person_id, "person")?);
-        Self::send(self.http.get(&url).authorization(auth)).await
-    }
-
-    pub async fn create_person(
-        &self,
-        host: &str,
-        auth: &Secret,
-        name: &str,
-        phone: &str,
-    ) -> Result<Reply<CreatedPerson>, ConnectorError> {
-        let url = format!("{}/v1/persons", base(host)?);
-        let body = serde_json::json!({ "name": name, "phone": phone });
-        Self::send(self.http.post(&url).authorization(auth).json(&body)).await
-    }
-
-    pub async fn activity_types(&self, host: &str, auth: &Secret) -> Result<Vec<ActivityType>, ConnectorError> {
-        let url = format!("{}/v1/activityTypes", base(host)?);
-        let reply = Self::send::<Option<Vec<ActivityType>>>(self.http.get(&url).authorization(auth)).await?;
-        Ok(reply.body.unwrap_or_default())
-    }
-
-    pub async fn create_activity(
-        &self,
-        host: &str,
-        auth: &Secret,
-        body: &Value,
-    ) -> Result<Reply<CreatedActivity>, ConnectorError> {
-        let url = format!("{}/api/v2/activities", base(host)?);
-        Self::send(self.http.post(&url).authorization(auth).json(body)).await
-    }
-
-    /// The activity with the objects it refers to (`related_objects.person` holds the contact's name).
-    pub async fn activity(
-        &self,
-        host: &str,
-        auth: &Secret,
-        activity_id: &str,
-    ) -> Result<Reply<ActivityResponse>, ConnectorError> {
-        let url = format!("{}/api/v2/activities/{}", base(host)?, numeric_id(activity_id, "activity")?);
-        let response = self.http.get(&url).authorization(auth).send().await?.error_for_status(parse_error)?;
-        let rate_limit = response.rate_limit();
-        Ok(Reply { body: response.json()?, rate_limit })
-    }
-
-    pub async fn update_activity(
-        &self,
-        host: &str,
-        auth: &Secret,
-        activity_id: &str,
-        body: &Value,
-    ) -> Result<Reply<Value>, ConnectorError> {
-        let url = format!("{}/api/v2/activities/{}", base(host)?, numeric_id(activity_id, "activity")?);
-        Self::send(self.http.patch(&url).authorization(auth).json(body)).await
-    }
-
-    /// One page of the newest activities of one person owned by one user, newest first (`GET /api/v2/activities`),
-    /// from `cursor` on (the first page without one); and the cursor of the next page, if there is one.
-    pub async fn recent_activities(
-        &self,
-        host: &str,
-        auth: &Secret,
-        person_id: &str,
-        owner_id: &str,
-        cursor: Option<&str>,
-    ) -> Result<(Vec<Value>, Option<String>), ConnectorError> {
-        let url = format!("{}/api/v2/activities", base(host)?);
+    /// One page of the newest activities of one person owned by one user, newest first, from `cursor` on:
+    /// `data` (`null` when empty) and `additional_data.next_cursor`.
+    pub async fn recent_activities(&self, person: &str, owner: &str, cursor: Option<&str>) -> Result<Value> {
         let mut query = vec![
-            ("person_id", person_id),
-            ("owner_id", owner_id),
+            ("person_id", person),
+            ("owner_id", owner),
             ("sort_by", "id"),
             ("sort_direction", "desc"),
             ("limit", "100"),
         ];
         query.extend(cursor.map(|cursor| ("cursor", cursor)));
-        let response =
-            self.http.get(&url).authorization(auth).query(&query).send().await?.error_for_status(parse_error)?;
-        let page: ActivityPage = response.json()?;
-        let next = page.additional_data.and_then(|it| it.next_cursor).filter(|it| !it.is_empty());
-        Ok((page.data.unwrap_or_default(), next))
-    }
-
-    /// Revokes one token (access or refresh) with the app's client credentials.
-    pub async fn revoke(&self, client_id: &str, client_secret: &Secret, token: &Secret) -> Result<(), ConnectorError> {
-        self.http
-            .post(REVOKE_URL)
-            .basic_auth(client_id, client_secret)
-            .form(&[("token", token.expose())])
-            .send()
-            .await?
-            .error_for_status(parse_error)?;
-        Ok(())
+        self.0.send(self.0.get("/api/v2/activities").query(&query)).await
     }
 }
 
-/// `https://<host>` for the company host the user connected with, refusing anything that is not a bare host name.
-pub(crate) fn base(host: &str) -> Result<String, ConnectorError> {
-    let host = host.trim();
-    let bare = !host.is_empty()
-        && host.chars().all(|it| it.is_ascii_alphanumeric() || matches!(it, '.' | '-' | ':'))
-        && !host.starts_with(['.', '-', ':']);
-    if !bare {
-        return Err(ConnectorError::new(ErrorKind::Rejected, format!("`{host}` is not a Pipedrive host name")));
-    }
-    Ok(format!("https://{host}"))
-}
-
-/// A Pipedrive record id as it goes into a URL path: digits only, so no id can change the path.
-pub(crate) fn numeric_id<'a>(id: &'a str, what: &str) -> Result<&'a str, ConnectorError> {
-    let id = id.trim();
-    if !id.is_empty() && id.bytes().all(|it| it.is_ascii_digit()) {
-        Ok(id)
-    } else {
-        Err(ConnectorError::new(ErrorKind::Rejected, format!("`{id}` is not a Pipedrive {what} id")))
-    }
+fn activity_path(activity_id: &str) -> std::result::Result<String, ConnectorError> {
+    Ok(format!("/api/v2/activities/{}", numeric_id(activity_id, "Pipedrive activity")?))
 }
 
 /// Turns Pipedrive's error answer into a `ConnectorError`, with `error (error_info)` from the body as the detail.

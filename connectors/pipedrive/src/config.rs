@@ -1,17 +1,18 @@
 //! `PipedriveConfig`: the OAuth app credentials and URLs the operator configures (`CALLBRIDGE_PIPEDRIVE_*`).
 
+use callbridge_core::oauth::ClientCredentials;
 use callbridge_core::settings::{http_url, missing};
 use callbridge_core::{ConnectorConfig, ConnectorError, Secret};
 use serde::Deserialize;
 
 use crate::NAME;
 
-/// Pipedrive's token endpoint, used when `access_token_uri` is not set.
-pub(crate) const DEFAULT_TOKEN_URL: &str = "https://oauth.pipedrive.com/oauth/token";
 /// Pipedrive's authorization page, shown in the manifest.
 pub(crate) const AUTHORIZE_URL: &str = "https://oauth.pipedrive.com/oauth/authorize";
+/// Pipedrive's OAuth token revocation endpoint.
+pub(crate) const REVOKE_URL: &str = "https://oauth.pipedrive.com/oauth/revoke";
 /// The reference deployment's landing page, used when neither `redirect_uri` nor the public URL is set.
-pub(crate) const DEFAULT_REDIRECT_URI: &str = "https://unified-crm-extension.labs.ringcentral.com/pipedrive-redirect";
+const DEFAULT_REDIRECT_URI: &str = "https://unified-crm-extension.labs.ringcentral.com/pipedrive-redirect";
 /// The path of the landing page and uninstall callback this connector serves.
 pub(crate) const REDIRECT_PATH: &str = "/pipedrive-redirect";
 
@@ -37,7 +38,7 @@ pub struct PipedriveConfig {
 }
 
 fn default_token_url() -> String {
-    DEFAULT_TOKEN_URL.to_owned()
+    "https://oauth.pipedrive.com/oauth/token".to_owned()
 }
 
 impl PipedriveConfig {
@@ -54,9 +55,10 @@ impl PipedriveConfig {
     }
 
     /// The client id and secret, or a configuration error naming the variable to set.
-    pub fn client_credentials(&self) -> Result<(&str, &Secret), ConnectorError> {
-        let client_id = self.client_id.as_deref().ok_or_else(|| missing(NAME, "client_id"))?;
-        let client_secret = self.client_secret.as_ref().ok_or_else(|| missing(NAME, "client_secret"))?;
-        Ok((client_id, client_secret))
+    pub fn client_credentials(&self) -> Result<ClientCredentials, ConnectorError> {
+        Ok(ClientCredentials {
+            client_id: self.client_id.clone().ok_or_else(|| missing(NAME, "client_id"))?,
+            client_secret: self.client_secret.clone().ok_or_else(|| missing(NAME, "client_secret"))?,
+        })
     }
 }

@@ -8,55 +8,41 @@
 //! record, if it exists, was made within the host's retry window) and compares the key.
 
 use callbridge_core::connector::RecordKey;
-use callbridge_core::{ConnectorError, RequestContext};
-use serde_json::{Map, Value, json};
+use callbridge_core::values::{id_number, id_text};
+use callbridge_core::{ConnectorError, LogContact, RequestContext};
 
-use crate::client::PipedriveClient;
+use crate::client::Api;
+use crate::connector::owner_number;
 
-/// The field that holds the key.
-const KEY_FIELD: &str = "public_description";
 /// How many pages of 100 of the person's newest activities are compared: far more than one user logs for one person
 /// while a retry is pending, and a bound on what one lookup costs.
 const MAX_PAGES: usize = 10;
 
-/// Adds the record key to a new activity's body (nothing when the host gave none).
-pub(crate) fn mark(body: &mut Map<String, Value>, key: &RecordKey) {
-    if !key.as_str().is_empty() {
-        body.insert(KEY_FIELD.to_owned(), json!(marker(key)));
-    }
+/// What a new activity's `public_description` holds (nothing when the host gave no key).
+pub(crate) fn marker(key: &RecordKey) -> Option<String> {
+    (!key.as_str().is_empty()).then(|| format!("callbridge:{key}"))
 }
 
-fn marker(key: &RecordKey) -> String {
-    format!("callbridge:{key}")
-}
-
-/// The id of the person's activity, owned by `owner_id`, that carries `key`.
+/// The id of the contact's activity, owned by the log's owner, that carries `key`.
 pub(crate) async fn find(
-    client: &PipedriveClient,
+    api: &Api,
     ctx: &RequestContext,
-    person_id: u64,
-    owner_id: u64,
+    contact: &LogContact,
     key: &RecordKey,
 ) -> Result<Option<String>, ConnectorError> {
-    if key.as_str().is_empty() {
-        return Ok(None);
-    }
-    let wanted = marker(key);
-    let (person_id, owner_id) = (person_id.to_string(), owner_id.to_string());
+    let person_id = id_number(&contact.id, "Pipedrive person")?.to_string();
+    let owner_id = owner_number(ctx)?.to_string();
+    let Some(wanted) = marker(key) else { return Ok(None) };
     let mut cursor = None;
     for _ in 0..MAX_PAGES {
-        let (activities, next) = client
-            .recent_activities(&ctx.user.hostname, &ctx.auth_header, &person_id, &owner_id, cursor.as_deref())
-            .await?;
-        if let Some(found) = activities.iter().find(|it| it.get(KEY_FIELD).and_then(Value::as_str) == Some(&wanted)) {
-            return Ok(Some(match &found["id"] {
-                Value::String(id) => id.clone(),
-                other => other.to_string(),
-            }));
+        let page = api.recent_activities(&person_id, &owner_id, cursor.as_deref()).await?.body;
+        let activities = page["data"].as_array().map(Vec::as_slice).unwrap_or_default();
+        if let Some(found) = activities.iter().find(|it| it["public_description"].as_str() == Some(&wanted)) {
+            return Ok(Some(id_text(&found["id"])));
         }
-        match next {
-            Some(next) => cursor = Some(next),
-            None => break,
+        cursor = page["additional_data"]["next_cursor"].as_str().filter(|it| !it.is_empty()).map(str::to_owned);
+        if cursor.is_none() {
+            break;
         }
     }
     Ok(None)

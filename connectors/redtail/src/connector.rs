@@ -446,7 +446,7 @@ impl Connector for Redtail {
 /// The admin-assigned user as the activity's attendee (§0.5: Redtail's owner is its user attendee). `None` logs
 /// the activity as the session's user.
 pub(crate) fn assigned_attendees(ctx: &RequestContext) -> Option<[Attendee; 1]> {
-    let user_id = ctx.assigned_crm_user_id.as_deref().map(str::trim).filter(|it| !it.is_empty())?;
+    let user_id = ctx.assigned_user()?;
     Some([Attendee { kind: "Crm::Activity::Attendee::User", user_id: numeric_or_text(user_id) }])
 }
 

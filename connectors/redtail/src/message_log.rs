@@ -31,12 +31,11 @@ pub(crate) async fn create(
     let auth = ctx.auth_header.clone();
     let user_name = username(&ctx.user);
     let layout = layout(&ctx.user, user_name, &request.contact);
-    let shared = request.shared_sms_log_content.as_ref().filter(|it| !it.body.is_empty() && !it.subject.is_empty());
-    let (subject, description, time) = match shared {
+    let (subject, description, time) = match request.shared_log() {
         Some(shared) => (
             shared.subject.clone(),
             shared.body.clone(),
-            parse_time(shared.conversation_created_date.as_deref()).unwrap_or_else(|| layout.sent_at(&request.message)),
+            shared.created_at().unwrap_or_else(|| layout.sent_at(&request.message)),
         ),
         None => {
             let kind = MessageKind::of(&request.media);
@@ -80,8 +79,7 @@ pub(crate) async fn append(
 ) -> Result<MessageLogUpdated, ConnectorError> {
     let auth = ctx.auth_header.clone();
     let layout = layout(&ctx.user, username(&ctx.user), &request.contact);
-    let shared_body = request.shared_sms_log_content.as_ref().map(|it| it.body.as_str()).filter(|it| !it.is_empty());
-    let description = match shared_body {
+    let description = match request.shared_body() {
         Some(body) => body.to_owned(),
         None => {
             let (activity, _) = connector.client.activity(&auth, &request.log_id).await?;

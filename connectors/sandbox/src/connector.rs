@@ -146,14 +146,7 @@ impl Connector for Sandbox {
         request: FindContactRequest,
     ) -> Result<ContactMatches, ConnectorError> {
         if request.is_extension {
-            return Ok(ContactMatches {
-                successful: false,
-                return_message: Some(ReturnMessage::warning(
-                    "Logging against internal extension number is not supported.",
-                    3000,
-                )),
-                ..ContactMatches::default()
-            });
+            return Ok(ContactMatches::internal_extension());
         }
         let mut contacts = self.with_account(ctx, |account| account.contacts_by_phone(&request.phone_number));
         contacts.push(ContactInfo::create_new_placeholder());

@@ -20,6 +20,13 @@ pub fn basic(credential: &Secret) -> Secret {
     Secret::new(format!("Basic {}", credential.expose()))
 }
 
+/// The API key as HTTP Basic's user name with an empty password, `base64("<api key>:")`: what many API-key CRMs
+/// (Insightly among them) take; a connector returns it from [`Connector::basic_auth`](crate::Connector::basic_auth).
+pub fn api_key_as_username(api_key: &Secret) -> Secret {
+    use base64::Engine as _;
+    Secret::new(base64::engine::general_purpose::STANDARD.encode(format!("{}:", api_key.expose())))
+}
+
 /// Session tokens by user id: logged in once, shared by concurrent requests, and replaced when the CRM says the
 /// session ended (a 401) — the request is then retried once with the new session.
 #[derive(Clone, Debug)]

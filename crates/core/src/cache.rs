@@ -52,8 +52,37 @@ impl<V: Clone + Send + Sync + 'static> AccountCache<V> {
         Ok(value)
     }
 
+    /// [`AccountCache::reload`] when `refresh` is set (the user asked for fresh data), else
+    /// [`AccountCache::get_or_load`].
+    pub async fn get_or_load_fresh(
+        &self,
+        account: &str,
+        refresh: bool,
+        load: impl Future<Output = Result<V, ConnectorError>>,
+    ) -> Result<V, ConnectorError> {
+        if refresh { self.reload(account, load).await } else { self.get_or_load(account, load).await }
+    }
+
     /// The account's value if it is cached and fresh.
     pub async fn get(&self, account: &str) -> Option<V> {
         self.entries.get(account).await
+    }
+
+    /// The account's value, loaded again once when the cached one is not `usable`: a cached list that lacks what
+    /// is asked for (an activity type, a custom field) may predate an admin's change in the CRM. A value loaded by
+    /// this call is returned as it is, usable or not, so a miss costs at most one extra load.
+    pub async fn get_or_reload_if<F>(
+        &self,
+        account: &str,
+        load: impl Fn() -> F,
+        usable: impl FnOnce(&V) -> bool,
+    ) -> Result<V, ConnectorError>
+    where
+        F: Future<Output = Result<V, ConnectorError>>,
+    {
+        let Some(cached) = self.get(account).await else {
+            return self.get_or_load(account, load()).await;
+        };
+        if usable(&cached) { Ok(cached) } else { self.reload(account, load()).await }
     }
 }

@@ -184,6 +184,18 @@ pub struct RequestContext {
     pub assigned_crm_user_id: Option<String>,
 }
 
+impl RequestContext {
+    /// The CRM user an admin assigned the log to (trimmed; `None` when there is no assignment).
+    pub fn assigned_user(&self) -> Option<&str> {
+        self.assigned_crm_user_id.as_deref().map(str::trim).filter(|it| !it.is_empty())
+    }
+
+    /// Whose record a new log is: the assigned CRM user, else the session's own ([`User::crm_user_id`]).
+    pub fn owner_crm_user_id(&self) -> &str {
+        self.assigned_user().unwrap_or_else(|| self.user.crm_user_id())
+    }
+}
+
 /// Input to [`Connector::oauth_info`].
 #[derive(Clone, Debug, Default)]
 pub struct OAuthInfoRequest {
@@ -204,6 +216,26 @@ pub struct OAuthInfo {
     pub scopes: Vec<String>,
     /// Replaces the hostname the user connected with.
     pub hostname: Option<String>,
+}
+
+impl OAuthInfo {
+    /// The usual case: the app's credentials, its token and redirect URLs, its authorize page; no scopes.
+    pub fn new(
+        app: crate::oauth::ClientCredentials,
+        token_url: &str,
+        redirect_uri: &str,
+        authorization_url: &str,
+    ) -> Self {
+        Self {
+            client_id: app.client_id,
+            client_secret: app.client_secret,
+            token_url: token_url.to_owned(),
+            redirect_uri: redirect_uri.to_owned(),
+            authorization_url: Some(authorization_url.to_owned()),
+            scopes: Vec::new(),
+            hostname: None,
+        }
+    }
 }
 
 /// Input to [`Connector::user_info`] at login.
@@ -250,6 +282,20 @@ pub struct FindContactRequest {
     pub force_refresh_account_data: bool,
 }
 
+impl FindContactRequest {
+    /// The caller's number (its `+` restored, trimmed) and what to search a CRM for: that number, then each of the
+    /// user's overriding formats of its national number (`(650) 555-0100`), every query once.
+    pub fn phone_queries(&self) -> (String, Vec<String>) {
+        let phone = crate::phone::restore_plus(&self.phone_number).trim().to_owned();
+        let mut queries = vec![phone.clone()];
+        if let (Some(national), Some(formats)) = (crate::phone::national_number(&phone), &self.overriding_format) {
+            let formatted = crate::phone::apply_overriding_formats(&national, formats);
+            queries.extend(formatted.into_iter().filter(|it| *it != phone));
+        }
+        (phone, queries)
+    }
+}
+
 /// Contacts found by phone or by name.
 #[derive(Clone, Debug, Default)]
 pub struct ContactMatches {
@@ -258,6 +304,20 @@ pub struct ContactMatches {
     pub contacts: Vec<ContactInfo>,
     pub return_message: Option<ReturnMessage>,
     pub rate_limit: Option<RateLimit>,
+}
+
+impl ContactMatches {
+    /// The answer to a lookup of a number without a `+` (an internal extension): not a CRM contact.
+    pub fn internal_extension() -> Self {
+        Self {
+            successful: false,
+            return_message: Some(ReturnMessage::warning(
+                "Logging against internal extension number is not supported.",
+                3000,
+            )),
+            ..Self::default()
+        }
+    }
 }
 
 /// Input to [`Connector::create_contact`].
@@ -451,6 +511,28 @@ pub struct SharedSmsContent {
     pub subject: String,
     pub body: String,
     pub conversation_created_date: Option<String>,
+}
+
+impl SharedSmsContent {
+    /// When the shared conversation began, if the client said so in RFC 3339.
+    pub fn created_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        crate::compose::message::parse_time(self.conversation_created_date.as_deref())
+    }
+}
+
+impl CreateMessageLogRequest {
+    /// A shared conversation's prepared log, when the client sent one with both a subject and a body: it is logged
+    /// as it is instead of a composed one.
+    pub fn shared_log(&self) -> Option<&SharedSmsContent> {
+        self.shared_sms_log_content.as_ref().filter(|it| !it.body.is_empty() && !it.subject.is_empty())
+    }
+}
+
+impl UpdateMessageLogRequest {
+    /// A shared conversation's prepared body, which replaces the log's body instead of an appended entry.
+    pub fn shared_body(&self) -> Option<&str> {
+        self.shared_sms_log_content.as_ref().map(|it| it.body.as_str()).filter(|it| !it.is_empty())
+    }
 }
 
 /// Links that come with a message (voicemail, fax, MMS), as `compose::message_media::media_of` derives them.
@@ -723,6 +805,30 @@ pub struct RouteRequest {
     pub body: Bytes,
 }
 
+impl RouteRequest {
+    /// The first non-empty value of the query parameter `name`, decoded.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        let query = url::form_urlencoded::parse(self.query.as_deref().unwrap_or_default().as_bytes());
+        query.filter(|(key, value)| key == name && !value.is_empty()).map(|(_, value)| value.into_owned()).next()
+    }
+}
+
+impl ConnectorRoute {
+    /// `GET path` answered from the request alone (a landing page), without the host's services.
+    pub fn get(path: &'static str, answer: fn(&RouteRequest) -> RouteResponse) -> Self {
+        Self { method: Method::GET, path, handler: Arc::new(PlainRoute(answer)) }
+    }
+}
+
+struct PlainRoute(fn(&RouteRequest) -> RouteResponse);
+
+#[async_trait]
+impl RouteHandler for PlainRoute {
+    async fn handle(&self, _host: &dyn HostServices, request: RouteRequest) -> RouteResponse {
+        (self.0)(&request)
+    }
+}
+
 /// The answer of a [`ConnectorRoute`].
 #[derive(Clone, Debug)]
 pub struct RouteResponse {
@@ -738,6 +844,21 @@ impl RouteResponse {
 
     pub fn html(status: StatusCode, body: impl Into<String>) -> Self {
         Self { status, content_type: "text/html; charset=utf-8", body: Bytes::from(body.into()) }
+    }
+
+    /// A small self-contained HTML page (a connector's landing page): `title` as text, `body` as HTML.
+    pub fn page(title: &str, body: &str) -> Self {
+        let title = crate::compose::escape_html(title);
+        Self::html(
+            StatusCode::OK,
+            format!(
+                "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+                 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+                 <title>{title}</title>\
+                 <style>body{{font-family:sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}</style>\
+                 </head><body>{body}</body></html>"
+            ),
+        )
     }
 }
 

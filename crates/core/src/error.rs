@@ -110,6 +110,14 @@ impl ConnectorError {
         Self::from_status(code, format!("{crm} answered {code}: {detail}"))
     }
 
+    /// [`ConnectorError::from_crm_response`] for a CRM whose error bodies are JSON with the text in `message`,
+    /// `error` (a string) or `error_description`; anything else falls back to the body excerpt.
+    pub fn from_json_response(crm: &str, status: http::StatusCode, body: &[u8]) -> Self {
+        let json = serde_json::from_slice::<serde_json::Value>(body).unwrap_or_default();
+        let detail = ["message", "error", "error_description"].iter().find_map(|key| json[key].as_str());
+        Self::from_crm_response(crm, status, body, detail.map(str::to_owned))
+    }
+
     pub fn unsupported(operation: Operation) -> Self {
         Self::new(ErrorKind::Unsupported, format!("{} is not supported by this connector", operation.interface_name()))
     }

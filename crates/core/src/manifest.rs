@@ -276,7 +276,67 @@ pub enum SettingKind {
     Option,
 }
 
+impl Environment {
+    /// A CRM with a host per company (`*.pipedrive.com`): the user pastes their CRM's URL, following `instructions`.
+    pub fn dynamic(url_identifier: &str, instructions: &[&str]) -> Self {
+        let instructions = instructions.iter().map(|it| (*it).to_owned()).collect();
+        Environment::Dynamic { url_identifier: url_identifier.to_owned(), instructions }
+    }
+}
+
+impl OAuthManifest {
+    /// The OAuth entry: `scope` is the configured space-separated list, sent as `scope=a+b` (the query fragment
+    /// the extension appends to the authorize URL).
+    pub fn new(auth_url: &str, client_id: Option<&str>, scope: Option<&str>, redirect_uri: &str) -> Self {
+        Self {
+            auth_url: auth_url.to_owned(),
+            client_id: client_id.unwrap_or_default().to_owned(),
+            scope: scope.map(|it| format!("scope={}", it.split_whitespace().collect::<Vec<_>>().join("+"))),
+            custom_state: None,
+            redirect_uri: Some(redirect_uri.to_owned()),
+        }
+    }
+}
+
+impl Pages {
+    /// The same additional fields on the call-log and the message-log page (deals, matters, ...).
+    pub fn logs(additional_fields: Vec<Field>) -> Self {
+        let page = Some(LogPage { additional_fields });
+        Pages { call_log: page.clone(), message_log: page, ..Pages::default() }
+    }
+}
+
+impl SettingItem {
+    pub fn new(id: &str, kind: SettingKind, name: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            kind,
+            name: name.to_owned(),
+            description: None,
+            account_data_key: None,
+            default_value: None,
+            extra: Map::new(),
+        }
+    }
+
+    pub fn description(mut self, description: &str) -> Self {
+        self.description = Some(description.to_owned());
+        self
+    }
+
+    /// Options the extension loads from the connector's `account_data` under `key` (activity types, categories).
+    pub fn account_data(mut self, key: &str) -> Self {
+        self.account_data_key = Some(key.to_owned());
+        self
+    }
+}
+
 impl PlatformManifest {
+    /// A manifest with its name, display name and auth; the rest is filled in with struct-update syntax.
+    pub fn new(name: &str, display_name: &str, auth: ManifestAuth) -> Self {
+        Self { name: name.to_owned(), display_name: display_name.to_owned(), auth, ..Self::default() }
+    }
+
     /// Every key a connector may read from a request: the log and contact form fields (`additionalSubmission`),
     /// the user settings and the admin settings.
     pub fn field_ids(&self) -> impl Iterator<Item = &str> {

@@ -177,6 +177,15 @@ pub enum CallDuration {
 }
 
 impl CallDuration {
+    /// False for the zero or empty duration a client sends before the call's length is known; an update then
+    /// leaves the stored duration alone, as App Connect does.
+    pub fn is_set(&self) -> bool {
+        match self {
+            CallDuration::Seconds(number) => number.as_f64().is_some_and(|it| it != 0.0),
+            CallDuration::Text(text) => !text.is_empty(),
+        }
+    }
+
     /// The length in seconds when it is a number (or a numeric string).
     pub fn seconds(&self) -> Option<f64> {
         match self {
@@ -301,6 +310,28 @@ pub struct ContactInfo {
     pub extra: Map<String, Value>,
 }
 
+/// One option of a selection (`{const, title}`): a deal or matter in `additionalInfo`, an activity type in a
+/// setting's account data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    #[serde(rename = "const")]
+    pub id: Value,
+    pub title: String,
+}
+
+impl Choice {
+    pub fn new(id: impl Into<Value>, title: impl Into<String>) -> Self {
+        Self { id: id.into(), title: title.into() }
+    }
+
+    /// A contact's `additionalInfo`: the options of each contact-dependent field (`deals`, `matters`), fields
+    /// without options left out.
+    pub fn by_field<'a>(fields: impl IntoIterator<Item = (&'a str, Vec<Choice>)>) -> Value {
+        let fields = fields.into_iter().filter(|(_, options)| !options.is_empty());
+        Value::Object(fields.map(|(field, options)| (field.to_owned(), serde_json::json!(options))).collect())
+    }
+}
+
 impl ContactInfo {
     /// The `Create new contact...` entry that lets the extension offer contact creation.
     pub fn create_new_placeholder() -> Self {
@@ -336,6 +367,12 @@ impl ReturnMessage {
 
     pub fn warning(message: impl Into<String>, ttl: u32) -> Self {
         Self::new(MessageType::Warning, message, ttl)
+    }
+
+    /// What the extension shows when login could not load the CRM user: a warning with `details` (what to check).
+    pub fn user_info_failed(details: &[&str]) -> Self {
+        let message = Self::warning("Could not load user information", 3000);
+        if details.is_empty() { message } else { message.with_details("Details", details) }
     }
 
     /// Adds a details section titled `title` whose text items get ids `1`, `2`, ...

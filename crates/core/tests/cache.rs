@@ -60,3 +60,31 @@ async fn entries_expire_after_their_ttl() {
     }
     assert_eq!(cache.get_or_load("acme", async { Ok(2) }).await.unwrap(), 2);
 }
+
+#[tokio::test]
+async fn an_unusable_cached_value_is_loaded_again_once() {
+    let cache = AccountCache::<Vec<&str>>::new(Duration::from_secs(60), 10);
+    let loads = AtomicUsize::new(0);
+    let load = |value: Vec<&'static str>| {
+        let loads = &loads;
+        move || {
+            let value = value.clone();
+            async move {
+                loads.fetch_add(1, Ordering::SeqCst);
+                Ok(value)
+            }
+        }
+    };
+    let has_sms = |it: &Vec<&str>| it.contains(&"sms");
+    // A first load is kept even when it lacks what is wanted: no second request for a fresh list.
+    assert_eq!(cache.get_or_reload_if("a", load(vec!["call"]), has_sms).await.unwrap(), vec!["call"]);
+    assert_eq!(loads.load(Ordering::SeqCst), 1);
+    // Cached and usable: no load.
+    let has_call = |it: &Vec<&str>| it.contains(&"call");
+    assert_eq!(cache.get_or_reload_if("a", load(vec!["x"]), has_call).await.unwrap(), vec!["call"]);
+    assert_eq!(loads.load(Ordering::SeqCst), 1);
+    // Cached but unusable: loaded again and kept.
+    assert_eq!(cache.get_or_reload_if("a", load(vec!["call", "sms"]), has_sms).await.unwrap(), vec!["call", "sms"]);
+    assert_eq!(loads.load(Ordering::SeqCst), 2);
+    assert_eq!(cache.get("a").await.unwrap(), vec!["call", "sms"]);
+}

@@ -220,15 +220,25 @@ pub struct UserSettings(pub Map<String, Value>);
 impl UserSettings {
     /// The setting's `value`, or `None` when the setting or its value is missing or null.
     pub fn value(&self, key: &str) -> Option<&Value> {
-        // A setting holds a handful of keys: a scan for `value` is cheaper than hashing it, and the composer reads
-        // fifteen settings per body.
-        let setting = self.0.get(key)?.as_object()?;
+        Self::value_of(self.0.get(key)?)
+    }
+
+    /// The `value` of one setting (an entry of the map), or `None` when it is not an object or its value is
+    /// missing or null. For callers that walk the map once instead of looking settings up one by one.
+    pub fn value_of(setting: &Value) -> Option<&Value> {
+        // A setting holds a handful of keys: a scan for `value` is cheaper than hashing it.
+        let setting = setting.as_object()?;
         setting.iter().find_map(|(name, value)| (name == "value").then_some(value)).filter(|it| !it.is_null())
     }
 
     /// A boolean setting with its default; any non-boolean value counts by JavaScript truthiness.
     pub fn flag(&self, key: &str, default: bool) -> bool {
-        match self.value(key) {
+        Self::flag_of(self.value(key), default)
+    }
+
+    /// [`UserSettings::flag`] of a setting's value as [`UserSettings::value_of`] gives it.
+    pub fn flag_of(value: Option<&Value>, default: bool) -> bool {
+        match value {
             None => default,
             Some(Value::Bool(b)) => *b,
             Some(Value::String(s)) => !s.is_empty(),

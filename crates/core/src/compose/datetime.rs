@@ -287,26 +287,35 @@ fn push_ordinal(out: &mut String, number: i64) {
     out.push_str(suffix);
 }
 
-/// A number in decimal, without going through `format!` for the small ones every date has.
+/// A number in decimal.
 fn push_number(out: &mut String, number: i64) {
-    if (0..10).contains(&number) {
-        out.push(char::from(b'0' + number as u8));
-    } else {
-        let _ = write!(out, "{number}");
-    }
+    push_zero_filled(out, number, 1);
 }
 
 /// A signed number padded with zeros to `width` digits (moment's `zeroFill`).
+///
+/// Digits are written by hand rather than through `write!`: every composed date prints five to seven numbers, and
+/// the formatting machinery costs several times the digits.
 fn push_zero_filled(out: &mut String, number: i64, width: usize) {
-    if width == 2 && (0..100).contains(&number) {
-        out.push(char::from(b'0' + (number / 10) as u8));
-        out.push(char::from(b'0' + (number % 10) as u8));
-        return;
-    }
     if number < 0 {
         out.push('-');
     }
-    let _ = write!(out, "{:0width$}", number.unsigned_abs());
+    let mut rest = number.unsigned_abs();
+    // u64::MAX has 20 digits.
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for _ in digits.len() - start..width {
+        out.push('0');
+    }
+    out.extend(digits[start..].iter().map(|digit| char::from(*digit)));
 }
 
 /// The parts of the local time that tokens print, read once per date rather than once per token.

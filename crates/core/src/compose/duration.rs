@@ -6,7 +6,7 @@
 
 use crate::schema::CallDuration;
 
-use super::number::{js_json_number, js_number_to_string, js_to_number};
+use super::number::{js_json_number, js_to_number, push_js_number};
 
 /// The duration in words, or the text itself when it is not a number.
 pub(crate) fn format_duration(duration: &CallDuration) -> String {
@@ -41,13 +41,13 @@ pub(crate) fn seconds_in_words(seconds: f64) -> String {
     let hours = (seconds / 3600.0).floor();
     let minutes = ((seconds % 3600.0) / 60.0).floor();
     let rest = seconds % 60.0;
-    let mut words = String::new();
+    let mut words = String::with_capacity(32);
     for (amount, unit) in [(hours, "hour"), (minutes, "minute"), (rest, "second")] {
         if amount > 0.0 {
             if !words.is_empty() {
                 words.push_str(", ");
             }
-            words.push_str(&js_number_to_string(amount));
+            push_js_number(&mut words, amount);
             words.push(' ');
             words.push_str(unit);
             if amount > 1.0 {
@@ -55,5 +55,8 @@ pub(crate) fn seconds_in_words(seconds: f64) -> String {
             }
         }
     }
-    if words.is_empty() { "0 seconds".to_owned() } else { words }
+    if words.is_empty() {
+        words.push_str("0 seconds");
+    }
+    words
 }

@@ -9,7 +9,7 @@ use crate::schema::{StartTime, UserSettings};
 use super::ComposeInput;
 use super::datetime::{DEFAULT_DATE_FORMAT, format_start_time, parse_start_time, resolve_offset};
 use super::duration::format_duration;
-use super::journey::journey_lines;
+use super::journey::journey_text;
 use super::number::js_number_to_string;
 
 /// One part of a call log with its value, ready to be written in any format.
@@ -43,12 +43,90 @@ pub(crate) enum Part<'a> {
     Score(String),
     AceBulletedSummary(&'a str),
     AceLink(&'a str),
-    Journey(Vec<String>),
+    /// The journey's lines, joined by `\n`.
+    Journey(String),
 }
 
-/// A setting's switch, read as the reference does: `value` when set (by JavaScript truthiness), else `default`.
-fn enabled(settings: &UserSettings, key: &str, default: bool) -> bool {
-    settings.flag(key, default)
+/// The settings the composer reads, looked up in one walk over the user's settings rather than one hashed lookup
+/// per switch (a body reads eighteen of them). Each switch is read as the reference reads it: the setting's `value`
+/// by JavaScript truthiness when set, else the default.
+struct Switches<'a> {
+    note: bool,
+    session_id: bool,
+    user_name: bool,
+    number: bool,
+    subject: bool,
+    contact_number: bool,
+    date_time: bool,
+    duration: bool,
+    result: bool,
+    recording: bool,
+    ai_note: bool,
+    transcript: bool,
+    ace_transcript: bool,
+    ace_summary: bool,
+    ace_score: bool,
+    ace_bulleted_summary: bool,
+    ace_link: bool,
+    legs: bool,
+    /// `logDateFormat` when it is a string.
+    date_format: Option<&'a str>,
+}
+
+impl<'a> Switches<'a> {
+    fn read(settings: &'a UserSettings) -> Self {
+        let mut switches = Switches {
+            note: true,
+            session_id: false,
+            user_name: false,
+            number: false,
+            subject: true,
+            contact_number: false,
+            date_time: true,
+            duration: true,
+            result: true,
+            recording: true,
+            ai_note: true,
+            transcript: true,
+            ace_transcript: true,
+            ace_summary: true,
+            ace_score: true,
+            ace_bulleted_summary: true,
+            ace_link: true,
+            legs: true,
+            date_format: None,
+        };
+        for (key, setting) in &settings.0 {
+            let switch = match key.as_str() {
+                "addCallLogNote" => &mut switches.note,
+                "addCallSessionId" => &mut switches.session_id,
+                "addRingCentralUserName" => &mut switches.user_name,
+                "addRingCentralNumber" => &mut switches.number,
+                "addCallLogSubject" => &mut switches.subject,
+                "addCallLogContactNumber" => &mut switches.contact_number,
+                "addCallLogDateTime" => &mut switches.date_time,
+                "addCallLogDuration" => &mut switches.duration,
+                "addCallLogResult" => &mut switches.result,
+                "addCallLogRecording" => &mut switches.recording,
+                "addCallLogAiNote" => &mut switches.ai_note,
+                "addCallLogTranscript" => &mut switches.transcript,
+                "addCallLogRingSenseRecordingTranscript" => &mut switches.ace_transcript,
+                "addCallLogRingSenseRecordingSummary" => &mut switches.ace_summary,
+                "addCallLogRingSenseRecordingAIScore" => &mut switches.ace_score,
+                "addCallLogRingSenseRecordingBulletedSummary" => &mut switches.ace_bulleted_summary,
+                "addCallLogRingSenseRecordingLink" => &mut switches.ace_link,
+                "addCallLogLegs" => &mut switches.legs,
+                "logDateFormat" => {
+                    switches.date_format = UserSettings::value_of(setting).and_then(Value::as_str);
+                    continue;
+                }
+                _ => continue,
+            };
+            // The map's keys are unique, so each switch is set at most once and starts from its default.
+            *switch = UserSettings::flag_of(UserSettings::value_of(setting), *switch);
+        }
+        switches
+    }
 }
 
 /// A text that JavaScript would find truthy: present and not empty.
@@ -58,26 +136,25 @@ fn text(value: &Option<String>) -> Option<&str> {
 
 /// The parts of `input` to write, in the order the reference applies them.
 pub(crate) fn parts(input: &ComposeInput) -> Vec<Part<'_>> {
-    let settings = &input.user.user_settings;
+    let on = Switches::read(&input.user.user_settings);
     let call = input.call_log.as_ref();
     let mut parts = Vec::with_capacity(19);
 
-    if let Some(note) = text(&input.note).filter(|_| enabled(settings, "addCallLogNote", true)) {
+    if let Some(note) = text(&input.note).filter(|_| on.note) {
         parts.push(Part::Note(note));
     }
-    if let Some(id) = call.and_then(|it| text(&it.session_id)).filter(|_| enabled(settings, "addCallSessionId", false))
-    {
+    if let Some(id) = call.and_then(|it| text(&it.session_id)).filter(|_| on.session_id) {
         parts.push(Part::SessionId(id));
     }
     // The reference reads the RingCentral side from `to` only when the direction is exactly `Inbound`.
     let inbound = call.is_some_and(|it| it.direction.as_deref() == Some("Inbound"));
-    if let Some(call) = call.filter(|_| enabled(settings, "addRingCentralUserName", false)) {
+    if let Some(call) = call.filter(|_| on.user_name) {
         let party = if inbound { &call.to } else { &call.from };
         if let Some(name) = party.as_ref().and_then(|it| text(&it.name)) {
             parts.push(Part::UserName(name));
         }
     }
-    if let Some(call) = call.filter(|_| enabled(settings, "addRingCentralNumber", false)) {
+    if let Some(call) = call.filter(|_| on.number) {
         let (own, other) = if inbound { (&call.to, &call.from) } else { (&call.from, &call.to) };
         if let Some(number) = own.as_ref().and_then(|it| text(&it.phone_number)) {
             // Compatibility: the extension comes from the other party, as the reference writes it.
@@ -85,62 +162,60 @@ pub(crate) fn parts(input: &ComposeInput) -> Vec<Part<'_>> {
             parts.push(Part::Number { number, extension });
         }
     }
-    if let Some(subject) = text(&input.subject).filter(|_| enabled(settings, "addCallLogSubject", true)) {
+    if let Some(subject) = text(&input.subject).filter(|_| on.subject) {
         parts.push(Part::Subject(subject));
     }
     let contact_number = input.contact_info.as_ref().and_then(|it| text(&it.phone_number));
-    if let Some(number) = contact_number.filter(|_| enabled(settings, "addCallLogContactNumber", false)) {
+    if let Some(number) = contact_number.filter(|_| on.contact_number) {
         let outbound = call.is_some_and(|it| it.direction.as_deref() == Some("Outbound"));
         parts.push(Part::ContactNumber { number, outbound });
     }
-    if enabled(settings, "addCallLogDateTime", true)
-        && let Some(formatted) = date_time(input)
+    if on.date_time
+        && let Some(formatted) = date_time(input, on.date_format)
     {
         parts.push(Part::DateTime(formatted));
     }
-    if let Some(duration) = input.duration.as_ref().filter(|_| enabled(settings, "addCallLogDuration", true)) {
+    if let Some(duration) = input.duration.as_ref().filter(|_| on.duration) {
         parts.push(Part::Duration(format_duration(duration)));
     }
-    if let Some(result) = text(&input.result).filter(|_| enabled(settings, "addCallLogResult", true)) {
+    if let Some(result) = text(&input.result).filter(|_| on.result) {
         parts.push(Part::Result(result));
     }
-    let recordings = enabled(settings, "addCallLogRecording", true);
+    let recordings = on.recording;
     if let Some(link) = text(&input.recording_link).filter(|_| recordings) {
         parts.push(Part::Recording(link));
     }
     if let Some(link) = text(&input.voicemail_link).filter(|_| recordings) {
         parts.push(Part::Voicemail(link));
     }
-    if let Some(note) = text(&input.ai_note).filter(|_| enabled(settings, "addCallLogAiNote", true)) {
+    if let Some(note) = text(&input.ai_note).filter(|_| on.ai_note) {
         parts.push(Part::AiNote(note));
     }
-    if let Some(transcript) = text(&input.transcript).filter(|_| enabled(settings, "addCallLogTranscript", true)) {
+    if let Some(transcript) = text(&input.transcript).filter(|_| on.transcript) {
         parts.push(Part::Transcript(transcript));
     }
     let ace_transcript = text(&input.ring_sense_transcript);
-    if let Some(it) = ace_transcript.filter(|_| enabled(settings, "addCallLogRingSenseRecordingTranscript", true)) {
+    if let Some(it) = ace_transcript.filter(|_| on.ace_transcript) {
         parts.push(Part::AceTranscript(it));
     }
     let ace_summary = text(&input.ring_sense_summary);
-    if let Some(it) = ace_summary.filter(|_| enabled(settings, "addCallLogRingSenseRecordingSummary", true)) {
+    if let Some(it) = ace_summary.filter(|_| on.ace_summary) {
         parts.push(Part::AceSummary(it));
     }
     let score = input.ring_sense_ai_score.as_ref().and_then(score_text);
-    if let Some(it) = score.filter(|_| enabled(settings, "addCallLogRingSenseRecordingAIScore", true)) {
+    if let Some(it) = score.filter(|_| on.ace_score) {
         parts.push(Part::Score(it));
     }
     let bulleted = text(&input.ring_sense_bulleted_summary);
-    if let Some(it) = bulleted.filter(|_| enabled(settings, "addCallLogRingSenseRecordingBulletedSummary", true)) {
+    if let Some(it) = bulleted.filter(|_| on.ace_bulleted_summary) {
         parts.push(Part::AceBulletedSummary(it));
     }
-    if let Some(link) =
-        text(&input.ring_sense_link).filter(|_| enabled(settings, "addCallLogRingSenseRecordingLink", true))
-    {
+    if let Some(link) = text(&input.ring_sense_link).filter(|_| on.ace_link) {
         parts.push(Part::AceLink(link));
     }
     let legs = call.and_then(|it| it.legs.as_deref()).filter(|it| !it.is_empty());
-    if let Some(legs) = legs.filter(|_| enabled(settings, "addCallLogLegs", true)) {
-        parts.push(Part::Journey(journey_lines(legs)));
+    if let Some(legs) = legs.filter(|_| on.legs) {
+        parts.push(Part::Journey(journey_text(legs)));
     }
     parts
 }
@@ -148,14 +223,13 @@ pub(crate) fn parts(input: &ComposeInput) -> Vec<Part<'_>> {
 /// The start time (`startTime`, else the call's) in the user's offset and date format.
 ///
 /// `None` when there is no start time or it cannot be read (the reference would write `Invalid date`).
-fn date_time(input: &ComposeInput) -> Option<String> {
+fn date_time(input: &ComposeInput, date_format: Option<&str>) -> Option<String> {
     let start =
         input.start_time.as_ref().filter(|it| is_truthy_start(it)).or_else(|| {
             input.call_log.as_ref().and_then(|it| it.start_time.as_ref()).filter(|it| is_truthy_start(it))
         })?;
     let instant = parse_start_time(start)?;
-    let settings = &input.user.user_settings;
-    let pattern = settings.text("logDateFormat").filter(|it| !it.is_empty()).unwrap_or(DEFAULT_DATE_FORMAT);
+    let pattern = date_format.filter(|it| !it.is_empty()).unwrap_or(DEFAULT_DATE_FORMAT);
     format_start_time(instant, resolve_offset(input.user.timezone_offset.as_ref()), pattern)
 }
 

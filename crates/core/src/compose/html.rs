@@ -6,9 +6,12 @@
 //! another case, `(pending...)` placeholders) are still found and updated in place.
 
 use super::fields::Part;
-use super::splice;
+use super::{Body, push_all};
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 /// Escapes text for HTML element content and double- or single-quoted attributes.
 pub fn escape(text: &str) -> Cow<'_, str> {
@@ -16,16 +19,7 @@ pub fn escape(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
+    push_escaped(&mut out, text, None);
     Cow::Owned(out)
 }
 
@@ -76,30 +70,19 @@ fn decode(entity: &str) -> Option<char> {
     }
 }
 
-/// A one-line item value: escaped, with line breaks shown as the spaces a browser would show anyway.
-fn item_value(text: &str) -> String {
-    escaped_with_breaks(text, " ")
-}
-
-/// Block content: escaped, every CRLF, CR or LF turned into `<br>`.
-fn block_content(text: &str) -> String {
-    escaped_with_breaks(text, "<br>")
-}
-
-/// [`escape`] and every CRLF, CR or LF replaced by `line_break`, in one pass that copies the text between special
-/// characters as whole slices.
-fn escaped_with_breaks(text: &str, line_break: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
+/// Pushes `text` escaped as [`escape`] escapes it, with every CRLF, CR or LF replaced by `line_break` when one is
+/// given (a one-line item value: `" "`, the spaces a browser would show anyway; block content: `<br>`). One pass
+/// that copies the text between special characters as whole slices.
+fn push_escaped(out: &mut String, text: &str, line_break: Option<&str>) {
     let bytes = text.as_bytes();
+    let special = if line_break.is_some() { &SPECIAL_OR_LINE_END } else { &SPECIAL };
     let mut copied = 0;
     let mut at = 0;
-    while let Some(offset) =
-        bytes[at..].iter().position(|byte| matches!(byte, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\r' | b'\n'))
-    {
-        let special = at + offset;
-        out.push_str(&text[copied..special]);
-        at = special + 1;
-        match bytes[special] {
+    while let Some(offset) = bytes[at..].iter().position(|byte| special[usize::from(*byte)]) {
+        let found = at + offset;
+        out.push_str(&text[copied..found]);
+        at = found + 1;
+        match bytes[found] {
             b'&' => out.push_str("&amp;"),
             b'<' => out.push_str("&lt;"),
             b'>' => out.push_str("&gt;"),
@@ -109,13 +92,32 @@ fn escaped_with_breaks(text: &str, line_break: &str) -> String {
                 if byte == b'\r' && bytes.get(at) == Some(&b'\n') {
                     at += 1;
                 }
-                out.push_str(line_break);
+                out.push_str(line_break.unwrap_or_default());
             }
         }
         copied = at;
     }
     out.push_str(&text[copied..]);
-    out
+}
+
+/// The bytes [`push_escaped`] stops at, as tables: one load per byte of text, where a `match` costs several
+/// compares (transcripts make this the composer's longest loop).
+const SPECIAL: [bool; 256] = byte_table(b"&<>\"'");
+const SPECIAL_OR_LINE_END: [bool; 256] = byte_table(b"&<>\"'\r\n");
+
+const fn byte_table(bytes: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut index = 0;
+    while index < bytes.len() {
+        table[bytes[index] as usize] = true;
+        index += 1;
+    }
+    table
+}
+
+/// A one-line item value: escaped, with line breaks shown as the spaces a browser would show anyway.
+fn push_item_value(out: &mut String, text: &str) {
+    push_escaped(out, text, Some(" "));
 }
 
 /// True for links that may become an `href`: `http://` or `https://`, in any case.
@@ -126,8 +128,10 @@ pub(crate) fn is_web_link(link: &str) -> bool {
         .any(|scheme| bytes.len() >= scheme.len() && bytes[..scheme.len()].eq_ignore_ascii_case(scheme.as_bytes()))
 }
 
-fn anchor(link: &str) -> String {
-    [r#"<a target="_blank" href=""#, &escape(link), r#"">open</a>"#].concat()
+fn push_anchor(out: &mut String, link: &str) {
+    out.push_str(r#"<a target="_blank" href=""#);
+    push_escaped(out, link, None);
+    out.push_str(r#"">open</a>"#);
 }
 
 /// An item we write: `<li><b>Label</b>: value</li>`. Found in a body as an optional `<li>`, the bold label (ASCII
@@ -167,19 +171,32 @@ struct ItemMatch {
 impl ItemPattern {
     /// The leftmost occurrence that starts at or after `from`.
     ///
-    /// A scan rather than a regular expression: this runs for every item of every composed HTML body. Labels and
-    /// tags compare ASCII case-insensitively (a regex's Unicode case folding would also take `ſ` for `s` and the
-    /// Kelvin sign for `k`, which no body we or the reference write contains).
+    /// A scan rather than a regular expression: this runs for every item of every composed HTML body. Every item
+    /// has its label's `</b>:` right after the label, so the scan jumps from colon to colon (memchr) and reads the
+    /// label backwards from there, instead of trying every tag of the body. Labels and tags compare ASCII
+    /// case-insensitively (a regex's Unicode case folding would also take `ſ` for `s` and the Kelvin sign for `k`,
+    /// which no body we or the reference write contains).
     fn find_at(&self, body: &str, from: usize) -> Option<ItemMatch> {
         let bytes = body.as_bytes();
-        let mut at = from;
-        while let Some(offset) = memchr::memchr(b'<', &bytes[at..]) {
-            let start = at + offset;
-            let opening = if starts_with_ignore_case(&bytes[start..], b"<li>") { start + 4 } else { start };
-            if let Some(found) = self.match_from(body, start, opening) {
-                return Some(found);
+        for colon in memchr::memchr_iter(b':', &bytes[from..]).map(|at| from + at) {
+            let Some(close) = colon.checked_sub("</b>".len()) else { continue };
+            if !bytes[close..colon].eq_ignore_ascii_case(b"</b>") {
+                continue;
             }
-            at = start + 1;
+            // Labels cannot hold `</b>:`, so at most one label of one pattern ends at this colon.
+            let bold = self.labels.iter().find_map(|label| {
+                let bold = close.checked_sub(label.len() + "<b>".len())?;
+                let opening = &bytes[bold..close];
+                (opening[..3].eq_ignore_ascii_case(b"<b>") && opening[3..].eq_ignore_ascii_case(label.as_bytes()))
+                    .then_some(bold)
+            });
+            let Some(bold) = bold.filter(|bold| *bold >= from) else { continue };
+            // The leftmost match takes the `<li>` before the label when there is one.
+            let start = match bold.checked_sub("<li>".len()) {
+                Some(item) if item >= from && bytes[item..bold].eq_ignore_ascii_case(b"<li>") => item,
+                _ => bold,
+            };
+            return self.match_from(body, start, bold);
         }
         None
     }
@@ -225,58 +242,88 @@ fn anchor_len(bytes: &[u8]) -> Option<usize> {
     Some(at + prefix_len_ignore_case(&bytes[at..], b"</a>")?)
 }
 
-/// Writes `part` into the HTML `body`.
-pub(crate) fn apply(body: &mut String, part: &Part<'_>) {
-    match part {
-        Part::Note(note) => {
-            let note = escape(note);
-            match note_extent(body) {
-                Some(extent) => {
-                    splice(body, extent, &["<b>Agent notes</b><br>", &note, "<br><br><b>Call details</b>"].concat())
-                }
-                None => {
-                    body.insert_str(0, &["<b>Agent notes</b><br>", &note, "<br><br><b>Call details</b><br>"].concat())
-                }
+/// What an item shows after its label.
+#[derive(Clone, Copy)]
+enum ItemValue<'a> {
+    /// User text, escaped on one line.
+    Text(&'a str),
+    /// The RingCentral number and the extension, with a space between them.
+    NumberAndExtension(&'a str, &'a str),
+    /// A link: an anchor when it is a web link, else the text escaped on one line.
+    Link(&'a str),
+    /// A recording link: an anchor when it is a web link, else `(pending...)`.
+    Recording(&'a str),
+}
+
+impl ItemValue<'_> {
+    fn push(self, out: &mut String) {
+        match self {
+            ItemValue::Text(text) => push_item_value(out, text),
+            ItemValue::NumberAndExtension(number, extension) => {
+                // Escaping is character by character, and the space is no special character: escaping the two
+                // apart is escaping them joined.
+                push_item_value(out, number);
+                out.push(' ');
+                push_item_value(out, extension);
             }
+            ItemValue::Link(link) if is_web_link(link) => push_anchor(out, link),
+            ItemValue::Link(link) => push_item_value(out, link),
+            ItemValue::Recording(link) if is_web_link(link) => push_anchor(out, link),
+            ItemValue::Recording(_) => out.push_str("(pending...)"),
         }
-        Part::SessionId(id) => item(body, &SESSION_ID, "Session Id", &item_value(id)),
+    }
+}
+
+/// Writes `part` into the HTML `body`.
+pub(crate) fn apply(body: &mut Body, part: &Part<'_>) {
+    match part {
+        Part::Note(note) => match note_extent(&body.text) {
+            Some(extent) => body.rewrite(extent, |out| {
+                out.push_str("<b>Agent notes</b><br>");
+                push_escaped(out, note, None);
+                out.push_str("<br><br><b>Call details</b>");
+            }),
+            None => body.rewrite(0..0, |out| {
+                out.push_str("<b>Agent notes</b><br>");
+                push_escaped(out, note, None);
+                out.push_str("<br><br><b>Call details</b><br>");
+            }),
+        },
+        Part::SessionId(id) => item(body, &SESSION_ID, "Session Id", ItemValue::Text(id)),
         Part::UserName(name) => {
-            let text = ["<li><b>RingCentral user name</b>: ", &item_value(name), "</li>"].concat();
-            match find_item(body, &USER_NAME) {
+            let write = |out: &mut String| push_item(out, "RingCentral user name", ItemValue::Text(name));
+            match find_item(&body.text, &USER_NAME) {
                 // First writer wins: a name is only written over the placeholder.
-                Some(found) if found.value.trim() == "(pending...)" => splice(body, found.extent, &text),
+                Some(found) if found.value.trim() == "(pending...)" => body.rewrite(found.extent, write),
                 Some(_) => {}
-                None => body.push_str(&text),
+                None => write(&mut body.text),
             }
         }
         Part::Number { number, extension } => {
-            let value = item_value(&[*number, " ", *extension].concat());
-            item(body, &NUMBER, "RingCentral number and extension", &value);
+            let value = ItemValue::NumberAndExtension(number, extension);
+            item(body, &NUMBER, "RingCentral number and extension", value);
         }
-        Part::Subject(subject) => item(body, &SUMMARY, "Summary", &item_value(subject)),
+        Part::Subject(subject) => item(body, &SUMMARY, "Summary", ItemValue::Text(subject)),
         Part::ContactNumber { number, outbound } => {
             let label = if *outbound { "Recipient phone number" } else { "Caller phone number" };
-            item(body, &CONTACT, label, &item_value(number));
+            item(body, &CONTACT, label, ItemValue::Text(number));
         }
-        Part::DateTime(formatted) => item(body, &DATE_TIME, "Date/time", &item_value(formatted)),
-        Part::Duration(formatted) => item(body, &DURATION, "Duration", &item_value(formatted)),
-        Part::Result(result) => item(body, &RESULT, "Result", &item_value(result)),
+        Part::DateTime(formatted) => item(body, &DATE_TIME, "Date/time", ItemValue::Text(formatted)),
+        Part::Duration(formatted) => item(body, &DURATION, "Duration", ItemValue::Text(formatted)),
+        Part::Result(result) => item(body, &RESULT, "Result", ItemValue::Text(result)),
         Part::Recording(link) => recording(body, &RECORDING, "Call recording link", link),
         Part::Voicemail(link) => recording(body, &VOICEMAIL, "Voicemail recording link", link),
         Part::AiNote(note) => block(body, "AI Note", note.trim_end_matches('\n'), true),
         Part::Transcript(transcript) => block(body, "Transcript", transcript, true),
         Part::AceTranscript(transcript) => block(body, "ACE transcript", transcript.trim_end_matches('\n'), false),
         Part::AceSummary(summary) => block(body, "ACE summary", summary.trim_end_matches('\n'), false),
-        Part::Score(score) => item(body, &SCORE, "Call score", &item_value(score)),
+        Part::Score(score) => item(body, &SCORE, "Call score", ItemValue::Text(score)),
         Part::AceBulletedSummary(summary) => {
             block(body, "ACE bulleted summary", summary.trim_end_matches('\n'), false);
         }
-        Part::AceLink(link) => {
-            // The reference makes any ACE link an anchor; we only make web links one and show anything else as text.
-            let value = if is_web_link(link) { anchor(link) } else { item_value(link) };
-            item(body, &ACE_LINK, "ACE recording link", &value);
-        }
-        Part::Journey(lines) => block(body, "Call journey", &lines.join("\n"), false),
+        // The reference makes any ACE link an anchor; we only make web links one and show anything else as text.
+        Part::AceLink(link) => item(body, &ACE_LINK, "ACE recording link", ItemValue::Link(link)),
+        Part::Journey(lines) => block(body, "Call journey", lines, false),
     }
 }
 
@@ -284,10 +331,12 @@ pub(crate) fn apply(body: &mut String, part: &Part<'_>) {
 fn note_extent(body: &str) -> Option<Range<usize>> {
     const LABEL: &str = "<b>Agent notes</b>";
     const END: &str = "Call details</b>";
-    let start = body.find(LABEL)?;
+    static NOTE_LABEL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(LABEL));
+    static NOTE_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(END));
+    let start = NOTE_LABEL.find(body.as_bytes())?;
     let content = start + LABEL.len();
     let first = body[content..].chars().next()?.len_utf8();
-    let end = body[content + first..].find(END)? + content + first + END.len();
+    let end = NOTE_END.find(&body.as_bytes()[content + first..])? + content + first + END.len();
     Some(start..end)
 }
 
@@ -311,50 +360,76 @@ fn find_item<'b>(body: &'b str, pattern: &ItemPattern) -> Option<FoundItem<'b>> 
     None
 }
 
-/// Replaces the item or appends it; `value` is already HTML.
-fn item(body: &mut String, pattern: &ItemPattern, label: &str, value: &str) {
-    let text = ["<li><b>", label, "</b>: ", value, "</li>"].concat();
-    match find_item(body, pattern) {
-        Some(found) => splice(body, found.extent, &text),
-        None => body.push_str(&text),
+/// An item as we write it: `<li><b>label</b>: value</li>`.
+fn push_item(out: &mut String, label: &str, value: ItemValue<'_>) {
+    out.push_str("<li><b>");
+    out.push_str(label);
+    out.push_str("</b>: ");
+    value.push(out);
+    out.push_str("</li>");
+}
+
+/// Replaces the item or appends it.
+fn item(body: &mut Body, pattern: &ItemPattern, label: &str, value: ItemValue<'_>) {
+    let write = |out: &mut String| push_item(out, label, value);
+    match find_item(&body.text, pattern) {
+        Some(found) => body.rewrite(found.extent, write),
+        None => write(&mut body.text),
     }
 }
 
 /// A recording or voicemail item: an anchor for web links, else `(pending...)`; new items go before a legacy
 /// `</ul>` when the body has one.
-fn recording(body: &mut String, pattern: &ItemPattern, label: &str, link: &str) {
-    let value = if is_web_link(link) { anchor(link) } else { "(pending...)".to_owned() };
-    let text = ["<li><b>", label, "</b>: ", &value, "</li>"].concat();
-    match find_item(body, pattern) {
-        Some(found) => splice(body, found.extent, &text),
-        None => match body.find("</ul>") {
-            Some(at) => body.insert_str(at, &text),
-            None => body.push_str(&text),
+fn recording(body: &mut Body, pattern: &ItemPattern, label: &str, link: &str) {
+    let write = |out: &mut String| push_item(out, label, ItemValue::Recording(link));
+    match find_item(&body.text, pattern) {
+        Some(found) => body.rewrite(found.extent, write),
+        None => match LIST_END.find(body.text.as_bytes()) {
+            Some(at) => body.rewrite(at..at, write),
+            None => write(&mut body.text),
         },
     }
 }
 
 /// Replaces the block `<div><b>title</b><br>...</div>` or appends it (followed by `<br>` when `trailing_break`).
-fn block(body: &mut String, title: &str, content: &str, trailing_break: bool) {
-    let opening = ["<div><b>", title, "</b><br>"].concat();
-    let text = [&opening, &block_content(content), "</div>"].concat();
-    match block_extent(body, &opening) {
-        Some(extent) => splice(body, extent, &text),
+fn block(body: &mut Body, title: &str, content: &str, trailing_break: bool) {
+    let write = |out: &mut String| {
+        push_all(out, &["<div><b>", title, "</b><br>"]);
+        push_escaped(out, content, Some("<br>"));
+        out.push_str("</div>");
+    };
+    match block_extent(&body.text, title) {
+        Some(extent) => body.rewrite(extent, write),
         None => {
-            body.push_str(&text);
+            write(&mut body.text);
             if trailing_break {
-                body.push_str("<br>");
+                body.text.push_str("<br>");
             }
         }
     }
 }
 
-/// A block: from its opening through the first `</div>` after it.
-pub(crate) fn block_extent(body: &str, opening: &str) -> Option<Range<usize>> {
-    let start = body.find(opening)?;
-    let content = start + opening.len();
-    let end = body[content..].find("</div>")? + content + "</div>".len();
+/// A block: from its opening `<div><b>title</b><br>` through the first `</div>` after it.
+fn block_extent(body: &str, title: &str) -> Option<Range<usize>> {
+    let start = find_block_opening(body, title)?;
+    let content = start + "<div><b></b><br>".len() + title.len();
+    let end = DIV_END.find(&body.as_bytes()[content..])? + content + "</div>".len();
     Some(start..end)
+}
+
+/// Finders for the tags the lookups search, prepared once: `str::find` prepares its searcher again on
+/// every call, which costs more than the search itself in a body this small.
+static DIV_BOLD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("<div><b>"));
+static DIV_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("</div>"));
+static LIST_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("</ul>"));
+
+/// The offset of the first `<div><b>title</b><br>` in `body`.
+fn find_block_opening(body: &str, title: &str) -> Option<usize> {
+    let bytes = body.as_bytes();
+    DIV_BOLD.find_iter(bytes).find(|at| {
+        let rest = &bytes[at + "<div><b>".len()..];
+        rest.starts_with(title.as_bytes()) && rest[title.len()..].starts_with(b"</b><br>")
+    })
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use super::fields::Part;
 use super::lines::{LinePrefix, line_starts, starts_with};
-use super::{append_on_new_line, splice};
+use super::{Body, push_all};
 
 /// The `**Label**:` lines we write; one of them, or any `### ` heading, ends the section above it.
 const LABELS: [&str; 12] = [
@@ -52,48 +52,58 @@ const ACE_BULLETED: LinePrefix = LinePrefix::exact("### ACE bulleted summary\n")
 const JOURNEY: LinePrefix = LinePrefix::exact("### Call journey\n");
 
 /// Writes `part` into the Markdown `body`.
-pub(crate) fn apply(body: &mut String, part: &Part<'_>) {
+pub(crate) fn apply(body: &mut Body, part: &Part<'_>) {
     match part {
-        Part::Note(note) => match note_extent(body) {
-            Some(extent) => splice(body, extent, &format!("## Agent notes\n{note}\n\n## Call details")),
-            None if body.starts_with("## Call details") => body.insert_str(0, &format!("## Agent notes\n{note}\n\n")),
-            None => body.insert_str(0, &format!("## Agent notes\n{note}\n\n## Call details\n")),
+        Part::Note(note) => match note_extent(&body.text) {
+            Some(extent) => {
+                body.rewrite(extent, |out| push_all(out, &["## Agent notes\n", note, "\n\n## Call details"]))
+            }
+            None if body.text.starts_with("## Call details") => {
+                body.rewrite(0..0, |out| push_all(out, &["## Agent notes\n", note, "\n\n"]));
+            }
+            None => body.rewrite(0..0, |out| push_all(out, &["## Agent notes\n", note, "\n\n## Call details\n"])),
         },
-        Part::SessionId(id) => field(body, SESSION_ID, id),
+        Part::SessionId(id) => field(body, SESSION_ID, &[id]),
         Part::UserName(name) => {
-            let line = [USER_NAME.text, name, "\n"].concat();
-            match USER_NAME.find_with_blank_run(body) {
+            let line = [USER_NAME.text, name, "\n"];
+            match USER_NAME.find_with_blank_run(&body.text) {
                 // First writer wins: a name is only written over the placeholder.
-                Some((extent, value)) if body[value.clone()].trim() == "(pending...)" => splice(body, extent, &line),
+                Some((extent, value)) if body.text[value.clone()].trim() == "(pending...)" => {
+                    body.rewrite(extent, |out| push_all(out, &line));
+                }
                 Some(_) => {}
-                None => append_on_new_line(body, &line),
+                None => {
+                    body.start_line();
+                    push_all(&mut body.text, &line);
+                }
             }
         }
-        Part::Number { number, extension } => field(body, NUMBER, &[*number, " ", *extension].concat()),
-        Part::Subject(subject) => field(body, SUMMARY, subject),
-        Part::ContactNumber { number, .. } => field(body, CONTACT, number),
-        Part::DateTime(formatted) => field(body, DATE_TIME, formatted),
-        Part::Duration(formatted) => field(body, DURATION, formatted),
-        Part::Result(result) => field(body, RESULT, result),
-        Part::Recording(link) => field(body, RECORDING, link),
-        Part::Voicemail(link) => field(body, VOICEMAIL, link),
+        Part::Number { number, extension } => field(body, NUMBER, &[number, " ", extension]),
+        Part::Subject(subject) => field(body, SUMMARY, &[subject]),
+        Part::ContactNumber { number, .. } => field(body, CONTACT, &[number]),
+        Part::DateTime(formatted) => field(body, DATE_TIME, &[formatted]),
+        Part::Duration(formatted) => field(body, DURATION, &[formatted]),
+        Part::Result(result) => field(body, RESULT, &[result]),
+        Part::Recording(link) => field(body, RECORDING, &[link]),
+        Part::Voicemail(link) => field(body, VOICEMAIL, &[link]),
         Part::AiNote(note) => section(body, AI_NOTE, note.trim_end_matches('\n')),
         Part::Transcript(transcript) => section(body, TRANSCRIPT, transcript),
         Part::AceTranscript(transcript) => section(body, ACE_TRANSCRIPT, transcript.trim_end_matches('\n')),
         Part::AceSummary(summary) => section(body, ACE_SUMMARY, summary),
-        Part::Score(score) => field(body, SCORE, score),
+        Part::Score(score) => field(body, SCORE, &[score]),
         Part::AceBulletedSummary(summary) => section(body, ACE_BULLETED, summary),
         Part::AceLink(link) => {
-            let text = [ACE_LINK.text, " ", link].concat();
-            match ACE_LINK.find_line(body) {
-                Some(extent) => splice(body, extent, &text),
+            let text = [ACE_LINK.text, " ", link];
+            match ACE_LINK.find_line(&body.text) {
+                Some(extent) => body.rewrite(extent, |out| push_all(out, &text)),
                 None => {
-                    append_on_new_line(body, &text);
-                    body.push('\n');
+                    body.start_line();
+                    push_all(&mut body.text, &text);
+                    body.text.push('\n');
                 }
             }
         }
-        Part::Journey(lines) => section(body, JOURNEY, &lines.join("\n")),
+        Part::Journey(lines) => section(body, JOURNEY, lines),
     }
 }
 
@@ -105,11 +115,18 @@ fn note_extent(body: &str) -> Option<Range<usize>> {
 }
 
 /// Replaces the `**label**:` line and the empty lines after it, or appends the line.
-fn field(body: &mut String, prefix: LinePrefix, value: &str) {
-    let text = [prefix.text, value, "\n"].concat();
-    match prefix.find_with_blank_run(body) {
-        Some((extent, _)) => splice(body, extent, &text),
-        None => append_on_new_line(body, &text),
+fn field(body: &mut Body, prefix: LinePrefix, value: &[&str]) {
+    let write = |out: &mut String| {
+        out.push_str(prefix.text);
+        push_all(out, value);
+        out.push('\n');
+    };
+    match prefix.find_with_blank_run(&body.text) {
+        Some((extent, _)) => body.rewrite(extent, write),
+        None => {
+            body.start_line();
+            write(&mut body.text);
+        }
     }
 }
 
@@ -138,11 +155,14 @@ fn ends_section(line: &str) -> bool {
 }
 
 /// Replaces the section (heading and content) or appends it.
-fn section(body: &mut String, heading: LinePrefix, content: &str) {
-    let text = [heading.text, content, "\n"].concat();
-    match section_extent(body, heading) {
-        Some(extent) => splice(body, extent, &text),
-        None => append_on_new_line(body, &text),
+fn section(body: &mut Body, heading: LinePrefix, content: &str) {
+    let text = [heading.text, content, "\n"];
+    match section_extent(&body.text, heading) {
+        Some(extent) => body.rewrite(extent, |out| push_all(out, &text)),
+        None => {
+            body.start_line();
+            push_all(&mut body.text, &text);
+        }
     }
 }
 

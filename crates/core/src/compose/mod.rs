@@ -170,8 +170,7 @@ fn null_as_zero_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Op
 pub fn compose(input: &ComposeInput, format: LogFormat) -> String {
     let parts = fields::parts(input);
     // Room for what the parts add, so that the body is not copied again as it grows.
-    let mut body = String::with_capacity(input.existing_body.len() + 512);
-    body.push_str(&input.existing_body);
+    let mut body = Body::new(&input.existing_body, 512);
     for part in parts {
         match format {
             LogFormat::PlainText => plain::apply(&mut body, &part),
@@ -179,7 +178,7 @@ pub fn compose(input: &ComposeInput, format: LogFormat) -> String {
             LogFormat::Markdown => markdown::apply(&mut body, &part),
         }
     }
-    body
+    body.text
 }
 
 /// The agent's note read back out of a body composed in `format`, with the format's escaping undone; `None` when
@@ -209,15 +208,47 @@ fn regex(pattern: &str) -> Regex {
     Regex::new(pattern).unwrap_or_else(|error| panic!("composer pattern {pattern:?} does not compile: {error}"))
 }
 
-/// Replaces `extent` of `body` by `text`, literally (no `$` expansion as in JavaScript's `String.replace`).
-fn splice(body: &mut String, extent: Range<usize>, text: &str) {
-    body.replace_range(extent, text);
+/// The body being composed. Each part's text is written straight into it: at the end when the part is new, or in
+/// place of the part's old extent, with the text after that extent set aside meanwhile (see [`Body::rewrite`]).
+/// No part's text is built in a string of its own first.
+pub(crate) struct Body {
+    pub text: String,
+    /// The text after the extent being rewritten; one buffer for every part of a composition.
+    tail: String,
 }
 
-/// Appends `text` as a new line: after a line end is added to a body that does not end in one.
-fn append_on_new_line(body: &mut String, text: &str) {
-    if !body.is_empty() && !body.ends_with('\n') {
-        body.push('\n');
+impl Body {
+    fn new(existing: &str, room: usize) -> Self {
+        let mut text = String::with_capacity(existing.len() + room);
+        text.push_str(existing);
+        Body { text, tail: String::new() }
     }
-    body.push_str(text);
+
+    /// Replaces `extent` of the body by what `write` pushes, literally (no `$` expansion as in JavaScript's
+    /// `String.replace`). An empty extent inserts there.
+    ///
+    /// The text after the extent is moved aside and back: two copies of the tail, and none of the part's text,
+    /// which `String::replace_range` would copy byte by byte.
+    fn rewrite(&mut self, extent: Range<usize>, write: impl FnOnce(&mut String)) {
+        self.tail.clear();
+        self.tail.push_str(&self.text[extent.end..]);
+        self.text.truncate(extent.start);
+        write(&mut self.text);
+        self.text.push_str(&self.tail);
+    }
+
+    /// Starts a new line at the end, unless the body is empty or already ends in a line end, for what is appended
+    /// next.
+    fn start_line(&mut self) {
+        if !self.text.is_empty() && !self.text.ends_with('\n') {
+            self.text.push('\n');
+        }
+    }
+}
+
+/// Pushes each of `pieces` in turn.
+fn push_all(out: &mut String, pieces: &[&str]) {
+    for piece in pieces {
+        out.push_str(piece);
+    }
 }

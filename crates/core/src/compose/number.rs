@@ -40,22 +40,47 @@ pub(crate) fn js_to_number(text: &str) -> Option<f64> {
 
 /// Prints `value` as JavaScript's `String(value)` does: `87`, `8.5`, `0.1`, `1e-7`, `1.5e+21`, `NaN`, `Infinity`.
 pub(crate) fn js_number_to_string(value: f64) -> String {
+    let mut text = String::new();
+    push_js_number(&mut text, value);
+    text
+}
+
+/// Pushes `value` as [`js_number_to_string`] prints it.
+pub(crate) fn push_js_number(out: &mut String, value: f64) {
     if value.is_nan() {
-        return "NaN".to_owned();
+        out.push_str("NaN");
+    } else if value == 0.0 {
+        out.push('0');
+    } else if value.is_infinite() {
+        out.push_str(if value > 0.0 { "Infinity" } else { "-Infinity" });
+    } else if value < 0.0 {
+        out.push('-');
+        push_js_number(out, -value);
+    } else if value.fract() == 0.0 && value < 9_007_199_254_740_992.0 {
+        // Whole numbers below 2^53 print as integers: the durations, scores and offsets the composer writes.
+        push_whole(out, value as u64);
+    } else {
+        out.push_str(&fraction_to_string(value));
     }
-    if value == 0.0 {
-        return "0".to_owned();
+}
+
+/// Pushes a whole number in decimal, without the formatting machinery (it runs for every duration).
+fn push_whole(out: &mut String, mut number: u64) {
+    let mut digits = [0_u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (number % 10) as u8;
+        number /= 10;
+        if number == 0 {
+            break;
+        }
     }
-    if value.is_infinite() {
-        return if value > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
-    }
-    if value < 0.0 {
-        return format!("-{}", js_number_to_string(-value));
-    }
-    // Whole numbers below 2^53 print as integers: the durations, scores and offsets the composer writes.
-    if value.fract() == 0.0 && value < 9_007_199_254_740_992.0 {
-        return (value as u64).to_string();
-    }
+    out.extend(digits[start..].iter().map(|digit| char::from(*digit)));
+}
+
+/// A positive finite number that is not a whole number below 2^53, as ECMAScript's Number::toString prints it.
+fn fraction_to_string(value: f64) -> String {
     // `{:e}` gives the shortest digits that read back to the same value, as ECMAScript's Number::toString requires.
     let scientific = format!("{value:e}");
     let (mantissa, exponent) = scientific.split_once('e').unwrap_or((scientific.as_str(), "0"));

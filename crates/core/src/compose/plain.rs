@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use super::fields::Part;
 use super::lines::{LinePrefix, find_whole_line, line_starts};
-use super::{append_on_new_line, splice};
+use super::{Body, push_all};
 
 /// The labels we write; a line starting with one of them and `:` ends the note above it.
 const LABELS: [&str; 20] = [
@@ -65,32 +65,35 @@ const END: &str = "--- END";
 const JOURNEY_END: &str = "--- JOURNEY END";
 
 /// Writes `part` into the plain-text `body`.
-pub(crate) fn apply(body: &mut String, part: &Part<'_>) {
+pub(crate) fn apply(body: &mut Body, part: &Part<'_>) {
     match part {
-        Part::Note(note) => match note_extent(body) {
-            Some(extent) => splice(body, extent, &["- Note: ", note].concat()),
-            None => body.insert_str(0, &["- Note: ", note, "\n"].concat()),
+        Part::Note(note) => match note_extent(&body.text) {
+            Some(extent) => body.rewrite(extent, |out| push_all(out, &["- Note: ", note])),
+            None => body.rewrite(0..0, |out| push_all(out, &["- Note: ", note, "\n"])),
         },
-        Part::SessionId(id) => line_and_blank_run(body, SESSION_ID, id),
+        Part::SessionId(id) => line_and_blank_run(body, SESSION_ID, &[id]),
         Part::UserName(name) => {
-            let line = [USER_NAME.text, name, "\n"].concat();
-            match USER_NAME.find_with_blank_run(body) {
+            let line = [USER_NAME.text, name, "\n"];
+            match USER_NAME.find_with_blank_run(&body.text) {
                 // First writer wins: a name is only written over the placeholder.
-                Some((extent, value)) if body[value.clone()].trim() == "(pending...)" => splice(body, extent, &line),
+                Some((extent, value)) if body.text[value.clone()].trim() == "(pending...)" => {
+                    body.rewrite(extent, |out| push_all(out, &line));
+                }
                 Some(_) => {}
-                None => append_on_new_line(body, &line),
+                None => {
+                    body.start_line();
+                    push_all(&mut body.text, &line);
+                }
             }
         }
-        Part::Number { number, extension } => {
-            line_and_blank_run(body, NUMBER, &[*number, " ", *extension].concat());
-        }
-        Part::Subject(subject) => line_and_blank_run(body, SUMMARY, subject),
+        Part::Number { number, extension } => line_and_blank_run(body, NUMBER, &[number, " ", extension]),
+        Part::Subject(subject) => line_and_blank_run(body, SUMMARY, &[subject]),
         Part::ContactNumber { number, .. } => line(body, CONTACT, number),
         Part::DateTime(formatted) => line(body, DATE_TIME, formatted),
         Part::Duration(formatted) => line(body, DURATION, formatted),
         Part::Result(result) => line(body, RESULT, result),
-        Part::Recording(link) => line_and_blank_run(body, RECORDING, link),
-        Part::Voicemail(link) => line_and_blank_run(body, VOICEMAIL, link),
+        Part::Recording(link) => line_and_blank_run(body, RECORDING, &[link]),
+        Part::Voicemail(link) => line_and_blank_run(body, VOICEMAIL, &[link]),
         Part::AiNote(note) => block(body, AI_NOTE, note.trim_end_matches('\n')),
         Part::Transcript(transcript) => block(body, TRANSCRIPT, transcript),
         Part::AceTranscript(transcript) => block(body, ACE_TRANSCRIPT, transcript.trim_end_matches('\n')),
@@ -99,12 +102,13 @@ pub(crate) fn apply(body: &mut String, part: &Part<'_>) {
         Part::AceBulletedSummary(summary) => block(body, ACE_BULLETED, summary),
         Part::AceLink(link) => line(body, ACE_LINK, link),
         Part::Journey(lines) => {
-            let text = [JOURNEY.text, "\n", &lines.join("\n"), "\n", JOURNEY_END].concat();
-            match block_extent(body, JOURNEY, JOURNEY_END) {
-                Some(extent) => splice(body, extent, &text),
+            let text = [JOURNEY.text, "\n", lines, "\n", JOURNEY_END];
+            match block_extent(&body.text, JOURNEY, JOURNEY_END) {
+                Some(extent) => body.rewrite(extent, |out| push_all(out, &text)),
                 None => {
-                    append_on_new_line(body, &text);
-                    body.push('\n');
+                    body.start_line();
+                    push_all(&mut body.text, &text);
+                    body.text.push('\n');
                 }
             }
         }
@@ -133,23 +137,31 @@ fn is_our_label_line(line: &str) -> bool {
 
 /// Replaces the field's line and the empty lines after it by the field with `value` and one line end, or appends
 /// that.
-fn line_and_blank_run(body: &mut String, prefix: LinePrefix, value: &str) {
-    let text = [prefix.text, value, "\n"].concat();
-    match prefix.find_with_blank_run(body) {
-        Some((extent, _)) => splice(body, extent, &text),
-        None => append_on_new_line(body, &text),
+fn line_and_blank_run(body: &mut Body, prefix: LinePrefix, value: &[&str]) {
+    let write = |out: &mut String| {
+        out.push_str(prefix.text);
+        push_all(out, value);
+        out.push('\n');
+    };
+    match prefix.find_with_blank_run(&body.text) {
+        Some((extent, _)) => body.rewrite(extent, write),
+        None => {
+            body.start_line();
+            write(&mut body.text);
+        }
     }
 }
 
 /// Replaces the field's line (not its line end) by the field with `value`, or appends it as a new line.
-fn line(body: &mut String, prefix: LinePrefix, value: &str) {
+fn line(body: &mut Body, prefix: LinePrefix, value: &str) {
     // `prefix` ends in `:`; the value follows after a space.
-    let text = [prefix.text, " ", value].concat();
-    match prefix.find_line(body) {
-        Some(extent) => splice(body, extent, &text),
+    let text = [prefix.text, " ", value];
+    match prefix.find_line(&body.text) {
+        Some(extent) => body.rewrite(extent, |out| push_all(out, &text)),
         None => {
-            append_on_new_line(body, &text);
-            body.push('\n');
+            body.start_line();
+            push_all(&mut body.text, &text);
+            body.text.push('\n');
         }
     }
 }
@@ -162,14 +174,14 @@ fn block_extent(body: &str, start: LinePrefix, end: &str) -> Option<Range<usize>
 }
 
 /// Replaces the block from its label through `--- END`, or appends it after an empty line.
-fn block(body: &mut String, start: LinePrefix, content: &str) {
-    let text = [start.text, "\n", content, "\n", END].concat();
-    match block_extent(body, start, END) {
-        Some(extent) => splice(body, extent, &text),
+fn block(body: &mut Body, start: LinePrefix, content: &str) {
+    let text = [start.text, "\n", content, "\n", END];
+    match block_extent(&body.text, start, END) {
+        Some(extent) => body.rewrite(extent, |out| push_all(out, &text)),
         None => {
-            body.push('\n');
-            body.push_str(&text);
-            body.push('\n');
+            body.text.push('\n');
+            push_all(&mut body.text, &text);
+            body.text.push('\n');
         }
     }
 }

@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 use super::datetime::{Offset, format_start_time, ordinal, resolve_offset};
 use super::duration::seconds_in_words;
 use super::fields::{Part, parts};
-use super::journey::{journey_lines, party_text};
+use super::journey::{journey_text, party_text};
 use super::number::{js_number_to_string, js_to_number};
-use super::{ComposeInput, LogFormat, compose, html, markdown, plain};
+use super::{Body, ComposeInput, LogFormat, compose, html, markdown, plain};
 use crate::schema::{CallLeg, Party, TimezoneOffset};
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -866,11 +866,13 @@ fn multiset(units: &[String]) -> std::collections::HashMap<String, isize> {
 }
 
 fn apply_one(format: LogFormat, body: &mut String, part: &Part<'_>) {
+    let mut composed = Body::new(body, 0);
     match format {
-        LogFormat::PlainText => plain::apply(body, part),
-        LogFormat::Html => html::apply(body, part),
-        LogFormat::Markdown => markdown::apply(body, part),
+        LogFormat::PlainText => plain::apply(&mut composed, part),
+        LogFormat::Html => html::apply(&mut composed, part),
+        LogFormat::Markdown => markdown::apply(&mut composed, part),
     }
+    *body = composed.text;
 }
 
 /// Checks the properties a fixed update must have; returns a description of each violation.
@@ -1315,7 +1317,7 @@ fn journey_party_text_variants() {
 }
 
 #[test]
-fn journey_lines_per_leg() {
+fn journey_text_has_a_line_per_leg() {
     let legs = [
         leg(
             json!({"direction": "Outbound", "from": {"phoneNumber": "+1"}, "to": {"phoneNumber": "+2"}, "duration": 9}),
@@ -1330,7 +1332,7 @@ fn journey_lines_per_leg() {
         leg(json!({"direction": "Inbound", "to": {"phoneNumber": "+9"}})),
     ];
     assert_eq!(
-        journey_lines(&legs),
+        journey_text(&legs),
         [
             "Made call from +1",
             "Transferred to +4, duration: 0 second",
@@ -1338,10 +1340,11 @@ fn journey_lines_per_leg() {
             "Transferred to +8, duration: 1 second",
             "Transferred to +9",
         ]
+        .join("\n")
     );
     let inbound_first =
         [leg(json!({"direction": "Inbound", "from": {"phoneNumber": "+1"}, "to": {"extensionNumber": "5"}}))];
-    assert_eq!(journey_lines(&inbound_first), ["Received call at ext 5"]);
+    assert_eq!(journey_text(&inbound_first), "Received call at ext 5");
 }
 
 #[test]

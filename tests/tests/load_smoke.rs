@@ -119,3 +119,33 @@ async fn a_crm_outage_under_load_delivers_everything_accepted_once_and_reports_t
     // The text names the recovery figure.
     assert!(report.to_text().contains("after the outage ended"), "{}", report.to_text());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_connection_per_user_every_user_keeps_its_connection_open() {
+    let scratch = tempfile::tempdir().unwrap();
+    let users = 6;
+    let concurrency = 2;
+    let mock = Arc::new(MockPipedrive::start(0, users, Duration::from_millis(2)).await.unwrap());
+    let base_url = start_server(&scratch.path().join("load.db"), &mock.url()).await;
+    let config = LoadConfig {
+        users,
+        concurrency,
+        duration: Duration::from_secs(2),
+        warmup: Duration::ZERO,
+        connection_per_user: true,
+        ..LoadConfig::default()
+    };
+    let target = Target { base_url, pid: None, server: "callbridge".into(), database: "sqlite".into() };
+
+    let report = driver::run(&config, &target, Arc::clone(&mock)).await.unwrap();
+    eprintln!("{}", report.to_text());
+
+    assert!(report.passed() && report.errors.is_empty(), "{}", report.to_text());
+    // Each user logged in over its own connection and kept it through the window (this server closes no idle
+    // connection); on top come at most the tool's own client and a second connection per client while it sends
+    // two creates at once.
+    let open = report.connections.expect("Linux's socket tables are readable");
+    assert!(open.min >= users, "{}", report.to_text());
+    assert!(open.max <= users + 1 + concurrency, "{}", report.to_text());
+    assert!(report.to_text().contains("open connections to the server"), "{}", report.to_text());
+}

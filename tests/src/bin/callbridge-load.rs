@@ -94,6 +94,12 @@ struct Args {
     #[arg(long, default_value_t = 600.0)]
     settle_timeout: f64,
 
+    /// Give each user a connection of its own, kept open between its requests, as each user's browser holds one
+    /// (by default all users share one pool, about as many connections as requests in flight). With --users 1000
+    /// the server holds 1,000 open connections while --concurrency of them are busy.
+    #[arg(long)]
+    connection_per_user: bool,
+
     /// Print the report as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -140,6 +146,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             None => None,
         },
         settle_timeout: seconds(args.settle_timeout, "settle-timeout")?,
+        connection_per_user: args.connection_per_user,
     };
     if config.duration.is_zero() {
         bail!("--duration must be above 0");

@@ -21,7 +21,8 @@ use crate::load::mock::{MockPipedrive, SUBJECT_PREFIX, person_for_term};
 use crate::load::process::{self, Proc};
 use crate::load::recovery::{self, Accepted, OutageWindow};
 use crate::load::report::{
-    CrmReport, LoadReport, MachineInfo, OpKind, OpReport, Outcome, Recorder, RunSettings, ServerResources,
+    ConnectionCounts, CrmReport, LoadReport, MachineInfo, OpKind, OpReport, Outcome, Recorder, RunSettings,
+    ServerResources,
 };
 use crate::load::verify::{self, SessionEvidence};
 
@@ -90,6 +91,9 @@ pub struct LoadConfig {
     pub outage: Option<Outage>,
     /// How long to wait after the load for accepted work to reach the CRM.
     pub settle_timeout: Duration,
+    /// Each user sends over a connection of its own, kept open between its requests, as each user's browser does;
+    /// otherwise all users share one pool, which holds about as many connections as requests are in flight.
+    pub connection_per_user: bool,
 }
 
 /// The mock CRM answers 503 (with `Retry-After`) to every data call for `length`, from `start` after the measured
@@ -112,6 +116,7 @@ impl Default for LoadConfig {
             mix: Mix::default(),
             outage: None,
             settle_timeout: Duration::from_secs(600),
+            connection_per_user: false,
         }
     }
 }
@@ -158,6 +163,9 @@ struct UserState {
     /// `rc-account-id` and `rc-extension-id`, which the extension sends on every request once RingCentral told it
     /// who is logged in (hashed ids; ten users share an account, as extensions of one company do).
     rc_headers: reqwest::header::HeaderMap,
+    /// The client this user's requests go through: the shared pool, or a connection of its own
+    /// ([`LoadConfig::connection_per_user`]).
+    http: reqwest::Client,
 }
 
 /// The hashed RingCentral ids the extension would send for user `number`.
@@ -233,7 +241,6 @@ impl UserPool {
 
 /// Everything the operation tasks share.
 struct Shared {
-    http: reqwest::Client,
     base_url: String,
     mock: Arc<MockPipedrive>,
     cycle: Vec<OpKind>,
@@ -261,6 +268,22 @@ pub fn http_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
     Ok(client)
 }
 
+/// A client with a single connection kept open between requests: one user's browser. A request made while that
+/// connection is busy (the simultaneous duplicate create) opens a second one, which is closed when it is done
+/// rather than kept, so a user holds one connection, as [`LoadConfig::connection_per_user`] promises.
+pub fn user_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
+    #[expect(clippy::disallowed_methods, reason = "the load generator is a client of the server, not a connector")]
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(5))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(1)
+        .tcp_nodelay(true)
+        .build()?;
+    Ok(client)
+}
+
 /// Runs the load and returns the report (the exactly-once verdict included; the caller decides what a failure
 /// means for its exit code).
 pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>) -> anyhow::Result<LoadReport> {
@@ -280,12 +303,14 @@ pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>)
     let base_url = target.base_url.trim_end_matches('/').to_owned();
 
     let login_started = Instant::now();
-    let (users, login_recorder) = login_all(&http, &base_url, &mock, config.users, config.concurrency).await?;
+    let user_http = || -> anyhow::Result<reqwest::Client> {
+        if config.connection_per_user { user_client(config.request_timeout) } else { Ok(http.clone()) }
+    };
+    let (users, login_recorder) = login_all(&user_http, &base_url, &mock, config.users, config.concurrency).await?;
     let login_window = login_started.elapsed();
 
     let measure_from = Instant::now() + config.warmup;
     let shared = Arc::new(Shared {
-        http: http.clone(),
         base_url: base_url.clone(),
         mock: Arc::clone(&mock),
         cycle: config.mix.cycle(),
@@ -320,6 +345,22 @@ pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>)
         })
     };
 
+    let connection_probe = {
+        let shared = Arc::clone(&shared);
+        let server_addr = server_address(&base_url).await;
+        tokio::spawn(async move {
+            let server_addr = server_addr?;
+            tokio::time::sleep_until(shared.measure_from.into()).await;
+            let mut counts = None;
+            let mut ticks = tokio::time::interval(ConnectionCounts::INTERVAL);
+            while Instant::now() < shared.measure_until {
+                ticks.tick().await;
+                counts = Some(ConnectionCounts::add(counts, process::established_connections_to(server_addr)?));
+            }
+            counts
+        })
+    };
+
     let scrape_probe = {
         let (shared, http, base_url) = (Arc::clone(&shared), http.clone(), base_url.clone());
         tokio::spawn(async move {
@@ -337,6 +378,7 @@ pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>)
     let ((server_cpu_start, driver_cpu_start), (server_cpu_end, driver_cpu_end)) =
         resource_probe.await.context("the resource probe task failed")?;
 
+    let connections = connection_probe.await.context("the connection probe task failed")?;
     let server_timings = match scrape_probe.await.context("the metrics probe task failed")? {
         (Some(before), Some(after)) => metrics::window(&before, &after),
         _ => Vec::new(),
@@ -414,6 +456,7 @@ pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>)
         operations,
         errors,
         server_resources,
+        connections,
         server_timings,
         driver_cpu_seconds,
         crm: CrmReport {
@@ -424,6 +467,13 @@ pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>)
         exactly_once,
         delivery,
     })
+}
+
+/// The server's socket address, for counting the connections to it; `None` when the URL names none.
+async fn server_address(base_url: &str) -> Option<std::net::SocketAddr> {
+    let url = reqwest::Url::parse(base_url).ok()?;
+    let authority = format!("{}:{}", url.host_str()?, url.port_or_known_default()?);
+    tokio::net::lookup_host(authority).await.ok()?.next()
 }
 
 /// Every create and update the server accepted, for the delivery check.
@@ -587,7 +637,7 @@ fn log_id(value: Option<&Value>) -> Option<String> {
 
 async fn contact(shared: &Shared, user: &mut UserState) -> Outcome {
     let phone = user.next_phone();
-    let request = shared.http.get(format!("{}/contact", shared.base_url)).headers(user.rc_headers.clone()).query(&[
+    let request = user.http.get(format!("{}/contact", shared.base_url)).headers(user.rc_headers.clone()).query(&[
         ("jwtToken", user.jwt.as_str()),
         ("phoneNumber", phone.as_str()),
         ("overridingFormat", ""),
@@ -634,7 +684,7 @@ impl Shared {
     }
 
     async fn send_create(&self, user: &UserState, body: &Value) -> Result<Value, String> {
-        let request = self
+        let request = user
             .http
             .post(format!("{}/callLog", self.base_url))
             .headers(user.rc_headers.clone())
@@ -750,7 +800,7 @@ async fn update(shared: &Shared, user: &mut UserState, session: &str) -> Outcome
         "from": { "phoneNumber": phone },
         "to": { "phoneNumber": "+16505550100", "extensionNumber": "101" },
     });
-    let request = shared
+    let request = user
         .http
         .patch(format!("{}/callLog", shared.base_url))
         .headers(user.rc_headers.clone())
@@ -768,7 +818,7 @@ async fn update(shared: &Shared, user: &mut UserState, session: &str) -> Outcome
 async fn get(shared: &Shared, user: &mut UserState) -> Outcome {
     let recent: Vec<(String, String)> = user.logged.iter().rev().take(5).cloned().collect();
     let ids: Vec<&str> = recent.iter().map(|(session, _)| session.as_str()).collect();
-    match get_logs(&shared.http, &shared.base_url, user, &ids).await {
+    match get_logs(&user.http, &shared.base_url, user, &ids).await {
         Ok(records) => {
             for (session, expected) in &recent {
                 match records.iter().find(|(id, _, _)| id == session) {
@@ -814,9 +864,10 @@ async fn get_logs(
 }
 
 /// Logs users 1..=n in through `GET /oauth-callback`, the way the extension calls it: the redirect URL unencoded,
-/// so the provider's `code` and `state` arrive as top-level parameters.
+/// so the provider's `code` and `state` arrive as top-level parameters. Each user logs in through the client
+/// `user_http` gives it, which its later requests use too.
 async fn login_all(
-    http: &reqwest::Client,
+    user_http: &(impl Fn() -> anyhow::Result<reqwest::Client> + Sync),
     base_url: &str,
     mock: &MockPipedrive,
     users: usize,
@@ -832,6 +883,7 @@ async fn login_all(
                      redirect.html?code=user-{number}&state=platform=pipedrive&hostname=load-company-{number}.\
                      pipedrive.com&rcAccountId=load-account-{number}"
                 );
+                let http = user_http()?;
                 let crm_before = mock.usage(number);
                 let started = Instant::now();
                 let response = async {
@@ -864,6 +916,7 @@ async fn login_all(
                     updates: Vec::new(),
                     sequence: 0,
                     rc_headers: rc_headers(number),
+                    http,
                 })
             }
         })

@@ -220,6 +220,27 @@ pub struct ServerResources {
     pub cpu_cores_used: Option<f64>,
 }
 
+/// The open TCP connections to the server during the measured window, counted at the client ends on this machine
+/// every [`ConnectionCounts::INTERVAL`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ConnectionCounts {
+    pub min: usize,
+    pub max: usize,
+    pub samples: usize,
+}
+
+impl ConnectionCounts {
+    pub const INTERVAL: Duration = Duration::from_millis(250);
+
+    /// Adds one sample.
+    pub fn add(counts: Option<Self>, open: usize) -> Self {
+        match counts {
+            None => Self { min: open, max: open, samples: 1 },
+            Some(counts) => Self { min: counts.min.min(open), max: counts.max.max(open), samples: counts.samples + 1 },
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct CrmReport {
     pub calls_by_endpoint: BTreeMap<&'static str, u64>,
@@ -242,6 +263,8 @@ pub struct LoadReport {
     pub operations: Vec<OpReport>,
     pub errors: BTreeMap<String, u64>,
     pub server_resources: Option<ServerResources>,
+    /// Open connections to the server during the window (unknown where `/proc/net/tcp` is not readable).
+    pub connections: Option<ConnectionCounts>,
     /// The server's own timings from its `/metrics` over the window (empty when it exports none).
     pub server_timings: Vec<ServerTiming>,
     /// The load generator's own CPU time (it shares the machine with the server).
@@ -350,6 +373,16 @@ impl LoadReport {
             None => {
                 let _ = writeln!(out, "server: resources unknown (no pid; pass --server-pid for an external server)");
             }
+        }
+        if let Some(c) = &self.connections {
+            let _ = writeln!(
+                out,
+                "open connections to the server in the window: {} to {} ({} samples, every {} ms)",
+                c.min,
+                c.max,
+                c.samples,
+                ConnectionCounts::INTERVAL.as_millis()
+            );
         }
         if !self.server_timings.is_empty() {
             let timings: Vec<String> = self

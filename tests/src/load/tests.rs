@@ -151,7 +151,7 @@ mod pure_parts {
 
     use crate::load::driver::{Mix, normalise};
     use crate::load::mock::session_in_subject;
-    use crate::load::process::cpu_time_from_stat;
+    use crate::load::process::{count_established, cpu_time_from_stat};
     use crate::load::report::{OpKind, Outcome, Percentiles, Recorder};
 
     #[test]
@@ -186,6 +186,52 @@ mod pure_parts {
         let stat = "4242 (call bridge) S 1 4242 4242 0 -1 4194560 2000 0 0 0 150 50 0 0 20 0 9 0 100 1000 500";
         assert_eq!(cpu_time_from_stat(stat), Some(Duration::from_secs(2)));
         assert_eq!(cpu_time_from_stat("garbage"), None);
+    }
+
+    /// An address as the kernel's socket tables print it: native-order 32-bit words of the network-order bytes.
+    fn proc_address(ip: std::net::IpAddr, port: u16) -> String {
+        let words: Vec<String> = match ip {
+            std::net::IpAddr::V4(v4) => vec![format!("{:08X}", u32::from_ne_bytes(v4.octets()))],
+            std::net::IpAddr::V6(v6) => v6
+                .octets()
+                .chunks_exact(4)
+                .map(|word| format!("{:08X}", u32::from_ne_bytes([word[0], word[1], word[2], word[3]])))
+                .collect(),
+        };
+        format!("{}:{port:04X}", words.concat())
+    }
+
+    #[test]
+    fn open_connections_count_the_established_client_ends_whose_remote_is_the_server() {
+        let server: std::net::SocketAddr = "127.0.0.1:38861".parse().unwrap();
+        let client = |port: u16| proc_address("127.0.0.1".parse().unwrap(), port);
+        let to_server = proc_address(server.ip(), server.port());
+        let row = |index: usize, local: &str, remote: &str, state: &str| {
+            format!(
+                "{index:4}: {local} {remote} {state} 00000000:00000000 00:00000000 00000000  1000  0 5413 1 0 100 0 0 10 0"
+            )
+        };
+        let table = [
+            "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
+                .to_owned(),
+            row(0, &to_server, &proc_address("0.0.0.0".parse().unwrap(), 0), "0A"), // the listener
+            row(1, &client(50_001), &to_server, "01"),                              // a client end: counted
+            row(2, &to_server, &client(50_001), "01"),                              // the server's end of it
+            row(3, &client(50_002), &to_server, "01"),                              // counted
+            row(4, &client(50_003), &to_server, "06"),                              // TIME_WAIT: closed
+            row(5, &client(50_004), &client(9_100), "01"),                          // another server
+            "garbage".to_owned(),
+        ]
+        .join("\n");
+        assert_eq!(count_established(&table, server), 2);
+
+        // A client on an IPv6 socket reaching the IPv4 server shows it as `::ffff:127.0.0.1`.
+        let mapped = proc_address("::ffff:127.0.0.1".parse().unwrap(), server.port());
+        let local6 = proc_address("::ffff:127.0.0.1".parse().unwrap(), 50_005);
+        let table6 = ["header".to_owned(), row(0, &local6, &mapped, "01")].join("\n");
+        assert_eq!(count_established(&table6, server), 1);
+        let loopback6: std::net::SocketAddr = "[::1]:38861".parse().unwrap();
+        assert_eq!(count_established(&table6, loopback6), 0);
     }
 
     #[test]

@@ -22,12 +22,12 @@ pub mod outcome;
 mod preview;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use callbridge_core::{Operation, ReturnMessage, User};
 use chrono::Utc;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -38,8 +38,8 @@ pub use preview::queued_call_details;
 
 use crate::state::AppState;
 use crate::store::{
-    CallLogKey, CallLogRow, CompletedCallLog, Enqueued, JobOp, JobState, JobSubject, LeasedJob, NewOp, OpKind,
-    StoreError,
+    CallLogKey, CallLogRow, CompletedCallLog, Completion, Enqueued, JobOp, JobState, JobSubject, LeasedJob, NewOp,
+    OpKind, Store, StoreError,
 };
 
 pub const DELIVERY_JOBS: &str = "callbridge_delivery_jobs";
@@ -83,14 +83,39 @@ impl Default for DeliverySettings {
     }
 }
 
-/// The engine's in-process parts: requests waiting for their operations, and the tasks to wait for at shutdown.
+/// A finished operation handed to the completion writer, and where its outcome goes.
+type CompletionRequest = (Completion, oneshot::Sender<Result<bool, StoreError>>);
+
+/// The engine's in-process parts: requests waiting for their operations, the tasks to wait for at shutdown, and
+/// the completion writer.
 #[derive(Default)]
 pub struct Engine {
     waiters: Mutex<HashMap<i64, Vec<oneshot::Sender<DeliveryOutcome>>>>,
     tasks: TaskTracker,
+    completions: OnceLock<mpsc::UnboundedSender<CompletionRequest>>,
 }
 
+/// The most finished operations one completion transaction records.
+const COMPLETION_BATCH: usize = 64;
+
 impl Engine {
+    /// Records a finished operation ([`Store::complete_op`]) through this process's completion writer: one task
+    /// that records the operations finished while its previous transaction committed in one transaction, so that
+    /// under load many completions share one commit and one sync of the file instead of queueing for the
+    /// database one by one. Alone, a completion commits at once as before.
+    async fn complete(&self, store: &Store, completion: Completion) -> Result<bool, StoreError> {
+        let writer = self.completions.get_or_init(|| {
+            let (sender, receiver) = mpsc::unbounded_channel();
+            tokio::spawn(write_completions(store.clone(), receiver));
+            sender
+        });
+        let (reply, outcome) = oneshot::channel();
+        if writer.send((completion, reply)).is_err() {
+            return Err(StoreError::Batch("the completion writer has stopped".to_owned()));
+        }
+        outcome.await.unwrap_or_else(|_| Err(StoreError::Batch("the completion writer has stopped".to_owned())))
+    }
+
     fn wait_for(&self, op_id: i64) -> oneshot::Receiver<DeliveryOutcome> {
         let (sender, receiver) = oneshot::channel();
         self.waiters.lock().unwrap_or_else(|it| it.into_inner()).entry(op_id).or_default().push(sender);
@@ -128,6 +153,31 @@ pub struct RequestReads {
     pub user: User,
     /// The call's logged row, as the request's identity matched it (updates and dispositions).
     pub logged: Option<CallLogRow>,
+}
+
+/// The completion writer's loop: takes whatever completions are waiting (up to [`COMPLETION_BATCH`]), records them
+/// in one transaction, answers each, and goes again.
+async fn write_completions(store: Store, mut receiver: mpsc::UnboundedReceiver<CompletionRequest>) {
+    let mut batch = Vec::with_capacity(COMPLETION_BATCH);
+    while receiver.recv_many(&mut batch, COMPLETION_BATCH).await > 0 {
+        // Job id order: two batches (of two instances) never wait on each other's job rows.
+        batch.sort_by(|(a, _), (b, _)| a.job_id.cmp(&b.job_id));
+        let (completions, replies): (Vec<Completion>, Vec<_>) = batch.drain(..).unzip();
+        match store.complete_ops(&completions).await {
+            Ok(outcomes) => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    // A run that is gone has nobody to tell.
+                    let _ = reply.send(outcome);
+                }
+            }
+            Err(error) => {
+                let text = error.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(StoreError::Batch(text.clone())));
+                }
+            }
+        }
+    }
 }
 
 /// Writes the operation to its job, attempts it at once and waits (a bounded time) for what became of it.
@@ -356,8 +406,13 @@ async fn run_leased(state: &AppState, mut job: LeasedJob, owner: &str, reads: Op
         };
         match result {
             Ok(applied) => {
-                let call_log = applied.call_log.as_ref().map(|(key, logged)| (key, logged));
-                let more = match store.complete_op(&job.id, owner, op.id, call_log).await {
+                let completion = Completion {
+                    job_id: job.id.clone(),
+                    owner: owner.to_owned(),
+                    op_id: op.id,
+                    call_log: applied.call_log,
+                };
+                let more = match state.engine.complete(store, completion).await {
                     Ok(more) => more,
                     Err(StoreError::LeaseLost(_)) => return,
                     Err(error) => {

@@ -591,78 +591,102 @@ impl Store {
         op_id: i64,
         call_log: Option<(&CallLogKey, &CompletedCallLog)>,
     ) -> Result<bool, StoreError> {
+        let completion = Completion {
+            job_id: job_id.to_owned(),
+            owner: owner.to_owned(),
+            op_id,
+            call_log: call_log.map(|(key, logged)| (key.clone(), logged.clone())),
+        };
+        let mut outcomes = self.complete_ops(std::slice::from_ref(&completion)).await?;
+        outcomes.pop().unwrap_or_else(|| Err(StoreError::Batch("no outcome for the completion".to_owned())))
+    }
+
+    /// [`Store::complete_op`] for several operations of different jobs in one transaction (one commit, one sync
+    /// of the file), each with its own outcome: one whose lease was lost changes nothing and does not stop the
+    /// others. A database failure fails them all. Give them in job id order, so that two batches never wait on
+    /// each other's job rows.
+    pub async fn complete_ops(&self, completions: &[Completion]) -> Result<Vec<Result<bool, StoreError>>, StoreError> {
         let now = self.shared_now_ms().await?;
-        let more = with_tx!(self, tx => {
-            // The job row first, as every writer of a job takes it (the enqueue's upsert too), so that two
-            // transactions never wait on each other's rows. Only the lease holder's completion counts. With this
-            // operation its last, the job goes idle and the lease is given up in the same statement rather than
-            // in one more commit: an enqueuer of this job waits on this row, so it either added its operation
-            // before (the job keeps its lease) or leases the idle job after.
-            //
-            // PostgreSQL evaluates a statement's subqueries in the snapshot it started with, also after waiting
-            // for a row lock: the `NOT EXISTS` would miss an operation an enqueuer committed while this statement
-            // waited for the row. So there the lock is taken by a statement of its own first. SQLite's writer
-            // holds the whole database from `BEGIN IMMEDIATE`, so nothing can commit in between.
-            if matches!(self.backend, Backend::Postgres(_)) {
-                let held = sqlx::query("SELECT 1 FROM delivery_jobs WHERE id = $1 AND lease_owner = $2 FOR UPDATE")
-                    .bind(job_id)
-                    .bind(owner)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if held.is_none() {
-                    return Err(StoreError::LeaseLost(job_id.to_owned()));
+        let outcomes = with_tx!(self, tx => {
+            let mut outcomes = Vec::with_capacity(completions.len());
+            for completion in completions {
+                let (job_id, owner, op_id) = (completion.job_id.as_str(), completion.owner.as_str(), completion.op_id);
+                // The job row first, as every writer of a job takes it (the enqueue's upsert too), so that two
+                // transactions never wait on each other's rows. Only the lease holder's completion counts. With this
+                // operation its last, the job goes idle and the lease is given up in the same statement rather than
+                // in one more commit: an enqueuer of this job waits on this row, so it either added its operation
+                // before (the job keeps its lease) or leases the idle job after.
+                //
+                // PostgreSQL evaluates a statement's subqueries in the snapshot it started with, also after waiting
+                // for a row lock: the `NOT EXISTS` would miss an operation an enqueuer committed while this statement
+                // waited for the row. So there the lock is taken by a statement of its own first. SQLite's writer
+                // holds the whole database from `BEGIN IMMEDIATE`, so nothing can commit in between.
+                if matches!(self.backend, Backend::Postgres(_)) {
+                    let held = sqlx::query("SELECT 1 FROM delivery_jobs WHERE id = $1 AND lease_owner = $2 FOR UPDATE")
+                        .bind(job_id)
+                        .bind(owner)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if held.is_none() {
+                        outcomes.push(Err(StoreError::LeaseLost(job_id.to_owned())));
+                        continue;
+                    }
                 }
-            }
-            let state: Option<String> = sqlx::query_scalar(
-                "UPDATE delivery_jobs SET attempts = 0, last_error = NULL, last_message = NULL, updated_at_ms = $4,
-                     lease_owner = CASE WHEN state = 'queued' AND NOT EXISTS (SELECT 1 FROM delivery_ops o
-                         WHERE o.job_id = $1 AND o.id <> $3) THEN NULL ELSE lease_owner END,
-                     lease_expires_at_ms = CASE WHEN state = 'queued' AND NOT EXISTS (SELECT 1 FROM delivery_ops o
-                         WHERE o.job_id = $1 AND o.id <> $3) THEN NULL ELSE lease_expires_at_ms END,
-                     state = CASE WHEN state = 'queued' AND NOT EXISTS (SELECT 1 FROM delivery_ops o
-                         WHERE o.job_id = $1 AND o.id <> $3) THEN 'idle' ELSE state END
-                 WHERE id = $1 AND lease_owner = $2
-                 RETURNING state",
-            )
-            .bind(job_id)
-            .bind(owner)
-            .bind(op_id)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(state) = state else { return Err(StoreError::LeaseLost(job_id.to_owned())) };
-            if let Some((key, logged)) = call_log {
-                sqlx::query(
-                    "INSERT INTO call_logs (user_id, session_id, extension_number, hashed_extension_id, record_id,
-                         platform, contact_id, third_party_log_id, claim_token, claimed_at_ms, created_at_ms,
-                         updated_at_ms)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $9, $9)
-                     ON CONFLICT (user_id, session_id, extension_number, hashed_extension_id) DO UPDATE
-                     SET third_party_log_id = excluded.third_party_log_id, claim_token = NULL,
-                         record_id = excluded.record_id, contact_id = excluded.contact_id,
-                         updated_at_ms = excluded.updated_at_ms
-                     WHERE call_logs.third_party_log_id IS NULL",
+                let state: Option<String> = sqlx::query_scalar(
+                    "UPDATE delivery_jobs SET attempts = 0, last_error = NULL, last_message = NULL, updated_at_ms = $4,
+                         lease_owner = CASE WHEN state = 'queued' AND NOT EXISTS (SELECT 1 FROM delivery_ops o
+                             WHERE o.job_id = $1 AND o.id <> $3) THEN NULL ELSE lease_owner END,
+                         lease_expires_at_ms = CASE WHEN state = 'queued' AND NOT EXISTS (SELECT 1 FROM delivery_ops o
+                             WHERE o.job_id = $1 AND o.id <> $3) THEN NULL ELSE lease_expires_at_ms END,
+                         state = CASE WHEN state = 'queued' AND NOT EXISTS (SELECT 1 FROM delivery_ops o
+                             WHERE o.job_id = $1 AND o.id <> $3) THEN 'idle' ELSE state END
+                     WHERE id = $1 AND lease_owner = $2
+                     RETURNING state",
                 )
-                .bind(&key.user_id)
-                .bind(&key.session_id)
-                .bind(&key.extension_number)
-                .bind(&key.hashed_extension_id)
-                .bind(&logged.record_id)
-                .bind(&logged.platform)
-                .bind(&logged.contact_id)
-                .bind(&logged.log_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
-            sqlx::query("DELETE FROM delivery_ops WHERE id = $1 AND job_id = $2")
-                .bind(op_id)
                 .bind(job_id)
-                .execute(&mut *tx)
+                .bind(owner)
+                .bind(op_id)
+                .bind(now)
+                .fetch_optional(&mut *tx)
                 .await?;
-            state != JobState::Idle.as_str()
+                let Some(state) = state else {
+                    outcomes.push(Err(StoreError::LeaseLost(job_id.to_owned())));
+                    continue;
+                };
+                if let Some((key, logged)) = &completion.call_log {
+                    sqlx::query(
+                        "INSERT INTO call_logs (user_id, session_id, extension_number, hashed_extension_id, record_id,
+                             platform, contact_id, third_party_log_id, claim_token, claimed_at_ms, created_at_ms,
+                             updated_at_ms)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $9, $9)
+                         ON CONFLICT (user_id, session_id, extension_number, hashed_extension_id) DO UPDATE
+                         SET third_party_log_id = excluded.third_party_log_id, claim_token = NULL,
+                             record_id = excluded.record_id, contact_id = excluded.contact_id,
+                             updated_at_ms = excluded.updated_at_ms
+                         WHERE call_logs.third_party_log_id IS NULL",
+                    )
+                    .bind(&key.user_id)
+                    .bind(&key.session_id)
+                    .bind(&key.extension_number)
+                    .bind(&key.hashed_extension_id)
+                    .bind(&logged.record_id)
+                    .bind(&logged.platform)
+                    .bind(&logged.contact_id)
+                    .bind(&logged.log_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query("DELETE FROM delivery_ops WHERE id = $1 AND job_id = $2")
+                    .bind(op_id)
+                    .bind(job_id)
+                    .execute(&mut *tx)
+                    .await?;
+                outcomes.push(Ok(state != JobState::Idle.as_str()));
+            }
+            outcomes
         });
-        Ok(more)
+        Ok(outcomes)
     }
 
     /// After a temporary failure: counts the attempt, sets when the job is due again, and gives up the lease.
@@ -826,6 +850,16 @@ impl Store {
         .fetch_all(pool)
         .await?))
     }
+}
+
+/// A finished operation for [`Store::complete_ops`]: the job, its lease holder, the operation, and for a created
+/// call log its mapping.
+#[derive(Clone, Debug)]
+pub struct Completion {
+    pub job_id: String,
+    pub owner: String,
+    pub op_id: i64,
+    pub call_log: Option<(CallLogKey, CompletedCallLog)>,
 }
 
 /// What [`Store::complete_op`] records for a created call log.

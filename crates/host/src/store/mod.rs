@@ -36,7 +36,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use admin_configs::AdminConfig;
 pub use call_logs::{CallLogKey, CallLogRow};
 pub use jobs::{
-    CompletedCallLog, Enqueued, JobFilter, JobKind, JobOp, JobState, JobSubject, JobSummary, LeasedJob, NewOp, OpKind,
+    CompletedCallLog, Completion, Enqueued, JobFilter, JobKind, JobOp, JobState, JobSubject, JobSummary, LeasedJob,
+    NewOp, OpKind,
 };
 pub use message_logs::MessageLogRow;
 pub use sessions::SessionState;
@@ -97,6 +98,9 @@ pub enum StoreError {
     CorruptValue(&'static str),
     #[error("gave up after {0} attempts: the row kept changing under us")]
     Contended(u32),
+    /// A write batched with others failed for all of them; the text is the first failure's.
+    #[error("a batched write failed: {0}")]
+    Batch(String),
 }
 
 /// How often an instance samples the PostgreSQL clock's lead over its own.

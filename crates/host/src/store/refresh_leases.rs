@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{Store, StoreError, duration_ms, with_pool, with_writer};
+use super::{Store, StoreError, duration_ms, with_writer};
 
 impl Store {
     /// Takes the user's refresh lease for `ttl` if it is free, expired, or already `holder`'s (which extends it).

@@ -38,8 +38,8 @@ pub use preview::queued_call_details;
 
 use crate::state::AppState;
 use crate::store::{
-    CallLogKey, CallLogRow, CompletedCallLog, Completion, Enqueued, JobOp, JobState, JobSubject, LeasedJob, NewOp,
-    OpKind, Store, StoreError,
+    CallLogKey, CallLogRow, CompletedCallLog, Completion, Enqueue, Enqueued, JobOp, JobState, JobSubject, LeasedJob,
+    NewOp, OpKind, Store, StoreError,
 };
 
 pub const DELIVERY_JOBS: &str = "callbridge_delivery_jobs";
@@ -83,6 +83,21 @@ impl Default for DeliverySettings {
     }
 }
 
+/// An operation handed to the enqueue writer, what its request read, and where the outcome goes.
+struct EnqueueRequest {
+    item: Enqueue,
+    reads: Option<RequestReads>,
+    reply: oneshot::Sender<Result<Enqueuing, StoreError>>,
+}
+
+/// What became of an enqueue: the operation in its job, the receiver its outcome will be sent to, and whether the
+/// enqueue leased the job (its run has then started).
+struct Enqueuing {
+    enqueued: Enqueued,
+    receiver: oneshot::Receiver<DeliveryOutcome>,
+    leased: bool,
+}
+
 /// A finished operation handed to the completion writer, and where its outcome goes.
 type CompletionRequest = (Completion, oneshot::Sender<Result<bool, StoreError>>);
 
@@ -93,12 +108,38 @@ pub struct Engine {
     waiters: Mutex<HashMap<i64, Vec<oneshot::Sender<DeliveryOutcome>>>>,
     tasks: TaskTracker,
     completions: OnceLock<mpsc::UnboundedSender<CompletionRequest>>,
+    enqueues: OnceLock<mpsc::UnboundedSender<EnqueueRequest>>,
 }
 
-/// The most finished operations one completion transaction records.
+/// The most finished operations one completion transaction records, and the most operations one enqueue
+/// transaction adds.
 const COMPLETION_BATCH: usize = 64;
+const ENQUEUE_BATCH: usize = 64;
 
 impl Engine {
+    /// Adds an operation to its job ([`Store::enqueue_and_lease`]) through this process's enqueue writer, which
+    /// adds the operations submitted while its previous transaction committed in one transaction (one commit and
+    /// one sync of the file for many requests under load; alone, an enqueue commits at once). The writer also
+    /// starts the run of a job the enqueue leased, so a request that goes away meanwhile leaves no lease behind
+    /// without its run.
+    async fn enqueue(
+        &self,
+        state: &AppState,
+        item: Enqueue,
+        reads: Option<RequestReads>,
+    ) -> Result<Enqueuing, StoreError> {
+        let writer = self.enqueues.get_or_init(|| {
+            let (sender, receiver) = mpsc::unbounded_channel();
+            tokio::spawn(write_enqueues(state.clone(), receiver));
+            sender
+        });
+        let (reply, outcome) = oneshot::channel();
+        if writer.send(EnqueueRequest { item, reads, reply }).is_err() {
+            return Err(StoreError::Batch("the enqueue writer has stopped".to_owned()));
+        }
+        outcome.await.unwrap_or_else(|_| Err(StoreError::Batch("the enqueue writer has stopped".to_owned())))
+    }
+
     /// Records a finished operation ([`Store::complete_op`]) through this process's completion writer: one task
     /// that records the operations finished while its previous transaction committed in one transaction, so that
     /// under load many completions share one commit and one sync of the file instead of queueing for the
@@ -155,6 +196,43 @@ pub struct RequestReads {
     pub logged: Option<CallLogRow>,
 }
 
+/// The enqueue writer's loop: takes whatever operations are waiting (up to [`ENQUEUE_BATCH`]), adds them in one
+/// transaction, registers each one's waiter, starts the runs of the jobs it leased, answers each, and goes again.
+async fn write_enqueues(state: AppState, mut receiver: mpsc::UnboundedReceiver<EnqueueRequest>) {
+    let mut batch = Vec::with_capacity(ENQUEUE_BATCH);
+    while receiver.recv_many(&mut batch, ENQUEUE_BATCH).await > 0 {
+        // Subject order (stable: one subject's operations keep theirs), so that two batches never wait on each
+        // other's job rows.
+        batch.sort_by(|a: &EnqueueRequest, b: &EnqueueRequest| {
+            let key = |it: &EnqueueRequest| {
+                (it.item.subject.user_id.clone(), it.item.subject.kind.as_str(), it.item.subject.key.clone())
+            };
+            key(a).cmp(&key(b))
+        });
+        let (items, requests): (Vec<Enqueue>, Vec<_>) =
+            batch.drain(..).map(|request| (request.item, (request.reads, request.reply))).unzip();
+        match state.store.enqueue_many(&items).await {
+            Ok(outcomes) => {
+                for ((item, (reads, reply)), (enqueued, leased)) in items.into_iter().zip(requests).zip(outcomes) {
+                    let receiver = state.engine.wait_for(enqueued.op_id);
+                    let was_leased = leased.is_some();
+                    if let (Some(job), Some((owner, _))) = (leased, item.lease) {
+                        spawn_run(&state, job, owner, reads);
+                    }
+                    // A request that went away has nobody to tell; its run goes on.
+                    let _ = reply.send(Ok(Enqueuing { enqueued, receiver, leased: was_leased }));
+                }
+            }
+            Err(error) => {
+                let text = error.to_string();
+                for (_, reply) in requests {
+                    let _ = reply.send(Err(StoreError::Batch(text.clone())));
+                }
+            }
+        }
+    }
+}
+
 /// The completion writer's loop: takes whatever completions are waiting (up to [`COMPLETION_BATCH`]), records them
 /// in one transaction, answers each, and goes again.
 async fn write_completions(store: Store, mut receiver: mpsc::UnboundedReceiver<CompletionRequest>) {
@@ -187,14 +265,13 @@ pub async fn submit(
     op: NewOp,
     reads: Option<RequestReads>,
 ) -> Result<(Enqueued, DeliveryOutcome), StoreError> {
-    let owner = lease_owner(state);
-    let lease = Some((owner.as_str(), state.tunables.delivery.lease_ttl));
-    let (enqueued, leased) = state.store.enqueue_and_lease(subject, &op, lease).await?;
+    let lease = Some((lease_owner(state), state.tunables.delivery.lease_ttl));
+    let item = Enqueue { subject: subject.clone(), op, lease };
+    let Enqueuing { enqueued, mut receiver, leased } = state.engine.enqueue(state, item, reads).await?;
     let engine = &state.engine;
-    let mut receiver = engine.wait_for(enqueued.op_id);
-    if let Some(job) = leased {
-        // Leased with the enqueue: a client hanging up cannot interrupt the run, which has a task of its own.
-        spawn_run(state, job, owner, reads);
+    if leased {
+        // Leased with the enqueue, and its run started by the enqueue writer: a client hanging up cannot
+        // interrupt the run, which has a task of its own.
     } else if enqueued.next_attempt_at > Utc::now() {
         // The job is backing off from a CRM that is down: the worker tries again when it is due.
         engine.forget(enqueued.op_id);

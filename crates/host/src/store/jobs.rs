@@ -309,141 +309,164 @@ impl Store {
         op: &NewOp,
         lease: Option<(&str, Duration)>,
     ) -> Result<(Enqueued, Option<LeasedJob>), StoreError> {
-        let sealed = self.seal_payload(&subject.user_id, &op.payload)?;
-        let now = self.shared_now_ms().await?;
-        let new_id = uuid::Uuid::new_v4().simple().to_string();
-        let (owner, lease_expires_ms) = match lease {
-            Some((owner, ttl)) => (Some(owner), Some(now.saturating_add(duration_ms(ttl)))),
-            None => (None, None),
+        let item = Enqueue {
+            subject: subject.clone(),
+            op: op.clone(),
+            lease: lease.map(|(owner, ttl)| (owner.to_owned(), ttl)),
         };
-        let enqueued = with_tx!(self, tx => {
-            // The upsert locks the job row until commit, so concurrent enqueuers of one job take turns and
-            // operation ids follow commit order. It leases the job too when asked and the job is due (it was not
-            // backing off, or it had stopped) and no live runner holds it: `delivery_jobs.*` are the values
-            // before the update, `excluded.*` the new row's.
-            let job = sqlx::query(
-                "INSERT INTO delivery_jobs (id, user_id, platform, kind, subject_key, state, attempts,
-                     next_attempt_at_ms, created_at_ms, updated_at_ms, lease_owner, lease_expires_at_ms)
-                 VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $6, $6, $7, $8)
-                 ON CONFLICT (user_id, kind, subject_key) DO UPDATE
-                 SET attempts = CASE WHEN delivery_jobs.state = 'queued' THEN delivery_jobs.attempts ELSE 0 END,
-                     next_attempt_at_ms = CASE WHEN delivery_jobs.state = 'queued'
-                         THEN delivery_jobs.next_attempt_at_ms ELSE excluded.next_attempt_at_ms END,
-                     lease_owner = CASE WHEN excluded.lease_owner IS NOT NULL
-                             AND (delivery_jobs.state <> 'queued' OR delivery_jobs.next_attempt_at_ms <= $6)
-                             AND (delivery_jobs.lease_owner IS NULL OR delivery_jobs.lease_expires_at_ms < $6)
-                         THEN excluded.lease_owner ELSE delivery_jobs.lease_owner END,
-                     lease_expires_at_ms = CASE WHEN excluded.lease_owner IS NOT NULL
-                             AND (delivery_jobs.state <> 'queued' OR delivery_jobs.next_attempt_at_ms <= $6)
-                             AND (delivery_jobs.lease_owner IS NULL OR delivery_jobs.lease_expires_at_ms < $6)
-                         THEN excluded.lease_expires_at_ms ELSE delivery_jobs.lease_expires_at_ms END,
-                     state = 'queued', platform = excluded.platform, updated_at_ms = excluded.updated_at_ms
-                 RETURNING id, next_attempt_at_ms, attempts, lease_owner",
-            )
-            .bind(&new_id)
-            .bind(&subject.user_id)
-            .bind(&subject.platform)
-            .bind(subject.kind.as_str())
-            .bind(&subject.key)
-            .bind(now)
-            .bind(owner)
-            .bind(lease_expires_ms)
-            .fetch_one(&mut *tx)
-            .await?;
-            let job_id: String = job.try_get("id")?;
-            let next_attempt_ms: i64 = job.try_get("next_attempt_at_ms")?;
-            let attempts: i32 = job.try_get("attempts")?;
-            let leased = owner.is_some() && job.try_get::<Option<String>, _>("lease_owner")?.as_deref() == owner;
-            // A job made just now has no operation to merge with.
-            let fresh = job_id == new_id;
-            let merge_with: Option<i64> = if fresh {
-                None
-            } else if op.kind.merges_with_any_pending() {
-                sqlx::query_scalar("SELECT id FROM delivery_ops WHERE job_id = $1 AND op = $2 ORDER BY id LIMIT 1")
-                    .bind(&job_id)
-                    .bind(op.kind.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?
-            } else {
-                sqlx::query_scalar(
-                    "SELECT id FROM delivery_ops WHERE job_id = $1 AND op = $2 AND fingerprint = $3
-                         AND id = (SELECT MAX(id) FROM delivery_ops WHERE job_id = $1)",
+        let mut outcomes = self.enqueue_many(std::slice::from_ref(&item)).await?;
+        outcomes.pop().ok_or_else(|| StoreError::Batch("no outcome for the enqueue".to_owned()))
+    }
+
+    /// [`Store::enqueue_and_lease`] for several operations in one transaction (one commit, one sync of the file),
+    /// in the order given; operations of one job see each other. A database failure fails them all. Give them in
+    /// subject order, so that two batches never wait on each other's job rows.
+    pub async fn enqueue_many(&self, items: &[Enqueue]) -> Result<Vec<(Enqueued, Option<LeasedJob>)>, StoreError> {
+        let prepared = items
+            .iter()
+            .map(|item| {
+                let sealed = self.seal_payload(&item.subject.user_id, &item.op.payload)?;
+                Ok((sealed, uuid::Uuid::new_v4().simple().to_string()))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let now = self.shared_now_ms().await?;
+        let outcomes = with_tx!(self, tx => {
+            let mut outcomes = Vec::with_capacity(items.len());
+            for (item, (sealed, new_id)) in items.iter().zip(&prepared) {
+                let (subject, op) = (&item.subject, &item.op);
+                let (owner, lease_expires_ms) = match &item.lease {
+                    Some((owner, ttl)) => (Some(owner.as_str()), Some(now.saturating_add(duration_ms(*ttl)))),
+                    None => (None, None),
+                };
+                // The upsert locks the job row until commit, so concurrent enqueuers of one job take turns and
+                // operation ids follow commit order. It leases the job too when asked and the job is due (it was not
+                // backing off, or it had stopped) and no live runner holds it: `delivery_jobs.*` are the values
+                // before the update, `excluded.*` the new row's.
+                let job = sqlx::query(
+                    "INSERT INTO delivery_jobs (id, user_id, platform, kind, subject_key, state, attempts,
+                         next_attempt_at_ms, created_at_ms, updated_at_ms, lease_owner, lease_expires_at_ms)
+                     VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $6, $6, $7, $8)
+                     ON CONFLICT (user_id, kind, subject_key) DO UPDATE
+                     SET attempts = CASE WHEN delivery_jobs.state = 'queued' THEN delivery_jobs.attempts ELSE 0 END,
+                         next_attempt_at_ms = CASE WHEN delivery_jobs.state = 'queued'
+                             THEN delivery_jobs.next_attempt_at_ms ELSE excluded.next_attempt_at_ms END,
+                         lease_owner = CASE WHEN excluded.lease_owner IS NOT NULL
+                                 AND (delivery_jobs.state <> 'queued' OR delivery_jobs.next_attempt_at_ms <= $6)
+                                 AND (delivery_jobs.lease_owner IS NULL OR delivery_jobs.lease_expires_at_ms < $6)
+                             THEN excluded.lease_owner ELSE delivery_jobs.lease_owner END,
+                         lease_expires_at_ms = CASE WHEN excluded.lease_owner IS NOT NULL
+                                 AND (delivery_jobs.state <> 'queued' OR delivery_jobs.next_attempt_at_ms <= $6)
+                                 AND (delivery_jobs.lease_owner IS NULL OR delivery_jobs.lease_expires_at_ms < $6)
+                             THEN excluded.lease_expires_at_ms ELSE delivery_jobs.lease_expires_at_ms END,
+                         state = 'queued', platform = excluded.platform, updated_at_ms = excluded.updated_at_ms
+                     RETURNING id, next_attempt_at_ms, attempts, lease_owner",
                 )
-                .bind(&job_id)
-                .bind(op.kind.as_str())
-                .bind(&op.fingerprint)
-                .fetch_optional(&mut *tx)
-                .await?
-            };
-            // A call's create is about to be sent by the lease holder: it is marked sent in this commit rather than
-            // in one more. A mark already there is an earlier attempt's, whose outcome is unknown: it stays, and
-            // the run reconciles before creating.
-            let mark_sent = leased && op.kind == OpKind::CreateCall;
-            let (op_id, merged, marked, alone) = match merge_with {
-                Some(op_id) => {
-                    // The newer request is the more complete one (a create repeated with the final call data).
-                    sqlx::query("UPDATE delivery_ops SET payload = $2, fingerprint = $3 WHERE id = $1")
-                    .bind(op_id)
-                    .bind(&sealed)
-                    .bind(&op.fingerprint)
-                    .execute(&mut *tx)
-                    .await?;
-                    let marked = mark_sent
-                        && sqlx::query("UPDATE delivery_ops SET sent_at_ms = $2 WHERE id = $1 AND sent_at_ms IS NULL")
-                            .bind(op_id)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected()
-                            == 1;
-                    (op_id, true, marked, false)
-                }
-                None => {
-                    // `alone`: no operation of the job is older (on PostgreSQL the subquery does not see the new
-                    // row, on SQLite the comparison leaves it out).
-                    let inserted = sqlx::query(
-                        "INSERT INTO delivery_ops (job_id, op, payload, fingerprint, enqueued_at_ms, sent_at_ms)
-                         VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN $5 END)
-                         RETURNING id, NOT EXISTS (SELECT 1 FROM delivery_ops o
-                             WHERE o.job_id = $1 AND o.id < delivery_ops.id) AS alone",
+                .bind(new_id)
+                .bind(&subject.user_id)
+                .bind(&subject.platform)
+                .bind(subject.kind.as_str())
+                .bind(&subject.key)
+                .bind(now)
+                .bind(owner)
+                .bind(lease_expires_ms)
+                .fetch_one(&mut *tx)
+                .await?;
+                let job_id: String = job.try_get("id")?;
+                let next_attempt_ms: i64 = job.try_get("next_attempt_at_ms")?;
+                let attempts: i32 = job.try_get("attempts")?;
+                let leased = owner.is_some() && job.try_get::<Option<String>, _>("lease_owner")?.as_deref() == owner;
+                // A job made just now has no operation to merge with.
+                let fresh = &job_id == new_id;
+                let merge_with: Option<i64> = if fresh {
+                    None
+                } else if op.kind.merges_with_any_pending() {
+                    sqlx::query_scalar("SELECT id FROM delivery_ops WHERE job_id = $1 AND op = $2 ORDER BY id LIMIT 1")
+                        .bind(&job_id)
+                        .bind(op.kind.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?
+                } else {
+                    sqlx::query_scalar(
+                        "SELECT id FROM delivery_ops WHERE job_id = $1 AND op = $2 AND fingerprint = $3
+                             AND id = (SELECT MAX(id) FROM delivery_ops WHERE job_id = $1)",
                     )
                     .bind(&job_id)
                     .bind(op.kind.as_str())
-                    .bind(&sealed)
                     .bind(&op.fingerprint)
-                    .bind(now)
-                    .bind(mark_sent)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    (inserted.try_get("id")?, false, mark_sent, inserted.try_get::<bool, _>("alone")?)
-                }
-            };
-            let enqueued_at = from_ms("delivery_ops.enqueued_at_ms", now)?;
-            let leased = leased.then(|| LeasedJob {
-                id: job_id.clone(),
-                subject: subject.clone(),
-                attempts: u32::try_from(attempts).unwrap_or_default(),
-                marked_create: marked.then_some(op_id),
-                known_ops: (fresh || alone).then(|| {
-                    vec![JobOp {
-                        id: op_id,
-                        kind: op.kind,
-                        payload: op.payload.clone(),
-                        sent_at: marked.then_some(enqueued_at),
-                        enqueued_at,
-                    }]
-                }),
-                fresh,
-            });
-            let enqueued = Enqueued {
-                job_id,
-                op_id,
-                merged,
-                next_attempt_at: from_ms("delivery_jobs.next_attempt_at_ms", next_attempt_ms)?,
-            };
-            (enqueued, leased)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                };
+                // A call's create is about to be sent by the lease holder: it is marked sent in this commit rather than
+                // in one more. A mark already there is an earlier attempt's, whose outcome is unknown: it stays, and
+                // the run reconciles before creating.
+                let mark_sent = leased && op.kind == OpKind::CreateCall;
+                let (op_id, merged, marked, alone) = match merge_with {
+                    Some(op_id) => {
+                        // The newer request is the more complete one (a create repeated with the final call data).
+                        sqlx::query("UPDATE delivery_ops SET payload = $2, fingerprint = $3 WHERE id = $1")
+                        .bind(op_id)
+                        .bind(sealed)
+                        .bind(&op.fingerprint)
+                        .execute(&mut *tx)
+                        .await?;
+                        let marked = mark_sent
+                            && sqlx::query("UPDATE delivery_ops SET sent_at_ms = $2 WHERE id = $1 AND sent_at_ms IS NULL")
+                                .bind(op_id)
+                                .bind(now)
+                                .execute(&mut *tx)
+                                .await?
+                                .rows_affected()
+                                == 1;
+                        (op_id, true, marked, false)
+                    }
+                    None => {
+                        // `alone`: no operation of the job is older (on PostgreSQL the subquery does not see the new
+                        // row, on SQLite the comparison leaves it out).
+                        let inserted = sqlx::query(
+                            "INSERT INTO delivery_ops (job_id, op, payload, fingerprint, enqueued_at_ms, sent_at_ms)
+                             VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN $5 END)
+                             RETURNING id, NOT EXISTS (SELECT 1 FROM delivery_ops o
+                                 WHERE o.job_id = $1 AND o.id < delivery_ops.id) AS alone",
+                        )
+                        .bind(&job_id)
+                        .bind(op.kind.as_str())
+                        .bind(sealed)
+                        .bind(&op.fingerprint)
+                        .bind(now)
+                        .bind(mark_sent)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        (inserted.try_get("id")?, false, mark_sent, inserted.try_get::<bool, _>("alone")?)
+                    }
+                };
+                let enqueued_at = from_ms("delivery_ops.enqueued_at_ms", now)?;
+                let leased = leased.then(|| LeasedJob {
+                    id: job_id.clone(),
+                    subject: subject.clone(),
+                    attempts: u32::try_from(attempts).unwrap_or_default(),
+                    marked_create: marked.then_some(op_id),
+                    known_ops: (fresh || alone).then(|| {
+                        vec![JobOp {
+                            id: op_id,
+                            kind: op.kind,
+                            payload: op.payload.clone(),
+                            sent_at: marked.then_some(enqueued_at),
+                            enqueued_at,
+                        }]
+                    }),
+                    fresh,
+                });
+                let enqueued = Enqueued {
+                    job_id,
+                    op_id,
+                    merged,
+                    next_attempt_at: from_ms("delivery_jobs.next_attempt_at_ms", next_attempt_ms)?,
+                };
+                outcomes.push((enqueued, leased));
+            }
+            outcomes
         });
-        Ok(enqueued)
+        Ok(outcomes)
     }
 
     /// Deletes the jobs with nothing left to do (idle, no pending operation, no live lease) untouched for
@@ -850,6 +873,14 @@ impl Store {
         .fetch_all(pool)
         .await?))
     }
+}
+
+/// An operation to add with [`Store::enqueue_many`], and the lease its submitter asks for (owner, time to live).
+#[derive(Clone, Debug)]
+pub struct Enqueue {
+    pub subject: JobSubject,
+    pub op: NewOp,
+    pub lease: Option<(String, Duration)>,
 }
 
 /// A finished operation for [`Store::complete_ops`]: the job, its lease holder, the operation, and for a created

@@ -36,8 +36,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use admin_configs::AdminConfig;
 pub use call_logs::{CallLogKey, CallLogRow};
 pub use jobs::{
-    CompletedCallLog, Completion, Enqueued, JobFilter, JobKind, JobOp, JobState, JobSubject, JobSummary, LeasedJob,
-    NewOp, OpKind,
+    CompletedCallLog, Completion, Enqueue, Enqueued, JobFilter, JobKind, JobOp, JobState, JobSubject, JobSummary,
+    LeasedJob, NewOp, OpKind,
 };
 pub use message_logs::MessageLogRow;
 pub use sessions::SessionState;

@@ -395,9 +395,10 @@ impl Moment {
 
     fn write_token(&self, token: Token, out: &mut String) {
         let Moment { local, year, month, day, weekday, hour, millis, .. } = *self;
-        let hour12 = if hour % 12 == 0 { 12 } else { hour % 12 };
-        let hour24 = if hour == 0 { 24 } else { hour };
-        let quarter = ((month - 1) / 3 + 1) as i64;
+        // Computed by the tokens that print them, not for every token.
+        let hour12 = || if hour % 12 == 0 { 12 } else { hour % 12 };
+        let hour24 = || if hour == 0 { 24 } else { hour };
+        let quarter = || ((month - 1) / 3 + 1) as i64;
         match (token.letter, token.run(), token.ordinal) {
             (b'Y', 4, _) => push_zero_filled(out, year, 4),
             (b'Y', 2, _) => push_zero_filled(out, year.rem_euclid(100), 2),
@@ -409,8 +410,8 @@ impl Moment {
             (b'Y', _, _) => {
                 let _ = write!(out, "{}{:06}", if year < 0 { '-' } else { '+' }, year.unsigned_abs());
             }
-            (b'Q', _, false) => push_number(out, quarter),
-            (b'Q', _, true) => push_ordinal(out, quarter),
+            (b'Q', _, false) => push_number(out, quarter()),
+            (b'Q', _, true) => push_ordinal(out, quarter()),
             (b'M', 1, false) => push_number(out, month as i64),
             (b'M', 1, true) => push_ordinal(out, month as i64),
             (b'M', 2, _) => push_zero_filled(out, month as i64, 2),
@@ -435,10 +436,10 @@ impl Moment {
             (b'G', _, _) => push_zero_filled(out, i64::from(local.iso_week().year()).rem_euclid(100), 2),
             (b'H', 1, _) => push_number(out, hour),
             (b'H', _, _) => push_zero_filled(out, hour, 2),
-            (b'h', 1, _) => push_number(out, hour12),
-            (b'h', _, _) => push_zero_filled(out, hour12, 2),
-            (b'k', 1, _) => push_number(out, hour24),
-            (b'k', _, _) => push_zero_filled(out, hour24, 2),
+            (b'h', 1, _) => push_number(out, hour12()),
+            (b'h', _, _) => push_zero_filled(out, hour12(), 2),
+            (b'k', 1, _) => push_number(out, hour24()),
+            (b'k', _, _) => push_zero_filled(out, hour24(), 2),
             (b'm', 1, _) => push_number(out, i64::from(local.minute())),
             (b'm', _, _) => push_zero_filled(out, i64::from(local.minute()), 2),
             (b's', 1, _) => push_number(out, i64::from(local.second())),

@@ -27,7 +27,7 @@ pub(crate) struct Offset {
 }
 
 impl Offset {
-    const NONE: Offset = Offset { seconds: 0, explicit: false };
+    pub(crate) const NONE: Offset = Offset { seconds: 0, explicit: false };
 }
 
 /// Resolves App Connect's `timezoneOffset`.
@@ -125,6 +125,16 @@ pub(crate) fn parse_start_time(start: &StartTime) -> Option<DateTime<Utc>> {
 pub(crate) fn format_start_time(instant: DateTime<Utc>, offset: Offset, pattern: &str) -> Option<String> {
     let local = instant.naive_utc().checked_add_signed(TimeDelta::try_seconds(offset.seconds)?)?;
     let moment = Moment::new(local, instant, offset);
+    if pattern == DEFAULT_DATE_FORMAT {
+        let mut out = String::with_capacity(pattern.len());
+        for piece in DEFAULT_PIECES {
+            match piece {
+                Piece::Literal(text) => out.push_str(text),
+                Piece::Token(token) => moment.write_token(token, &mut out),
+            }
+        }
+        return Some(out);
+    }
     let expanded = expand_locale_shortcuts(pattern);
     let mut out = String::with_capacity(expanded.len() + 16);
     let mut rest = expanded.as_ref();
@@ -157,6 +167,35 @@ pub(crate) fn format_start_time(instant: DateTime<Utc>, offset: Offset, pattern:
     }
     Some(out)
 }
+
+/// A piece of a pattern already read: text written as it is, or a token.
+#[derive(Clone, Copy)]
+enum Piece {
+    Literal(&'static str),
+    Token(Token),
+}
+
+const fn token(letter: u8, len: usize) -> Piece {
+    Piece::Token(Token { letter, len, ordinal: false })
+}
+
+/// [`DEFAULT_DATE_FORMAT`] read into its pieces by hand: most users keep the default, and reading the pattern costs
+/// more than printing it. `default_pieces_print_as_the_pattern_reads` checks it against the general reading.
+const DEFAULT_PIECES: [Piece; 13] = [
+    token(b'Y', 4),
+    Piece::Literal("-"),
+    token(b'M', 2),
+    Piece::Literal("-"),
+    token(b'D', 2),
+    Piece::Literal(" "),
+    token(b'h', 2),
+    Piece::Literal(":"),
+    token(b'm', 2),
+    Piece::Literal(":"),
+    token(b's', 2),
+    Piece::Literal(" "),
+    token(b'A', 1),
+];
 
 /// A format token: a run of `len` letters `letter` (`MMMM`), or of `len - 1` letters and an `o` (`Do`, `DDDo`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -297,6 +336,14 @@ fn push_number(out: &mut String, number: i64) {
 /// Digits are written by hand rather than through `write!`: every composed date prints five to seven numbers, and
 /// the formatting machinery costs several times the digits.
 fn push_zero_filled(out: &mut String, number: i64, width: usize) {
+    // Months, days, hours, minutes and seconds: two digits without the division loop.
+    if width == 2
+        && let Ok(number @ 0..100) = u8::try_from(number)
+    {
+        out.push(char::from(b'0' + number / 10));
+        out.push(char::from(b'0' + number % 10));
+        return;
+    }
     if number < 0 {
         out.push('-');
     }
@@ -348,9 +395,10 @@ impl Moment {
 
     fn write_token(&self, token: Token, out: &mut String) {
         let Moment { local, year, month, day, weekday, hour, millis, .. } = *self;
-        let hour12 = if hour % 12 == 0 { 12 } else { hour % 12 };
-        let hour24 = if hour == 0 { 24 } else { hour };
-        let quarter = ((month - 1) / 3 + 1) as i64;
+        // Computed by the tokens that print them, not for every token.
+        let hour12 = || if hour % 12 == 0 { 12 } else { hour % 12 };
+        let hour24 = || if hour == 0 { 24 } else { hour };
+        let quarter = || ((month - 1) / 3 + 1) as i64;
         match (token.letter, token.run(), token.ordinal) {
             (b'Y', 4, _) => push_zero_filled(out, year, 4),
             (b'Y', 2, _) => push_zero_filled(out, year.rem_euclid(100), 2),
@@ -362,8 +410,8 @@ impl Moment {
             (b'Y', _, _) => {
                 let _ = write!(out, "{}{:06}", if year < 0 { '-' } else { '+' }, year.unsigned_abs());
             }
-            (b'Q', _, false) => push_number(out, quarter),
-            (b'Q', _, true) => push_ordinal(out, quarter),
+            (b'Q', _, false) => push_number(out, quarter()),
+            (b'Q', _, true) => push_ordinal(out, quarter()),
             (b'M', 1, false) => push_number(out, month as i64),
             (b'M', 1, true) => push_ordinal(out, month as i64),
             (b'M', 2, _) => push_zero_filled(out, month as i64, 2),
@@ -388,10 +436,10 @@ impl Moment {
             (b'G', _, _) => push_zero_filled(out, i64::from(local.iso_week().year()).rem_euclid(100), 2),
             (b'H', 1, _) => push_number(out, hour),
             (b'H', _, _) => push_zero_filled(out, hour, 2),
-            (b'h', 1, _) => push_number(out, hour12),
-            (b'h', _, _) => push_zero_filled(out, hour12, 2),
-            (b'k', 1, _) => push_number(out, hour24),
-            (b'k', _, _) => push_zero_filled(out, hour24, 2),
+            (b'h', 1, _) => push_number(out, hour12()),
+            (b'h', _, _) => push_zero_filled(out, hour12(), 2),
+            (b'k', 1, _) => push_number(out, hour24()),
+            (b'k', _, _) => push_zero_filled(out, hour24(), 2),
             (b'm', 1, _) => push_number(out, i64::from(local.minute())),
             (b'm', _, _) => push_zero_filled(out, i64::from(local.minute()), 2),
             (b's', 1, _) => push_number(out, i64::from(local.second())),

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::datetime::{Offset, format_start_time, ordinal, resolve_offset};
+use super::datetime::{DEFAULT_DATE_FORMAT, Offset, format_start_time, ordinal, resolve_offset};
 use super::duration::seconds_in_words;
 use super::fields::{Part, parts};
 use super::journey::{journey_text, party_text};
@@ -1169,6 +1169,25 @@ fn every_date_token() {
     for (pattern, expected) in cases {
         assert_eq!(format_start_time(at, offset, pattern).unwrap(), expected, "pattern {pattern:?}");
     }
+}
+
+#[test]
+fn default_pieces_print_as_the_pattern_reads() {
+    // An empty `[]` prints nothing but keeps the pattern from being the default one, so it takes the general reading.
+    let general = format!("[]{DEFAULT_DATE_FORMAT}");
+    let offsets = [utc(), Offset::NONE, resolve_offset(Some(&TimezoneOffset::Text("-09:30".into())))];
+    let instants = ["0999-12-31T23:59:59Z", "2024-02-29T00:00:00Z", "2024-03-05T12:38:07.123Z", "9999-12-31T23:00:00Z"];
+    for (at, offset) in instants.iter().flat_map(|at| offsets.iter().map(move |offset| (at, offset))) {
+        for hour in 0..24 {
+            let at = instant(at) + chrono::TimeDelta::hours(hour);
+            let fast = format_start_time(at, *offset, DEFAULT_DATE_FORMAT);
+            assert_eq!(fast, format_start_time(at, *offset, &general), "{at} {offset:?}");
+        }
+    }
+    assert_eq!(
+        format_start_time(instant("2024-03-05T12:38:07Z"), utc(), DEFAULT_DATE_FORMAT).unwrap(),
+        "2024-03-05 12:38:07 PM"
+    );
 }
 
 #[test]

@@ -272,7 +272,7 @@ pub async fn submit(
     if leased {
         // Leased with the enqueue, and its run started by the enqueue writer: a client hanging up cannot
         // interrupt the run, which has a task of its own.
-    } else if enqueued.next_attempt_at > Utc::now() {
+    } else if enqueued.next_attempt_at > state.store.shared_now().await? {
         // The job is backing off from a CRM that is down: the worker tries again when it is due.
         engine.forget(enqueued.op_id);
         return Ok((enqueued, DeliveryOutcome::Queued));
@@ -310,7 +310,8 @@ async fn observe(state: &AppState, subject: &JobSubject, op_id: i64) -> Result<O
     if job.state == JobState::Failed {
         return Ok(Some(DeliveryOutcome::Refused(stored_refusal(job.last_message.as_deref()))));
     }
-    if job.next_attempt_at > Utc::now() {
+    // The job's times are the store's shared clock's: compare them with that clock, not this machine's.
+    if job.next_attempt_at > state.store.shared_now().await? {
         return Ok(Some(DeliveryOutcome::Queued));
     }
     // Due and maybe unleased (its runner finished just before this operation arrived): run it.

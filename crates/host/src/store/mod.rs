@@ -294,6 +294,12 @@ impl Store {
     /// Now, for times instances compare with each other's: see the module docs. On PostgreSQL this machine's clock
     /// plus the database clock's lead, sampled again when the last sample is [`CLOCK_SAMPLE_EVERY`] old (one round
     /// trip then, none otherwise); the sample's error is half the round trip's.
+    /// Now on the clock the store's job, lease and expiry times are written in (see the module docs): compare
+    /// those times with this, not with this machine's clock.
+    pub async fn shared_now(&self) -> Result<DateTime<Utc>, StoreError> {
+        from_ms("shared clock", self.shared_now_ms().await?)
+    }
+
     async fn shared_now_ms(&self) -> Result<i64, StoreError> {
         use std::sync::atomic::Ordering::Relaxed;
         let Backend::Postgres(pool) = &self.backend else { return Ok(now_ms()) };

@@ -63,7 +63,7 @@ pub(crate) fn apply(body: &mut Body, part: &Part<'_>) {
             }
             None => body.rewrite(0..0, |out| push_all(out, &["## Agent notes\n", note, "\n\n## Call details\n"])),
         },
-        Part::SessionId(id) => field(body, SESSION_ID, &[id]),
+        Part::SessionId(id) => body.replace_line(SESSION_ID, &[id]),
         Part::UserName(name) => {
             let line = [USER_NAME.text, name, "\n"];
             match USER_NAME.find_with_blank_run(&body.text) {
@@ -78,19 +78,19 @@ pub(crate) fn apply(body: &mut Body, part: &Part<'_>) {
                 }
             }
         }
-        Part::Number { number, extension } => field(body, NUMBER, &[number, " ", extension]),
-        Part::Subject(subject) => field(body, SUMMARY, &[subject]),
-        Part::ContactNumber { number, .. } => field(body, CONTACT, &[number]),
-        Part::DateTime(formatted) => field(body, DATE_TIME, &[formatted]),
-        Part::Duration(formatted) => field(body, DURATION, &[formatted]),
-        Part::Result(result) => field(body, RESULT, &[result]),
-        Part::Recording(link) => field(body, RECORDING, &[link]),
-        Part::Voicemail(link) => field(body, VOICEMAIL, &[link]),
+        Part::Number { number, extension } => body.replace_line(NUMBER, &[number, " ", extension]),
+        Part::Subject(subject) => body.replace_line(SUMMARY, &[subject]),
+        Part::ContactNumber { number, .. } => body.replace_line(CONTACT, &[number]),
+        Part::DateTime(formatted) => body.replace_line(DATE_TIME, &[formatted]),
+        Part::Duration(formatted) => body.replace_line(DURATION, &[formatted]),
+        Part::Result(result) => body.replace_line(RESULT, &[result]),
+        Part::Recording(link) => body.replace_line(RECORDING, &[link]),
+        Part::Voicemail(link) => body.replace_line(VOICEMAIL, &[link]),
         Part::AiNote(note) => section(body, AI_NOTE, note.trim_end_matches('\n')),
         Part::Transcript(transcript) => section(body, TRANSCRIPT, transcript),
         Part::AceTranscript(transcript) => section(body, ACE_TRANSCRIPT, transcript.trim_end_matches('\n')),
         Part::AceSummary(summary) => section(body, ACE_SUMMARY, summary),
-        Part::Score(score) => field(body, SCORE, &[score]),
+        Part::Score(score) => body.replace_line(SCORE, &[score]),
         Part::AceBulletedSummary(summary) => section(body, ACE_BULLETED, summary),
         Part::AceLink(link) => {
             let text = [ACE_LINK.text, " ", link];
@@ -112,22 +112,6 @@ fn note_extent(body: &str) -> Option<Range<usize>> {
     let start = NOTE.find(body)?;
     let end = body[start.end..].find(CALL_DETAILS)? + start.end + CALL_DETAILS.len();
     Some(start.start..end)
-}
-
-/// Replaces the `**label**:` line and the empty lines after it, or appends the line.
-fn field(body: &mut Body, prefix: LinePrefix, value: &[&str]) {
-    let write = |out: &mut String| {
-        out.push_str(prefix.text);
-        push_all(out, value);
-        out.push('\n');
-    };
-    match prefix.find_with_blank_run(&body.text) {
-        Some((extent, _)) => body.rewrite(extent, write),
-        None => {
-            body.start_line();
-            write(&mut body.text);
-        }
-    }
 }
 
 /// The section under a heading: to the next heading or field line, or to the end of the body.

@@ -244,6 +244,23 @@ impl Body {
             self.text.push('\n');
         }
     }
+
+    /// Replaces the line starting with `prefix` and the empty lines after it by `prefix`, `value` and one line end,
+    /// or appends that on a line of its own (the plain-text and Markdown field lines).
+    fn replace_line(&mut self, prefix: lines::LinePrefix, value: &[&str]) {
+        let write = |out: &mut String| {
+            out.push_str(prefix.text);
+            push_all(out, value);
+            out.push('\n');
+        };
+        match prefix.find_with_blank_run(&self.text) {
+            Some((extent, _)) => self.rewrite(extent, write),
+            None => {
+                self.start_line();
+                write(&mut self.text);
+            }
+        }
+    }
 }
 
 /// Pushes each of `pieces` in turn.

@@ -71,7 +71,7 @@ pub(crate) fn apply(body: &mut Body, part: &Part<'_>) {
             Some(extent) => body.rewrite(extent, |out| push_all(out, &["- Note: ", note])),
             None => body.rewrite(0..0, |out| push_all(out, &["- Note: ", note, "\n"])),
         },
-        Part::SessionId(id) => line_and_blank_run(body, SESSION_ID, &[id]),
+        Part::SessionId(id) => body.replace_line(SESSION_ID, &[id]),
         Part::UserName(name) => {
             let line = [USER_NAME.text, name, "\n"];
             match USER_NAME.find_with_blank_run(&body.text) {
@@ -86,14 +86,14 @@ pub(crate) fn apply(body: &mut Body, part: &Part<'_>) {
                 }
             }
         }
-        Part::Number { number, extension } => line_and_blank_run(body, NUMBER, &[number, " ", extension]),
-        Part::Subject(subject) => line_and_blank_run(body, SUMMARY, &[subject]),
+        Part::Number { number, extension } => body.replace_line(NUMBER, &[number, " ", extension]),
+        Part::Subject(subject) => body.replace_line(SUMMARY, &[subject]),
         Part::ContactNumber { number, .. } => line(body, CONTACT, number),
         Part::DateTime(formatted) => line(body, DATE_TIME, formatted),
         Part::Duration(formatted) => line(body, DURATION, formatted),
         Part::Result(result) => line(body, RESULT, result),
-        Part::Recording(link) => line_and_blank_run(body, RECORDING, &[link]),
-        Part::Voicemail(link) => line_and_blank_run(body, VOICEMAIL, &[link]),
+        Part::Recording(link) => body.replace_line(RECORDING, &[link]),
+        Part::Voicemail(link) => body.replace_line(VOICEMAIL, &[link]),
         Part::AiNote(note) => block(body, AI_NOTE, note.trim_end_matches('\n')),
         Part::Transcript(transcript) => block(body, TRANSCRIPT, transcript),
         Part::AceTranscript(transcript) => block(body, ACE_TRANSCRIPT, transcript.trim_end_matches('\n')),
@@ -133,23 +133,6 @@ fn is_our_label_line(line: &str) -> bool {
     line.strip_prefix("- ").is_some_and(|rest| {
         LABELS.iter().any(|label| rest.strip_prefix(label).is_some_and(|after| after.starts_with(':')))
     })
-}
-
-/// Replaces the field's line and the empty lines after it by the field with `value` and one line end, or appends
-/// that.
-fn line_and_blank_run(body: &mut Body, prefix: LinePrefix, value: &[&str]) {
-    let write = |out: &mut String| {
-        out.push_str(prefix.text);
-        push_all(out, value);
-        out.push('\n');
-    };
-    match prefix.find_with_blank_run(&body.text) {
-        Some((extent, _)) => body.rewrite(extent, write),
-        None => {
-            body.start_line();
-            write(&mut body.text);
-        }
-    }
 }
 
 /// Replaces the field's line (not its line end) by the field with `value`, or appends it as a new line.

@@ -15,8 +15,7 @@ use crate::client::Api;
 /// Active activity types by company.
 pub(crate) type ActivityTypes = AccountCache<Arc<Vec<ActivityType>>>;
 
-/// What is being logged: the admin setting that names its type, and the keyword (compared case-insensitively)
-/// that marks a type as fit when no admin chose one.
+/// What is logged: the admin setting naming its type, and the keyword (any case) of a fit type when none is chosen.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ActivityKind {
     pub setting_id: &'static str,

@@ -31,6 +31,11 @@ impl Write for Captured {
 // One thread: the subscriber set for this test sees every task, the detached one included.
 #[tokio::test(flavor = "current_thread")]
 async fn a_detached_refresh_logs_under_the_request_id() {
+    // tracing caches each call site's interest for the whole process. While one subscriber is registered, a call
+    // site first reached on another test's thread (which has none) is cached there as disabled for every thread,
+    // this test's request span included (tracing-core's single-subscriber shortcut). With two registered, a new
+    // call site's interest is asked of both, so this test's subscriber still sees its spans.
+    let _second_subscriber = tracing::Dispatch::new(tracing_subscriber::registry());
     let captured = Captured::default();
     let sink = captured.clone();
     let subscriber = tracing_subscriber::fmt()

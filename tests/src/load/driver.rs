@@ -5,7 +5,7 @@
 //! Each user has at most one request in flight (a user is taken from a pool for the length of one operation), as
 //! one browser extension would, which lets the mock CRM attribute its time to the operation being measured.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -392,14 +392,8 @@ pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>)
     let window = shared.measure_until.saturating_duration_since(shared.measure_from);
     let recorder = std::mem::take(&mut *lock(&shared.recorder));
     let delivery = recovery::settle(&mock, &accepted(&users), outage, config.settle_timeout).await;
-    let evidence = read_back(&http, &base_url, &users).await;
+    let evidence = read_back_settled(&http, &base_url, &users, &mock, config.settle_timeout).await;
     let ledger = mock.ledger();
-    let mut evidence = evidence;
-    for session in &mut evidence {
-        if let Some(ids) = ledger.creates_by_session.get(&session.session) {
-            session.crm_activity_ids = ids.clone();
-        }
-    }
     let exactly_once = verify::check(&evidence, &ledger.creates_by_session, ledger.creates_without_session);
 
     let operations: Vec<OpReport> =
@@ -931,11 +925,61 @@ async fn login_all(
     Ok((logged_in, recorder.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)))
 }
 
-/// Reads every session the load tried to create back from the server, 5 per request as the API allows.
-async fn read_back(http: &reqwest::Client, base_url: &str, users: &[UserState]) -> Vec<SessionEvidence> {
+/// Reads every session back with the CRM's records beside it; a session whose recording may still follow (see
+/// [`SessionEvidence::recording_may_follow`]: under overload a client gives up on creates the server then
+/// finishes) is read again until the server reports it or `timeout` passes.
+async fn read_back_settled(
+    http: &reqwest::Client,
+    base_url: &str,
+    users: &[UserState],
+    mock: &MockPipedrive,
+    timeout: Duration,
+) -> Vec<SessionEvidence> {
+    let with_crm_ids = |mut evidence: Vec<SessionEvidence>| {
+        let ledger = mock.ledger();
+        for session in &mut evidence {
+            if let Some(ids) = ledger.creates_by_session.get(&session.session) {
+                session.crm_activity_ids = ids.clone();
+            }
+        }
+        evidence
+    };
+    let mut evidence = with_crm_ids(read_back(http, base_url, users, |_| true).await);
+    let deadline = Instant::now() + timeout;
+    loop {
+        let pending: HashSet<String> =
+            evidence.iter().filter(|it| it.recording_may_follow()).map(|it| it.session.clone()).collect();
+        if pending.is_empty() || Instant::now() >= deadline {
+            return evidence;
+        }
+        // sleep-ok: the poll interval of a wait with a deadline
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let again = with_crm_ids(read_back(http, base_url, users, |session| pending.contains(session)).await);
+        let mut again: HashMap<String, SessionEvidence> =
+            again.into_iter().map(|it| (it.session.clone(), it)).collect();
+        for session in &mut evidence {
+            if let Some(fresh) = again.remove(&session.session) {
+                *session = fresh;
+            }
+        }
+    }
+}
+
+/// Reads the sessions the load tried to create (those `wanted` accepts) back from the server, 5 per request as the
+/// API allows.
+async fn read_back(
+    http: &reqwest::Client,
+    base_url: &str,
+    users: &[UserState],
+    wanted: impl Fn(&str) -> bool,
+) -> Vec<SessionEvidence> {
+    let wanted = &wanted;
     let batches: Vec<(&UserState, Vec<&SessionTrack>)> = users
         .iter()
-        .flat_map(|user| user.sessions.chunks(5).map(move |chunk| (user, chunk.iter().collect())))
+        .flat_map(|user| {
+            let tracks: Vec<&SessionTrack> = user.sessions.iter().filter(|it| wanted(&it.session)).collect();
+            tracks.chunks(5).map(|chunk| (user, chunk.to_vec())).collect::<Vec<_>>()
+        })
         .collect();
     let answered: Vec<Vec<SessionEvidence>> = futures::stream::iter(batches)
         .map(|(user, tracks)| async move {

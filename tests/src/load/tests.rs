@@ -92,6 +92,16 @@ fn crm_record_without_server_record_fails() {
 }
 
 #[test]
+fn only_an_unanswered_create_in_the_crm_may_be_recorded_later() {
+    assert!(evidence("gave-up", &[], &[8], Some((false, None))).recording_may_follow());
+    // Answered with a log id: the server must report it at once.
+    assert!(!evidence("answered", &["8"], &[8], Some((false, None))).recording_may_follow());
+    assert!(!evidence("recorded", &[], &[8], Some((true, Some("8")))).recording_may_follow());
+    assert!(!evidence("twice", &[], &[8, 9], Some((false, None))).recording_may_follow());
+    assert!(!evidence("unread", &[], &[8], None).recording_may_follow());
+}
+
+#[test]
 fn server_record_without_crm_record_fails() {
     let sessions = vec![evidence("phantom", &[], &[], Some((true, Some("3"))))];
     let report = check(&sessions, &crm_map(&sessions), 0);

@@ -26,6 +26,18 @@ pub struct SessionEvidence {
     pub server_record: Option<(bool, Option<String>)>,
 }
 
+impl SessionEvidence {
+    /// The CRM has the session's one record, the server does not report it logged yet, and no create was answered
+    /// with a log id: a create the client gave up on (or was told will be logged) that the server records when
+    /// its delivery completes. Read such a session again before calling it a violation; a create answered
+    /// `successful:true` must read back logged at once.
+    pub fn recording_may_follow(&self) -> bool {
+        self.acknowledged_log_ids.is_empty()
+            && self.crm_activity_ids.len() == 1
+            && matches!(self.server_record, Some((false, _)))
+    }
+}
+
 /// How a session broke the exactly-once promise.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -3,6 +3,9 @@
 //! instances share one PostgreSQL queue through a CRM outage. Each test asserts what Pipedrive holds at the end:
 //! one activity per call, written once, carrying the latest note, recording link and disposition.
 
+#[path = "support/database.rs"]
+mod database;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -13,6 +16,8 @@ use callbridge_tests::load::server::{ServerOptions, SpawnedServer, build_debug_s
 use serde_json::{Value, json};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::database::Database;
 
 const ACCESS_TOKEN: &str = "crash-access-token";
 /// How long a dead instance's claim on a job lasts: short, so a restart takes the job over within the test.
@@ -194,49 +199,6 @@ impl FakePipedrive {
     fn updates_of(&self, activity: &Value) -> usize {
         let id = activity["id"].as_u64().unwrap();
         self.activities.lock().unwrap().updates.get(&id).copied().unwrap_or(0)
-    }
-}
-
-/// The database the servers share: a SQLite file, or a private PostgreSQL schema dropped afterwards.
-struct Database {
-    url: String,
-    postgres_schema: Option<(String, String)>,
-}
-
-impl Database {
-    async fn new(postgres: bool, dir: &tempfile::TempDir) -> Database {
-        if !postgres {
-            let url = dir.path().join("callbridge.db").display().to_string();
-            return Database { url, postgres_schema: None };
-        }
-        let base = callbridge_host::config::test_postgres_url().expect("CALLBRIDGE_TEST_POSTGRES_URL");
-        let unique = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let schema = format!("crash_{}_{unique}", std::process::id());
-        let admin = sqlx::PgPool::connect(&base).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&admin).await.unwrap();
-        admin.close().await;
-        let separator = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
-        Database { url, postgres_schema: Some((base, schema)) }
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        let Some((base, schema)) = self.postgres_schema.take() else { return };
-        // Drop runs inside the test's runtime, which cannot block on itself: use a thread with its own.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-            runtime.block_on(async {
-                let admin = sqlx::PgPool::connect(&base).await.ok()?;
-                let statement = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
-                let result = sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&admin).await;
-                admin.close().await;
-                result.ok()
-            })
-        });
-        // A schema that cannot be dropped now is only litter; the test result stands.
-        drop(dropped.join());
     }
 }
 

@@ -1,7 +1,11 @@
 //! The load generator end to end for a few seconds: the real callbridge server (its router, store, delivery worker
 //! and the pipedrive connector, in-process on a real TCP port and a SQLite file) against the mock Pipedrive, once
-//! steady and once through a CRM outage. Asserts what the report proves (every session logged exactly once, every
-//! accepted update applied once, every operation ran), never timings.
+//! steady and once through a CRM outage, and two instances sharing one PostgreSQL database. Asserts what the report
+//! proves (every session logged exactly once, every accepted update applied once, every operation ran), never
+//! timings.
+
+#[path = "support/database.rs"]
+mod database;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,17 +17,20 @@ use callbridge_host::crypto::TokenCipher;
 use callbridge_host::delivery::DeliverySettings;
 use callbridge_host::state::Tunables;
 use callbridge_host::store::Store;
-use callbridge_tests::load::driver::{self, LoadConfig, Outage, Target};
+use callbridge_tests::load::driver::{self, Instance, LoadConfig, Outage, Target};
 use callbridge_tests::load::mock::MockPipedrive;
 use callbridge_tests::load::report::OpKind;
 use callbridge_tests::load::server::{CLIENT_ID, CLIENT_SECRET};
 
+use crate::database::Database;
+
 /// Serves callbridge with only the pipedrive connector, its CRM traffic sent to `crm_url`, and its delivery
-/// worker (retrying within a second, so a short outage recovers quickly); returns the base URL.
-async fn start_server(database: &std::path::Path, crm_url: &str) -> String {
-    let store = Store::connect(&database.display().to_string()).await.unwrap();
+/// worker (retrying within a second, so a short outage recovers quickly); returns the base URL. Instances given
+/// the same database and token key share their state, as the JWT secret and hash key are the same for all.
+async fn start_server(database_url: &str, token_key: &str, crm_url: &str) -> String {
+    let store = Store::connect(database_url).await.unwrap();
     store.migrate().await.unwrap();
-    let store = store.with_cipher(TokenCipher::from_base64_key(&TokenCipher::generate_key()).unwrap());
+    let store = store.with_cipher(TokenCipher::from_base64_key(token_key).unwrap());
     // No in-request retries: an outage reaches the delivery engine at once instead of after the retry budget.
     let settings =
         HttpSettings { retry: RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }, ..HttpSettings::default() };
@@ -52,12 +59,16 @@ async fn start_server(database: &std::path::Path, crm_url: &str) -> String {
     format!("http://{addr}")
 }
 
+fn sqlite_file(scratch: &tempfile::TempDir) -> String {
+    scratch.path().join("load.db").display().to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_seconds_of_load_log_every_session_exactly_once() {
     let scratch = tempfile::tempdir().unwrap();
     let users = 6;
     let mock = Arc::new(MockPipedrive::start(0, users, Duration::from_millis(2)).await.unwrap());
-    let base_url = start_server(&scratch.path().join("load.db"), &mock.url()).await;
+    let base_url = start_server(&sqlite_file(&scratch), &TokenCipher::generate_key(), &mock.url()).await;
     let config = LoadConfig {
         users,
         concurrency: 4,
@@ -65,7 +76,11 @@ async fn two_seconds_of_load_log_every_session_exactly_once() {
         warmup: Duration::ZERO,
         ..LoadConfig::default()
     };
-    let target = Target { base_url, pid: None, server: "callbridge".into(), database: "sqlite".into() };
+    let target = Target {
+        instances: vec![Instance { base_url, pid: None }],
+        server: "callbridge".into(),
+        database: "sqlite".into(),
+    };
 
     let report = driver::run(&config, &target, Arc::clone(&mock)).await.unwrap();
     eprintln!("{}", report.to_text());
@@ -91,7 +106,7 @@ async fn a_crm_outage_under_load_delivers_everything_accepted_once_and_reports_t
     let scratch = tempfile::tempdir().unwrap();
     let users = 6;
     let mock = Arc::new(MockPipedrive::start(0, users, Duration::from_millis(2)).await.unwrap());
-    let base_url = start_server(&scratch.path().join("load.db"), &mock.url()).await;
+    let base_url = start_server(&sqlite_file(&scratch), &TokenCipher::generate_key(), &mock.url()).await;
     let config = LoadConfig {
         users,
         concurrency: 4,
@@ -101,7 +116,11 @@ async fn a_crm_outage_under_load_delivers_everything_accepted_once_and_reports_t
         settle_timeout: Duration::from_secs(30),
         ..LoadConfig::default()
     };
-    let target = Target { base_url, pid: None, server: "callbridge".into(), database: "sqlite".into() };
+    let target = Target {
+        instances: vec![Instance { base_url, pid: None }],
+        server: "callbridge".into(),
+        database: "sqlite".into(),
+    };
 
     let report = driver::run(&config, &target, Arc::clone(&mock)).await.unwrap();
     eprintln!("{}", report.to_text());
@@ -126,7 +145,7 @@ async fn with_a_connection_per_user_every_user_keeps_its_connection_open() {
     let users = 6;
     let concurrency = 2;
     let mock = Arc::new(MockPipedrive::start(0, users, Duration::from_millis(2)).await.unwrap());
-    let base_url = start_server(&scratch.path().join("load.db"), &mock.url()).await;
+    let base_url = start_server(&sqlite_file(&scratch), &TokenCipher::generate_key(), &mock.url()).await;
     let config = LoadConfig {
         users,
         concurrency,
@@ -135,7 +154,11 @@ async fn with_a_connection_per_user_every_user_keeps_its_connection_open() {
         connection_per_user: true,
         ..LoadConfig::default()
     };
-    let target = Target { base_url, pid: None, server: "callbridge".into(), database: "sqlite".into() };
+    let target = Target {
+        instances: vec![Instance { base_url, pid: None }],
+        server: "callbridge".into(),
+        database: "sqlite".into(),
+    };
 
     let report = driver::run(&config, &target, Arc::clone(&mock)).await.unwrap();
     eprintln!("{}", report.to_text());
@@ -148,4 +171,42 @@ async fn with_a_connection_per_user_every_user_keeps_its_connection_open() {
     assert!(open.min >= users, "{}", report.to_text());
     assert!(open.max <= users + 1 + concurrency, "{}", report.to_text());
     assert!(report.to_text().contains("open connections to the server"), "{}", report.to_text());
+}
+
+/// Two instances on one PostgreSQL database, each request sent to the next one: users log in on one instance and
+/// are served by both, and the two simultaneous creates of a duplicate reach different instances. Runs only when
+/// `CALLBRIDGE_TEST_POSTGRES_URL` is set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_postgres_database_log_every_session_exactly_once() {
+    if callbridge_host::config::test_postgres_url().is_none() {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let database = Database::new(true, &scratch).await;
+    let users = 6;
+    let mock = Arc::new(MockPipedrive::start(0, users, Duration::from_millis(2)).await.unwrap());
+    let token_key = TokenCipher::generate_key();
+    let mut instances = Vec::new();
+    for _ in 0..2 {
+        let base_url = start_server(&database.url, &token_key, &mock.url()).await;
+        instances.push(Instance { base_url, pid: None });
+    }
+    let config = LoadConfig {
+        users,
+        concurrency: 4,
+        duration: Duration::from_secs(2),
+        warmup: Duration::ZERO,
+        ..LoadConfig::default()
+    };
+    let target = Target { instances, server: "callbridge".into(), database: "postgres".into() };
+
+    let report = driver::run(&config, &target, Arc::clone(&mock)).await.unwrap();
+    eprintln!("{}", report.to_text());
+
+    assert!(report.passed() && report.errors.is_empty(), "{}", report.to_text());
+    assert_eq!(report.settings.server_url.split(", ").count(), 2, "{}", report.to_text());
+    let e = &report.exactly_once;
+    assert!(e.logged_once > 0 && e.logged_once == e.sessions, "{}", report.to_text());
+    assert!(e.create_attempts > e.sessions as u64, "duplicates were sent: {}", report.to_text());
+    assert_eq!(report.crm.calls_by_endpoint["POST /api/v2/activities"], e.sessions as u64);
 }

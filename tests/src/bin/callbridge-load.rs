@@ -7,17 +7,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use callbridge_tests::load::driver::{self, LoadConfig, Mix, Outage, Target};
+use callbridge_tests::load::driver::{self, Instance, LoadConfig, Mix, Outage, Target};
 use callbridge_tests::load::mock::MockPipedrive;
-use callbridge_tests::load::server::{self, ServerOptions, SpawnedServer};
+use callbridge_tests::load::server::{self, ServerOptions};
 use clap::Parser;
 
 /// Load generator for callbridge (or any App Connect-compatible server) with a mock Pipedrive.
 ///
-/// By default it builds `callbridge` in release mode, starts it on a fresh SQLite file with the pipedrive connector
-/// pointed at an in-process mock Pipedrive, logs in --users users through GET /oauth-callback, then runs a mix of
-/// contact lookups, call-log creates (a few of them duplicates), updates and reads. At the end it reads every
-/// session back and fails (exit code 1) unless each one is exactly one CRM activity and one logged session.
+/// By default it builds `callbridge` in release mode, starts it on a fresh SQLite file (or --instances of it on one
+/// PostgreSQL database) with the pipedrive connector pointed at an in-process mock Pipedrive, logs in --users users
+/// through GET /oauth-callback, then runs a mix of contact lookups, call-log creates (a few of them duplicates),
+/// updates and reads. At the end it reads every session back and fails (exit code 1) unless each one is exactly one
+/// CRM activity and one logged session.
 #[derive(Debug, Parser)]
 #[command(name = "callbridge-load", version)]
 struct Args {
@@ -54,6 +55,11 @@ struct Args {
     /// an existing database can be reused.
     #[arg(long)]
     database_url: Option<String>,
+
+    /// Server instances to start on the one PostgreSQL database of --database-url, with the same secrets; requests
+    /// go to them in turn, as a round-robin load balancer sends them.
+    #[arg(long, default_value_t = 1, conflicts_with = "server")]
+    instances: usize,
 
     /// Drive an App Connect-compatible server already running at this URL instead of starting callbridge. Point its
     /// Pipedrive connector at the mock (see --mock-port) before the run.
@@ -151,15 +157,15 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     if config.duration.is_zero() {
         bail!("--duration must be above 0");
     }
+    server::check_instances(args.instances, args.database_url.as_deref())?;
     let mock =
         Arc::new(MockPipedrive::start(args.mock_port, args.users, Duration::from_millis(args.crm_delay_ms)).await?);
     eprintln!("callbridge-load: mock Pipedrive listening on {}", mock.url());
 
-    let mut spawned = None;
+    let mut spawned = Vec::new();
     let target = match &args.server {
         Some(url) => Target {
-            base_url: url.trim_end_matches('/').to_owned(),
-            pid: args.server_pid,
+            instances: vec![Instance { base_url: url.trim_end_matches('/').to_owned(), pid: args.server_pid }],
             server: "external".into(),
             database: "unknown".into(),
         },
@@ -174,16 +180,14 @@ async fn run(args: Args) -> anyhow::Result<bool> {
                 crm_url: mock.url(),
                 log_filter: args.log.clone(),
             };
-            let server = SpawnedServer::start(&options).await.context("starting callbridge serve")?;
-            eprintln!("callbridge-load: callbridge serve (pid {}) at {}", server.pid(), server.base_url());
-            let target = Target {
-                base_url: server.base_url().to_owned(),
-                pid: Some(server.pid()),
-                server: "callbridge".into(),
-                database: server.database().into(),
-            };
-            spawned = Some(server);
-            target
+            spawned = server::start_instances(&options, args.instances).await.context("starting callbridge serve")?;
+            let mut instances = Vec::new();
+            for server in &spawned {
+                eprintln!("callbridge-load: callbridge serve (pid {}) at {}", server.pid(), server.base_url());
+                instances.push(Instance { base_url: server.base_url().to_owned(), pid: Some(server.pid()) });
+            }
+            let database = spawned.first().map_or("unknown", |server| server.database());
+            Target { instances, server: "callbridge".into(), database: database.into() }
         }
     };
     eprintln!(
@@ -197,10 +201,17 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         config.warmup.as_secs_f64()
     );
     let outcome = driver::run(&config, &target, Arc::clone(&mock)).await;
-    if let (Err(_), Some(server)) = (&outcome, &spawned) {
-        eprintln!("callbridge-load: the server's log ends with:\n{}", server.log_tail());
+    // The servers' logs explain a failed run or check, and go with their scratch directories when they stop.
+    if !outcome.as_ref().is_ok_and(|report| report.passed()) {
+        for server in &spawned {
+            eprintln!(
+                "callbridge-load: the log of the server at {} ends with:\n{}",
+                server.base_url(),
+                server.log_tail()
+            );
+        }
     }
-    if let Some(server) = spawned {
+    for server in spawned {
         server.stop().await?;
     }
     let report = outcome?;

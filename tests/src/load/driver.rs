@@ -1,12 +1,12 @@
 //! The load driver: logs users in through the server's OAuth callback, runs the operation mix against the App
-//! Connect HTTP API (closed loop with C clients, or open loop at a fixed rate), then reads every session back and
-//! hands the evidence to the exactly-once check.
+//! Connect HTTP API (closed loop with C clients, or open loop at a fixed rate; with several server instances each
+//! request goes to the next), then reads every session back and hands the evidence to the exactly-once check.
 //!
 //! Each user has at most one request in flight (a user is taken from a pool for the length of one operation), as
 //! one browser extension would, which lets the mock CRM attribute its time to the operation being measured.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -121,17 +121,49 @@ impl Default for LoadConfig {
     }
 }
 
-/// The server under load.
+/// The server under load: one instance, or several sharing one database.
 #[derive(Clone, Debug)]
 pub struct Target {
-    /// `http://host:port`, no trailing slash.
-    pub base_url: String,
-    /// The server's process, for memory and CPU figures.
-    pub pid: Option<u32>,
+    pub instances: Vec<Instance>,
     /// `callbridge` or `external`.
     pub server: String,
     /// `sqlite`, `postgres` or `unknown`.
     pub database: String,
+}
+
+/// One server instance.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    /// `http://host:port`, no trailing slash.
+    pub base_url: String,
+    /// The server's process, for memory and CPU figures.
+    pub pid: Option<u32>,
+}
+
+/// The instances' base URLs handed out in turn, one per request, as a round-robin load balancer sends requests: a
+/// user's consecutive requests (and the two creates of a simultaneous duplicate) reach different instances, so
+/// the exactly-once check covers state the instances share only through their database.
+#[derive(Debug)]
+pub struct RoundRobin {
+    base_urls: Vec<String>,
+    next: AtomicUsize,
+}
+
+impl RoundRobin {
+    /// Panics on an empty list: a run has at least one instance.
+    pub fn new(base_urls: Vec<String>) -> Self {
+        assert!(!base_urls.is_empty(), "a round robin over no instance");
+        Self { base_urls, next: AtomicUsize::new(0) }
+    }
+
+    /// The instance the next request goes to.
+    pub fn pick(&self) -> &str {
+        &self.base_urls[self.next.fetch_add(1, Ordering::Relaxed) % self.base_urls.len()]
+    }
+
+    pub fn all(&self) -> &[String] {
+        &self.base_urls
+    }
 }
 
 /// One session the load created, as the driver saw it.
@@ -241,7 +273,7 @@ impl UserPool {
 
 /// Everything the operation tasks share.
 struct Shared {
-    base_url: String,
+    instances: RoundRobin,
     mock: Arc<MockPipedrive>,
     cycle: Vec<OpKind>,
     next_op: AtomicU64,
@@ -290,6 +322,9 @@ pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>)
     if config.users == 0 || config.concurrency == 0 {
         bail!("--users and --concurrency must be at least 1");
     }
+    if target.instances.is_empty() {
+        bail!("no server instance to drive");
+    }
     if config.users > mock.users() {
         bail!("the mock CRM knows {} users but the load needs {}", mock.users(), config.users);
     }
@@ -300,18 +335,19 @@ pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>)
     }
     let machine = MachineInfo { cpus: process::cpus(), load_average_before: process::load_average() };
     let http = http_client(config.request_timeout)?;
-    let base_url = target.base_url.trim_end_matches('/').to_owned();
+    let instances =
+        RoundRobin::new(target.instances.iter().map(|it| it.base_url.trim_end_matches('/').to_owned()).collect());
 
     let login_started = Instant::now();
     let user_http = || -> anyhow::Result<reqwest::Client> {
         if config.connection_per_user { user_client(config.request_timeout) } else { Ok(http.clone()) }
     };
-    let (users, login_recorder) = login_all(&user_http, &base_url, &mock, config.users, config.concurrency).await?;
+    let (users, login_recorder) = login_all(&user_http, &instances, &mock, config.users, config.concurrency).await?;
     let login_window = login_started.elapsed();
 
     let measure_from = Instant::now() + config.warmup;
     let shared = Arc::new(Shared {
-        base_url: base_url.clone(),
+        instances,
         mock: Arc::clone(&mock),
         cycle: config.mix.cycle(),
         next_op: AtomicU64::new(0),
@@ -332,42 +368,49 @@ pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>)
         OutageWindow { start, end: start + outage.length, offset_s: outage.start.as_secs_f64() }
     });
 
-    // Resource readings bracket the measured window.
-    let server_proc = target.pid.map(Proc::Pid);
+    // Resource readings bracket the measured window (only when every instance's process is known).
+    let server_pids: Vec<u32> = target.instances.iter().map(|it| it.pid).collect::<Option<_>>().unwrap_or_default();
     let resource_probe = {
-        let shared = Arc::clone(&shared);
+        let (shared, pids) = (Arc::clone(&shared), server_pids.clone());
         tokio::spawn(async move {
+            let read = || -> (Vec<Option<Duration>>, Option<Duration>) {
+                (pids.iter().map(|pid| Proc::Pid(*pid).cpu_time()).collect(), Proc::Current.cpu_time())
+            };
             tokio::time::sleep_until(shared.measure_from.into()).await;
-            let at_start = (server_proc.and_then(Proc::cpu_time), Proc::Current.cpu_time());
+            let at_start = read();
             tokio::time::sleep_until(shared.measure_until.into()).await;
-            let at_end = (server_proc.and_then(Proc::cpu_time), Proc::Current.cpu_time());
-            (at_start, at_end)
+            (at_start, read())
         })
     };
 
     let connection_probe = {
         let shared = Arc::clone(&shared);
-        let server_addr = server_address(&base_url).await;
+        let mut server_addrs = Vec::new();
+        for base_url in shared.instances.all() {
+            server_addrs.push(server_address(base_url).await);
+        }
         tokio::spawn(async move {
-            let server_addr = server_addr?;
+            let server_addrs: Vec<std::net::SocketAddr> = server_addrs.into_iter().collect::<Option<_>>()?;
             tokio::time::sleep_until(shared.measure_from.into()).await;
             let mut counts = None;
             let mut ticks = tokio::time::interval(ConnectionCounts::INTERVAL);
             while Instant::now() < shared.measure_until {
                 ticks.tick().await;
-                counts = Some(ConnectionCounts::add(counts, process::established_connections_to(server_addr)?));
+                let open: Option<usize> =
+                    server_addrs.iter().map(|addr| process::established_connections_to(*addr)).sum();
+                counts = Some(ConnectionCounts::add(counts, open?));
             }
             counts
         })
     };
 
     let scrape_probe = {
-        let (shared, http, base_url) = (Arc::clone(&shared), http.clone(), base_url.clone());
+        let (shared, http) = (Arc::clone(&shared), http.clone());
         tokio::spawn(async move {
             tokio::time::sleep_until(shared.measure_from.into()).await;
-            let before = metrics::scrape(&http, &base_url).await;
+            let before = metrics::scrape_all(&http, shared.instances.all()).await;
             tokio::time::sleep_until(shared.measure_until.into()).await;
-            (before, metrics::scrape(&http, &base_url).await)
+            (before, metrics::scrape_all(&http, shared.instances.all()).await)
         })
     };
 
@@ -392,7 +435,7 @@ pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>)
     let window = shared.measure_until.saturating_duration_since(shared.measure_from);
     let recorder = std::mem::take(&mut *lock(&shared.recorder));
     let delivery = recovery::settle(&mock, &accepted(&users), outage, config.settle_timeout).await;
-    let evidence = read_back_settled(&http, &base_url, &users, &mock, config.settle_timeout).await;
+    let evidence = read_back_settled(&http, &shared.instances, &users, &mock, config.settle_timeout).await;
     let ledger = mock.ledger();
     let exactly_once = verify::check(&evidence, &ledger.creates_by_session, ledger.creates_without_session);
 
@@ -409,27 +452,25 @@ pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>)
     for (kind, count) in login_recorder.errors {
         *errors.entry(kind).or_default() += count;
     }
-    let server_resources = target.pid.map(|pid| {
-        let cpu = match (server_cpu_start, server_cpu_end) {
-            (Some(start), Some(end)) => Some(end.saturating_sub(start).as_secs_f64()),
-            _ => None,
-        };
-        ServerResources {
-            pid,
-            peak_rss_mib: Proc::Pid(pid).peak_rss_kib().map(|kib| kib as f64 / 1024.0),
-            cpu_seconds: cpu,
-            cpu_ms_per_request: cpu.filter(|_| requests > 0).map(|cpu| cpu * 1000.0 / requests as f64),
-            cpu_cores_used: cpu.map(|cpu| cpu / window.as_secs_f64().max(f64::EPSILON)),
-        }
-    });
-    let driver_cpu_seconds = match (driver_cpu_start, driver_cpu_end) {
+    let seconds_between = |start: Option<Duration>, end: Option<Duration>| match (start, end) {
         (Some(start), Some(end)) => Some(end.saturating_sub(start).as_secs_f64()),
         _ => None,
     };
+    let each_instance =
+        server_pids.iter().zip(server_cpu_start.into_iter().zip(server_cpu_end)).map(|(pid, (start, end))| {
+            ServerResources {
+                pid: Some(*pid),
+                peak_rss_mib: Proc::Pid(*pid).peak_rss_kib().map(|kib| kib as f64 / 1024.0),
+                cpu_seconds: seconds_between(start, end),
+                ..ServerResources::default()
+            }
+        });
+    let (server_resources, instance_resources) = ServerResources::total(each_instance.collect(), requests, window);
+    let driver_cpu_seconds = seconds_between(driver_cpu_start, driver_cpu_end);
 
     Ok(LoadReport {
         settings: RunSettings {
-            server_url: base_url,
+            server_url: shared.instances.all().join(", "),
             server: target.server.clone(),
             database: target.database.clone(),
             mode: if config.rate.is_some() { "open" } else { "closed" }.into(),
@@ -450,6 +491,7 @@ pub async fn run(config: &LoadConfig, target: &Target, mock: Arc<MockPipedrive>)
         operations,
         errors,
         server_resources,
+        instance_resources,
         connections,
         server_timings,
         driver_cpu_seconds,
@@ -631,12 +673,13 @@ fn log_id(value: Option<&Value>) -> Option<String> {
 
 async fn contact(shared: &Shared, user: &mut UserState) -> Outcome {
     let phone = user.next_phone();
-    let request = user.http.get(format!("{}/contact", shared.base_url)).headers(user.rc_headers.clone()).query(&[
-        ("jwtToken", user.jwt.as_str()),
-        ("phoneNumber", phone.as_str()),
-        ("overridingFormat", ""),
-        ("isExtension", "false"),
-    ]);
+    let request =
+        user.http.get(format!("{}/contact", shared.instances.pick())).headers(user.rc_headers.clone()).query(&[
+            ("jwtToken", user.jwt.as_str()),
+            ("phoneNumber", phone.as_str()),
+            ("overridingFormat", ""),
+            ("isExtension", "false"),
+        ]);
     match call(request).await {
         Ok(body) if body.get("contact").and_then(Value::as_array).is_some_and(|list| !list.is_empty()) => Outcome::Ok,
         Ok(_) => Outcome::Error("successful:true without contacts".into()),
@@ -680,7 +723,7 @@ impl Shared {
     async fn send_create(&self, user: &UserState, body: &Value) -> Result<Value, String> {
         let request = user
             .http
-            .post(format!("{}/callLog", self.base_url))
+            .post(format!("{}/callLog", self.instances.pick()))
             .headers(user.rc_headers.clone())
             .query(&[("jwtToken", user.jwt.as_str())])
             .json(body);
@@ -796,7 +839,7 @@ async fn update(shared: &Shared, user: &mut UserState, session: &str) -> Outcome
     });
     let request = user
         .http
-        .patch(format!("{}/callLog", shared.base_url))
+        .patch(format!("{}/callLog", shared.instances.pick()))
         .headers(user.rc_headers.clone())
         .query(&[("jwtToken", user.jwt.as_str())])
         .json(&body);
@@ -812,7 +855,7 @@ async fn update(shared: &Shared, user: &mut UserState, session: &str) -> Outcome
 async fn get(shared: &Shared, user: &mut UserState) -> Outcome {
     let recent: Vec<(String, String)> = user.logged.iter().rev().take(5).cloned().collect();
     let ids: Vec<&str> = recent.iter().map(|(session, _)| session.as_str()).collect();
-    match get_logs(&user.http, &shared.base_url, user, &ids).await {
+    match get_logs(&user.http, shared.instances.pick(), user, &ids).await {
         Ok(records) => {
             for (session, expected) in &recent {
                 match records.iter().find(|(id, _, _)| id == session) {
@@ -862,7 +905,7 @@ async fn get_logs(
 /// `user_http` gives it, which its later requests use too.
 async fn login_all(
     user_http: &(impl Fn() -> anyhow::Result<reqwest::Client> + Sync),
-    base_url: &str,
+    instances: &RoundRobin,
     mock: &MockPipedrive,
     users: usize,
     concurrency: usize,
@@ -872,6 +915,7 @@ async fn login_all(
         .map(|number| {
             let recorder = &recorder;
             async move {
+                let base_url = instances.pick();
                 let url = format!(
                     "{base_url}/oauth-callback?callbackUri=https://ringcentral.github.io/ringcentral-embeddable/\
                      redirect.html?code=user-{number}&state=platform=pipedrive&hostname=load-company-{number}.\
@@ -930,7 +974,7 @@ async fn login_all(
 /// finishes) is read again until the server reports it or `timeout` passes.
 async fn read_back_settled(
     http: &reqwest::Client,
-    base_url: &str,
+    instances: &RoundRobin,
     users: &[UserState],
     mock: &MockPipedrive,
     timeout: Duration,
@@ -944,7 +988,7 @@ async fn read_back_settled(
         }
         evidence
     };
-    let mut evidence = with_crm_ids(read_back(http, base_url, users, |_| true).await);
+    let mut evidence = with_crm_ids(read_back(http, instances, users, |_| true).await);
     let deadline = Instant::now() + timeout;
     loop {
         let pending: HashSet<String> =
@@ -954,7 +998,7 @@ async fn read_back_settled(
         }
         // sleep-ok: the poll interval of a wait with a deadline
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let again = with_crm_ids(read_back(http, base_url, users, |session| pending.contains(session)).await);
+        let again = with_crm_ids(read_back(http, instances, users, |session| pending.contains(session)).await);
         let mut again: HashMap<String, SessionEvidence> =
             again.into_iter().map(|it| (it.session.clone(), it)).collect();
         for session in &mut evidence {
@@ -969,7 +1013,7 @@ async fn read_back_settled(
 /// API allows.
 async fn read_back(
     http: &reqwest::Client,
-    base_url: &str,
+    instances: &RoundRobin,
     users: &[UserState],
     wanted: impl Fn(&str) -> bool,
 ) -> Vec<SessionEvidence> {
@@ -986,7 +1030,7 @@ async fn read_back(
             let ids: Vec<&str> = tracks.iter().map(|track| track.session.as_str()).collect();
             let mut records = Err(String::new());
             for _ in 0..3 {
-                records = get_logs(http, base_url, user, &ids).await;
+                records = get_logs(http, instances.pick(), user, &ids).await;
                 if records.is_ok() {
                     break;
                 }

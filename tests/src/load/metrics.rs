@@ -1,6 +1,6 @@
 //! The server's own view of the run, from its Prometheus `/metrics`: mean time per HTTP route and per CRM
-//! operation during the measured window (the difference of two scrapes), which separates the server's work from
-//! the network and the load generator around it.
+//! operation during the measured window (the difference of two scrapes, each over every instance), which separates
+//! the server's work from the network and the load generator around it.
 
 use std::collections::BTreeMap;
 
@@ -62,6 +62,20 @@ pub fn window(before: &Scrape, after: &Scrape) -> Vec<ServerTiming> {
             Some(ServerTiming { series: series.clone(), count, mean_ms: (sum - sum_before) * 1000.0 / count as f64 })
         })
         .collect()
+}
+
+/// Scrapes every instance's `/metrics` and adds their series up (sums and counts), so the window's means are over
+/// all of them; `None` when any instance has no such endpoint.
+pub async fn scrape_all(http: &reqwest::Client, base_urls: &[String]) -> Option<Scrape> {
+    let mut total = Scrape::new();
+    for base_url in base_urls {
+        for (series, (sum, count)) in scrape(http, base_url).await? {
+            let entry = total.entry(series).or_default();
+            entry.0 += sum;
+            entry.1 += count;
+        }
+    }
+    Some(total)
 }
 
 /// Scrapes `<base_url>/metrics`; `None` when the server has no such endpoint.

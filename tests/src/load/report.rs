@@ -207,17 +207,44 @@ pub struct MachineInfo {
     pub load_average_before: Option<[f64; 3]>,
 }
 
-/// The server process's resources (only when its pid is known).
+/// The server process's resources (only when its pid is known), or the total of several instances'.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ServerResources {
-    pub pid: u32,
-    /// Peak resident memory over the process's life (`VmHWM`).
+    /// `None` for the total of several instances.
+    pub pid: Option<u32>,
+    /// Peak resident memory over the process's life (`VmHWM`); for several instances the sum of their peaks, an upper
+    /// bound of their peak together.
     pub peak_rss_mib: Option<f64>,
     /// CPU time (user + system) during the measured window.
     pub cpu_seconds: Option<f64>,
     pub cpu_ms_per_request: Option<f64>,
     /// Average CPU use during the window, in cores (2.0 = both cores of a 2-core machine).
     pub cpu_cores_used: Option<f64>,
+}
+
+impl ServerResources {
+    /// The server's figures from its instances' (pid, peak RSS and CPU seconds each), and the instances' own when
+    /// there are several: CPU and memory add up, and a figure unknown for one instance is unknown in total. CPU per
+    /// request is given in total only (the tool does not count which instance served which measured request).
+    pub fn total(mut instances: Vec<Self>, requests: u64, window: Duration) -> (Option<Self>, Vec<Self>) {
+        if instances.is_empty() {
+            return (None, Vec::new());
+        }
+        let window_s = window.as_secs_f64().max(f64::EPSILON);
+        for instance in &mut instances {
+            instance.cpu_cores_used = instance.cpu_seconds.map(|cpu| cpu / window_s);
+        }
+        let sum = |figure: fn(&Self) -> Option<f64>| instances.iter().map(figure).sum::<Option<f64>>();
+        let cpu = sum(|it| it.cpu_seconds);
+        let total = Self {
+            pid: if instances.len() == 1 { instances[0].pid } else { None },
+            peak_rss_mib: sum(|it| it.peak_rss_mib),
+            cpu_seconds: cpu,
+            cpu_ms_per_request: cpu.filter(|_| requests > 0).map(|cpu| cpu * 1000.0 / requests as f64),
+            cpu_cores_used: sum(|it| it.cpu_cores_used),
+        };
+        (Some(total), if instances.len() > 1 { instances } else { Vec::new() })
+    }
 }
 
 /// The open TCP connections to the server during the measured window, counted at the client ends on this machine
@@ -263,6 +290,9 @@ pub struct LoadReport {
     pub operations: Vec<OpReport>,
     pub errors: BTreeMap<String, u64>,
     pub server_resources: Option<ServerResources>,
+    /// Each instance's resources when several served the run (`server_resources` is then their total).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub instance_resources: Vec<ServerResources>,
     /// Open connections to the server during the window (unknown where `/proc/net/tcp` is not readable).
     pub connections: Option<ConnectionCounts>,
     /// The server's own timings from its `/metrics` over the window (empty when it exports none).
@@ -354,21 +384,35 @@ impl LoadReport {
                 let _ = writeln!(out, "  {count:>7}  {kind}");
             }
         }
+        let figure = |value: Option<f64>, unit: &str| match value {
+            Some(value) => format!("{value:.2}{unit}"),
+            None => "unknown".into(),
+        };
         match &self.server_resources {
             Some(r) => {
-                let figure = |value: Option<f64>, unit: &str| match value {
-                    Some(value) => format!("{value:.2}{unit}"),
-                    None => "unknown".into(),
-                };
                 let _ = writeln!(
                     out,
-                    "server (pid {}): peak RSS {}, CPU {} in the window = {} per request, {} cores on average",
-                    r.pid,
+                    "{}: peak RSS {}, CPU {} in the window = {} per request, {} cores on average",
+                    match r.pid {
+                        Some(pid) => format!("server (pid {pid})"),
+                        None => format!("{} instances together", self.instance_resources.len()),
+                    },
                     figure(r.peak_rss_mib, " MiB"),
                     figure(r.cpu_seconds, " s"),
                     figure(r.cpu_ms_per_request, " ms"),
                     figure(r.cpu_cores_used, ""),
                 );
+                for (number, r) in self.instance_resources.iter().enumerate() {
+                    let pid = r.pid.map_or_else(|| "unknown".into(), |pid| pid.to_string());
+                    let _ = writeln!(
+                        out,
+                        "  instance {} (pid {pid}): peak RSS {}, CPU {} in the window, {} cores on average",
+                        number + 1,
+                        figure(r.peak_rss_mib, " MiB"),
+                        figure(r.cpu_seconds, " s"),
+                        figure(r.cpu_cores_used, ""),
+                    );
+                }
             }
             None => {
                 let _ = writeln!(out, "server: resources unknown (no pid; pass --server-pid for an external server)");

@@ -1,12 +1,15 @@
 //! Building and starting `callbridge serve` for a load run: a release build, a free port, a fresh SQLite file (or
-//! the PostgreSQL database given), the pipedrive connector pointed at the mock, and logs in a file beside the
-//! database so a failed start can be explained.
+//! the PostgreSQL database given, which several instances may share), the pipedrive connector pointed at the mock,
+//! and logs in a file beside the database so a failed start can be explained.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rand::Rng as _;
 use tokio::process::{Child, Command};
 
 /// The OAuth app credentials the server is given; the mock accepts any.
@@ -63,6 +66,38 @@ pub struct ServerOptions {
     pub crm_url: String,
     /// The server's tracing filter (`CALLBRIDGE_LOG`).
     pub log_filter: String,
+}
+
+/// Checks `--instances` against the database: instances share state only through PostgreSQL, and SQLite is one
+/// instance by design (one writer, in one process).
+pub fn check_instances(instances: usize, database_url: Option<&str>) -> anyhow::Result<()> {
+    if instances == 0 {
+        bail!("--instances must be at least 1");
+    }
+    if instances > 1 && !database_url.is_some_and(|url| url.starts_with("postgres")) {
+        bail!(
+            "--instances {instances} needs --database-url postgres://...: several instances share one PostgreSQL \
+             database (SQLite is one instance by design)"
+        );
+    }
+    Ok(())
+}
+
+/// Starts `count` servers on one database. Several get the same secrets, generated for this run, so that a session
+/// token one signs is valid on the others and a CRM token one seals the others open: left to themselves, each would
+/// generate its own into `./callbridge.keys` in its own scratch directory. One server is started as before.
+pub async fn start_instances(options: &ServerOptions, count: usize) -> anyhow::Result<Vec<SpawnedServer>> {
+    if count == 1 {
+        return Ok(vec![SpawnedServer::start(options).await?]);
+    }
+    let random = || BASE64.encode(rand::rng().random::<[u8; 32]>());
+    let secrets = [("APP_SERVER_SECRET_KEY", random()), ("HASH_KEY", random()), ("CALLBRIDGE_TOKEN_KEY", random())];
+    let env: Vec<(&str, &str)> = secrets.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let mut servers = Vec::with_capacity(count);
+    for _ in 0..count {
+        servers.push(SpawnedServer::start_with_env(options, &env).await?);
+    }
+    Ok(servers)
 }
 
 /// A running `callbridge serve`; dropping it kills the process and removes its temporary files.

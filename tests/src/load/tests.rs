@@ -1,4 +1,5 @@
-//! Unit tests of the load generator's pure parts: the exactly-once checker and the report's arithmetic.
+//! Unit tests of the load generator's pure parts: the exactly-once checker, the report's arithmetic and how several
+//! instances are driven.
 
 use std::collections::HashMap;
 
@@ -159,10 +160,63 @@ fn activities_without_a_session_fail_the_check() {
 mod pure_parts {
     use std::time::Duration;
 
-    use crate::load::driver::{Mix, normalise};
+    use crate::load::driver::{Mix, RoundRobin, normalise};
     use crate::load::mock::session_in_subject;
     use crate::load::process::{count_established, cpu_time_from_stat};
-    use crate::load::report::{OpKind, Outcome, Percentiles, Recorder};
+    use crate::load::report::{OpKind, Outcome, Percentiles, Recorder, ServerResources};
+    use crate::load::server::check_instances;
+
+    #[test]
+    fn each_request_goes_to_the_next_instance() {
+        let instances = RoundRobin::new(vec!["http://a".into(), "http://b".into()]);
+        let picks: Vec<&str> = (0..5).map(|_| instances.pick()).collect();
+        assert_eq!(picks, ["http://a", "http://b", "http://a", "http://b", "http://a"]);
+        let one = RoundRobin::new(vec!["http://a".into()]);
+        assert!((0..3).all(|_| one.pick() == "http://a"));
+    }
+
+    #[test]
+    fn several_instances_need_a_postgres_database() {
+        assert!(check_instances(1, None).is_ok());
+        assert!(check_instances(2, Some("postgres://postgres@127.0.0.1:5432/cap1")).is_ok());
+        let refused = check_instances(2, None).unwrap_err().to_string();
+        assert!(refused.contains("needs --database-url postgres://"), "{refused}");
+        assert!(check_instances(3, Some("/tmp/load.db")).is_err());
+        assert!(check_instances(0, None).is_err());
+    }
+
+    #[test]
+    fn the_instances_resources_add_up_and_one_instance_is_the_server() {
+        let instance = |pid: u32, rss: f64, cpu: Option<f64>| ServerResources {
+            pid: Some(pid),
+            peak_rss_mib: Some(rss),
+            cpu_seconds: cpu,
+            ..ServerResources::default()
+        };
+        let window = Duration::from_secs(10);
+        let (total, each) =
+            ServerResources::total(vec![instance(1, 40.0, Some(2.0)), instance(2, 42.0, Some(3.0))], 1_000, window);
+        let total = total.unwrap();
+        assert_eq!((total.pid, total.peak_rss_mib, total.cpu_seconds), (None, Some(82.0), Some(5.0)));
+        assert_eq!(total.cpu_ms_per_request, Some(5.0));
+        assert!(total.cpu_cores_used.is_some_and(|cores| (cores - 0.5).abs() < 1e-9), "{total:?}");
+        assert_eq!(each.iter().map(|it| it.cpu_cores_used).collect::<Vec<_>>(), [Some(0.2), Some(0.3)]);
+
+        let (one, each) = ServerResources::total(vec![instance(7, 40.0, Some(2.0))], 1_000, window);
+        let expected = ServerResources {
+            pid: Some(7),
+            peak_rss_mib: Some(40.0),
+            cpu_seconds: Some(2.0),
+            cpu_ms_per_request: Some(2.0),
+            cpu_cores_used: Some(0.2),
+        };
+        assert_eq!((one, each), (Some(expected), Vec::new()));
+
+        let (unknown, _) =
+            ServerResources::total(vec![instance(1, 40.0, None), instance(2, 42.0, Some(1.0))], 10, window);
+        assert_eq!(unknown.map(|it| (it.cpu_seconds, it.peak_rss_mib)), Some((None, Some(82.0))));
+        assert_eq!(ServerResources::total(Vec::new(), 10, window), (None, Vec::new()));
+    }
 
     #[test]
     fn the_mix_cycle_holds_each_operation_as_often_as_its_weight_and_spreads_them() {

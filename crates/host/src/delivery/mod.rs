@@ -98,8 +98,9 @@ struct Enqueuing {
     leased: bool,
 }
 
-/// A finished operation handed to the completion writer, and where its outcome goes.
-type CompletionRequest = (Completion, oneshot::Sender<Result<bool, StoreError>>);
+/// A finished operation handed to the completion writer, its job's subject (for the lock order), and where its
+/// outcome goes.
+type CompletionRequest = (JobSubject, Completion, oneshot::Sender<Result<bool, StoreError>>);
 
 /// The engine's in-process parts: requests waiting for their operations, the tasks to wait for at shutdown, and
 /// the completion writer.
@@ -144,14 +145,14 @@ impl Engine {
     /// that records the operations finished while its previous transaction committed in one transaction, so that
     /// under load many completions share one commit and one sync of the file instead of queueing for the
     /// database one by one. Alone, a completion commits at once as before.
-    async fn complete(&self, store: &Store, completion: Completion) -> Result<bool, StoreError> {
+    async fn complete(&self, store: &Store, subject: &JobSubject, completion: Completion) -> Result<bool, StoreError> {
         let writer = self.completions.get_or_init(|| {
             let (sender, receiver) = mpsc::unbounded_channel();
             tokio::spawn(write_completions(store.clone(), receiver));
             sender
         });
         let (reply, outcome) = oneshot::channel();
-        if writer.send((completion, reply)).is_err() {
+        if writer.send((subject.clone(), completion, reply)).is_err() {
             return Err(StoreError::Batch("the completion writer has stopped".to_owned()));
         }
         outcome.await.unwrap_or_else(|_| Err(StoreError::Batch("the completion writer has stopped".to_owned())))
@@ -201,14 +202,8 @@ pub struct RequestReads {
 async fn write_enqueues(state: AppState, mut receiver: mpsc::UnboundedReceiver<EnqueueRequest>) {
     let mut batch = Vec::with_capacity(ENQUEUE_BATCH);
     while receiver.recv_many(&mut batch, ENQUEUE_BATCH).await > 0 {
-        // Subject order (stable: one subject's operations keep theirs), so that two batches never wait on each
-        // other's job rows.
-        batch.sort_by(|a: &EnqueueRequest, b: &EnqueueRequest| {
-            let key = |it: &EnqueueRequest| {
-                (it.item.subject.user_id.clone(), it.item.subject.kind.as_str(), it.item.subject.key.clone())
-            };
-            key(a).cmp(&key(b))
-        });
+        // The one lock order of job rows (stable: one subject's operations keep theirs).
+        batch.sort_by(|a, b| a.item.subject.lock_order().cmp(&b.item.subject.lock_order()));
         let (items, requests): (Vec<Enqueue>, Vec<_>) =
             batch.drain(..).map(|request| (request.item, (request.reads, request.reply))).unzip();
         match state.store.enqueue_many(&items).await {
@@ -238,9 +233,11 @@ async fn write_enqueues(state: AppState, mut receiver: mpsc::UnboundedReceiver<E
 async fn write_completions(store: Store, mut receiver: mpsc::UnboundedReceiver<CompletionRequest>) {
     let mut batch = Vec::with_capacity(COMPLETION_BATCH);
     while receiver.recv_many(&mut batch, COMPLETION_BATCH).await > 0 {
-        // Job id order: two batches (of two instances) never wait on each other's job rows.
-        batch.sort_by(|(a, _), (b, _)| a.job_id.cmp(&b.job_id));
-        let (completions, replies): (Vec<Completion>, Vec<_>) = batch.drain(..).unzip();
+        // The one lock order of job rows, the enqueue writers' too (a completion batch sorted by job id deadlocked
+        // against another instance's enqueue batch on PostgreSQL).
+        batch.sort_by(|(a, ..), (b, ..)| a.lock_order().cmp(&b.lock_order()));
+        let (completions, replies): (Vec<Completion>, Vec<_>) =
+            batch.drain(..).map(|(_, completion, reply)| (completion, reply)).unzip();
         match store.complete_ops(&completions).await {
             Ok(outcomes) => {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
@@ -490,7 +487,7 @@ async fn run_leased(state: &AppState, mut job: LeasedJob, owner: &str, reads: Op
                     op_id: op.id,
                     call_log: applied.call_log,
                 };
-                let more = match state.engine.complete(store, completion).await {
+                let more = match state.engine.complete(store, &job.subject, completion).await {
                     Ok(more) => more,
                     Err(StoreError::LeaseLost(_)) => return,
                     Err(error) => {

@@ -123,6 +123,14 @@ impl JobSubject {
         }
     }
 
+    /// The order in which a transaction that writes several jobs takes their rows. The enqueue and completion
+    /// batches ([`Store::enqueue_many`], [`Store::complete_ops`]) of every instance take them in this one order,
+    /// so that no two wait on each other's rows (PostgreSQL would abort one of them as a deadlock, failing every
+    /// operation in it). A job's subject is known before its row is (the enqueue finds or makes the row by it).
+    pub fn lock_order(&self) -> (&str, &str, &str) {
+        (&self.user_id, self.kind.as_str(), &self.key)
+    }
+
     /// The job of one conversation's message log.
     pub fn message(user_id: &str, platform: &str, conversation: &str) -> Self {
         Self {
@@ -320,7 +328,7 @@ impl Store {
 
     /// [`Store::enqueue_and_lease`] for several operations in one transaction (one commit, one sync of the file),
     /// in the order given; operations of one job see each other. A database failure fails them all. Give them in
-    /// subject order, so that two batches never wait on each other's job rows.
+    /// [`JobSubject::lock_order`], so that two batches never wait on each other's job rows.
     pub async fn enqueue_many(&self, items: &[Enqueue]) -> Result<Vec<(Enqueued, Option<LeasedJob>)>, StoreError> {
         let prepared = items
             .iter()
@@ -626,8 +634,8 @@ impl Store {
 
     /// [`Store::complete_op`] for several operations of different jobs in one transaction (one commit, one sync
     /// of the file), each with its own outcome: one whose lease was lost changes nothing and does not stop the
-    /// others. A database failure fails them all. Give them in job id order, so that two batches never wait on
-    /// each other's job rows.
+    /// others. A database failure fails them all. Give them in their jobs' [`JobSubject::lock_order`], so that two
+    /// batches never wait on each other's job rows.
     pub async fn complete_ops(&self, completions: &[Completion]) -> Result<Vec<Result<bool, StoreError>>, StoreError> {
         let now = self.shared_now_ms().await?;
         let outcomes = with_tx!(self, tx => {

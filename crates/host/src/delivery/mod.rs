@@ -112,6 +112,10 @@ pub struct Engine {
     enqueues: OnceLock<mpsc::UnboundedSender<EnqueueRequest>>,
 }
 
+/// How many times a delivered operation's recording is tried, and the pause before the second try (doubling).
+const RECORD_ATTEMPTS: u32 = 3;
+const RECORD_RETRY_PAUSE: Duration = Duration::from_millis(50);
+
 /// The most finished operations one completion transaction records, and the most operations one enqueue
 /// transaction adds.
 const COMPLETION_BATCH: usize = 64;
@@ -226,6 +230,31 @@ async fn write_enqueues(state: AppState, mut receiver: mpsc::UnboundedReceiver<E
             }
         }
     }
+}
+
+/// Records a delivered operation, trying again after a database failure (a deadlock, a dropped connection): the
+/// CRM already has the write, and until it is recorded the job stays leased, its request is answered as queued,
+/// and the next attempt would look for the record (a create) or send the write again (an update). Trying a
+/// completion again that did commit changes nothing: its operation is gone, and with the job's last operation
+/// its lease too ([`StoreError::LeaseLost`]).
+async fn record_delivered(
+    state: &AppState,
+    store: &Store,
+    subject: &JobSubject,
+    completion: Completion,
+) -> Result<bool, StoreError> {
+    let mut pause = RECORD_RETRY_PAUSE;
+    for _ in 1..RECORD_ATTEMPTS {
+        match state.engine.complete(store, subject, completion.clone()).await {
+            Err(error) if !matches!(error, StoreError::LeaseLost(_)) => {
+                tracing::warn!(%error, job = completion.job_id, "Recording a delivered operation failed; trying again.");
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            outcome => return outcome,
+        }
+    }
+    state.engine.complete(store, subject, completion).await
 }
 
 /// The completion writer's loop: takes whatever completions are waiting (up to [`COMPLETION_BATCH`]), records them
@@ -487,12 +516,12 @@ async fn run_leased(state: &AppState, mut job: LeasedJob, owner: &str, reads: Op
                     op_id: op.id,
                     call_log: applied.call_log,
                 };
-                let more = match state.engine.complete(store, &job.subject, completion).await {
+                let more = match record_delivered(state, store, &job.subject, completion).await {
                     Ok(more) => more,
                     Err(StoreError::LeaseLost(_)) => return,
                     Err(error) => {
-                        // Applied in the CRM but not recorded: the next attempt finds it (creates) or repeats
-                        // an idempotent write.
+                        // Applied in the CRM but not recorded: the next attempt, when the lease has expired, finds
+                        // it (creates) or repeats an idempotent write.
                         tracing::error!(%error, job = job.id, "Recording a delivered operation failed.");
                         return;
                     }

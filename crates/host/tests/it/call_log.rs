@@ -254,6 +254,49 @@ async fn create_the_crm_made_before_failing_is_found_not_repeated(backend: Backe
     assert_eq!(keys[0], keys[1], "the search uses the key the create carried");
 }
 
+// PostgreSQL only: a sequence counts outside transactions, so a trigger can fail the first completion and no other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_create_whose_recording_the_database_fails_once_is_recorded_on_the_next_try() {
+    if !Backend::postgres_configured() {
+        return;
+    }
+    let env = OAuthEnv::new(Backend::Postgres).await;
+    // The completion's transaction deletes the finished operation: fail the first such delete, as a deadlock or a
+    // dropped connection would fail the whole transaction after the CRM has the record.
+    env.db
+        .execute_postgres(
+            "CREATE SEQUENCE completion_failures;
+             CREATE FUNCTION fail_first_completion() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF nextval('completion_failures') = 1 THEN
+                     RAISE EXCEPTION 'injected failure of the first completion';
+                 END IF;
+                 RETURN OLD;
+             END $$;
+             CREATE TRIGGER fail_first_completion BEFORE DELETE ON delivery_ops
+                 FOR EACH ROW EXECUTE FUNCTION fail_first_completion();",
+        )
+        .await;
+    let (_id, jwt) = env.seed_user("access-1", "refresh-1", in_an_hour()).await;
+    Mock::given(method("POST"))
+        .and(path("/activities"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "act-21"})))
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
+    let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": 7});
+
+    let saved =
+        send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    assert_eq!(saved["logId"], "act-21", "the create is answered with its record: {saved}");
+    // Recorded now, not after the lease of the failed recording expires (a minute) and a retry looks it up.
+    let lookup = send(&env.app, get(&format!("/callLog?jwtToken={jwt}&sessionIds={session_id}"))).await.ok_json();
+    assert_eq!(lookup["logs"][0]["logId"], "act-21", "{lookup}");
+    let requests = env.server.received_requests().await.unwrap();
+    assert_eq!(requests.iter().filter(|it| it.url.path() == "/activities").count(), 1, "one CRM call, the create");
+}
+
 async fn create_the_crm_answers_after_the_timeout_is_found_not_repeated(backend: Backend) {
     let env = OAuthEnv::with_crm_timeout(backend, Duration::from_millis(300)).await;
     let (_id, jwt) = env.seed_user("access-1", "refresh-1", in_an_hour()).await;

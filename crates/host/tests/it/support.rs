@@ -86,6 +86,14 @@ impl TestDb {
         }
     }
 
+    /// Runs SQL statements in the test's PostgreSQL schema, for a test that arranges a fault in the database.
+    pub async fn execute_postgres(&self, sql: &str) {
+        assert!(self.postgres_schema.is_some(), "execute_postgres on a SQLite test database");
+        let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+
     /// A migrated store with the test cipher: its own pool, like a separate server instance.
     pub async fn store(&self) -> Store {
         let store = Store::connect(&self.url).await.unwrap();

@@ -289,28 +289,24 @@ struct Shared {
 
 /// The load generator's HTTP client: a plain keep-alive pool, no proxy from the environment.
 pub fn http_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
-    #[expect(clippy::disallowed_methods, reason = "the load generator is a client of the server, not a connector")]
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(timeout)
-        .connect_timeout(Duration::from_secs(5))
-        .pool_idle_timeout(Duration::from_secs(90))
-        .tcp_nodelay(true)
-        .build()?;
-    Ok(client)
+    client(timeout, usize::MAX)
 }
 
 /// A client with a single connection kept open between requests: one user's browser. A request made while that
 /// connection is busy (the simultaneous duplicate create) opens a second one, which is closed when it is done
 /// rather than kept, so a user holds one connection, as [`LoadConfig::connection_per_user`] promises.
 pub fn user_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
+    client(timeout, 1)
+}
+
+fn client(timeout: Duration, idle_connections: usize) -> anyhow::Result<reqwest::Client> {
     #[expect(clippy::disallowed_methods, reason = "the load generator is a client of the server, not a connector")]
     let client = reqwest::Client::builder()
         .no_proxy()
         .timeout(timeout)
         .connect_timeout(Duration::from_secs(5))
         .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(1)
+        .pool_max_idle_per_host(idle_connections)
         .tcp_nodelay(true)
         .build()?;
     Ok(client)

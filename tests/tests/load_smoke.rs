@@ -59,6 +59,22 @@ async fn start_server(database_url: &str, token_key: &str, crm_url: &str) -> Str
     format!("http://{addr}")
 }
 
+/// A short closed-loop run: 4 clients, 2 seconds, no warm-up.
+fn smoke_config(users: usize) -> LoadConfig {
+    LoadConfig {
+        users,
+        concurrency: 4,
+        duration: Duration::from_secs(2),
+        warmup: Duration::ZERO,
+        ..LoadConfig::default()
+    }
+}
+
+/// The one in-process server on SQLite at `base_url`.
+fn sqlite_target(base_url: String) -> Target {
+    Target { instances: vec![Instance { base_url, pid: None }], server: "callbridge".into(), database: "sqlite".into() }
+}
+
 fn sqlite_file(scratch: &tempfile::TempDir) -> String {
     scratch.path().join("load.db").display().to_string()
 }
@@ -69,18 +85,8 @@ async fn two_seconds_of_load_log_every_session_exactly_once() {
     let users = 6;
     let mock = Arc::new(MockPipedrive::start(0, users, Duration::from_millis(2)).await.unwrap());
     let base_url = start_server(&sqlite_file(&scratch), &TokenCipher::generate_key(), &mock.url()).await;
-    let config = LoadConfig {
-        users,
-        concurrency: 4,
-        duration: Duration::from_secs(2),
-        warmup: Duration::ZERO,
-        ..LoadConfig::default()
-    };
-    let target = Target {
-        instances: vec![Instance { base_url, pid: None }],
-        server: "callbridge".into(),
-        database: "sqlite".into(),
-    };
+    let config = smoke_config(users);
+    let target = sqlite_target(base_url);
 
     let report = driver::run(&config, &target, Arc::clone(&mock)).await.unwrap();
     eprintln!("{}", report.to_text());
@@ -108,19 +114,12 @@ async fn a_crm_outage_under_load_delivers_everything_accepted_once_and_reports_t
     let mock = Arc::new(MockPipedrive::start(0, users, Duration::from_millis(2)).await.unwrap());
     let base_url = start_server(&sqlite_file(&scratch), &TokenCipher::generate_key(), &mock.url()).await;
     let config = LoadConfig {
-        users,
-        concurrency: 4,
         duration: Duration::from_secs(3),
-        warmup: Duration::ZERO,
         outage: Some(Outage { start: Duration::from_millis(500), length: Duration::from_secs(2) }),
         settle_timeout: Duration::from_secs(30),
-        ..LoadConfig::default()
+        ..smoke_config(users)
     };
-    let target = Target {
-        instances: vec![Instance { base_url, pid: None }],
-        server: "callbridge".into(),
-        database: "sqlite".into(),
-    };
+    let target = sqlite_target(base_url);
 
     let report = driver::run(&config, &target, Arc::clone(&mock)).await.unwrap();
     eprintln!("{}", report.to_text());
@@ -146,19 +145,8 @@ async fn with_a_connection_per_user_every_user_keeps_its_connection_open() {
     let concurrency = 2;
     let mock = Arc::new(MockPipedrive::start(0, users, Duration::from_millis(2)).await.unwrap());
     let base_url = start_server(&sqlite_file(&scratch), &TokenCipher::generate_key(), &mock.url()).await;
-    let config = LoadConfig {
-        users,
-        concurrency,
-        duration: Duration::from_secs(2),
-        warmup: Duration::ZERO,
-        connection_per_user: true,
-        ..LoadConfig::default()
-    };
-    let target = Target {
-        instances: vec![Instance { base_url, pid: None }],
-        server: "callbridge".into(),
-        database: "sqlite".into(),
-    };
+    let config = LoadConfig { concurrency, connection_per_user: true, ..smoke_config(users) };
+    let target = sqlite_target(base_url);
 
     let report = driver::run(&config, &target, Arc::clone(&mock)).await.unwrap();
     eprintln!("{}", report.to_text());
@@ -191,13 +179,7 @@ async fn two_instances_on_one_postgres_database_log_every_session_exactly_once()
         let base_url = start_server(&database.url, &token_key, &mock.url()).await;
         instances.push(Instance { base_url, pid: None });
     }
-    let config = LoadConfig {
-        users,
-        concurrency: 4,
-        duration: Duration::from_secs(2),
-        warmup: Duration::ZERO,
-        ..LoadConfig::default()
-    };
+    let config = smoke_config(users);
     let target = Target { instances, server: "callbridge".into(), database: "postgres".into() };
 
     let report = driver::run(&config, &target, Arc::clone(&mock)).await.unwrap();

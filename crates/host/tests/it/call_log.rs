@@ -161,6 +161,21 @@ async fn users_cannot_see_update_or_block_each_others_logs(backend: Backend) {
     assert!(alice_view["logs"][0]["logData"]["dispositions"].get("category").is_none(), "{alice_view}");
 }
 
+/// The answer to a create the CRM has not confirmed yet.
+const QUEUED: &str = "Saved. Mock CRM is not reachable right now; this call will be logged as soon as it is.";
+
+/// A fresh session and its create request, for contact 7.
+fn new_call() -> (String, Value) {
+    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
+    let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": 7});
+    (session_id, create)
+}
+
+/// `POST /callLog` with `body`, as the extension sends it; the answer's JSON.
+async fn post_call(app: &axum::Router, jwt: &str, body: &Value) -> Value {
+    send(app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), body)).await.ok_json()
+}
+
 /// Polls `GET /callLog` until the session is logged with a CRM id, and returns it.
 async fn logged_id(app: &axum::Router, jwt: &str, session_id: &str) -> String {
     tokio::time::timeout(Duration::from_secs(20), async {
@@ -202,20 +217,15 @@ async fn create_the_crm_refused_with_503_is_looked_for_then_made_once(backend: B
         .expect(1)
         .mount(&env.server)
         .await;
-    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
-    let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": 7, "contactName": "Grace"});
+    let (session_id, mut create) = new_call();
+    create["contactName"] = json!("Grace");
 
-    let saved =
-        send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    let saved = post_call(&env.app, &jwt, &create).await;
     assert_eq!(saved["successful"], true, "{saved}");
-    assert_eq!(
-        saved["returnMessage"]["message"],
-        "Saved. Mock CRM is not reachable right now; this call will be logged as soon as it is."
-    );
+    assert_eq!(saved["returnMessage"]["message"], QUEUED);
     assert_eq!(logged_id(&env.app, &jwt, &session_id).await, "act-1");
     // The extension's retry finds the session logged.
-    let retried =
-        send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    let retried = post_call(&env.app, &jwt, &create).await;
     assert_eq!(retried["returnMessage"]["message"], format!("Existing log for session {session_id}"));
 }
 
@@ -235,10 +245,8 @@ async fn create_the_crm_made_before_failing_is_found_not_repeated(backend: Backe
         .expect(1)
         .mount(&env.server)
         .await;
-    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
-    let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": 7});
-    let saved =
-        send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    let (session_id, create) = new_call();
+    let saved = post_call(&env.app, &jwt, &create).await;
     assert_eq!(saved["successful"], true, "{saved}");
     assert_eq!(logged_id(&env.app, &jwt, &session_id).await, "act-7");
     let requests = env.server.received_requests().await.unwrap();
@@ -284,11 +292,9 @@ async fn a_create_whose_recording_the_database_fails_once_is_recorded_on_the_nex
         .expect(1)
         .mount(&env.server)
         .await;
-    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
-    let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": 7});
+    let (session_id, create) = new_call();
 
-    let saved =
-        send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    let saved = post_call(&env.app, &jwt, &create).await;
     assert_eq!(saved["logId"], "act-21", "the create is answered with its record: {saved}");
     // Recorded now, not after the lease of the failed recording expires (a minute) and a retry looks it up.
     let lookup = send(&env.app, get(&format!("/callLog?jwtToken={jwt}&sessionIds={session_id}"))).await.ok_json();
@@ -316,10 +322,8 @@ async fn create_the_crm_answers_after_the_timeout_is_found_not_repeated(backend:
         .expect(1)
         .mount(&env.server)
         .await;
-    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
-    let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": 7});
-    let saved =
-        send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    let (session_id, create) = new_call();
+    let saved = post_call(&env.app, &jwt, &create).await;
     assert_eq!(saved["successful"], true, "{saved}");
     assert_eq!(logged_id(&env.app, &jwt, &session_id).await, "act-9");
 }
@@ -355,22 +359,17 @@ async fn create_the_crm_made_before_resetting_the_connection_is_found_not_repeat
         .await;
     // The CRM makes the record, then the connection is reset before its answer reaches the connector.
     proxy.arm("POST", "/activities");
-    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
-    let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": 7, "contactName": "Grace"});
+    let (session_id, mut create) = new_call();
+    create["contactName"] = json!("Grace");
 
-    let saved =
-        send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    let saved = post_call(&env.app, &jwt, &create).await;
     assert_eq!(saved["successful"], true, "{saved}");
-    assert_eq!(
-        saved["returnMessage"]["message"],
-        "Saved. Mock CRM is not reachable right now; this call will be logged as soon as it is."
-    );
+    assert_eq!(saved["returnMessage"]["message"], QUEUED);
     assert_eq!(proxy.resets(), 1, "the create reached the CRM and its connection was reset");
     // The retry looks the record up by the key the create carried and records it: no second POST.
     assert_eq!(logged_id(&env.app, &jwt, &session_id).await, "act-11");
     // The extension's retry finds the session logged.
-    let retried =
-        send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    let retried = post_call(&env.app, &jwt, &create).await;
     assert_eq!(retried["returnMessage"]["message"], format!("Existing log for session {session_id}"));
     let posts = env.server.received_requests().await.unwrap();
     let posts = posts.iter().filter(|it| it.method.as_str() == "POST" && it.url.path() == "/activities").count();
@@ -386,10 +385,8 @@ async fn create_the_crm_rejects_fails_at_once_with_the_reference_text(backend: B
         .expect(1)
         .mount(&env.server)
         .await;
-    let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
-    let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": 7});
-    let failed =
-        send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    let (session_id, create) = new_call();
+    let failed = post_call(&env.app, &jwt, &create).await;
     assert_eq!(failed["successful"], false);
     assert_eq!(failed["returnMessage"]["message"], "Error creating call log");
     assert_eq!(
@@ -424,7 +421,7 @@ async fn update_whose_fetch_fails_reports_it_and_writes_nothing(backend: Backend
         .await;
     let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
     let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": "7"});
-    send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    post_call(&env.app, &jwt, &create).await;
 
     let update = json!({"sessionId": session_id, "note": "new note"});
     let updated =
@@ -461,7 +458,7 @@ async fn update_recomposes_from_the_body_the_crm_holds(backend: Backend) {
         .await;
     let session_id = format!("s-{}", uuid::Uuid::new_v4().simple());
     let create = json!({"logInfo": call_record(&session_id, "+14155550123"), "contactId": "7"});
-    send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    post_call(&env.app, &jwt, &create).await;
     let update = json!({"sessionId": session_id, "note": "new note"});
     let updated =
         send(&env.app, json_request(Method::PATCH, &format!("/callLog?jwtToken={jwt}"), &update)).await.ok_json();

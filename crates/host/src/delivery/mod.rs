@@ -39,7 +39,7 @@ pub use preview::queued_call_details;
 use crate::state::AppState;
 use crate::store::{
     CallLogKey, CallLogRow, CompletedCallLog, Completion, Enqueue, Enqueued, JobOp, JobState, JobSubject, LeasedJob,
-    NewOp, OpKind, Store, StoreError,
+    NewOp, OpKind, Store, StoreError, backing_off,
 };
 
 pub const DELIVERY_JOBS: &str = "callbridge_delivery_jobs";
@@ -298,7 +298,7 @@ pub async fn submit(
     if leased {
         // Leased with the enqueue, and its run started by the enqueue writer: a client hanging up cannot
         // interrupt the run, which has a task of its own.
-    } else if enqueued.next_attempt_at > state.store.shared_now().await? {
+    } else if backing_off(enqueued.attempts, enqueued.next_attempt_at, state.store.shared_now().await?) {
         // The job is backing off from a CRM that is down: the worker tries again when it is due.
         engine.forget(enqueued.op_id);
         return Ok((enqueued, DeliveryOutcome::Queued));
@@ -337,7 +337,7 @@ async fn observe(state: &AppState, subject: &JobSubject, op_id: i64) -> Result<O
         return Ok(Some(DeliveryOutcome::Refused(stored_refusal(job.last_message.as_deref()))));
     }
     // The job's times are the store's shared clock's: compare them with that clock, not this machine's.
-    if job.next_attempt_at > state.store.shared_now().await? {
+    if backing_off(job.attempts, job.next_attempt_at, state.store.shared_now().await?) {
         return Ok(Some(DeliveryOutcome::Queued));
     }
     // Due and maybe unleased (its runner finished just before this operation arrived): run it.

@@ -161,6 +161,15 @@ pub struct Enqueued {
     pub merged: bool,
     /// When the job may run next; later than now while it backs off from a CRM that is down.
     pub next_attempt_at: DateTime<Utc>,
+    /// Failed attempts of the job's head operation so far: more than none while it backs off.
+    pub attempts: u32,
+}
+
+/// Whether a job with these failed attempts and next attempt time is backing off at `now` (the store's shared
+/// clock). A job that has not failed is never backing off: its next attempt time is when it was queued, by the
+/// clock of the instance that queued it, which another instance's clock may put a moment in the future.
+pub fn backing_off(attempts: u32, next_attempt_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    attempts > 0 && next_attempt_at > now
 }
 
 /// A job leased by a runner.
@@ -469,6 +478,7 @@ impl Store {
                     op_id,
                     merged,
                     next_attempt_at: from_ms("delivery_jobs.next_attempt_at_ms", next_attempt_ms)?,
+                    attempts: u32::try_from(attempts).unwrap_or_default(),
                 };
                 outcomes.push((enqueued, leased));
             }

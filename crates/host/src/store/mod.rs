@@ -37,7 +37,7 @@ pub use admin_configs::AdminConfig;
 pub use call_logs::{CallLogKey, CallLogRow};
 pub use jobs::{
     CompletedCallLog, Completion, Enqueue, Enqueued, JobFilter, JobKind, JobOp, JobState, JobSubject, JobSummary,
-    LeasedJob, NewOp, OpKind,
+    LeasedJob, NewOp, OpKind, backing_off,
 };
 pub use message_logs::MessageLogRow;
 pub use sessions::SessionState;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::http::Method;
 use callbridge_host::delivery::{CallCreatePayload, CallEditPayload, CallIdentity};
-use callbridge_host::store::{JobSubject, NewOp, OpKind};
+use callbridge_host::store::{CallLogKey, CompletedCallLog, JobSubject, NewOp, OpKind};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 use wiremock::matchers::{method, path, query_param};
@@ -46,6 +46,23 @@ async fn until_received(server: &MockServer, http_method: &str, request_path: &s
     })
     .await
     .unwrap_or_else(|_| panic!("{http_method} {request_path} was not received {count} times"))
+}
+
+/// A queued create of `session_id` (contact 7), as a request of another instance would have queued it.
+fn create_op(session_id: &str) -> NewOp {
+    let payload = CallCreatePayload {
+        facts: Default::default(),
+        call: CallIdentity {
+            session_id: session_id.to_owned(),
+            extension_number: String::new(),
+            hashed_extension_id: String::new(),
+        },
+        contact_id: "7".to_owned(),
+        body: serde_json::from_value(json!({"logInfo": call_record(session_id, "+14155550123"), "contactId": "7"}))
+            .unwrap(),
+    };
+    let payload = serde_json::to_string(&payload).unwrap();
+    NewOp { kind: OpKind::CreateCall, payload, fingerprint: "f".to_owned() }
 }
 
 /// What a `kill -9` leaves in the store of an instance (without a worker, so nothing else runs the job): the
@@ -100,20 +117,7 @@ async fn an_instance_that_died_mid_create_is_taken_over_and_its_record_found(bac
         .mount(&env.server)
         .await;
     let subject = JobSubject::call(&user_id, "mockcrm", "s-crash");
-    let payload = CallCreatePayload {
-        facts: Default::default(),
-        call: CallIdentity {
-            session_id: "s-crash".to_owned(),
-            extension_number: String::new(),
-            hashed_extension_id: String::new(),
-        },
-        contact_id: "7".to_owned(),
-        body: serde_json::from_value(json!({"logInfo": call_record("s-crash", "+14155550123"), "contactId": "7"}))
-            .unwrap(),
-    };
-    let payload = serde_json::to_string(&payload).unwrap();
-    leave_as_a_crash_would(&env, &subject, NewOp { kind: OpKind::CreateCall, payload, fingerprint: "f".to_owned() })
-        .await;
+    leave_as_a_crash_would(&env, &subject, create_op("s-crash")).await;
     // The restarted instance: the session reads as logged, and the extension's retry merges into the job, which
     // is taken over once the dead lease expires and reconciled instead of created again.
     let (_restarted, app) = env.second_instance().await;
@@ -302,4 +306,66 @@ async fn twenty_identical_message_logs_make_one_record(backend: Backend) {
     let first = state.store.message_log(&user_id, "m-1").await.unwrap().unwrap();
     let second = state.store.message_log(&user_id, "m-2").await.unwrap().unwrap();
     assert_eq!((first.third_party_log_id.as_str(), second.third_party_log_id.as_str()), ("msg-1", "msg-2"));
+}
+
+/// Each instance estimates the database's clock, so two instances' clocks differ by a few milliseconds: a job one
+/// of them queued can carry a next attempt time a moment ahead of the other's clock without backing off. A create
+/// that merges into it at the other instance waits for the record, as it does on one instance, rather than being
+/// told that the CRM is unreachable (seen with two instances under load: one of two simultaneous creates was
+/// answered "Saved. ... not reachable right now" while the other was told the record).
+#[tokio::test]
+async fn a_create_joining_a_job_queued_by_an_instance_with_a_clock_ahead_is_told_the_record() {
+    if !Backend::postgres_configured() {
+        return;
+    }
+    let env = OAuthEnv::without_worker(Backend::Postgres).await;
+    let (user_id, jwt) = env.seed_user("access-1", "refresh-1", in_an_hour()).await;
+    let store = &env.state.store;
+    // The other instance: its request queued the create and leased the job to make it, and its clock was ahead.
+    let subject = JobSubject::call(&user_id, "mockcrm", "s-skew");
+    let other = store.enqueue(&subject, &create_op("s-skew")).await.unwrap();
+    let owner = "other-instance/run";
+    store.lease_job(&other.job_id, owner, Duration::from_secs(30)).await.unwrap().expect("the job is free");
+    env.db
+        .execute_postgres(&format!(
+            "UPDATE delivery_jobs SET next_attempt_at_ms = next_attempt_at_ms + 3000 WHERE id = '{}'",
+            other.job_id
+        ))
+        .await;
+
+    // This instance's create of the same session merges into the pending one and waits for its outcome.
+    let create = json!({"logInfo": call_record("s-skew", "+14155550123"), "contactId": "7", "note": "this instance"});
+    let app = env.app.clone();
+    let uri = format!("/callLog?jwtToken={jwt}");
+    let request = tokio::spawn(async move { send(&app, json_request(Method::POST, &uri, &create)).await.ok_json() });
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let job = store.job_for(&subject).await.unwrap().expect("the job");
+            if store.pending_ops(&job).await.unwrap().iter().any(|op| op.payload.contains("this instance")) {
+                return;
+            }
+            // sleep-ok: poll interval of a wait bounded by the timeout around it
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the request's create merges into the queued one");
+
+    // The other instance's run made the record.
+    let key = CallLogKey {
+        user_id: user_id.clone(),
+        session_id: "s-skew".to_owned(),
+        extension_number: String::new(),
+        hashed_extension_id: String::new(),
+    };
+    let logged = CompletedCallLog {
+        record_id: "act-other".to_owned(),
+        platform: "mockcrm".to_owned(),
+        contact_id: "7".to_owned(),
+        log_id: "act-other".to_owned(),
+    };
+    store.complete_op(&other.job_id, owner, other.op_id, Some((&key, &logged))).await.unwrap();
+    let answer = request.await.unwrap();
+    assert_eq!(answer["successful"], true, "{answer}");
+    assert_eq!(answer["logId"], "act-other", "{answer}");
 }

@@ -1,19 +1,23 @@
 //! The App Connect session: the JWT from `Authorization: Bearer` or the `jwtToken` query parameter, verified once
 //! per request by a middleware, with the sliding renewal App Connect does (`x-refreshed-jwt-token`). A token is
 //! only as good as its session in the store: a logged-out session, or one whose user is gone, is refused on every
-//! route even though its signature and expiry are fine.
+//! route even though its signature and expiry are fine. The one statement that checks the session also reads its
+//! user, which the handlers take from [`Session::user`] instead of reading it again.
+
+use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::HeaderValue;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
+use callbridge_core::User;
 
 use crate::error::ApiError;
 use crate::extract::QueryParams;
 use crate::jwt::Claims;
 use crate::state::AppState;
-use crate::store::SessionState;
+use crate::store::{SealedUser, Store, StoreError};
 
 /// The response header that carries a renewed session token.
 pub const REFRESHED_TOKEN_HEADER: &str = "x-refreshed-jwt-token";
@@ -23,23 +27,43 @@ pub const REFRESHED_TOKEN_HEADER: &str = "x-refreshed-jwt-token";
 enum SessionToken {
     Missing,
     Invalid,
-    Valid(Claims),
+    Valid(Session),
     /// The store could not say whether the session is still open.
     Unchecked(String),
 }
 
-/// The verified session of the request; extracting it fails with the "authorize" 400 when there is none.
+/// The verified session of the request and its user as read with it; extracting it fails with the "authorize"
+/// 400 when there is none.
 #[derive(Clone, Debug)]
-pub struct Session(pub Claims);
+pub struct Session {
+    pub claims: Claims,
+    user: Arc<SealedUser>,
+}
 
 impl Session {
     pub fn user_id(&self) -> &str {
-        &self.0.id
+        &self.claims.id
     }
 
     /// The connector name in the token; `Unknown platform` for tokens without one.
     pub fn platform(&self) -> Result<&str, ApiError> {
-        self.0.platform.as_deref().filter(|it| !it.is_empty()).ok_or_else(|| ApiError::bad_request("Unknown platform"))
+        self.claims
+            .platform
+            .as_deref()
+            .filter(|it| !it.is_empty())
+            .ok_or_else(|| ApiError::bad_request("Unknown platform"))
+    }
+
+    /// The session's user as the session check read it, tokens decrypted (a row that does not decrypt fails only
+    /// the routes that need the user).
+    pub fn user(&self, store: &Store) -> Result<User, StoreError> {
+        store.open_user(&self.user)
+    }
+
+    /// The session's user if it is on `platform` and has CRM credentials.
+    pub fn crm_user(&self, store: &Store, platform: &str) -> Result<Option<User>, StoreError> {
+        let user = self.user(store)?;
+        Ok((user.platform == platform && !user.access_token.is_empty()).then_some(user))
     }
 }
 
@@ -48,7 +72,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         match parts.extensions.get::<SessionToken>() {
-            Some(SessionToken::Valid(claims)) => Ok(Session(claims.clone())),
+            Some(SessionToken::Valid(session)) => Ok(session.clone()),
             Some(SessionToken::Unchecked(error)) => Err(ApiError::database(error)),
             _ => Err(ApiError::NotAuthorized),
         }
@@ -73,7 +97,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionLookup {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(match parts.extensions.get::<SessionToken>() {
-            Some(SessionToken::Valid(claims)) => SessionLookup::Valid(Session(claims.clone())),
+            Some(SessionToken::Valid(session)) => SessionLookup::Valid(session.clone()),
             Some(SessionToken::Invalid) => SessionLookup::Invalid,
             Some(SessionToken::Unchecked(error)) => SessionLookup::Unchecked(error.clone()),
             Some(SessionToken::Missing) | None => SessionLookup::Missing,
@@ -84,7 +108,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionLookup {
 /// The user id of the request's verified session, if the session middleware found one (rate limits key on it).
 pub fn session_user_id(extensions: &axum::http::Extensions) -> Option<&str> {
     match extensions.get::<SessionToken>() {
-        Some(SessionToken::Valid(claims)) => Some(&claims.id),
+        Some(SessionToken::Valid(session)) => Some(session.user_id()),
         _ => None,
     }
 }
@@ -110,15 +134,15 @@ pub async fn session_middleware(State(state): State<AppState>, mut request: Requ
         Some(token) if matches!(token.as_str(), "" | "undefined" | "null") => SessionToken::Missing,
         Some(token) => match state.jwt.verify(&token) {
             None => SessionToken::Invalid,
-            Some(claims) => match state.store.session_state(&claims.id, claims.sid.as_deref(), claims.iat).await {
-                Ok(SessionState::Active) => SessionToken::Valid(claims),
-                Ok(SessionState::Ended) => SessionToken::Invalid,
+            Some(claims) => match state.store.session_user(&claims.id, claims.sid.as_deref(), claims.iat).await {
+                Ok(Some(user)) => SessionToken::Valid(Session { claims, user: Arc::new(user) }),
+                Ok(None) => SessionToken::Invalid,
                 Err(error) => SessionToken::Unchecked(error.to_string()),
             },
         },
     };
     let renewed = match &token {
-        SessionToken::Valid(claims) if claims.is_due_for_renewal() => renew(&state, claims).await,
+        SessionToken::Valid(session) if session.claims.is_due_for_renewal() => renew(&state, &session.claims).await,
         _ => None,
     };
     request.extensions_mut().insert(token);

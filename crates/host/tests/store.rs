@@ -8,7 +8,7 @@ use callbridge_core::secret::Secret;
 use callbridge_host::crypto::TokenCipher;
 use callbridge_host::store::{
     AdminConfig, CallLogKey, CompletedCallLog, JobFilter, JobState, JobSubject, MessageLogRow, NewOp, OpKind,
-    SessionState, SettingsChange, Store, StoreError,
+    SettingsChange, Store, StoreError,
 };
 use chrono::DateTime;
 use serde_json::json;
@@ -765,29 +765,33 @@ async fn sessions_end_one_by_one_all_at_once_and_with_their_user() {
         let issued = chrono::Utc::now().timestamp() - 1;
         let state = |sid: Option<String>| {
             let (store, id) = (store.clone(), id.clone());
-            async move { store.session_state(&id, sid.as_deref(), issued).await.unwrap() }
+            async move {
+                let user = store.session_user(&id, sid.as_deref(), issued).await.unwrap();
+                user.map(|sealed| store.open_user(&sealed).unwrap().id)
+            }
         };
-        assert_eq!(state(Some(first.clone())).await, SessionState::Active, "{}", db.label);
-        assert_eq!(state(None).await, SessionState::Active, "a token from before sessions");
+        let (active, ended) = (Some(id.clone()), None);
+        assert_eq!(state(Some(first.clone())).await, active, "{}", db.label);
+        assert_eq!(state(None).await, active, "a token from before sessions");
         // Another user's session id does not open this user's.
-        assert_eq!(store.session_state(&unique("u"), Some(&first), issued).await.unwrap(), SessionState::Ended);
-        assert_eq!(state(Some(unique("s"))).await, SessionState::Ended);
+        assert!(store.session_user(&unique("u"), Some(&first), issued).await.unwrap().is_none());
+        assert_eq!(state(Some(unique("s"))).await, ended);
 
         assert_eq!(store.end_sessions(&id, Some(&first), false).await.unwrap(), 1);
-        assert_eq!(state(Some(first.clone())).await, SessionState::Ended, "{}", db.label);
-        assert_eq!(state(Some(second.clone())).await, SessionState::Active);
-        assert_eq!(state(None).await, SessionState::Ended, "tokens without a session end with any logout");
+        assert_eq!(state(Some(first.clone())).await, ended, "{}", db.label);
+        assert_eq!(state(Some(second.clone())).await, active);
+        assert_eq!(state(None).await, ended, "tokens without a session end with any logout");
 
         store.extend_session(&second, later + chrono::Duration::days(7)).await.unwrap();
         assert_eq!(store.end_sessions(&id, None, true).await.unwrap(), 2);
-        assert_eq!(state(Some(second.clone())).await, SessionState::Ended);
-        assert_eq!(state(Some(third.clone())).await, SessionState::Ended);
+        assert_eq!(state(Some(second.clone())).await, ended);
+        assert_eq!(state(Some(third.clone())).await, ended);
 
         // A session of a deleted user is ended even if its row were left behind.
         let fourth = unique("s");
         store.start_session(&fourth, &id, later).await.unwrap();
         db.raw_execute("DELETE FROM users WHERE id = $1", &[&id]).await;
-        assert_eq!(state(Some(fourth)).await, SessionState::Ended, "{}", db.label);
+        assert_eq!(state(Some(fourth)).await, ended, "{}", db.label);
         db.cleanup().await;
     }
 }

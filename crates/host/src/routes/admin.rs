@@ -240,8 +240,7 @@ pub async fn account_data(
         return Err(ApiError::bad_request("Too many or too long keys"));
     }
     let entry = platform_entry(&state, session.platform()?)?;
-    let user = state.store.user(session.user_id()).await.map_err(ApiError::database)?;
-    let user = user.ok_or_else(|| ApiError::bad_request("User not found"))?;
+    let user = session.user(&state.store).map_err(ApiError::database)?;
     let ctx = match context_for(&state, entry, user, &request_facts(&headers)).await {
         Ok(ctx) => ctx,
         Err(error) => return Ok(context_failure(&error, Operation::GetUserList, entry)),

@@ -38,7 +38,7 @@ async fn admin_settings(state: &AppState, hashed_account_id: &str) -> Result<Opt
 #[utoipa::path(get, path = "/hostname", operation_id = "hostname", tag = "user", security((), ("bearer" = []), ("jwtToken" = [])),
     responses((status = 200, description = "The CRM hostname.", body = String, content_type = "text/plain")))]
 pub async fn hostname(State(state): State<AppState>, session: Session) -> RouteResult {
-    Ok(session_user(&state, &session).await?.hostname.into_response())
+    Ok(session_user(&state, &session)?.hostname.into_response())
 }
 
 /// `GET /user/preloadSettings?rcAccountId=<hashed>`: the account's admin settings before any CRM login.
@@ -74,7 +74,7 @@ pub async fn preload_settings(
     params(("rcAccountId" = Option<String>, Query, description = "The hashed RingCentral account id, to merge its admin settings.")),
     responses((status = 200, description = "Setting name to setting.", body = Object)))]
 pub async fn get_settings(State(state): State<AppState>, session: Session, query: QueryParams) -> RouteResult {
-    let user = session_user(&state, &session).await?;
+    let user = session_user(&state, &session)?;
     let admin = match query.non_empty("rcAccountId") {
         Some(hashed_account_id) => admin_settings(&state, hashed_account_id).await?,
         None => None,
@@ -95,7 +95,7 @@ pub async fn post_settings(
     JsonBody(body): JsonBody<SettingsBody>,
 ) -> RouteResult {
     session.platform()?;
-    let user = session_user(&state, &session).await?;
+    let user = session_user(&state, &session)?;
     // Merged inside one transaction, so concurrent updates of different keys all survive.
     let change = |settings: &mut Map<String, Value>| {
         for (key, value) in body.user_settings.unwrap_or_default() {

@@ -22,7 +22,7 @@ use crate::services::auth_context::{RequestFacts, context_for};
 use crate::services::reply::{connector_failure, context_failure, database_failure, platform_entry, warning};
 use crate::session::Session;
 use crate::state::AppState;
-use crate::store::{AdminConfig, SessionState, StoreError};
+use crate::store::{AdminConfig, StoreError};
 
 /// How long RingCentral's word that a user is an account's admin is trusted by routes that get no RingCentral token.
 pub const ADMIN_CONFIRMATION_TTL: Duration = Duration::from_secs(24 * 60 * 60);
@@ -50,9 +50,10 @@ pub fn not_admin() -> Response {
 
 /// The session's user; `User not found` (400 text, as App Connect answers) when there is none on the session's
 /// platform.
-pub async fn session_user(state: &AppState, session: &Session) -> Result<User, ApiError> {
-    let user = state.store.user(session.user_id()).await.map_err(ApiError::database)?;
-    user.filter(|user| session.0.platform.as_deref().is_none_or(|platform| platform == user.platform))
+pub fn session_user(state: &AppState, session: &Session) -> Result<User, ApiError> {
+    let user = session.user(&state.store).map_err(ApiError::database)?;
+    Some(user)
+        .filter(|user| session.claims.platform.as_deref().is_none_or(|platform| platform == user.platform))
         .ok_or_else(|| ApiError::bad_request("User not found"))
 }
 
@@ -63,7 +64,7 @@ pub async fn verify_admin(
     session: &Session,
     rc_token: Option<Secret>,
 ) -> Result<Result<VerifiedAdmin, Response>, ApiError> {
-    let user = session_user(state, session).await?;
+    let user = session_user(state, session)?;
     let (Some(rc_token), Some(ringcentral)) = (rc_token, state.ringcentral.as_ref()) else {
         return Ok(Err(not_admin()));
     };
@@ -92,7 +93,7 @@ pub async fn confirmed_admin(
     session: &Session,
     hashed_account_id: Option<&str>,
 ) -> Result<Result<User, Response>, ApiError> {
-    let user = session_user(state, session).await?;
+    let user = session_user(state, session)?;
     let Some(account) = hashed_account_id.filter(|it| !it.is_empty() && it.len() <= 128) else {
         return Ok(Err(not_admin()));
     };
@@ -420,11 +421,8 @@ pub async fn assigned_crm_user(
     if usage == AssignmentUse::Create
         && let Some(token) = submission.get("adminAssignedUserToken").and_then(Value::as_str)
         && let Some(claims) = state.jwt.verify(token)
-        && matches!(
-            state.store.session_state(&claims.id, claims.sid.as_deref(), claims.iat).await?,
-            SessionState::Active
-        )
-        && let Some(user) = state.store.user(&claims.id).await?
+        && let Some(sealed) = state.store.session_user(&claims.id, claims.sid.as_deref(), claims.iat).await?
+        && let user = state.store.open_user(&sealed)?
         && user.platform == platform
     {
         return Ok(Some(user.crm_user_id().to_owned()));

@@ -10,7 +10,7 @@
 use axum::response::{IntoResponse, Response};
 use callbridge_core::connector::{CallLogDetails, GetCallLogRequest, RingSense};
 use callbridge_core::{
-    AdditionalSubmission, CallDuration, CallLeg, CallRecord, ComposeInput, Operation, Party, Secret, StartTime, User,
+    AdditionalSubmission, CallDuration, CallLeg, CallRecord, ComposeInput, Operation, Party, Secret, StartTime,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -246,15 +246,6 @@ pub fn best_match<'a>(
     candidates.first().copied()
 }
 
-/// The session's user if it exists on the session's platform and has credentials.
-pub(crate) async fn load_user(state: &AppState, session: &Session, platform: &str) -> Result<Option<User>, Response> {
-    match state.store.user(session.user_id()).await {
-        Ok(Some(user)) if user.platform == platform && !user.access_token.is_empty() => Ok(Some(user)),
-        Ok(_) => Ok(None),
-        Err(error) => Err(database_failure(&error)),
-    }
-}
-
 /// A JSON id that is missing, empty, `0` or `false` counts as no id, as in JavaScript.
 fn truthy_id(value: Option<&Value>) -> Option<String> {
     match value? {
@@ -304,9 +295,9 @@ pub async fn create(
         check_id("contactId", contact_id)?;
     }
 
-    let Some(user) = (match load_user(state, session, entry.connector.name()).await {
+    let Some(user) = (match session.crm_user(&state.store, entry.connector.name()) {
         Ok(user) => user,
-        Err(response) => return Ok(response),
+        Err(error) => return Ok(database_failure(&error)),
     }) else {
         return Ok(warning("User not found", 5000));
     };
@@ -396,7 +387,7 @@ async fn logged_call(
     call: &CallIdentity,
     missing_user: Response,
 ) -> Result<(JobSubject, RequestReads), Response> {
-    let Some(user) = load_user(state, session, platform).await? else {
+    let Some(user) = session.crm_user(&state.store, platform).map_err(|error| database_failure(&error))? else {
         return Err(missing_user);
     };
     let subject = JobSubject::call(&user.id, platform, &call.session_id);
@@ -541,9 +532,9 @@ pub async fn get(
     query: CallLogQuery,
 ) -> Result<Response, ApiError> {
     let entry = platform_entry(state, session.platform()?)?;
-    let Some(user) = (match load_user(state, session, entry.connector.name()).await {
+    let Some(user) = (match session.crm_user(&state.store, entry.connector.name()) {
         Ok(user) => user,
-        Err(response) => return Ok(response),
+        Err(error) => return Ok(database_failure(&error)),
     }) else {
         return Ok(warning("User not found", 5000));
     };

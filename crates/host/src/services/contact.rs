@@ -2,7 +2,7 @@
 
 use axum::response::{IntoResponse, Response};
 use callbridge_core::connector::{CreateContactRequest, FindContactRequest};
-use callbridge_core::{AdditionalSubmission, ContactInfo, Operation, ReturnMessage, User};
+use callbridge_core::{AdditionalSubmission, ContactInfo, Operation, ReturnMessage};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -44,15 +44,6 @@ pub struct CreateContactBody {
     pub additional_submission: Option<AdditionalSubmission>,
 }
 
-/// The session's user, if it exists on the session's platform and has credentials.
-async fn user_on_platform(state: &AppState, session: &Session, platform: &str) -> Result<Option<User>, Response> {
-    match state.store.user(session.user_id()).await {
-        Ok(Some(user)) if user.platform == platform && !user.access_token.is_empty() => Ok(Some(user)),
-        Ok(_) => Ok(None),
-        Err(error) => Err(database_failure(&error)),
-    }
-}
-
 /// `GET /contact`.
 pub async fn find(
     state: &AppState,
@@ -61,10 +52,10 @@ pub async fn find(
     query: FindContactQuery,
 ) -> Result<Response, ApiError> {
     let entry = platform_entry(state, session.platform()?)?;
-    let user = match user_on_platform(state, session, entry.connector.name()).await {
+    let user = match session.crm_user(&state.store, entry.connector.name()) {
         Ok(Some(user)) => user,
         Ok(None) => return Ok(warning("Contact not found", 5000)),
-        Err(response) => return Ok(response),
+        Err(error) => return Ok(database_failure(&error)),
     };
     let ctx = match context_for(state, entry, user, facts).await {
         Ok(ctx) => ctx,
@@ -120,10 +111,10 @@ pub async fn create(
     if phone_number.len() > crate::extract::MAX_QUERY_TEXT_LEN {
         return Err(ApiError::bad_request("Invalid phoneNumber: too long."));
     }
-    let user = match user_on_platform(state, session, entry.connector.name()).await {
+    let user = match session.crm_user(&state.store, entry.connector.name()) {
         Ok(Some(user)) => user,
         Ok(None) => return Ok(warning("User not found", 5000)),
-        Err(response) => return Ok(response),
+        Err(error) => return Ok(database_failure(&error)),
     };
     let ctx = match context_for(state, entry, user, facts).await {
         Ok(ctx) => ctx,
@@ -154,13 +145,13 @@ pub async fn search(
 ) -> Result<Response, ApiError> {
     let entry = platform_entry(state, session.platform()?)?;
     let empty: Vec<ContactInfo> = Vec::new();
-    let user = match user_on_platform(state, session, entry.connector.name()).await {
+    let user = match session.crm_user(&state.store, entry.connector.name()) {
         Ok(Some(user)) => user,
         Ok(None) => {
             let message = ReturnMessage::warning(format!("No contact found with name {name}"), 5000);
             return Ok(Reply::new(false).message(Some(message)).field("contact", empty).into_response());
         }
-        Err(response) => return Ok(response),
+        Err(error) => return Ok(database_failure(&error)),
     };
     let ctx = match context_for(state, entry, user, facts).await {
         Ok(ctx) => ctx,

@@ -305,8 +305,8 @@ pub async fn oauth_callback(state: &AppState, query: &QueryParams) -> Result<Res
 }
 
 /// The session's user on its platform, whatever its token state.
-async fn session_user(state: &AppState, session: &Session, platform: &str) -> Result<Option<User>, StoreError> {
-    Ok(state.store.user(session.user_id()).await?.filter(|user| user.platform == platform))
+fn session_user(state: &AppState, session: &Session, platform: &str) -> Result<Option<User>, StoreError> {
+    Ok(Some(session.user(&state.store)?).filter(|user| user.platform == platform))
 }
 
 /// `POST /unAuthorize`: revokes at the CRM where it can, then blanks the stored tokens whatever the CRM said and
@@ -320,7 +320,7 @@ pub async fn unauthorize(
 ) -> Result<Response, ApiError> {
     let entry = platform_entry(state, session.platform()?)?;
     let connector = &entry.connector;
-    let user = session_user(state, session, connector.name()).await.map_err(ApiError::database)?;
+    let user = session_user(state, session, connector.name()).map_err(ApiError::database)?;
     let Some(user) = user else {
         return Err(ApiError::bad_request("User not found"));
     };
@@ -338,8 +338,11 @@ pub async fn unauthorize(
         }
     }
     state.store.clear_tokens(&user_id).await.map_err(ApiError::database)?;
-    let ended =
-        state.store.end_sessions(&user_id, session.0.sid.as_deref(), all_sessions).await.map_err(ApiError::database)?;
+    let ended = state
+        .store
+        .end_sessions(&user_id, session.claims.sid.as_deref(), all_sessions)
+        .await
+        .map_err(ApiError::database)?;
     tracing::info!(connector = connector.name(), sessions_ended = ended, "User logged out.");
     let message =
         message.unwrap_or_else(|| ReturnMessage::success(format!("Logged out of {}", entry.display_name), 2000));
@@ -350,7 +353,7 @@ pub async fn unauthorize(
 pub async fn auth_validation(state: &AppState, session: &Session, facts: &RequestFacts) -> Result<Response, ApiError> {
     let entry = platform_entry(state, session.platform()?)?;
     let connector = &entry.connector;
-    let user = match session_user(state, session, connector.name()).await {
+    let user = match session_user(state, session, connector.name()) {
         Ok(Some(user)) if !user.access_token.is_empty() => user,
         Ok(_) => return Ok(warning("User not found", 5000)),
         Err(error) => return Ok(database_failure(&error)),

@@ -18,7 +18,6 @@ use crate::extract::{check_id, lenient_string};
 use crate::hashing::hash_id;
 use crate::services::answers;
 use crate::services::auth_context::RequestFacts;
-use crate::services::call_log::load_user;
 use crate::services::reply::{Reply, database_failure, platform_entry};
 use crate::session::Session;
 use crate::state::AppState;
@@ -136,9 +135,9 @@ pub async fn create(
     if let Some(id) = payload.conversation_log_id() {
         check_id("conversationLogId", &id)?;
     }
-    let Some(user) = (match load_user(state, session, entry.connector.name()).await {
+    let Some(user) = (match session.crm_user(&state.store, entry.connector.name()) {
         Ok(user) => user,
-        Err(response) => return Ok(response),
+        Err(error) => return Ok(database_failure(&error)),
     }) else {
         return Ok(failure(ReturnMessage::warning("User not found", 5000)));
     };

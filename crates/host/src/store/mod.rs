@@ -40,8 +40,7 @@ pub use jobs::{
     LeasedJob, NewOp, OpKind, backing_off,
 };
 pub use message_logs::MessageLogRow;
-pub use sessions::SessionState;
-pub use users::{ResealReport, SettingsChange};
+pub use users::{ResealReport, SealedUser, SettingsChange};
 
 use crate::crypto::{CryptoError, TokenCipher};
 

@@ -3,15 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
+use super::users::{SealedUser, UserRecord, user_columns};
 use super::{Store, StoreError, now_ms, to_ms, with_pool, with_writer};
-
-/// What a verified token's session turned out to be in the store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SessionState {
-    Active,
-    /// Logged out, or the user is gone.
-    Ended,
-}
 
 impl Store {
     /// Records a new session of `user_id` valid until `expires_at`; expired sessions of the user are swept.
@@ -45,33 +38,34 @@ impl Store {
         Ok(())
     }
 
-    /// Whether a token of `user_id` issued at `issued_at` (Unix seconds) with session `sid` may still be used: its
-    /// session row exists and its user too; a token without a session (from before sessions existed) while its
-    /// user exists and has not logged out since it was issued.
-    pub async fn session_state(
+    /// The user of a token of `user_id` issued at `issued_at` (Unix seconds) with session `sid`, read sealed, if
+    /// the token may still be used: its session row exists and its user too; a token without a session (from
+    /// before sessions existed) while its user exists and has not logged out since it was issued. `None`: the
+    /// session has ended. One statement checks the session and reads the user, which nearly every route needs.
+    pub async fn session_user(
         &self,
         user_id: &str,
         sid: Option<&str>,
         issued_at: i64,
-    ) -> Result<SessionState, StoreError> {
-        let active: bool = match sid {
-            Some(sid) => with_pool!(self, pool => sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
-                                WHERE s.id = $1 AND s.user_id = $2)",
-            )
+    ) -> Result<Option<SealedUser>, StoreError> {
+        let record: Option<UserRecord> = match sid {
+            Some(sid) => with_pool!(self, pool => sqlx::query_as(concat!(
+                "SELECT ", user_columns!(), " FROM users
+                 WHERE id = $2 AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = $1 AND s.user_id = users.id)"
+            ))
             .bind(sid)
             .bind(user_id)
-            .fetch_one(pool)
+            .fetch_optional(pool)
             .await?),
-            None => with_pool!(self, pool => sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND sessions_not_before_ms <= $2)",
-            )
+            None => with_pool!(self, pool => sqlx::query_as(concat!(
+                "SELECT ", user_columns!(), " FROM users WHERE id = $1 AND sessions_not_before_ms <= $2"
+            ))
             .bind(user_id)
             .bind(issued_at.saturating_mul(1000))
-            .fetch_one(pool)
+            .fetch_optional(pool)
             .await?),
         };
-        Ok(if active { SessionState::Active } else { SessionState::Ended })
+        Ok(record.map(SealedUser))
     }
 
     /// Ends one session (`Some(sid)`), or, with `all`, every session of the user; tokens without a session id are

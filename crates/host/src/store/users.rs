@@ -12,8 +12,17 @@ use crate::crypto::{CryptoError, TokenCipher};
 /// lock (the only way a pass can fail: concurrent logins wait for each other on the row lock).
 const UPSERT_ATTEMPTS: u32 = 3;
 
+/// The columns a [`UserRecord`] reads, for the queries that read one (here and with a session).
+macro_rules! user_columns {
+    () => {
+        "id, platform, hostname, timezone_name, timezone_offset, access_token, refresh_token, token_expiry_ms,
+         platform_additional_info, user_settings, rc_account_id, hashed_rc_extension_id"
+    };
+}
+pub(super) use user_columns;
+
 #[derive(sqlx::FromRow)]
-struct UserRecord {
+pub(super) struct UserRecord {
     id: String,
     platform: String,
     hostname: String,
@@ -26,6 +35,16 @@ struct UserRecord {
     user_settings: String,
     rc_account_id: Option<String>,
     hashed_rc_extension_id: Option<String>,
+}
+
+/// A user's row as read, its tokens still sealed: read with the request's session
+/// ([`Store::session_user`]) and opened ([`Store::open_user`]) only by a handler that needs the user.
+pub struct SealedUser(pub(super) UserRecord);
+
+impl std::fmt::Debug for SealedUser {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("SealedUser").field("id", &self.0.id).finish_non_exhaustive()
+    }
 }
 
 /// The associated data a token is sealed with: its column and its owner, so it opens nowhere else.
@@ -159,36 +178,38 @@ impl Store {
 
     /// The user with `id`, tokens decrypted; `None` when there is no such user.
     pub async fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
-        let cipher = self.cipher()?;
         let record: Option<UserRecord> = with_pool!(self, pool => sqlx::query_as(
-            "SELECT id, platform, hostname, timezone_name, timezone_offset, access_token, refresh_token,
-                 token_expiry_ms, platform_additional_info, user_settings, rc_account_id, hashed_rc_extension_id
-             FROM users WHERE id = $1",
+            concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1")
         )
         .bind(id)
         .fetch_optional(pool)
         .await?);
-        let Some(record) = record else { return Ok(None) };
+        record.map(|record| self.open_user(&SealedUser(record))).transpose()
+    }
+
+    /// The user of a row read sealed, tokens decrypted.
+    pub fn open_user(&self, sealed: &SealedUser) -> Result<User, StoreError> {
+        let (cipher, record) = (self.cipher()?, &sealed.0);
         let timezone_offset: Option<TimezoneOffset> =
             record.timezone_offset.as_deref().map(|it| parse_json("timezone_offset", it)).transpose()?;
         let refresh_token =
             record.refresh_token.as_deref().map(|it| open(cipher, "refresh_token", &record.id, it)).transpose()?;
         let token_expiry: Option<DateTime<Utc>> =
             record.token_expiry_ms.map(|it| from_ms("token_expiry_ms", it)).transpose()?;
-        Ok(Some(User {
+        Ok(User {
             access_token: open(cipher, "access_token", &record.id, &record.access_token)?,
             refresh_token,
             token_expiry,
             timezone_offset,
             platform_additional_info: parse_json("platform_additional_info", &record.platform_additional_info)?,
             user_settings: parse_json("user_settings", &record.user_settings)?,
-            id: record.id,
-            platform: record.platform,
-            hostname: record.hostname,
-            timezone_name: record.timezone_name,
-            rc_account_id: record.rc_account_id,
-            hashed_rc_extension_id: record.hashed_rc_extension_id,
-        }))
+            id: record.id.clone(),
+            platform: record.platform.clone(),
+            hostname: record.hostname.clone(),
+            timezone_name: record.timezone_name.clone(),
+            rc_account_id: record.rc_account_id.clone(),
+            hashed_rc_extension_id: record.hashed_rc_extension_id.clone(),
+        })
     }
 
     /// Stores refreshed tokens. `refresh: None` keeps the stored refresh token (OAuth servers that do not rotate

@@ -343,18 +343,29 @@ impl Store {
             .iter()
             .map(|item| {
                 let sealed = self.seal_payload(&item.subject.user_id, &item.op.payload)?;
-                Ok((sealed, uuid::Uuid::new_v4().simple().to_string()))
+                Ok(PreparedEnqueue { item, sealed, new_id: uuid::Uuid::new_v4().simple().to_string() })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let now = self.shared_now_ms().await?;
-        let outcomes = with_tx!(self, tx => {
-            let mut outcomes = Vec::with_capacity(items.len());
-            for (item, (sealed, new_id)) in items.iter().zip(&prepared) {
+        let steps = match &self.backend {
+            Backend::Postgres(pool) => enqueue_on_postgres(pool, &prepared, now).await?,
+            Backend::Sqlite(_) => self.enqueue_on_sqlite(&prepared, now).await?,
+        };
+        prepared.iter().zip(steps).map(|(prepared, step)| step.outcome(prepared, now)).collect()
+    }
+
+    /// [`Store::enqueue_many`]'s statements on SQLite, in one transaction; `enqueue_delivery_ops` (PostgreSQL's
+    /// migration 0005) runs the same ones.
+    async fn enqueue_on_sqlite(
+        &self,
+        prepared: &[PreparedEnqueue<'_>],
+        now: i64,
+    ) -> Result<Vec<EnqueueStep>, StoreError> {
+        Ok(with_tx!(self, tx => {
+            let mut steps = Vec::with_capacity(prepared.len());
+            for PreparedEnqueue { item, sealed, new_id } in prepared {
                 let (subject, op) = (&item.subject, &item.op);
-                let (owner, lease_expires_ms) = match &item.lease {
-                    Some((owner, ttl)) => (Some(owner.as_str()), Some(now.saturating_add(duration_ms(*ttl)))),
-                    None => (None, None),
-                };
+                let (owner, lease_expires_ms) = item.lease_columns(now);
                 // The upsert locks the job row until commit, so concurrent enqueuers of one job take turns and
                 // operation ids follow commit order. It leases the job too when asked and the job is due (it was not
                 // backing off, or it had stopped) and no live runner holds it: `delivery_jobs.*` are the values
@@ -389,12 +400,9 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
                 let job_id: String = job.try_get("id")?;
-                let next_attempt_ms: i64 = job.try_get("next_attempt_at_ms")?;
-                let attempts: i32 = job.try_get("attempts")?;
-                let leased = owner.is_some() && job.try_get::<Option<String>, _>("lease_owner")?.as_deref() == owner;
+                let lease_owner: Option<String> = job.try_get("lease_owner")?;
                 // A job made just now has no operation to merge with.
-                let fresh = &job_id == new_id;
-                let merge_with: Option<i64> = if fresh {
+                let merge_with: Option<i64> = if &job_id == new_id {
                     None
                 } else if op.kind.merges_with_any_pending() {
                     sqlx::query_scalar("SELECT id FROM delivery_ops WHERE job_id = $1 AND op = $2 ORDER BY id LIMIT 1")
@@ -416,7 +424,7 @@ impl Store {
                 // A call's create is about to be sent by the lease holder: it is marked sent in this commit rather than
                 // in one more. A mark already there is an earlier attempt's, whose outcome is unknown: it stays, and
                 // the run reconciles before creating.
-                let mark_sent = leased && op.kind == OpKind::CreateCall;
+                let mark_sent = item.leased_by(lease_owner.as_deref()) && op.kind == OpKind::CreateCall;
                 let (op_id, merged, marked, alone) = match merge_with {
                     Some(op_id) => {
                         // The newer request is the more complete one (a create repeated with the final call data).
@@ -437,8 +445,7 @@ impl Store {
                         (op_id, true, marked, false)
                     }
                     None => {
-                        // `alone`: no operation of the job is older (on PostgreSQL the subquery does not see the new
-                        // row, on SQLite the comparison leaves it out).
+                        // `alone`: no operation of the job is older (the comparison leaves the new row out).
                         let inserted = sqlx::query(
                             "INSERT INTO delivery_ops (job_id, op, payload, fingerprint, enqueued_at_ms, sent_at_ms)
                              VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN $5 END)
@@ -456,35 +463,19 @@ impl Store {
                         (inserted.try_get("id")?, false, mark_sent, inserted.try_get::<bool, _>("alone")?)
                     }
                 };
-                let enqueued_at = from_ms("delivery_ops.enqueued_at_ms", now)?;
-                let leased = leased.then(|| LeasedJob {
-                    id: job_id.clone(),
-                    subject: subject.clone(),
-                    attempts: u32::try_from(attempts).unwrap_or_default(),
-                    marked_create: marked.then_some(op_id),
-                    known_ops: (fresh || alone).then(|| {
-                        vec![JobOp {
-                            id: op_id,
-                            kind: op.kind,
-                            payload: op.payload.clone(),
-                            sent_at: marked.then_some(enqueued_at),
-                            enqueued_at,
-                        }]
-                    }),
-                    fresh,
-                });
-                let enqueued = Enqueued {
+                steps.push(EnqueueStep {
+                    next_attempt_ms: job.try_get("next_attempt_at_ms")?,
+                    attempts: job.try_get("attempts")?,
                     job_id,
+                    lease_owner,
                     op_id,
                     merged,
-                    next_attempt_at: from_ms("delivery_jobs.next_attempt_at_ms", next_attempt_ms)?,
-                    attempts: u32::try_from(attempts).unwrap_or_default(),
-                };
-                outcomes.push((enqueued, leased));
+                    marked,
+                    alone,
+                });
             }
-            outcomes
-        });
-        Ok(outcomes)
+            steps
+        }))
     }
 
     /// Deletes the jobs with nothing left to do (idle, no pending operation, no live lease) untouched for
@@ -648,31 +639,38 @@ impl Store {
     /// batches never wait on each other's job rows.
     pub async fn complete_ops(&self, completions: &[Completion]) -> Result<Vec<Result<bool, StoreError>>, StoreError> {
         let now = self.shared_now_ms().await?;
-        let outcomes = with_tx!(self, tx => {
-            let mut outcomes = Vec::with_capacity(completions.len());
+        let states = match &self.backend {
+            Backend::Postgres(pool) => complete_on_postgres(pool, completions, now).await?,
+            Backend::Sqlite(_) => self.complete_on_sqlite(completions, now).await?,
+        };
+        // A job's state after its operation's completion; none: the lease was lost and nothing changed.
+        Ok(completions
+            .iter()
+            .zip(states)
+            .map(|(completion, state)| match state {
+                Some(state) => Ok(state != JobState::Idle.as_str()),
+                None => Err(StoreError::LeaseLost(completion.job_id.clone())),
+            })
+            .collect())
+    }
+
+    /// [`Store::complete_ops`]'s statements on SQLite, in one transaction; `complete_delivery_ops` (PostgreSQL's
+    /// migration 0005) runs the same ones, each job row locked by a statement of its own first.
+    async fn complete_on_sqlite(
+        &self,
+        completions: &[Completion],
+        now: i64,
+    ) -> Result<Vec<Option<String>>, StoreError> {
+        Ok(with_tx!(self, tx => {
+            let mut states = Vec::with_capacity(completions.len());
             for completion in completions {
                 let (job_id, owner, op_id) = (completion.job_id.as_str(), completion.owner.as_str(), completion.op_id);
                 // The job row first, as every writer of a job takes it (the enqueue's upsert too), so that two
                 // transactions never wait on each other's rows. Only the lease holder's completion counts. With this
                 // operation its last, the job goes idle and the lease is given up in the same statement rather than
                 // in one more commit: an enqueuer of this job waits on this row, so it either added its operation
-                // before (the job keeps its lease) or leases the idle job after.
-                //
-                // PostgreSQL evaluates a statement's subqueries in the snapshot it started with, also after waiting
-                // for a row lock: the `NOT EXISTS` would miss an operation an enqueuer committed while this statement
-                // waited for the row. So there the lock is taken by a statement of its own first. SQLite's writer
-                // holds the whole database from `BEGIN IMMEDIATE`, so nothing can commit in between.
-                if matches!(self.backend, Backend::Postgres(_)) {
-                    let held = sqlx::query("SELECT 1 FROM delivery_jobs WHERE id = $1 AND lease_owner = $2 FOR UPDATE")
-                        .bind(job_id)
-                        .bind(owner)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if held.is_none() {
-                        outcomes.push(Err(StoreError::LeaseLost(job_id.to_owned())));
-                        continue;
-                    }
-                }
+                // before (the job keeps its lease) or leases the idle job after. SQLite's writer holds the whole
+                // database from `BEGIN IMMEDIATE`, so nothing can commit between the lock and the `NOT EXISTS`.
                 let state: Option<String> = sqlx::query_scalar(
                     "UPDATE delivery_jobs SET attempts = 0, last_error = NULL, last_message = NULL, updated_at_ms = $4,
                          lease_owner = CASE WHEN state = 'queued' AND NOT EXISTS (SELECT 1 FROM delivery_ops o
@@ -690,44 +688,41 @@ impl Store {
                 .bind(now)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let Some(state) = state else {
-                    outcomes.push(Err(StoreError::LeaseLost(job_id.to_owned())));
-                    continue;
-                };
-                if let Some((key, logged)) = &completion.call_log {
-                    sqlx::query(
-                        "INSERT INTO call_logs (user_id, session_id, extension_number, hashed_extension_id, record_id,
-                             platform, contact_id, third_party_log_id, claim_token, claimed_at_ms, created_at_ms,
-                             updated_at_ms)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $9, $9)
-                         ON CONFLICT (user_id, session_id, extension_number, hashed_extension_id) DO UPDATE
-                         SET third_party_log_id = excluded.third_party_log_id, claim_token = NULL,
-                             record_id = excluded.record_id, contact_id = excluded.contact_id,
-                             updated_at_ms = excluded.updated_at_ms
-                         WHERE call_logs.third_party_log_id IS NULL",
-                    )
-                    .bind(&key.user_id)
-                    .bind(&key.session_id)
-                    .bind(&key.extension_number)
-                    .bind(&key.hashed_extension_id)
-                    .bind(&logged.record_id)
-                    .bind(&logged.platform)
-                    .bind(&logged.contact_id)
-                    .bind(&logged.log_id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                if state.is_some() {
+                    if let Some((key, logged)) = &completion.call_log {
+                        sqlx::query(
+                            "INSERT INTO call_logs (user_id, session_id, extension_number, hashed_extension_id,
+                                 record_id, platform, contact_id, third_party_log_id, claim_token, claimed_at_ms,
+                                 created_at_ms, updated_at_ms)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $9, $9)
+                             ON CONFLICT (user_id, session_id, extension_number, hashed_extension_id) DO UPDATE
+                             SET third_party_log_id = excluded.third_party_log_id, claim_token = NULL,
+                                 record_id = excluded.record_id, contact_id = excluded.contact_id,
+                                 updated_at_ms = excluded.updated_at_ms
+                             WHERE call_logs.third_party_log_id IS NULL",
+                        )
+                        .bind(&key.user_id)
+                        .bind(&key.session_id)
+                        .bind(&key.extension_number)
+                        .bind(&key.hashed_extension_id)
+                        .bind(&logged.record_id)
+                        .bind(&logged.platform)
+                        .bind(&logged.contact_id)
+                        .bind(&logged.log_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    sqlx::query("DELETE FROM delivery_ops WHERE id = $1 AND job_id = $2")
+                        .bind(op_id)
+                        .bind(job_id)
+                        .execute(&mut *tx)
+                        .await?;
                 }
-                sqlx::query("DELETE FROM delivery_ops WHERE id = $1 AND job_id = $2")
-                    .bind(op_id)
-                    .bind(job_id)
-                    .execute(&mut *tx)
-                    .await?;
-                outcomes.push(Ok(state != JobState::Idle.as_str()));
+                states.push(state);
             }
-            outcomes
-        });
-        Ok(outcomes)
+            states
+        }))
     }
 
     /// After a temporary failure: counts the attempt, sets when the job is due again, and gives up the lease.
@@ -901,6 +896,123 @@ pub struct Enqueue {
     pub lease: Option<(String, Duration)>,
 }
 
+impl Enqueue {
+    /// The lease columns the job's upsert offers: the submitter as owner, and when its lease would expire.
+    fn lease_columns(&self, now: i64) -> (Option<&str>, Option<i64>) {
+        match &self.lease {
+            Some((owner, ttl)) => (Some(owner.as_str()), Some(now.saturating_add(duration_ms(*ttl)))),
+            None => (None, None),
+        }
+    }
+
+    /// Whether the job's lease owner after the upsert is this enqueue's submitter.
+    fn leased_by(&self, lease_owner: Option<&str>) -> bool {
+        matches!((&self.lease, lease_owner), (Some((owner, _)), Some(holder)) if owner == holder)
+    }
+}
+
+/// An operation of a batch to enqueue: its payload sealed, and the id its job gets if the enqueue makes it.
+struct PreparedEnqueue<'a> {
+    item: &'a Enqueue,
+    sealed: String,
+    new_id: String,
+}
+
+/// What enqueueing one operation did, as either back end reports it.
+struct EnqueueStep {
+    job_id: String,
+    next_attempt_ms: i64,
+    attempts: i32,
+    /// The job's lease owner after the upsert.
+    lease_owner: Option<String>,
+    op_id: i64,
+    merged: bool,
+    /// The create's sent mark was written by this enqueue.
+    marked: bool,
+    /// No operation of the job is older than this one.
+    alone: bool,
+}
+
+impl EnqueueStep {
+    fn outcome(self, prepared: &PreparedEnqueue<'_>, now: i64) -> Result<(Enqueued, Option<LeasedJob>), StoreError> {
+        let item = prepared.item;
+        let fresh = self.job_id == prepared.new_id;
+        let attempts = u32::try_from(self.attempts).unwrap_or_default();
+        let enqueued_at = from_ms("delivery_ops.enqueued_at_ms", now)?;
+        let leased = item.leased_by(self.lease_owner.as_deref()).then(|| LeasedJob {
+            id: self.job_id.clone(),
+            subject: item.subject.clone(),
+            attempts,
+            marked_create: self.marked.then_some(self.op_id),
+            known_ops: (fresh || self.alone).then(|| {
+                vec![JobOp {
+                    id: self.op_id,
+                    kind: item.op.kind,
+                    payload: item.op.payload.clone(),
+                    sent_at: self.marked.then_some(enqueued_at),
+                    enqueued_at,
+                }]
+            }),
+            fresh,
+        });
+        let enqueued = Enqueued {
+            job_id: self.job_id,
+            op_id: self.op_id,
+            merged: self.merged,
+            next_attempt_at: from_ms("delivery_jobs.next_attempt_at_ms", self.next_attempt_ms)?,
+            attempts,
+        };
+        Ok((enqueued, leased))
+    }
+}
+
+/// [`Store::enqueue_many`] on PostgreSQL: the batch in one statement, `enqueue_delivery_ops` (migration 0005),
+/// which runs the statements of [`Store::enqueue_on_sqlite`] inside the database: one round trip per batch
+/// instead of four or five per operation.
+async fn enqueue_on_postgres(
+    pool: &sqlx::PgPool,
+    prepared: &[PreparedEnqueue<'_>],
+    now: i64,
+) -> Result<Vec<EnqueueStep>, StoreError> {
+    let texts = |field: for<'a> fn(&'a PreparedEnqueue<'a>) -> &'a str| prepared.iter().map(field).collect::<Vec<_>>();
+    let leases: Vec<(Option<&str>, Option<i64>)> = prepared.iter().map(|it| it.item.lease_columns(now)).collect();
+    let rows = sqlx::query(
+        "SELECT item, job_id, next_attempt_at_ms, attempts, lease_owner, op_id, merged, marked, alone
+         FROM enqueue_delivery_ops($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ORDER BY item",
+    )
+    .bind(now)
+    .bind(texts(|it| &it.new_id))
+    .bind(texts(|it| &it.item.subject.user_id))
+    .bind(texts(|it| &it.item.subject.platform))
+    .bind(texts(|it| it.item.subject.kind.as_str()))
+    .bind(texts(|it| &it.item.subject.key))
+    .bind(leases.iter().map(|(owner, _)| *owner).collect::<Vec<_>>())
+    .bind(leases.iter().map(|(_, expires)| *expires).collect::<Vec<_>>())
+    .bind(texts(|it| it.item.op.kind.as_str()))
+    .bind(texts(|it| &it.sealed))
+    .bind(texts(|it| &it.item.op.fingerprint))
+    .bind(prepared.iter().map(|it| it.item.op.kind.merges_with_any_pending()).collect::<Vec<_>>())
+    .fetch_all(pool)
+    .await?;
+    if rows.len() != prepared.len() {
+        return Err(StoreError::Batch(format!("{} outcomes for {} enqueues", rows.len(), prepared.len())));
+    }
+    rows.iter()
+        .map(|row| {
+            Ok(EnqueueStep {
+                job_id: row.try_get("job_id")?,
+                next_attempt_ms: row.try_get("next_attempt_at_ms")?,
+                attempts: row.try_get("attempts")?,
+                lease_owner: row.try_get("lease_owner")?,
+                op_id: row.try_get("op_id")?,
+                merged: row.try_get("merged")?,
+                marked: row.try_get("marked")?,
+                alone: row.try_get("alone")?,
+            })
+        })
+        .collect()
+}
+
 /// A finished operation for [`Store::complete_ops`]: the job, its lease holder, the operation, and for a created
 /// call log its mapping.
 #[derive(Clone, Debug)]
@@ -909,6 +1021,42 @@ pub struct Completion {
     pub owner: String,
     pub op_id: i64,
     pub call_log: Option<(CallLogKey, CompletedCallLog)>,
+}
+
+/// [`Store::complete_ops`] on PostgreSQL: the batch in one statement, `complete_delivery_ops` (migration 0005),
+/// which runs the statements of [`Store::complete_on_sqlite`] inside the database: one round trip per batch
+/// instead of six per operation.
+async fn complete_on_postgres(
+    pool: &sqlx::PgPool,
+    completions: &[Completion],
+    now: i64,
+) -> Result<Vec<Option<String>>, StoreError> {
+    let texts = |field: for<'a> fn(&'a Completion) -> &'a str| completions.iter().map(field).collect::<Vec<_>>();
+    let logs = |field: for<'a> fn(&'a (CallLogKey, CompletedCallLog)) -> &'a str| {
+        completions.iter().map(|it| it.call_log.as_ref().map(field)).collect::<Vec<_>>()
+    };
+    let rows: Vec<(i32, Option<String>)> = sqlx::query_as(
+        "SELECT item, state FROM complete_delivery_ops($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ORDER BY item",
+    )
+    .bind(now)
+    .bind(texts(|it| &it.job_id))
+    .bind(texts(|it| &it.owner))
+    .bind(completions.iter().map(|it| it.op_id).collect::<Vec<_>>())
+    .bind(logs(|(key, _)| &key.user_id))
+    .bind(logs(|(key, _)| &key.session_id))
+    .bind(logs(|(key, _)| &key.extension_number))
+    .bind(logs(|(key, _)| &key.hashed_extension_id))
+    .bind(logs(|(_, logged)| &logged.record_id))
+    .bind(logs(|(_, logged)| &logged.platform))
+    .bind(logs(|(_, logged)| &logged.contact_id))
+    .bind(logs(|(_, logged)| &logged.log_id))
+    .fetch_all(pool)
+    .await?;
+    if rows.len() != completions.len() {
+        return Err(StoreError::Batch(format!("{} outcomes for {} completions", rows.len(), completions.len())));
+    }
+    Ok(rows.into_iter().map(|(_, state)| state).collect())
 }
 
 /// What [`Store::complete_op`] records for a created call log.

@@ -1,0 +1,3 @@
+-- Nothing to change on SQLite. Keep in step with ../postgres/0005_delivery_batches.sql, which adds two functions
+-- that run the delivery engine's batched enqueue and completion as one statement each, to save PostgreSQL round
+-- trips; SQLite has no functions, and src/store/jobs.rs runs the same statements on it one by one.

@@ -2,9 +2,12 @@
 //! several instances share one database).
 //!
 //! Both back ends run the same SQL wherever the dialects agree (both understand `$N` placeholders and
-//! `INSERT ... ON CONFLICT ... DO UPDATE ... WHERE`), so they behave the same. Coordination between instances is
-//! done by the database alone: every "only one may win" decision (delivery-job leases, refresh leases, generated
-//! secrets) is a single atomic statement whose affected-row count says who won, never a read followed by a write.
+//! `INSERT ... ON CONFLICT ... DO UPDATE ... WHERE`), so they behave the same. The delivery engine's batched
+//! enqueue and completion are the exception in form, not in content: PostgreSQL runs their statements inside a
+//! function each (migration 0005), one round trip per batch instead of one per statement (`jobs.rs`).
+//! Coordination between instances is done by the database alone: every "only one may win" decision (delivery-job
+//! leases, refresh leases, generated secrets) is a single atomic statement whose affected-row count says who won,
+//! never a read followed by a write.
 //!
 //! The schema lives in `migrations/sqlite` and `migrations/postgres`, embedded at build time. The two folders
 //! describe the same tables and change together. A migration that has run anywhere is never edited (sqlx records

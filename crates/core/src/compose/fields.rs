@@ -73,59 +73,119 @@ struct Switches<'a> {
     date_format: Option<&'a str>,
 }
 
+/// The switches' setting keys with their defaults, in the order of [`Switches`]' fields.
+const SWITCH_KEYS: [(&str, bool); 18] = [
+    ("addCallLogNote", true),
+    ("addCallSessionId", false),
+    ("addRingCentralUserName", false),
+    ("addRingCentralNumber", false),
+    ("addCallLogSubject", true),
+    ("addCallLogContactNumber", false),
+    ("addCallLogDateTime", true),
+    ("addCallLogDuration", true),
+    ("addCallLogResult", true),
+    ("addCallLogRecording", true),
+    ("addCallLogAiNote", true),
+    ("addCallLogTranscript", true),
+    ("addCallLogRingSenseRecordingTranscript", true),
+    ("addCallLogRingSenseRecordingSummary", true),
+    ("addCallLogRingSenseRecordingAIScore", true),
+    ("addCallLogRingSenseRecordingBulletedSummary", true),
+    ("addCallLogRingSenseRecordingLink", true),
+    ("addCallLogLegs", true),
+];
+const DATE_FORMAT_KEY: &str = "logDateFormat";
+/// [`KEY_SLOTS`]' mark for [`DATE_FORMAT_KEY`], and for a slot no key takes.
+const DATE_FORMAT_SLOT: u8 = SWITCH_KEYS.len() as u8;
+const FREE_SLOT: u8 = u8::MAX;
+
+/// A non-empty key's slot in [`KEY_SLOTS`], from its length and its first and last bytes.
+const fn slot_of(key: &[u8]) -> usize {
+    (key.len() * 5 + key[0] as usize + key[key.len() - 1] as usize) % 64
+}
+
+/// Which key each slot belongs to: an index into [`SWITCH_KEYS`], [`DATE_FORMAT_SLOT`] or [`FREE_SLOT`]. No two of
+/// the keys share a slot (checked as the table is built), so a key is found with one comparison instead of a match
+/// over all of them, whose branches a user's varied keys mispredict (a third of this module's time in a profile).
+const KEY_SLOTS: [u8; 64] = {
+    let mut slots = [FREE_SLOT; 64];
+    let mut index = 0;
+    while index < SWITCH_KEYS.len() {
+        let slot = slot_of(SWITCH_KEYS[index].0.as_bytes());
+        assert!(slots[slot] == FREE_SLOT, "two setting keys share a slot");
+        slots[slot] = index as u8;
+        index += 1;
+    }
+    let slot = slot_of(DATE_FORMAT_KEY.as_bytes());
+    assert!(slots[slot] == FREE_SLOT, "two setting keys share a slot");
+    slots[slot] = DATE_FORMAT_SLOT;
+    slots
+};
+
 impl<'a> Switches<'a> {
     fn read(settings: &'a UserSettings) -> Self {
-        let mut switches = Switches {
-            note: true,
-            session_id: false,
-            user_name: false,
-            number: false,
-            subject: true,
-            contact_number: false,
-            date_time: true,
-            duration: true,
-            result: true,
-            recording: true,
-            ai_note: true,
-            transcript: true,
-            ace_transcript: true,
-            ace_summary: true,
-            ace_score: true,
-            ace_bulleted_summary: true,
-            ace_link: true,
-            legs: true,
-            date_format: None,
-        };
+        let mut on = SWITCH_KEYS.map(|(_, default)| default);
+        let mut date_format = None;
         for (key, setting) in &settings.0 {
-            let switch = match key.as_str() {
-                "addCallLogNote" => &mut switches.note,
-                "addCallSessionId" => &mut switches.session_id,
-                "addRingCentralUserName" => &mut switches.user_name,
-                "addRingCentralNumber" => &mut switches.number,
-                "addCallLogSubject" => &mut switches.subject,
-                "addCallLogContactNumber" => &mut switches.contact_number,
-                "addCallLogDateTime" => &mut switches.date_time,
-                "addCallLogDuration" => &mut switches.duration,
-                "addCallLogResult" => &mut switches.result,
-                "addCallLogRecording" => &mut switches.recording,
-                "addCallLogAiNote" => &mut switches.ai_note,
-                "addCallLogTranscript" => &mut switches.transcript,
-                "addCallLogRingSenseRecordingTranscript" => &mut switches.ace_transcript,
-                "addCallLogRingSenseRecordingSummary" => &mut switches.ace_summary,
-                "addCallLogRingSenseRecordingAIScore" => &mut switches.ace_score,
-                "addCallLogRingSenseRecordingBulletedSummary" => &mut switches.ace_bulleted_summary,
-                "addCallLogRingSenseRecordingLink" => &mut switches.ace_link,
-                "addCallLogLegs" => &mut switches.legs,
-                "logDateFormat" => {
-                    switches.date_format = UserSettings::value_of(setting).and_then(Value::as_str);
-                    continue;
+            let key = key.as_bytes();
+            if key.is_empty() {
+                continue;
+            }
+            match KEY_SLOTS[slot_of(key)] {
+                DATE_FORMAT_SLOT if key == DATE_FORMAT_KEY.as_bytes() => {
+                    date_format = UserSettings::value_of(setting).and_then(Value::as_str);
                 }
-                _ => continue,
-            };
-            // The map's keys are unique, so each switch is set at most once and starts from its default.
-            *switch = UserSettings::flag_of(UserSettings::value_of(setting), *switch);
+                FREE_SLOT | DATE_FORMAT_SLOT => {}
+                index => {
+                    let index = usize::from(index);
+                    if key == SWITCH_KEYS[index].0.as_bytes() {
+                        // The map's keys are unique, so each switch is set at most once and starts from its default.
+                        on[index] = UserSettings::flag_of(UserSettings::value_of(setting), on[index]);
+                    }
+                }
+            }
         }
-        switches
+        let [
+            note,
+            session_id,
+            user_name,
+            number,
+            subject,
+            contact_number,
+            date_time,
+            duration,
+            result,
+            recording,
+            ai_note,
+            transcript,
+            ace_transcript,
+            ace_summary,
+            ace_score,
+            ace_bulleted_summary,
+            ace_link,
+            legs,
+        ] = on;
+        Switches {
+            note,
+            session_id,
+            user_name,
+            number,
+            subject,
+            contact_number,
+            date_time,
+            duration,
+            result,
+            recording,
+            ai_note,
+            transcript,
+            ace_transcript,
+            ace_summary,
+            ace_score,
+            ace_bulleted_summary,
+            ace_link,
+            legs,
+            date_format,
+        }
     }
 }
 

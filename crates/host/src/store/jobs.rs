@@ -320,6 +320,7 @@ impl Store {
     ///
     /// Two or three statements: the job's upsert, which also takes the lease; for a job that existed, the lookup
     /// of a pending operation to merge with; the operation's insert (or merge), which also writes the sent mark.
+    /// On PostgreSQL one function runs them ([`Store::enqueue_many`]): one round trip.
     pub async fn enqueue_and_lease(
         &self,
         subject: &JobSubject,
@@ -336,7 +337,8 @@ impl Store {
     }
 
     /// [`Store::enqueue_and_lease`] for several operations in one transaction (one commit, one sync of the file),
-    /// in the order given; operations of one job see each other. A database failure fails them all. Give them in
+    /// in the order given; operations of one job see each other. On PostgreSQL the batch is one statement, a call
+    /// of `enqueue_delivery_ops` (migration 0005). A database failure fails them all. Give them in
     /// [`JobSubject::lock_order`], so that two batches never wait on each other's job rows.
     pub async fn enqueue_many(&self, items: &[Enqueue]) -> Result<Vec<(Enqueued, Option<LeasedJob>)>, StoreError> {
         let prepared = items
@@ -636,7 +638,8 @@ impl Store {
     /// [`Store::complete_op`] for several operations of different jobs in one transaction (one commit, one sync
     /// of the file), each with its own outcome: one whose lease was lost changes nothing and does not stop the
     /// others. A database failure fails them all. Give them in their jobs' [`JobSubject::lock_order`], so that two
-    /// batches never wait on each other's job rows.
+    /// batches never wait on each other's job rows. On PostgreSQL the batch is one statement, a call of
+    /// `complete_delivery_ops` (migration 0005).
     pub async fn complete_ops(&self, completions: &[Completion]) -> Result<Vec<Result<bool, StoreError>>, StoreError> {
         let now = self.shared_now_ms().await?;
         let states = match &self.backend {

@@ -803,6 +803,11 @@ async fn duplicate(shared: &Shared, user: &mut UserState) -> Outcome {
     match (&answers[0], &answers[1]) {
         // Merged into one queued create: both are told the one record's id.
         (Ok(first), Ok(second)) if first == second => Outcome::Ok,
+        // One told the record, the other that it will be logged (an empty id): the record was made, yet one request
+        // was told it is still to come (as two instances' clocks once made it).
+        (Ok(first), Ok(second)) if first.is_empty() || second.is_empty() => Outcome::Error(
+            "of two simultaneous creates, one was told the record and the other \"will be logged\"".into(),
+        ),
         (Ok(_), Ok(_)) => Outcome::Error("both simultaneous creates were accepted with different records".into()),
         (Ok(_), Err(kind)) | (Err(kind), Ok(_)) if is_existing_log_refusal(kind) => Outcome::Ok,
         (Ok(_), Err(kind)) | (Err(kind), Ok(_)) => Outcome::Error(kind.clone()),

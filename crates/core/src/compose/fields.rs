@@ -51,48 +51,55 @@ pub(crate) enum Part<'a> {
 /// per switch (a body reads eighteen of them). Each switch is read as the reference reads it: the setting's `value`
 /// by JavaScript truthiness when set, else the default.
 struct Switches<'a> {
-    note: bool,
-    session_id: bool,
-    user_name: bool,
-    number: bool,
-    subject: bool,
-    contact_number: bool,
-    date_time: bool,
-    duration: bool,
-    result: bool,
-    recording: bool,
-    ai_note: bool,
-    transcript: bool,
-    ace_transcript: bool,
-    ace_summary: bool,
-    ace_score: bool,
-    ace_bulleted_summary: bool,
-    ace_link: bool,
-    legs: bool,
+    /// Each [`Switch`]'s value, indexed by it.
+    on: [bool; SWITCH_KEYS.len()],
     /// `logDateFormat` when it is a string.
     date_format: Option<&'a str>,
 }
 
-/// The switches' setting keys with their defaults, in the order of [`Switches`]' fields.
-const SWITCH_KEYS: [(&str, bool); 18] = [
-    ("addCallLogNote", true),
-    ("addCallSessionId", false),
-    ("addRingCentralUserName", false),
-    ("addRingCentralNumber", false),
-    ("addCallLogSubject", true),
-    ("addCallLogContactNumber", false),
-    ("addCallLogDateTime", true),
-    ("addCallLogDuration", true),
-    ("addCallLogResult", true),
-    ("addCallLogRecording", true),
-    ("addCallLogAiNote", true),
-    ("addCallLogTranscript", true),
-    ("addCallLogRingSenseRecordingTranscript", true),
-    ("addCallLogRingSenseRecordingSummary", true),
-    ("addCallLogRingSenseRecordingAIScore", true),
-    ("addCallLogRingSenseRecordingBulletedSummary", true),
-    ("addCallLogRingSenseRecordingLink", true),
-    ("addCallLogLegs", true),
+/// A switch the composer reads; its discriminant is its index in [`SWITCH_KEYS`] and [`Switches::on`].
+#[derive(Clone, Copy)]
+enum Switch {
+    Note,
+    SessionId,
+    UserName,
+    Number,
+    Subject,
+    ContactNumber,
+    DateTime,
+    Duration,
+    Result,
+    Recording,
+    AiNote,
+    Transcript,
+    AceTranscript,
+    AceSummary,
+    AceScore,
+    AceBulletedSummary,
+    AceLink,
+    Legs,
+}
+
+/// Each switch's setting key and default, in [`Switch`]'s order (checked as [`KEY_SLOTS`] is built).
+const SWITCH_KEYS: [(&str, Switch, bool); 18] = [
+    ("addCallLogNote", Switch::Note, true),
+    ("addCallSessionId", Switch::SessionId, false),
+    ("addRingCentralUserName", Switch::UserName, false),
+    ("addRingCentralNumber", Switch::Number, false),
+    ("addCallLogSubject", Switch::Subject, true),
+    ("addCallLogContactNumber", Switch::ContactNumber, false),
+    ("addCallLogDateTime", Switch::DateTime, true),
+    ("addCallLogDuration", Switch::Duration, true),
+    ("addCallLogResult", Switch::Result, true),
+    ("addCallLogRecording", Switch::Recording, true),
+    ("addCallLogAiNote", Switch::AiNote, true),
+    ("addCallLogTranscript", Switch::Transcript, true),
+    ("addCallLogRingSenseRecordingTranscript", Switch::AceTranscript, true),
+    ("addCallLogRingSenseRecordingSummary", Switch::AceSummary, true),
+    ("addCallLogRingSenseRecordingAIScore", Switch::AceScore, true),
+    ("addCallLogRingSenseRecordingBulletedSummary", Switch::AceBulletedSummary, true),
+    ("addCallLogRingSenseRecordingLink", Switch::AceLink, true),
+    ("addCallLogLegs", Switch::Legs, true),
 ];
 const DATE_FORMAT_KEY: &str = "logDateFormat";
 /// [`KEY_SLOTS`]' mark for [`DATE_FORMAT_KEY`], and for a slot no key takes.
@@ -111,6 +118,7 @@ const KEY_SLOTS: [u8; 64] = {
     let mut slots = [FREE_SLOT; 64];
     let mut index = 0;
     while index < SWITCH_KEYS.len() {
+        assert!(SWITCH_KEYS[index].1 as usize == index, "SWITCH_KEYS is not in Switch's order");
         let slot = slot_of(SWITCH_KEYS[index].0.as_bytes());
         assert!(slots[slot] == FREE_SLOT, "two setting keys share a slot");
         slots[slot] = index as u8;
@@ -124,7 +132,7 @@ const KEY_SLOTS: [u8; 64] = {
 
 impl<'a> Switches<'a> {
     fn read(settings: &'a UserSettings) -> Self {
-        let mut on = SWITCH_KEYS.map(|(_, default)| default);
+        let mut on = SWITCH_KEYS.map(|(_, _, default)| default);
         let mut date_format = None;
         for (key, setting) in &settings.0 {
             let key = key.as_bytes();
@@ -145,47 +153,11 @@ impl<'a> Switches<'a> {
                 }
             }
         }
-        let [
-            note,
-            session_id,
-            user_name,
-            number,
-            subject,
-            contact_number,
-            date_time,
-            duration,
-            result,
-            recording,
-            ai_note,
-            transcript,
-            ace_transcript,
-            ace_summary,
-            ace_score,
-            ace_bulleted_summary,
-            ace_link,
-            legs,
-        ] = on;
-        Switches {
-            note,
-            session_id,
-            user_name,
-            number,
-            subject,
-            contact_number,
-            date_time,
-            duration,
-            result,
-            recording,
-            ai_note,
-            transcript,
-            ace_transcript,
-            ace_summary,
-            ace_score,
-            ace_bulleted_summary,
-            ace_link,
-            legs,
-            date_format,
-        }
+        Switches { on, date_format }
+    }
+
+    fn is(&self, switch: Switch) -> bool {
+        self.on[switch as usize]
     }
 }
 
@@ -200,21 +172,21 @@ pub(crate) fn parts(input: &ComposeInput) -> Vec<Part<'_>> {
     let call = input.call_log.as_ref();
     let mut parts = Vec::with_capacity(19);
 
-    if let Some(note) = text(&input.note).filter(|_| on.note) {
+    if let Some(note) = text(&input.note).filter(|_| on.is(Switch::Note)) {
         parts.push(Part::Note(note));
     }
-    if let Some(id) = call.and_then(|it| text(&it.session_id)).filter(|_| on.session_id) {
+    if let Some(id) = call.and_then(|it| text(&it.session_id)).filter(|_| on.is(Switch::SessionId)) {
         parts.push(Part::SessionId(id));
     }
     // The reference reads the RingCentral side from `to` only when the direction is exactly `Inbound`.
     let inbound = call.is_some_and(|it| it.direction.as_deref() == Some("Inbound"));
-    if let Some(call) = call.filter(|_| on.user_name) {
+    if let Some(call) = call.filter(|_| on.is(Switch::UserName)) {
         let party = if inbound { &call.to } else { &call.from };
         if let Some(name) = party.as_ref().and_then(|it| text(&it.name)) {
             parts.push(Part::UserName(name));
         }
     }
-    if let Some(call) = call.filter(|_| on.number) {
+    if let Some(call) = call.filter(|_| on.is(Switch::Number)) {
         let (own, other) = if inbound { (&call.to, &call.from) } else { (&call.from, &call.to) };
         if let Some(number) = own.as_ref().and_then(|it| text(&it.phone_number)) {
             // Compatibility: the extension comes from the other party, as the reference writes it.
@@ -222,59 +194,59 @@ pub(crate) fn parts(input: &ComposeInput) -> Vec<Part<'_>> {
             parts.push(Part::Number { number, extension });
         }
     }
-    if let Some(subject) = text(&input.subject).filter(|_| on.subject) {
+    if let Some(subject) = text(&input.subject).filter(|_| on.is(Switch::Subject)) {
         parts.push(Part::Subject(subject));
     }
     let contact_number = input.contact_info.as_ref().and_then(|it| text(&it.phone_number));
-    if let Some(number) = contact_number.filter(|_| on.contact_number) {
+    if let Some(number) = contact_number.filter(|_| on.is(Switch::ContactNumber)) {
         let outbound = call.is_some_and(|it| it.direction.as_deref() == Some("Outbound"));
         parts.push(Part::ContactNumber { number, outbound });
     }
-    if on.date_time
+    if on.is(Switch::DateTime)
         && let Some(formatted) = date_time(input, on.date_format)
     {
         parts.push(Part::DateTime(formatted));
     }
-    if let Some(duration) = input.duration.as_ref().filter(|_| on.duration) {
+    if let Some(duration) = input.duration.as_ref().filter(|_| on.is(Switch::Duration)) {
         parts.push(Part::Duration(format_duration(duration)));
     }
-    if let Some(result) = text(&input.result).filter(|_| on.result) {
+    if let Some(result) = text(&input.result).filter(|_| on.is(Switch::Result)) {
         parts.push(Part::Result(result));
     }
-    let recordings = on.recording;
+    let recordings = on.is(Switch::Recording);
     if let Some(link) = text(&input.recording_link).filter(|_| recordings) {
         parts.push(Part::Recording(link));
     }
     if let Some(link) = text(&input.voicemail_link).filter(|_| recordings) {
         parts.push(Part::Voicemail(link));
     }
-    if let Some(note) = text(&input.ai_note).filter(|_| on.ai_note) {
+    if let Some(note) = text(&input.ai_note).filter(|_| on.is(Switch::AiNote)) {
         parts.push(Part::AiNote(note));
     }
-    if let Some(transcript) = text(&input.transcript).filter(|_| on.transcript) {
+    if let Some(transcript) = text(&input.transcript).filter(|_| on.is(Switch::Transcript)) {
         parts.push(Part::Transcript(transcript));
     }
     let ace_transcript = text(&input.ring_sense_transcript);
-    if let Some(it) = ace_transcript.filter(|_| on.ace_transcript) {
+    if let Some(it) = ace_transcript.filter(|_| on.is(Switch::AceTranscript)) {
         parts.push(Part::AceTranscript(it));
     }
     let ace_summary = text(&input.ring_sense_summary);
-    if let Some(it) = ace_summary.filter(|_| on.ace_summary) {
+    if let Some(it) = ace_summary.filter(|_| on.is(Switch::AceSummary)) {
         parts.push(Part::AceSummary(it));
     }
     let score = input.ring_sense_ai_score.as_ref().and_then(score_text);
-    if let Some(it) = score.filter(|_| on.ace_score) {
+    if let Some(it) = score.filter(|_| on.is(Switch::AceScore)) {
         parts.push(Part::Score(it));
     }
     let bulleted = text(&input.ring_sense_bulleted_summary);
-    if let Some(it) = bulleted.filter(|_| on.ace_bulleted_summary) {
+    if let Some(it) = bulleted.filter(|_| on.is(Switch::AceBulletedSummary)) {
         parts.push(Part::AceBulletedSummary(it));
     }
-    if let Some(link) = text(&input.ring_sense_link).filter(|_| on.ace_link) {
+    if let Some(link) = text(&input.ring_sense_link).filter(|_| on.is(Switch::AceLink)) {
         parts.push(Part::AceLink(link));
     }
     let legs = call.and_then(|it| it.legs.as_deref()).filter(|it| !it.is_empty());
-    if let Some(legs) = legs.filter(|_| on.legs) {
+    if let Some(legs) = legs.filter(|_| on.is(Switch::Legs)) {
         parts.push(Part::Journey(journey_text(legs)));
     }
     parts

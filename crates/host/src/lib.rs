@@ -28,6 +28,7 @@ pub mod session;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod test_schema;
 
 pub use state::AppState;
 

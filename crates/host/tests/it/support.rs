@@ -13,6 +13,7 @@ use callbridge_host::crypto::TokenCipher;
 use callbridge_host::delivery::DeliverySettings;
 use callbridge_host::state::{AppState, Tunables};
 use callbridge_host::store::Store;
+use callbridge_host::test_schema::TestSchema;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -58,8 +59,8 @@ impl Backend {
 pub struct TestDb {
     url: String,
     _dir: Option<tempfile::TempDir>,
-    /// PostgreSQL: the server URL and the test's private schema, dropped with the `TestDb`.
-    postgres_schema: Option<(String, String)>,
+    /// PostgreSQL: the test's private schema, dropped with the `TestDb`.
+    postgres_schema: Option<TestSchema>,
 }
 
 impl TestDb {
@@ -71,17 +72,8 @@ impl TestDb {
                 TestDb { url, _dir: Some(dir), postgres_schema: None }
             }
             Backend::Postgres => {
-                let base = callbridge_host::config::test_postgres_url().unwrap();
-                let schema = format!("host_it_{}", uuid::Uuid::new_v4().simple());
-                let admin = sqlx::PgPool::connect(&base).await.unwrap();
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&admin).await.unwrap();
-                admin.close().await;
-                let separator = if base.contains('?') { '&' } else { '?' };
-                TestDb {
-                    url: format!("{base}{separator}options=-c%20search_path%3D{schema}"),
-                    _dir: None,
-                    postgres_schema: Some((base, schema)),
-                }
+                let schema = TestSchema::create("host_it_").await;
+                TestDb { url: schema.url().to_owned(), _dir: None, postgres_schema: Some(schema) }
             }
         }
     }
@@ -99,25 +91,6 @@ impl TestDb {
         let store = Store::connect(&self.url).await.unwrap();
         store.migrate().await.unwrap();
         store.with_cipher(TokenCipher::from_base64_key(TOKEN_KEY).unwrap())
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Some((base, schema)) = self.postgres_schema.take() else { return };
-        // Drop runs inside the test's runtime, which cannot block on itself: use a thread with its own.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-            runtime.block_on(async {
-                let admin = sqlx::PgPool::connect(&base).await.ok()?;
-                let statement = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
-                let result = sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&admin).await;
-                admin.close().await;
-                result.ok()
-            })
-        });
-        // A schema that cannot be dropped now is only litter; the test result stands.
-        drop(dropped.join());
     }
 }
 

@@ -73,7 +73,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let records: Vec<CallLogRecord> = match &self.backend {
-            Backend::Sqlite(pool) => {
+            Backend::Sqlite { reads: pool, .. } => {
                 let session_ids = serde_json::Value::from(session_ids).to_string();
                 sqlx::query_as(
                     "SELECT user_id, session_id, extension_number, hashed_extension_id, record_id, platform,

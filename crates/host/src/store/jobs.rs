@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
-use super::{Backend, Store, StoreError, duration_ms, from_ms, with_pool, with_tx, with_writer};
+use super::{Backend, SqliteWrites, Store, StoreError, duration_ms, from_ms, sqlite_batches, with_pool, with_tx, with_writer};
 use crate::store::CallLogKey;
 
 /// What a job delivers: one call session's log, or one conversation's message log.
@@ -70,7 +70,7 @@ impl OpKind {
     }
 
     /// Creates merge with a pending create of the same job whatever their payload: there is one record to make.
-    fn merges_with_any_pending(self) -> bool {
+    pub(super) fn merges_with_any_pending(self) -> bool {
         matches!(self, OpKind::CreateCall)
     }
 }
@@ -351,133 +351,9 @@ impl Store {
         let now = self.shared_now_ms().await?;
         let steps = match &self.backend {
             Backend::Postgres(pool) => enqueue_on_postgres(pool, &prepared, now).await?,
-            Backend::Sqlite(_) => self.enqueue_on_sqlite(&prepared, now).await?,
+            Backend::Sqlite { writes, .. } => enqueue_on_sqlite(writes, &prepared, now).await?,
         };
         prepared.iter().zip(steps).map(|(prepared, step)| step.outcome(prepared, now)).collect()
-    }
-
-    /// [`Store::enqueue_many`]'s statements on SQLite, in one transaction; `enqueue_delivery_ops` (PostgreSQL's
-    /// migration 0005) runs the same ones.
-    async fn enqueue_on_sqlite(
-        &self,
-        prepared: &[PreparedEnqueue<'_>],
-        now: i64,
-    ) -> Result<Vec<EnqueueStep>, StoreError> {
-        Ok(with_tx!(self, tx => {
-            let mut steps = Vec::with_capacity(prepared.len());
-            for PreparedEnqueue { item, sealed, new_id } in prepared {
-                let (subject, op) = (&item.subject, &item.op);
-                let (owner, lease_expires_ms) = item.lease_columns(now);
-                // The upsert locks the job row until commit, so concurrent enqueuers of one job take turns and
-                // operation ids follow commit order. It leases the job too when asked and the job is due (it was not
-                // backing off, or it had stopped) and no live runner holds it: `delivery_jobs.*` are the values
-                // before the update, `excluded.*` the new row's.
-                let job = sqlx::query(
-                    "INSERT INTO delivery_jobs (id, user_id, platform, kind, subject_key, state, attempts,
-                         next_attempt_at_ms, created_at_ms, updated_at_ms, lease_owner, lease_expires_at_ms)
-                     VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $6, $6, $7, $8)
-                     ON CONFLICT (user_id, kind, subject_key) DO UPDATE
-                     SET attempts = CASE WHEN delivery_jobs.state = 'queued' THEN delivery_jobs.attempts ELSE 0 END,
-                         next_attempt_at_ms = CASE WHEN delivery_jobs.state = 'queued'
-                             THEN delivery_jobs.next_attempt_at_ms ELSE excluded.next_attempt_at_ms END,
-                         lease_owner = CASE WHEN excluded.lease_owner IS NOT NULL
-                                 AND (delivery_jobs.state <> 'queued' OR delivery_jobs.next_attempt_at_ms <= $6)
-                                 AND (delivery_jobs.lease_owner IS NULL OR delivery_jobs.lease_expires_at_ms < $6)
-                             THEN excluded.lease_owner ELSE delivery_jobs.lease_owner END,
-                         lease_expires_at_ms = CASE WHEN excluded.lease_owner IS NOT NULL
-                                 AND (delivery_jobs.state <> 'queued' OR delivery_jobs.next_attempt_at_ms <= $6)
-                                 AND (delivery_jobs.lease_owner IS NULL OR delivery_jobs.lease_expires_at_ms < $6)
-                             THEN excluded.lease_expires_at_ms ELSE delivery_jobs.lease_expires_at_ms END,
-                         state = 'queued', platform = excluded.platform, updated_at_ms = excluded.updated_at_ms
-                     RETURNING id, next_attempt_at_ms, attempts, lease_owner",
-                )
-                .bind(new_id)
-                .bind(&subject.user_id)
-                .bind(&subject.platform)
-                .bind(subject.kind.as_str())
-                .bind(&subject.key)
-                .bind(now)
-                .bind(owner)
-                .bind(lease_expires_ms)
-                .fetch_one(&mut *tx)
-                .await?;
-                let job_id: String = job.try_get("id")?;
-                let lease_owner: Option<String> = job.try_get("lease_owner")?;
-                // A job made just now has no operation to merge with.
-                let merge_with: Option<i64> = if &job_id == new_id {
-                    None
-                } else if op.kind.merges_with_any_pending() {
-                    sqlx::query_scalar("SELECT id FROM delivery_ops WHERE job_id = $1 AND op = $2 ORDER BY id LIMIT 1")
-                        .bind(&job_id)
-                        .bind(op.kind.as_str())
-                        .fetch_optional(&mut *tx)
-                        .await?
-                } else {
-                    sqlx::query_scalar(
-                        "SELECT id FROM delivery_ops WHERE job_id = $1 AND op = $2 AND fingerprint = $3
-                             AND id = (SELECT MAX(id) FROM delivery_ops WHERE job_id = $1)",
-                    )
-                    .bind(&job_id)
-                    .bind(op.kind.as_str())
-                    .bind(&op.fingerprint)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                };
-                // A call's create is about to be sent by the lease holder: it is marked sent in this commit rather than
-                // in one more. A mark already there is an earlier attempt's, whose outcome is unknown: it stays, and
-                // the run reconciles before creating.
-                let mark_sent = item.leased_by(lease_owner.as_deref()) && op.kind == OpKind::CreateCall;
-                let (op_id, merged, marked, alone) = match merge_with {
-                    Some(op_id) => {
-                        // The newer request is the more complete one (a create repeated with the final call data).
-                        sqlx::query("UPDATE delivery_ops SET payload = $2, fingerprint = $3 WHERE id = $1")
-                        .bind(op_id)
-                        .bind(sealed)
-                        .bind(&op.fingerprint)
-                        .execute(&mut *tx)
-                        .await?;
-                        let marked = mark_sent
-                            && sqlx::query("UPDATE delivery_ops SET sent_at_ms = $2 WHERE id = $1 AND sent_at_ms IS NULL")
-                                .bind(op_id)
-                                .bind(now)
-                                .execute(&mut *tx)
-                                .await?
-                                .rows_affected()
-                                == 1;
-                        (op_id, true, marked, false)
-                    }
-                    None => {
-                        // `alone`: no operation of the job is older (the comparison leaves the new row out).
-                        let inserted = sqlx::query(
-                            "INSERT INTO delivery_ops (job_id, op, payload, fingerprint, enqueued_at_ms, sent_at_ms)
-                             VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN $5 END)
-                             RETURNING id, NOT EXISTS (SELECT 1 FROM delivery_ops o
-                                 WHERE o.job_id = $1 AND o.id < delivery_ops.id) AS alone",
-                        )
-                        .bind(&job_id)
-                        .bind(op.kind.as_str())
-                        .bind(sealed)
-                        .bind(&op.fingerprint)
-                        .bind(now)
-                        .bind(mark_sent)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        (inserted.try_get("id")?, false, mark_sent, inserted.try_get::<bool, _>("alone")?)
-                    }
-                };
-                steps.push(EnqueueStep {
-                    next_attempt_ms: job.try_get("next_attempt_at_ms")?,
-                    attempts: job.try_get("attempts")?,
-                    job_id,
-                    lease_owner,
-                    op_id,
-                    merged,
-                    marked,
-                    alone,
-                });
-            }
-            steps
-        }))
     }
 
     /// Deletes the jobs with nothing left to do (idle, no pending operation, no live lease) untouched for
@@ -521,7 +397,7 @@ impl Store {
         let now = self.shared_now_ms().await?;
         // Taken rows are skipped, not waited for: instances pick different jobs at the same moment.
         let lock = match self.backend {
-            Backend::Sqlite(_) => "",
+            Backend::Sqlite { .. } => "",
             Backend::Postgres(_) => "FOR UPDATE SKIP LOCKED",
         };
         let sql = format!(
@@ -644,7 +520,7 @@ impl Store {
         let now = self.shared_now_ms().await?;
         let states = match &self.backend {
             Backend::Postgres(pool) => complete_on_postgres(pool, completions, now).await?,
-            Backend::Sqlite(_) => self.complete_on_sqlite(completions, now).await?,
+            Backend::Sqlite { writes, .. } => complete_on_sqlite(writes, completions, now).await?,
         };
         // A job's state after its operation's completion; none: the lease was lost and nothing changed.
         Ok(completions
@@ -655,77 +531,6 @@ impl Store {
                 None => Err(StoreError::LeaseLost(completion.job_id.clone())),
             })
             .collect())
-    }
-
-    /// [`Store::complete_ops`]'s statements on SQLite, in one transaction; `complete_delivery_ops` (PostgreSQL's
-    /// migration 0005) runs the same ones, each job row locked by a statement of its own first.
-    async fn complete_on_sqlite(
-        &self,
-        completions: &[Completion],
-        now: i64,
-    ) -> Result<Vec<Option<String>>, StoreError> {
-        Ok(with_tx!(self, tx => {
-            let mut states = Vec::with_capacity(completions.len());
-            for completion in completions {
-                let (job_id, owner, op_id) = (completion.job_id.as_str(), completion.owner.as_str(), completion.op_id);
-                // The job row first, as every writer of a job takes it (the enqueue's upsert too), so that two
-                // transactions never wait on each other's rows. Only the lease holder's completion counts. With this
-                // operation its last, the job goes idle and the lease is given up in the same statement rather than
-                // in one more commit: an enqueuer of this job waits on this row, so it either added its operation
-                // before (the job keeps its lease) or leases the idle job after. SQLite's writer holds the whole
-                // database from `BEGIN IMMEDIATE`, so nothing can commit between the lock and the `NOT EXISTS`.
-                let state: Option<String> = sqlx::query_scalar(
-                    "UPDATE delivery_jobs SET attempts = 0, last_error = NULL, last_message = NULL, updated_at_ms = $4,
-                         lease_owner = CASE WHEN state = 'queued' AND NOT EXISTS (SELECT 1 FROM delivery_ops o
-                             WHERE o.job_id = $1 AND o.id <> $3) THEN NULL ELSE lease_owner END,
-                         lease_expires_at_ms = CASE WHEN state = 'queued' AND NOT EXISTS (SELECT 1 FROM delivery_ops o
-                             WHERE o.job_id = $1 AND o.id <> $3) THEN NULL ELSE lease_expires_at_ms END,
-                         state = CASE WHEN state = 'queued' AND NOT EXISTS (SELECT 1 FROM delivery_ops o
-                             WHERE o.job_id = $1 AND o.id <> $3) THEN 'idle' ELSE state END
-                     WHERE id = $1 AND lease_owner = $2
-                     RETURNING state",
-                )
-                .bind(job_id)
-                .bind(owner)
-                .bind(op_id)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if state.is_some() {
-                    if let Some((key, logged)) = &completion.call_log {
-                        sqlx::query(
-                            "INSERT INTO call_logs (user_id, session_id, extension_number, hashed_extension_id,
-                                 record_id, platform, contact_id, third_party_log_id, claim_token, claimed_at_ms,
-                                 created_at_ms, updated_at_ms)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $9, $9)
-                             ON CONFLICT (user_id, session_id, extension_number, hashed_extension_id) DO UPDATE
-                             SET third_party_log_id = excluded.third_party_log_id, claim_token = NULL,
-                                 record_id = excluded.record_id, contact_id = excluded.contact_id,
-                                 updated_at_ms = excluded.updated_at_ms
-                             WHERE call_logs.third_party_log_id IS NULL",
-                        )
-                        .bind(&key.user_id)
-                        .bind(&key.session_id)
-                        .bind(&key.extension_number)
-                        .bind(&key.hashed_extension_id)
-                        .bind(&logged.record_id)
-                        .bind(&logged.platform)
-                        .bind(&logged.contact_id)
-                        .bind(&logged.log_id)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    sqlx::query("DELETE FROM delivery_ops WHERE id = $1 AND job_id = $2")
-                        .bind(op_id)
-                        .bind(job_id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                states.push(state);
-            }
-            states
-        }))
     }
 
     /// After a temporary failure: counts the attempt, sets when the job is due again, and gives up the lease.
@@ -922,18 +727,18 @@ struct PreparedEnqueue<'a> {
 }
 
 /// What enqueueing one operation did, as either back end reports it.
-struct EnqueueStep {
-    job_id: String,
-    next_attempt_ms: i64,
-    attempts: i32,
+pub(super) struct EnqueueStep {
+    pub job_id: String,
+    pub next_attempt_ms: i64,
+    pub attempts: i32,
     /// The job's lease owner after the upsert.
-    lease_owner: Option<String>,
-    op_id: i64,
-    merged: bool,
+    pub lease_owner: Option<String>,
+    pub op_id: i64,
+    pub merged: bool,
     /// The create's sent mark was written by this enqueue.
-    marked: bool,
+    pub marked: bool,
     /// No operation of the job is older than this one.
-    alone: bool,
+    pub alone: bool,
 }
 
 impl EnqueueStep {
@@ -969,8 +774,36 @@ impl EnqueueStep {
     }
 }
 
+/// [`Store::enqueue_many`] on SQLite: its statements, in one transaction on the batch connection
+/// (`sqlite_batches.rs`); `enqueue_delivery_ops` (PostgreSQL's migration 0005) runs the same ones.
+async fn enqueue_on_sqlite(
+    writes: &SqliteWrites,
+    prepared: &[PreparedEnqueue<'_>],
+    now: i64,
+) -> Result<Vec<EnqueueStep>, StoreError> {
+    let batch = prepared
+        .iter()
+        .map(|PreparedEnqueue { item, sealed, new_id }| {
+            let (lease_owner, lease_expires_ms) = item.lease_columns(now);
+            sqlite_batches::SqliteEnqueue {
+                new_id: new_id.clone(),
+                user_id: item.subject.user_id.clone(),
+                platform: item.subject.platform.clone(),
+                kind: item.subject.kind.as_str(),
+                key: item.subject.key.clone(),
+                lease_owner: lease_owner.map(str::to_owned),
+                lease_expires_ms,
+                op: item.op.kind,
+                sealed: sealed.clone(),
+                fingerprint: item.op.fingerprint.clone(),
+            }
+        })
+        .collect::<Vec<_>>();
+    writes.batch(move |tx| sqlite_batches::enqueue(tx, &batch, now)).await
+}
+
 /// [`Store::enqueue_many`] on PostgreSQL: the batch in one statement, `enqueue_delivery_ops` (migration 0005),
-/// which runs the statements of [`Store::enqueue_on_sqlite`] inside the database: one round trip per batch
+/// which runs the statements of [`enqueue_on_sqlite`] inside the database: one round trip per batch
 /// instead of four or five per operation.
 async fn enqueue_on_postgres(
     pool: &sqlx::PgPool,
@@ -1026,8 +859,20 @@ pub struct Completion {
     pub call_log: Option<(CallLogKey, CompletedCallLog)>,
 }
 
+/// [`Store::complete_ops`] on SQLite: its statements, in one transaction on the batch connection
+/// (`sqlite_batches.rs`); `complete_delivery_ops` (PostgreSQL's migration 0005) runs the same ones, each job row
+/// locked by a statement of its own first.
+async fn complete_on_sqlite(
+    writes: &SqliteWrites,
+    completions: &[Completion],
+    now: i64,
+) -> Result<Vec<Option<String>>, StoreError> {
+    let completions = completions.to_vec();
+    writes.batch(move |tx| sqlite_batches::complete(tx, &completions, now)).await
+}
+
 /// [`Store::complete_ops`] on PostgreSQL: the batch in one statement, `complete_delivery_ops` (migration 0005),
-/// which runs the statements of [`Store::complete_on_sqlite`] inside the database: one round trip per batch
+/// which runs the statements of [`complete_on_sqlite`] inside the database: one round trip per batch
 /// instead of six per operation.
 async fn complete_on_postgres(
     pool: &sqlx::PgPool,

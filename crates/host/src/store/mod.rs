@@ -26,6 +26,7 @@ mod note_cache;
 mod refresh_leases;
 mod secrets;
 mod sessions;
+mod sqlite_batches;
 mod users;
 
 use std::str::FromStr;
@@ -77,6 +78,9 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// From SQLite's batch connection (`sqlite_batches.rs`).
+    #[error("database error: {0}")]
+    SqliteBatch(#[from] rusqlite::Error),
     #[error("database file: {0}")]
     Io(#[from] std::io::Error),
     #[error("database migration failed: {0}")]
@@ -121,18 +125,6 @@ struct ClockOffset {
 pub struct Store {
     backend: Backend,
     cipher: Option<TokenCipher>,
-    /// SQLite's writes go through one connection of their own: it alone changes the file, so its page cache
-    /// stays valid between writes (a connection must drop its cache whenever another one has written), and no
-    /// write waits for a pooled connection behind reads. `None` for an in-memory database, whose one connection
-    /// does everything.
-    sqlite_writer: Option<SqlitePool>,
-    /// This process's SQLite writers take turns here, before the writer connection. SQLite admits one writer at
-    /// a time; a connection that finds the write lock taken sleeps in SQLite's busy handler, in steps of 1, 2, 5,
-    /// 10 ... 100 ms, and does not wake when the lock is freed: under load most of a write's latency was that
-    /// sleeping (measured with `callbridge-load`: 4,214 busy-handler sleeps averaging 4.1 ms in 8 s against 2,555
-    /// commits). Queueing here wakes the next writer as soon as the previous one commits. The busy timeout still
-    /// arbitrates between processes sharing one file.
-    sqlite_writers: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// The database clock's lead over this machine's (PostgreSQL); see [`Store::shared_now_ms`].
     clock: std::sync::Arc<ClockOffset>,
     /// Admin configurations read recently (see [`Store::admin_config`]).
@@ -141,8 +133,41 @@ pub struct Store {
 
 #[derive(Clone, Debug)]
 enum Backend {
-    Sqlite(SqlitePool),
+    /// A pool for reads, and what writes.
+    Sqlite { reads: SqlitePool, writes: std::sync::Arc<SqliteWrites> },
     Postgres(PgPool),
+}
+
+/// What writes a SQLite file: the writers of this process, which take turns.
+#[derive(Debug)]
+struct SqliteWrites {
+    /// Single statements and small transactions go through one sqlx connection of their own: apart from the batch
+    /// connection it alone changes the file, so its page cache mostly stays valid between writes (a connection
+    /// drops its cache whenever another one has written), and no write waits for a pooled connection behind reads.
+    writer: SqlitePool,
+    /// The delivery engine's batches, each one hand-off to a blocking thread (`sqlite_batches.rs`).
+    batches: sqlite_batches::BatchConnection,
+    /// This process's SQLite writers take turns here, before either connection. SQLite admits one writer at a
+    /// time; a connection that finds the write lock taken sleeps in SQLite's busy handler, in steps of 1, 2, 5,
+    /// 10 ... 100 ms, and does not wake when the lock is freed: under load most of a write's latency was that
+    /// sleeping (measured with `callbridge-load`: 4,214 busy-handler sleeps averaging 4.1 ms in 8 s against 2,555
+    /// commits). Queueing here wakes the next writer as soon as the previous one commits. The busy timeout still
+    /// arbitrates between processes sharing one file.
+    turn: tokio::sync::Mutex<()>,
+    /// The private folder of an in-memory database's file, removed when the last clone of the store goes.
+    _scratch: Option<tempfile::TempDir>,
+}
+
+impl SqliteWrites {
+    /// Runs a delivery batch in one transaction on the batch connection, in this process's writers' turn.
+    async fn batch<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let _turn = self.turn.lock().await;
+        self.batches.transaction(work).await
+    }
 }
 
 /// Runs `$body` with `$pool` bound to the active back end's pool. The body is compiled once per back end, so
@@ -150,7 +175,7 @@ enum Backend {
 macro_rules! with_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.backend {
-            $crate::store::Backend::Sqlite($pool) => $body,
+            $crate::store::Backend::Sqlite { reads: $pool, .. } => $body,
             $crate::store::Backend::Postgres($pool) => $body,
         }
     };
@@ -162,9 +187,9 @@ pub(crate) use with_pool;
 macro_rules! with_writer {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.backend {
-            $crate::store::Backend::Sqlite(reads) => {
-                let _turn = $store.sqlite_writers.lock().await;
-                let $pool = $store.sqlite_writer.as_ref().unwrap_or(reads);
+            $crate::store::Backend::Sqlite { writes, .. } => {
+                let _turn = writes.turn.lock().await;
+                let $pool = &writes.writer;
                 $body
             }
             $crate::store::Backend::Postgres($pool) => $body,
@@ -179,10 +204,9 @@ pub(crate) use with_writer;
 macro_rules! with_tx {
     ($store:expr, $tx:ident => $body:expr) => {
         match &$store.backend {
-            $crate::store::Backend::Sqlite(reads) => {
-                let _turn = $store.sqlite_writers.lock().await;
-                let pool = $store.sqlite_writer.as_ref().unwrap_or(reads);
-                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            $crate::store::Backend::Sqlite { writes, .. } => {
+                let _turn = writes.turn.lock().await;
+                let mut $tx = writes.writer.begin_with("BEGIN IMMEDIATE").await?;
                 let output = $body;
                 $tx.commit().await?;
                 output
@@ -207,7 +231,6 @@ impl Store {
         if url.is_empty() {
             return Err(StoreError::UnsupportedUrl(String::new()));
         }
-        let mut sqlite_writer = None;
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?;
             // No ping before handing out a pooled connection: it would be one more round trip for every store
@@ -222,17 +245,13 @@ impl Store {
                 .await?;
             Backend::Postgres(pool)
         } else if url.starts_with("sqlite:") || !url.contains("://") {
-            let (reads, writer) = connect_sqlite(url).await?;
-            sqlite_writer = writer;
-            Backend::Sqlite(reads)
+            connect_sqlite(url).await?
         } else {
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
         };
         Ok(Store {
             backend,
             cipher: None,
-            sqlite_writer,
-            sqlite_writers: Default::default(),
             clock: Default::default(),
             admin_configs: admin_config_cache(),
         })
@@ -242,7 +261,7 @@ impl Store {
     /// PostgreSQL sqlx holds an advisory lock while migrating, and SQLite serialises the writers.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.backend {
-            Backend::Sqlite(pool) => {
+            Backend::Sqlite { reads: pool, .. } => {
                 // SQLite has no advisory lock: instances migrating one fresh file at the same moment collide, the
                 // loser's migration transaction rolls back, and its next pass finds the migration applied.
                 let mut attempt = 1;
@@ -274,7 +293,7 @@ impl Store {
     /// `"sqlite"` or `"postgres"`.
     pub fn backend_name(&self) -> &'static str {
         match self.backend {
-            Backend::Sqlite(_) => "sqlite",
+            Backend::Sqlite { .. } => "sqlite",
             Backend::Postgres(_) => "postgres",
         }
     }
@@ -287,8 +306,8 @@ impl Store {
 
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
-        if let Some(writer) = &self.sqlite_writer {
-            writer.close().await;
+        if let Backend::Sqlite { writes, .. } = &self.backend {
+            writes.writer.close().await;
         }
         with_pool!(self, pool => pool.close().await);
     }
@@ -332,17 +351,19 @@ fn admin_config_cache() -> moka::future::Cache<String, Option<AdminConfig>> {
     moka::future::Cache::builder().max_capacity(10_000).time_to_live(ADMIN_CONFIG_TTL).build()
 }
 
-/// The pool for reads, and the writer connection's own pool (none for an in-memory database).
-async fn connect_sqlite(url: &str) -> Result<(SqlitePool, Option<SqlitePool>), StoreError> {
-    let options = if url.starts_with("sqlite:") {
-        SqliteConnectOptions::from_str(url)?
-    } else {
-        SqliteConnectOptions::new().filename(url)
-    };
+/// The pool for reads and the writers. An in-memory database (`sqlite::memory:`) is a file in a private temporary
+/// folder, removed when the store goes: SQLite shares a database in memory between connections only in shared-cache
+/// mode, whose table locks fail a reader beside a writer instead of making it wait, and the store reads, writes and
+/// runs batches on connections of their own.
+async fn connect_sqlite(url: &str) -> Result<Backend, StoreError> {
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-    if !in_memory {
-        restrict_database_files(options.get_filename())?;
-    }
+    let scratch = in_memory.then(|| tempfile::Builder::new().prefix("callbridge-").tempdir()).transpose()?;
+    let options = match &scratch {
+        Some(folder) => SqliteConnectOptions::new().filename(folder.path().join("callbridge.db")),
+        None if url.starts_with("sqlite:") => SqliteConnectOptions::from_str(url)?,
+        None => SqliteConnectOptions::new().filename(url),
+    };
+    restrict_database_files(options.get_filename())?;
     let options = options
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
@@ -355,18 +376,12 @@ async fn connect_sqlite(url: &str) -> Result<(SqlitePool, Option<SqlitePool>), S
         .foreign_keys(true);
     // No ping before handing out a pooled connection: a connection to a local file does not break, and the ping
     // is one more round trip to the connection's thread for every statement (about a third of them, before).
-    let mut pool_options = SqlitePoolOptions::new()
+    let reads = SqlitePoolOptions::new()
         .max_connections(SQLITE_MAX_CONNECTIONS)
         .acquire_timeout(ACQUIRE_TIMEOUT)
-        .test_before_acquire(false);
-    if in_memory {
-        // An in-memory database lives as long as a connection to it does, so one connection is kept for good. It
-        // is the only one: connections sharing an in-memory database lock tables without waiting (no busy
-        // timeout), so concurrent writers would fail instead of taking turns.
-        pool_options = pool_options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
-        return Ok((pool_options.connect_with(options).await?, None));
-    }
-    let reads = pool_options.connect_with(options.clone()).await?;
+        .test_before_acquire(false)
+        .connect_with(options.clone())
+        .await?;
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
         .min_connections(1)
@@ -374,9 +389,12 @@ async fn connect_sqlite(url: &str) -> Result<(SqlitePool, Option<SqlitePool>), S
         .max_lifetime(None)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire(false)
-        .connect_with(options)
+        .connect_with(options.clone())
         .await?;
-    Ok((reads, Some(writer)))
+    // The pools made the file and put it in WAL mode.
+    let batches = sqlite_batches::BatchConnection::open(options.get_filename())?;
+    let writes = SqliteWrites { writer, batches, turn: Default::default(), _scratch: scratch };
+    Ok(Backend::Sqlite { reads, writes: std::sync::Arc::new(writes) })
 }
 
 /// Creates the database file readable by its owner only (0600) before SQLite opens it, and narrows an existing
@@ -456,7 +474,7 @@ mod tests {
     async fn sqlite_connections_are_few_and_their_page_caches_bounded() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::connect(&dir.path().join("bounded.db").display().to_string()).await.unwrap();
-        let Backend::Sqlite(pool) = &store.backend else { unreachable!("a file path opens SQLite") };
+        let Backend::Sqlite { reads: pool, writes } = &store.backend else { unreachable!("a file path opens SQLite") };
         assert_eq!(pool.options().get_max_connections(), SQLITE_MAX_CONNECTIONS);
         // Hold every connection at once, so each one's own setting is read rather than the first one's again.
         let mut held = Vec::new();
@@ -467,10 +485,10 @@ mod tests {
             held.push(connection);
         }
         drop(held);
-        let writer = store.sqlite_writer.as_ref().expect("a file has a writer connection of its own");
-        assert_eq!(writer.options().get_max_connections(), 1);
-        let cache_size: i64 = sqlx::query_scalar("PRAGMA cache_size").fetch_one(writer).await.unwrap();
+        assert_eq!(writes.writer.options().get_max_connections(), 1);
+        let cache_size: i64 = sqlx::query_scalar("PRAGMA cache_size").fetch_one(&writes.writer).await.unwrap();
         assert_eq!(cache_size, -SQLITE_CACHE_KIB);
+        assert_eq!(writes.batches.cache_size(), -SQLITE_CACHE_KIB);
         store.close().await;
     }
 }

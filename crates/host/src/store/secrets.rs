@@ -20,7 +20,7 @@ impl Store {
         let deleted =
             with_writer!(self, pool => sqlx::query("DELETE FROM server_secrets").execute(pool).await?.rows_affected());
         match &self.backend {
-            Backend::Sqlite(pool) => {
+            Backend::Sqlite { reads: pool, .. } => {
                 sqlx::query("VACUUM").execute(pool).await?;
                 sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
             }

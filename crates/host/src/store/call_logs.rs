@@ -45,6 +45,23 @@ struct CallLogRecord {
     created_at_ms: i64,
 }
 
+impl CallLogRecord {
+    /// The record from a row read by SQLite's inline reads (sqlx reads it by `FromRow`).
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(CallLogRecord {
+            user_id: row.get("user_id")?,
+            session_id: row.get("session_id")?,
+            extension_number: row.get("extension_number")?,
+            hashed_extension_id: row.get("hashed_extension_id")?,
+            record_id: row.get("record_id")?,
+            platform: row.get("platform")?,
+            contact_id: row.get("contact_id")?,
+            third_party_log_id: row.get("third_party_log_id")?,
+            created_at_ms: row.get("created_at_ms")?,
+        })
+    }
+}
+
 impl TryFrom<CallLogRecord> for CallLogRow {
     type Error = StoreError;
 
@@ -73,20 +90,21 @@ impl Store {
             return Ok(Vec::new());
         }
         let records: Vec<CallLogRecord> = match &self.backend {
-            Backend::Sqlite { reads: pool, .. } => {
+            Backend::Sqlite { inline_reads, .. } => {
                 let session_ids = serde_json::Value::from(session_ids).to_string();
-                sqlx::query_as(
-                    "SELECT user_id, session_id, extension_number, hashed_extension_id, record_id, platform,
-                         contact_id, third_party_log_id, created_at_ms
-                     FROM call_logs
-                     WHERE user_id = $1 AND session_id IN (SELECT value FROM json_each($2))
-                         AND third_party_log_id IS NOT NULL
-                     ORDER BY session_id, hashed_extension_id, extension_number",
-                )
-                .bind(user_id)
-                .bind(session_ids)
-                .fetch_all(pool)
-                .await?
+                inline_reads.read(|connection| {
+                    connection
+                        .prepare_cached(
+                            "SELECT user_id, session_id, extension_number, hashed_extension_id, record_id, platform,
+                                 contact_id, third_party_log_id, created_at_ms
+                             FROM call_logs
+                             WHERE user_id = ?1 AND session_id IN (SELECT value FROM json_each(?2))
+                                 AND third_party_log_id IS NOT NULL
+                             ORDER BY session_id, hashed_extension_id, extension_number",
+                        )?
+                        .query_map(rusqlite::params![user_id, session_ids], CallLogRecord::from_sqlite)?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })?
             }
             Backend::Postgres(pool) => {
                 sqlx::query_as(

@@ -13,7 +13,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
-use super::{Backend, SqliteWrites, Store, StoreError, duration_ms, from_ms, sqlite_batches, with_pool, with_tx, with_writer};
+use super::{
+    Backend, SqliteWrites, Store, StoreError, duration_ms, from_ms, sqlite_batches, with_pool, with_tx, with_writer,
+};
 use crate::store::CallLogKey;
 
 /// What a job delivers: one call session's log, or one conversation's message log.

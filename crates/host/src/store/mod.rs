@@ -27,6 +27,7 @@ mod refresh_leases;
 mod secrets;
 mod sessions;
 mod sqlite_batches;
+mod sqlite_reads;
 mod users;
 
 use std::str::FromStr;
@@ -133,8 +134,12 @@ pub struct Store {
 
 #[derive(Clone, Debug)]
 enum Backend {
-    /// A pool for reads, and what writes.
-    Sqlite { reads: SqlitePool, writes: std::sync::Arc<SqliteWrites> },
+    /// A pool for reads, the request path's reads on the calling thread (`sqlite_reads.rs`), and what writes.
+    Sqlite {
+        reads: SqlitePool,
+        inline_reads: std::sync::Arc<sqlite_reads::InlineReads>,
+        writes: std::sync::Arc<SqliteWrites>,
+    },
     Postgres(PgPool),
 }
 
@@ -249,12 +254,7 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
         };
-        Ok(Store {
-            backend,
-            cipher: None,
-            clock: Default::default(),
-            admin_configs: admin_config_cache(),
-        })
+        Ok(Store { backend, cipher: None, clock: Default::default(), admin_configs: admin_config_cache() })
     }
 
     /// Applies the embedded migrations that have not run yet. Safe to call from several instances at once: on
@@ -306,7 +306,9 @@ impl Store {
 
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
-        if let Backend::Sqlite { writes, .. } = &self.backend {
+        if let Backend::Sqlite { inline_reads, writes, .. } = &self.backend {
+            inline_reads.close();
+            writes.batches.close().await;
             writes.writer.close().await;
         }
         with_pool!(self, pool => pool.close().await);
@@ -357,7 +359,7 @@ fn admin_config_cache() -> moka::future::Cache<String, Option<AdminConfig>> {
 /// runs batches on connections of their own.
 async fn connect_sqlite(url: &str) -> Result<Backend, StoreError> {
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-    let scratch = in_memory.then(|| tempfile::Builder::new().prefix("callbridge-").tempdir()).transpose()?;
+    let scratch = in_memory.then(scratch_folder).transpose()?;
     let options = match &scratch {
         Some(folder) => SqliteConnectOptions::new().filename(folder.path().join("callbridge.db")),
         None if url.starts_with("sqlite:") => SqliteConnectOptions::from_str(url)?,
@@ -393,8 +395,21 @@ async fn connect_sqlite(url: &str) -> Result<Backend, StoreError> {
         .await?;
     // The pools made the file and put it in WAL mode.
     let batches = sqlite_batches::BatchConnection::open(options.get_filename())?;
+    let inline_reads = std::sync::Arc::new(sqlite_reads::InlineReads::new(options.get_filename()));
     let writes = SqliteWrites { writer, batches, turn: Default::default(), _scratch: scratch };
-    Ok(Backend::Sqlite { reads, writes: std::sync::Arc::new(writes) })
+    Ok(Backend::Sqlite { reads, inline_reads, writes: std::sync::Arc::new(writes) })
+}
+
+/// A new private temporary folder (0700) for an in-memory database's file.
+fn scratch_folder() -> std::io::Result<tempfile::TempDir> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("callbridge-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(std::fs::Permissions::from_mode(0o700));
+    }
+    builder.tempdir()
 }
 
 /// Creates the database file readable by its owner only (0600) before SQLite opens it, and narrows an existing
@@ -474,7 +489,9 @@ mod tests {
     async fn sqlite_connections_are_few_and_their_page_caches_bounded() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::connect(&dir.path().join("bounded.db").display().to_string()).await.unwrap();
-        let Backend::Sqlite { reads: pool, writes } = &store.backend else { unreachable!("a file path opens SQLite") };
+        let Backend::Sqlite { reads: pool, writes, .. } = &store.backend else {
+            unreachable!("a file path opens SQLite")
+        };
         assert_eq!(pool.options().get_max_connections(), SQLITE_MAX_CONNECTIONS);
         // Hold every connection at once, so each one's own setting is read rather than the first one's again.
         let mut held = Vec::new();
@@ -488,7 +505,23 @@ mod tests {
         assert_eq!(writes.writer.options().get_max_connections(), 1);
         let cache_size: i64 = sqlx::query_scalar("PRAGMA cache_size").fetch_one(&writes.writer).await.unwrap();
         assert_eq!(cache_size, -SQLITE_CACHE_KIB);
-        assert_eq!(writes.batches.cache_size(), -SQLITE_CACHE_KIB);
+        assert_eq!(writes.batches.cache_size(), Some(-SQLITE_CACHE_KIB));
         store.close().await;
+    }
+
+    /// An in-memory database lives in a private folder of its own (mode 0700, the file 0600), gone with the store.
+    #[tokio::test]
+    async fn an_in_memory_database_is_a_private_file_removed_with_the_store() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+        let Backend::Sqlite { writes, .. } = &store.backend else { unreachable!("sqlite::memory: opens SQLite") };
+        let folder = writes._scratch.as_ref().expect("an in-memory database has a scratch folder").path().to_owned();
+        let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&folder), 0o700);
+        assert_eq!(mode(&folder.join("callbridge.db")), 0o600);
+        store.close().await;
+        drop(store);
+        assert!(!folder.exists(), "{} is left behind", folder.display());
     }
 }

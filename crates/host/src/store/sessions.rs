@@ -2,9 +2,10 @@
 //! and a token whose user is gone opens nothing.
 
 use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension as _, named_params};
 
 use super::users::{SealedUser, UserRecord, user_columns};
-use super::{Store, StoreError, now_ms, to_ms, with_pool, with_writer};
+use super::{Backend, Store, StoreError, now_ms, to_ms, with_writer};
 
 impl Store {
     /// Records a new session of `user_id` valid until `expires_at`; expired sessions of the user are swept.
@@ -48,22 +49,40 @@ impl Store {
         sid: Option<&str>,
         issued_at: i64,
     ) -> Result<Option<SealedUser>, StoreError> {
-        let record: Option<UserRecord> = match sid {
-            Some(sid) => with_pool!(self, pool => sqlx::query_as(concat!(
-                "SELECT ", user_columns!(), " FROM users
-                 WHERE id = $2 AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = $1 AND s.user_id = users.id)"
-            ))
-            .bind(sid)
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?),
-            None => with_pool!(self, pool => sqlx::query_as(concat!(
-                "SELECT ", user_columns!(), " FROM users WHERE id = $1 AND sessions_not_before_ms <= $2"
-            ))
-            .bind(user_id)
-            .bind(issued_at.saturating_mul(1000))
-            .fetch_optional(pool)
-            .await?),
+        const WITH_SESSION: &str = concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users
+             WHERE id = $2 AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = $1 AND s.user_id = users.id)"
+        );
+        const WITHOUT_SESSION: &str =
+            concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1 AND sessions_not_before_ms <= $2");
+        let record: Option<UserRecord> = match (&self.backend, sid) {
+            (Backend::Sqlite { inline_reads, .. }, Some(sid)) => inline_reads.read(|connection| {
+                connection
+                    .prepare_cached(WITH_SESSION)?
+                    .query_row(named_params! { "$1": sid, "$2": user_id }, UserRecord::from_sqlite)
+                    .optional()
+            })?,
+            (Backend::Sqlite { inline_reads, .. }, None) => inline_reads.read(|connection| {
+                connection
+                    .prepare_cached(WITHOUT_SESSION)?
+                    .query_row(
+                        named_params! { "$1": user_id, "$2": issued_at.saturating_mul(1000) },
+                        UserRecord::from_sqlite,
+                    )
+                    .optional()
+            })?,
+            (Backend::Postgres(pool), Some(sid)) => {
+                sqlx::query_as(WITH_SESSION).bind(sid).bind(user_id).fetch_optional(pool).await?
+            }
+            (Backend::Postgres(pool), None) => {
+                sqlx::query_as(WITHOUT_SESSION)
+                    .bind(user_id)
+                    .bind(issued_at.saturating_mul(1000))
+                    .fetch_optional(pool)
+                    .await?
+            }
         };
         Ok(record.map(SealedUser))
     }

@@ -18,9 +18,9 @@ use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 use super::jobs::{Completion, EnqueueStep, OpKind};
 use super::{SQLITE_BUSY_TIMEOUT, SQLITE_CACHE_KIB, StoreError};
 
-/// The batch connection; cloning shares it.
+/// The batch connection (`None` once the store is closed); cloning shares it.
 #[derive(Clone)]
-pub(super) struct BatchConnection(Arc<Mutex<Connection>>);
+pub(super) struct BatchConnection(Arc<Mutex<Option<Connection>>>);
 
 impl std::fmt::Debug for BatchConnection {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -37,7 +37,7 @@ impl BatchConnection {
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "cache_size", -SQLITE_CACHE_KIB)?;
         connection.pragma_update(None, "foreign_keys", true)?;
-        Ok(BatchConnection(Arc::new(Mutex::new(connection))))
+        Ok(BatchConnection(Arc::new(Mutex::new(Some(connection)))))
     }
 
     /// Runs `work` in one `IMMEDIATE` transaction on a blocking thread and commits it; an error rolls it back.
@@ -51,6 +51,7 @@ impl BatchConnection {
         let run = tokio::task::spawn_blocking(move || {
             // A panic inside `work` dropped its transaction, which rolled back: the connection is sound.
             let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+            let connection = connection.as_mut().ok_or(sqlx::Error::PoolClosed)?;
             let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let output = work(&tx)?;
             tx.commit()?;
@@ -59,10 +60,17 @@ impl BatchConnection {
         run.await.map_err(|error| StoreError::Batch(format!("the SQLite batch did not finish: {error}")))?
     }
 
+    /// Closes the connection once a batch it runs has ended; later batches fail as on a closed pool.
+    pub(super) async fn close(&self) {
+        let connection = Arc::clone(&self.0);
+        let _ =
+            tokio::task::spawn_blocking(move || connection.lock().unwrap_or_else(PoisonError::into_inner).take()).await;
+    }
+
     #[cfg(test)]
-    pub(super) fn cache_size(&self) -> i64 {
+    pub(super) fn cache_size(&self) -> Option<i64> {
         let connection = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        connection.pragma_query_value(None, "cache_size", |row| row.get(0)).unwrap_or_default()
+        connection.as_ref()?.pragma_query_value(None, "cache_size", |row| row.get(0)).ok()
     }
 }
 

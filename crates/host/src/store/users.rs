@@ -37,6 +37,26 @@ pub(super) struct UserRecord {
     hashed_rc_extension_id: Option<String>,
 }
 
+impl UserRecord {
+    /// The record from a row of [`user_columns`] read by SQLite's inline reads (sqlx reads it by `FromRow`).
+    pub(super) fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(UserRecord {
+            id: row.get("id")?,
+            platform: row.get("platform")?,
+            hostname: row.get("hostname")?,
+            timezone_name: row.get("timezone_name")?,
+            timezone_offset: row.get("timezone_offset")?,
+            access_token: row.get("access_token")?,
+            refresh_token: row.get("refresh_token")?,
+            token_expiry_ms: row.get("token_expiry_ms")?,
+            platform_additional_info: row.get("platform_additional_info")?,
+            user_settings: row.get("user_settings")?,
+            rc_account_id: row.get("rc_account_id")?,
+            hashed_rc_extension_id: row.get("hashed_rc_extension_id")?,
+        })
+    }
+}
+
 /// A user's row as read, its tokens still sealed: read with the request's session
 /// ([`Store::session_user`]) and opened ([`Store::open_user`]) only by a handler that needs the user.
 pub struct SealedUser(pub(super) UserRecord);

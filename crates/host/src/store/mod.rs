@@ -4,7 +4,10 @@
 //! Both back ends run the same SQL wherever the dialects agree (both understand `$N` placeholders and
 //! `INSERT ... ON CONFLICT ... DO UPDATE ... WHERE`), so they behave the same. The delivery engine's batched
 //! enqueue and completion are the exception in form, not in content: PostgreSQL runs their statements inside a
-//! function each (migration 0005), one round trip per batch instead of one per statement (`jobs.rs`).
+//! function each (migration 0005), one round trip per batch instead of one per statement (`jobs.rs`), and SQLite
+//! runs them outside sqlx, one hand-off to a blocking thread per batch (`sqlite_batches.rs`). SQLite's reads on
+//! nearly every request's path skip sqlx too (`sqlite_reads.rs`): sqlx hands each statement to a thread of its
+//! own, which cost more than the statements.
 //! Coordination between instances is done by the database alone: every "only one may win" decision (delivery-job
 //! leases, refresh leases, generated secrets) is a single atomic statement whose affected-row count says who won,
 //! never a read followed by a write.
@@ -79,9 +82,10 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
-    /// From SQLite's batch connection (`sqlite_batches.rs`).
+    /// From the SQLite connections the store drives itself, not through sqlx (`sqlite_batches.rs`,
+    /// `sqlite_reads.rs`).
     #[error("database error: {0}")]
-    SqliteBatch(#[from] rusqlite::Error),
+    Sqlite(#[from] rusqlite::Error),
     #[error("database file: {0}")]
     Io(#[from] std::io::Error),
     #[error("database migration failed: {0}")]

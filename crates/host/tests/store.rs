@@ -7,8 +7,8 @@ use callbridge_core::schema::{TimezoneOffset, User, UserSettings};
 use callbridge_core::secret::Secret;
 use callbridge_host::crypto::TokenCipher;
 use callbridge_host::store::{
-    AdminConfig, CallLogKey, CompletedCallLog, JobFilter, JobState, JobSubject, MessageLogRow, NewOp, OpKind,
-    SettingsChange, Store, StoreError,
+    AdminConfig, CallLogKey, CompletedCallLog, Completion, Enqueue, JobFilter, JobState, JobSubject, MessageLogRow,
+    NewOp, OpKind, SettingsChange, Store, StoreError,
 };
 use chrono::DateTime;
 use serde_json::json;
@@ -922,6 +922,78 @@ async fn delivery_jobs_keep_order_merge_repeats_and_have_one_runner() {
         second.release_job(&taken.id, "alive").await.unwrap();
         first.close().await;
         second.close().await;
+        db.cleanup().await;
+    }
+}
+
+/// Two instances batch creates of the same sessions at once, then record their completions at once (on SQLite two
+/// batch connections on one file, one waiting for the other in SQLite's busy handler): each session gets one
+/// operation, which every create of it names, and one mapping.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_batching_at_once_give_each_session_one_operation_and_one_mapping() {
+    for db in databases().await {
+        let stores = [db.open().await, db.open().await];
+        let mut sessions: Vec<String> = (0..8).map(|_| unique("s-")).collect();
+        sessions.sort_by(|a, b| job_subject(a).lock_order().cmp(&job_subject(b).lock_order()));
+        let mut batches = JoinSet::new();
+        for round in 0..3 {
+            for (instance, store) in stores.iter().enumerate() {
+                let (store, sessions) = (store.clone(), sessions.clone());
+                batches.spawn(async move {
+                    let items: Vec<Enqueue> = sessions
+                        .iter()
+                        .map(|session| Enqueue {
+                            subject: job_subject(session),
+                            op: new_op(OpKind::CreateCall, &format!("create-{round}-{instance}")),
+                            lease: None,
+                        })
+                        .collect();
+                    store.enqueue_many(&items).await
+                });
+            }
+        }
+        let mut ops_by_session = std::collections::HashMap::<usize, Vec<(i64, bool)>>::new();
+        while let Some(outcomes) = batches.join_next().await {
+            for (index, (enqueued, _)) in outcomes.unwrap().unwrap().into_iter().enumerate() {
+                ops_by_session.entry(index).or_default().push((enqueued.op_id, enqueued.merged));
+            }
+        }
+        for (index, ops) in &ops_by_session {
+            assert_eq!(ops.len(), 6, "{}", db.label);
+            assert!(ops.iter().all(|(op_id, _)| *op_id == ops[0].0), "{}: {ops:?}", db.label);
+            assert_eq!(ops.iter().filter(|(_, merged)| !merged).count(), 1, "{}: session {index}", db.label);
+        }
+
+        // Each instance leases half of the jobs and both record them at once.
+        let ttl = Duration::from_secs(30);
+        let mut completions = [Vec::new(), Vec::new()];
+        for (index, session) in sessions.iter().enumerate() {
+            let (instance, owner) = (index % 2, format!("runner-{}", index % 2));
+            let job = stores[0].job_for(&job_subject(session)).await.unwrap().unwrap();
+            let job = stores[instance].lease_job(&job.id, &owner, ttl).await.unwrap().expect("a free job");
+            let key = key("u-1", session);
+            let logged = CompletedCallLog {
+                record_id: format!("r-{session}"),
+                platform: "sandbox".to_owned(),
+                contact_id: "c-1".to_owned(),
+                log_id: format!("log-{session}"),
+            };
+            let op_id = ops_by_session[&index][0].0;
+            completions[instance].push(Completion { job_id: job.id, owner, op_id, call_log: Some((key, logged)) });
+        }
+        let [first, second] = &completions;
+        let (a, b) = tokio::join!(stores[0].complete_ops(first), stores[1].complete_ops(second));
+        for outcome in a.unwrap().into_iter().chain(b.unwrap()) {
+            assert!(!outcome.unwrap(), "{}: the job's last operation is done, and the job idle", db.label);
+        }
+        for session in &sessions {
+            let row = stores[1].find_call_log(&key("u-1", session)).await.unwrap().expect("one mapping");
+            assert_eq!(row.third_party_log_id, Some(format!("log-{session}")), "{}", db.label);
+            assert_eq!(stores[0].job_for(&job_subject(session)).await.unwrap().unwrap().pending_ops, 0);
+        }
+        for store in &stores {
+            store.close().await;
+        }
         db.cleanup().await;
     }
 }

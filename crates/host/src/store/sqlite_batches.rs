@@ -2,8 +2,8 @@
 //! their own, run whole on a thread of tokio's blocking pool.
 //!
 //! sqlx's SQLite driver runs each connection on a thread of its own and hands it every statement and every result
-//! through channels: two thread wake-ups per statement, and a delivery batch is a dozen statements (BEGIN, four or
-//! five per operation, COMMIT). Here a batch is one hand-off there and back. The statements are the ones
+//! through channels: two thread wake-ups per statement, and a delivery batch runs two to four statements per
+//! operation between its BEGIN and COMMIT. Here a batch is one hand-off there and back. The statements are the ones
 //! PostgreSQL runs in `enqueue_delivery_ops` and `complete_delivery_ops` (its migration 0005), in the same order;
 //! the tests run both back ends against the same cases.
 //!

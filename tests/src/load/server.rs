@@ -111,6 +111,46 @@ pub struct SpawnedServer {
     _scratch: tempfile::TempDir,
 }
 
+/// How many ports a start tries when another process takes the free port first.
+const START_ATTEMPTS: u32 = 5;
+
+/// Why a start did not come up.
+enum Start {
+    /// The port was taken between [`free_port`] and the server's bind.
+    PortTaken,
+    Failed(anyhow::Error),
+}
+
+/// Waits until the server answers `/isAlive` (at most a minute: migrations run first).
+async fn wait_until_alive(child: &mut Child, base_url: &str, log_path: &Path) -> Result<(), Start> {
+    let http = crate::load::driver::http_client(Duration::from_secs(2)).map_err(Start::Failed)?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().map_err(|error| Start::Failed(error.into()))? {
+            let log = tail(log_path);
+            if log.contains("Address already in use") {
+                return Err(Start::PortTaken);
+            }
+            return Err(Start::Failed(anyhow::anyhow!(
+                "the server exited during start-up ({status}); its log:\n{log}"
+            )));
+        }
+        if let Ok(response) = http.get(format!("{base_url}/isAlive")).send().await
+            && response.status().is_success()
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(Start::Failed(anyhow::anyhow!(
+                "the server did not answer /isAlive within a minute; its log:\n{}",
+                tail(log_path)
+            )));
+        }
+        // sleep-ok: poll interval of a start-up wait bounded by the deadline
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// A free local port (the listener is dropped just before the server binds it).
 fn free_port() -> anyhow::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
@@ -131,50 +171,44 @@ impl SpawnedServer {
             Some(url) => (url.clone(), "sqlite"),
             None => (scratch.path().join("load.db").display().to_string(), "sqlite"),
         };
-        let port = free_port()?;
         let log_path = scratch.path().join("server.log");
-        let log = std::fs::File::create(&log_path)?;
-        // The server runs in the scratch directory, so a relative binary path must be made absolute first.
-        let binary = std::path::absolute(&options.binary)?;
-        let mut command = Command::new(&binary);
-        command
-            .arg("serve")
-            .env("CALLBRIDGE_ADDR", format!("127.0.0.1:{port}"))
-            .env("DATABASE_URL", &database_url)
-            .env("CALLBRIDGE_LOG", &options.log_filter)
-            .env("CALLBRIDGE_PIPEDRIVE_BASE_URL", &options.crm_url)
-            .env("CALLBRIDGE_INSIGHTLY_BASE_URL", &options.crm_url)
-            .env("PIPEDRIVE_CLIENT_ID", CLIENT_ID)
-            .env("PIPEDRIVE_CLIENT_SECRET", CLIENT_SECRET)
-            // A load run is one client sending as fast as it can: the rate limits would measure themselves.
-            .env("CALLBRIDGE_RATE_LIMIT_IP", "0")
-            .env("CALLBRIDGE_RATE_LIMIT_USER", "0")
-            .envs(env.iter().copied())
-            .current_dir(scratch.path())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .kill_on_drop(true);
-        let mut child = command.spawn().with_context(|| format!("cannot start {}", binary.display()))?;
-        let pid = child.id().context("the server exited at once")?;
-        let base_url = format!("http://127.0.0.1:{port}");
-        let http = crate::load::driver::http_client(Duration::from_secs(2))?;
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = child.try_wait()? {
-                bail!("the server exited during start-up ({status}); its log:\n{}", tail(&log_path));
+        // The binary binds the port itself, so another process can take it between `free_port` and the bind (an
+        // outgoing connection's local port comes from the same range): then it starts again on another port.
+        let mut attempt = 1;
+        let (child, pid, base_url) = loop {
+            let port = free_port()?;
+            let log = std::fs::File::create(&log_path)?;
+            // The server runs in the scratch directory, so a relative binary path must be made absolute first.
+            let binary = std::path::absolute(&options.binary)?;
+            let mut command = Command::new(&binary);
+            command
+                .arg("serve")
+                .env("CALLBRIDGE_ADDR", format!("127.0.0.1:{port}"))
+                .env("DATABASE_URL", &database_url)
+                .env("CALLBRIDGE_LOG", &options.log_filter)
+                .env("CALLBRIDGE_PIPEDRIVE_BASE_URL", &options.crm_url)
+                .env("CALLBRIDGE_INSIGHTLY_BASE_URL", &options.crm_url)
+                .env("PIPEDRIVE_CLIENT_ID", CLIENT_ID)
+                .env("PIPEDRIVE_CLIENT_SECRET", CLIENT_SECRET)
+                // A load run is one client sending as fast as it can: the rate limits would measure themselves.
+                .env("CALLBRIDGE_RATE_LIMIT_IP", "0")
+                .env("CALLBRIDGE_RATE_LIMIT_USER", "0")
+                .envs(env.iter().copied())
+                .current_dir(scratch.path())
+                .stdin(Stdio::null())
+                .stdout(log.try_clone()?)
+                .stderr(log)
+                .kill_on_drop(true);
+            let mut child = command.spawn().with_context(|| format!("cannot start {}", binary.display()))?;
+            let pid = child.id().context("the server exited at once")?;
+            let base_url = format!("http://127.0.0.1:{port}");
+            match wait_until_alive(&mut child, &base_url, &log_path).await {
+                Ok(()) => break (child, pid, base_url),
+                Err(Start::PortTaken) if attempt < START_ATTEMPTS => attempt += 1,
+                Err(Start::PortTaken) => bail!("{START_ATTEMPTS} free ports were taken before the server bound them"),
+                Err(Start::Failed(error)) => return Err(error),
             }
-            if let Ok(response) = http.get(format!("{base_url}/isAlive")).send().await
-                && response.status().is_success()
-            {
-                break;
-            }
-            if Instant::now() > deadline {
-                bail!("the server did not answer /isAlive within a minute; its log:\n{}", tail(&log_path));
-            }
-            // sleep-ok: poll interval of a start-up wait bounded by the deadline
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        };
         Ok(Self { child, pid, base_url, log_path, database, _scratch: scratch })
     }
 

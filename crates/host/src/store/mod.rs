@@ -60,7 +60,7 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// prepared statements, about 1.3 MiB resident once warm: 8 connections peaked 5 MiB above 4 in a 1,000-connection
 /// load run, with no throughput change visible at 64 clients; the cost is fewer reads at once when far more
 /// requests than cores are waiting (docs/performance.md, "1,000 open connections"). The request path's reads on the
-/// calling thread keep at most as many idle connections of their own (`sqlite_reads.rs`).
+/// calling thread have connections of their own, one per runtime thread (`sqlite_reads.rs`).
 const SQLITE_MAX_CONNECTIONS: u32 = 4;
 /// Each SQLite connection's page cache, in KiB (`PRAGMA cache_size` takes a negative number as KiB). SQLite's
 /// default, 2,000 KiB, fills as the file grows, so the 4 caches would end at 8 MiB; 512 KiB (128 pages) still

@@ -14,10 +14,11 @@ use std::sync::{Mutex, PoisonError};
 
 use rusqlite::Connection;
 
-use super::{SQLITE_BUSY_TIMEOUT, SQLITE_CACHE_KIB, SQLITE_MAX_CONNECTIONS, StoreError};
+use super::{SQLITE_BUSY_TIMEOUT, SQLITE_CACHE_KIB, StoreError};
 
-/// Connections for [`InlineReads::read`]: as many as threads read at once, at most
-/// [`SQLITE_MAX_CONNECTIONS`] kept between reads.
+/// Connections for [`InlineReads::read`]: one per thread reading at once, kept between reads. Only the runtime's
+/// worker threads read here, so there are at most as many as workers (two on a two-core machine); a cap below that
+/// would close and open connections, cold page caches and all, for every read beyond it.
 #[derive(Debug)]
 pub(super) struct InlineReads {
     path: PathBuf,
@@ -41,9 +42,7 @@ impl InlineReads {
             None => self.open()?,
         };
         let output = read(&connection);
-        if let Some(idle) = self.idle.lock().unwrap_or_else(PoisonError::into_inner).as_mut()
-            && idle.len() < SQLITE_MAX_CONNECTIONS as usize
-        {
+        if let Some(idle) = self.idle.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
             idle.push(connection);
         }
         Ok(output?)
@@ -74,10 +73,10 @@ impl InlineReads {
 mod tests {
     use super::*;
 
-    /// However many threads read at once, each on a connection of its own, few connections stay open after, and
+    /// Threads reading at once each read on a connection of their own; the connections stay for later reads, and
     /// none of them writes.
     #[test]
-    fn inline_reads_keep_few_connections_and_only_read() {
+    fn inline_reads_keep_a_connection_per_thread_reading_at_once_and_only_read() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("reads.db");
         Connection::open(&path)
@@ -85,7 +84,7 @@ mod tests {
             .execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (7);")
             .unwrap();
         let reads = InlineReads::new(&path);
-        let threads = 2 * SQLITE_MAX_CONNECTIONS as usize;
+        let threads = 6;
         let together = std::sync::Barrier::new(threads);
         std::thread::scope(|scope| {
             for _ in 0..threads {
@@ -100,7 +99,17 @@ mod tests {
                 });
             }
         });
-        assert_eq!(reads.idle_connections(), SQLITE_MAX_CONNECTIONS as usize);
+        assert_eq!(reads.idle_connections(), threads);
+        // One thread after another: the same connection each time.
+        for _ in 0..3 {
+            assert_eq!(
+                reads
+                    .read(|connection| connection.query_row("SELECT x FROM t", [], |row| row.get::<_, i64>(0)))
+                    .unwrap(),
+                7
+            );
+        }
+        assert_eq!(reads.idle_connections(), threads);
         let error = reads.read(|connection| connection.execute("DELETE FROM t", [])).unwrap_err();
         assert!(error.to_string().contains("readonly"), "{error}");
         reads.close();

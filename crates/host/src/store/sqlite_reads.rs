@@ -16,9 +16,10 @@ use rusqlite::Connection;
 
 use super::{SQLITE_BUSY_TIMEOUT, SQLITE_CACHE_KIB, StoreError};
 
-/// Connections for [`InlineReads::read`]: one per thread reading at once, kept between reads. Only the runtime's
-/// worker threads read here, so there are at most as many as workers (two on a two-core machine); a cap below that
-/// would close and open connections, cold page caches and all, for every read beyond it.
+/// Connections for [`InlineReads::read`]: one per thread reading at once, kept between reads. Only threads that run
+/// the runtime's tasks read here (its workers, two on a two-core machine, and the thread blocking on it), so there
+/// are about as many as workers; a cap below that would close and open connections, cold page caches and all, for
+/// every read beyond it.
 #[derive(Debug)]
 pub(super) struct InlineReads {
     path: PathBuf,

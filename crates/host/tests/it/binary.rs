@@ -3,15 +3,12 @@
 //! no secret; secrets an earlier version stored in the database move out; keys rotate; connectors can be chosen.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A port nobody listens on right now.
-fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
-}
+use crate::support::free_addr;
 
 /// One HTTP/1.1 exchange; returns the status and the raw body.
 pub(crate) fn http(addr: SocketAddr, method: &str, target: &str, body: &str) -> Option<(u16, String)> {

@@ -3,7 +3,7 @@
 //! slow-body connections are closed, the connection limit queues clients until a slot frees, and rate limits
 //! answer 429 with `Retry-After`.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 use crate::both_backends;
-use crate::support::{Backend, get, json_request, sandbox_app, sandbox_login, send, unique_key};
+use crate::support::{Backend, free_addr, get, json_request, sandbox_app, sandbox_login, send, unique_key};
 
 both_backends!(stored_data_is_bounded);
 
@@ -81,10 +81,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
 }
 
 /// Starts the binary with `env` on top of a clean environment and waits until it answers `/isAlive`.

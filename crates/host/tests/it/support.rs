@@ -1,5 +1,6 @@
 //! Test support: databases (a SQLite file always, a private PostgreSQL schema when
-//! `CALLBRIDGE_TEST_POSTGRES_URL` is set), states with chosen connectors, and request helpers.
+//! `CALLBRIDGE_TEST_POSTGRES_URL` is set), states with chosen connectors, request helpers, and free ports for the
+//! binary.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +18,24 @@ use callbridge_host::test_schema::TestSchema;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
+
+/// A local address nobody listens on right now, for a `callbridge` process a test starts. Its port lies below the
+/// kernel's ephemeral range: a port that `bind(0)` gives is in that range, where another test's outgoing connection
+/// or mock server can take it before the process binds it (it did, once: "Address already in use").
+pub fn free_addr() -> std::net::SocketAddr {
+    use rand::Rng as _;
+    let first_ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    for _ in 0..1_000 {
+        let port = rand::rng().random_range(10_000..first_ephemeral.max(10_001));
+        if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+            return listener.local_addr().unwrap();
+        }
+    }
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
 
 pub const JWT_SECRET: &str = "test-jwt-secret";
 pub const HASH_KEY: &str = "test-hash-key";

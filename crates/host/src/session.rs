@@ -60,10 +60,14 @@ impl Session {
         store.open_user(&self.user)
     }
 
+    /// The session's user if it is on `platform`, whatever its token state.
+    pub fn user_on(&self, store: &Store, platform: &str) -> Result<Option<User>, StoreError> {
+        Ok(Some(self.user(store)?).filter(|user| user.platform == platform))
+    }
+
     /// The session's user if it is on `platform` and has CRM credentials.
     pub fn crm_user(&self, store: &Store, platform: &str) -> Result<Option<User>, StoreError> {
-        let user = self.user(store)?;
-        Ok((user.platform == platform && !user.access_token.is_empty()).then_some(user))
+        Ok(self.user_on(store, platform)?.filter(|user| !user.access_token.is_empty()))
     }
 }
 

@@ -52,9 +52,10 @@ pub fn not_admin() -> Response {
 /// platform.
 pub fn session_user(state: &AppState, session: &Session) -> Result<User, ApiError> {
     let user = session.user(&state.store).map_err(ApiError::database)?;
-    Some(user)
-        .filter(|user| session.claims.platform.as_deref().is_none_or(|platform| platform == user.platform))
-        .ok_or_else(|| ApiError::bad_request("User not found"))
+    if session.claims.platform.as_deref().is_some_and(|platform| platform != user.platform) {
+        return Err(ApiError::bad_request("User not found"));
+    }
+    Ok(user)
 }
 
 /// Checks the session and the RingCentral token: `Ok(Err(403))` unless RingCentral says the token's user is an

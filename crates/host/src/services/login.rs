@@ -304,11 +304,6 @@ pub async fn oauth_callback(state: &AppState, query: &QueryParams) -> Result<Res
     login_answer(state, &user, &info.user.name, info.return_message).await
 }
 
-/// The session's user on its platform, whatever its token state.
-fn session_user(state: &AppState, session: &Session, platform: &str) -> Result<Option<User>, StoreError> {
-    Ok(Some(session.user(&state.store)?).filter(|user| user.platform == platform))
-}
-
 /// `POST /unAuthorize`: revokes at the CRM where it can, then blanks the stored tokens whatever the CRM said and
 /// ends the session the request came with (every session of the user with `all_sessions`). Answers with the return
 /// message itself (not wrapped), as App Connect does.
@@ -320,7 +315,7 @@ pub async fn unauthorize(
 ) -> Result<Response, ApiError> {
     let entry = platform_entry(state, session.platform()?)?;
     let connector = &entry.connector;
-    let user = session_user(state, session, connector.name()).map_err(ApiError::database)?;
+    let user = session.user_on(&state.store, connector.name()).map_err(ApiError::database)?;
     let Some(user) = user else {
         return Err(ApiError::bad_request("User not found"));
     };
@@ -353,7 +348,7 @@ pub async fn unauthorize(
 pub async fn auth_validation(state: &AppState, session: &Session, facts: &RequestFacts) -> Result<Response, ApiError> {
     let entry = platform_entry(state, session.platform()?)?;
     let connector = &entry.connector;
-    let user = match session_user(state, session, connector.name()) {
+    let user = match session.user_on(&state.store, connector.name()) {
         Ok(Some(user)) if !user.access_token.is_empty() => user,
         Ok(_) => return Ok(warning("User not found", 5000)),
         Err(error) => return Ok(database_failure(&error)),

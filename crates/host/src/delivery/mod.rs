@@ -17,17 +17,18 @@
 //!   fails the job instead: an operator checks the CRM and retries. Nothing is ever created blindly twice.
 
 mod call;
+mod leases;
 mod message;
 pub mod outcome;
 mod preview;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use callbridge_core::{Operation, ReturnMessage, User};
 use chrono::Utc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -83,13 +84,6 @@ impl Default for DeliverySettings {
     }
 }
 
-/// An operation handed to the enqueue writer, what its request read, and where the outcome goes.
-struct EnqueueRequest {
-    item: Enqueue,
-    reads: Option<RequestReads>,
-    reply: oneshot::Sender<Result<Enqueuing, StoreError>>,
-}
-
 /// What became of an enqueue: the operation in its job, the receiver its outcome will be sent to, and whether the
 /// enqueue leased the job (its run has then started).
 struct Enqueuing {
@@ -98,70 +92,20 @@ struct Enqueuing {
     leased: bool,
 }
 
-/// A finished operation handed to the completion writer, its job's subject (for the lock order), and where its
-/// outcome goes.
-type CompletionRequest = (JobSubject, Completion, oneshot::Sender<Result<bool, StoreError>>);
-
 /// The engine's in-process parts: requests waiting for their operations, the tasks to wait for at shutdown, and
-/// the completion writer.
+/// the leases its runs hold.
 #[derive(Default)]
 pub struct Engine {
     waiters: Mutex<HashMap<i64, Vec<oneshot::Sender<DeliveryOutcome>>>>,
     tasks: TaskTracker,
-    completions: OnceLock<mpsc::UnboundedSender<CompletionRequest>>,
-    enqueues: OnceLock<mpsc::UnboundedSender<EnqueueRequest>>,
+    leases: leases::HeldLeases,
 }
 
 /// How many times a delivered operation's recording is tried, and the pause before the second try (doubling).
 const RECORD_ATTEMPTS: u32 = 3;
 const RECORD_RETRY_PAUSE: Duration = Duration::from_millis(50);
 
-/// The most finished operations one completion transaction records, and the most operations one enqueue
-/// transaction adds.
-const COMPLETION_BATCH: usize = 64;
-const ENQUEUE_BATCH: usize = 64;
-
 impl Engine {
-    /// Adds an operation to its job ([`Store::enqueue_and_lease`]) through this process's enqueue writer, which
-    /// adds the operations submitted while its previous transaction committed in one transaction (one commit and
-    /// one sync of the file for many requests under load; alone, an enqueue commits at once). The writer also
-    /// starts the run of a job the enqueue leased, so a request that goes away meanwhile leaves no lease behind
-    /// without its run.
-    async fn enqueue(
-        &self,
-        state: &AppState,
-        item: Enqueue,
-        reads: Option<RequestReads>,
-    ) -> Result<Enqueuing, StoreError> {
-        let writer = self.enqueues.get_or_init(|| {
-            let (sender, receiver) = mpsc::unbounded_channel();
-            tokio::spawn(write_enqueues(state.clone(), receiver));
-            sender
-        });
-        let (reply, outcome) = oneshot::channel();
-        if writer.send(EnqueueRequest { item, reads, reply }).is_err() {
-            return Err(StoreError::Batch("the enqueue writer has stopped".to_owned()));
-        }
-        outcome.await.unwrap_or_else(|_| Err(StoreError::Batch("the enqueue writer has stopped".to_owned())))
-    }
-
-    /// Records a finished operation ([`Store::complete_op`]) through this process's completion writer: one task
-    /// that records the operations finished while its previous transaction committed in one transaction, so that
-    /// under load many completions share one commit and one sync of the file instead of queueing for the
-    /// database one by one. Alone, a completion commits at once as before.
-    async fn complete(&self, store: &Store, subject: &JobSubject, completion: Completion) -> Result<bool, StoreError> {
-        let writer = self.completions.get_or_init(|| {
-            let (sender, receiver) = mpsc::unbounded_channel();
-            tokio::spawn(write_completions(store.clone(), receiver));
-            sender
-        });
-        let (reply, outcome) = oneshot::channel();
-        if writer.send((subject.clone(), completion, reply)).is_err() {
-            return Err(StoreError::Batch("the completion writer has stopped".to_owned()));
-        }
-        outcome.await.unwrap_or_else(|_| Err(StoreError::Batch("the completion writer has stopped".to_owned())))
-    }
-
     fn wait_for(&self, op_id: i64) -> oneshot::Receiver<DeliveryOutcome> {
         let (sender, receiver) = oneshot::channel();
         self.waiters.lock().unwrap_or_else(|it| it.into_inner()).entry(op_id).or_default().push(sender);
@@ -193,6 +137,45 @@ impl Engine {
     }
 }
 
+/// Adds an operation to its job ([`Store::enqueue_batched`]: under load one commit for many requests). Once
+/// the batch has committed, the store's writer registers the operation's waiter and starts the run of a job the
+/// enqueue leased, so a request that goes away meanwhile leaves no lease behind without its run.
+async fn enqueue(state: &AppState, item: Enqueue, reads: Option<RequestReads>) -> Result<Enqueuing, StoreError> {
+    let (reply, outcome) = oneshot::channel();
+    let owner = item.lease.as_ref().map(|(owner, _)| owner.clone());
+    let for_run = state.clone();
+    state.store.enqueue_batched(
+        item,
+        Box::new(move |enqueued| {
+            let enqueuing = enqueued.map(|(enqueued, leased)| {
+                let receiver = for_run.engine.wait_for(enqueued.op_id);
+                let was_leased = leased.is_some();
+                if let (Some(job), Some(owner)) = (leased, owner) {
+                    spawn_run(&for_run, job, owner, reads);
+                }
+                Enqueuing { enqueued, receiver, leased: was_leased }
+            });
+            // A request that went away has nobody to tell; its run goes on.
+            let _ = reply.send(enqueuing);
+        }),
+    );
+    outcome.await.unwrap_or_else(|_| Err(StoreError::Batch("the enqueue was dropped unanswered".to_owned())))
+}
+
+/// Records a finished operation ([`Store::complete_batched`]: under load one commit for many completions).
+async fn complete(store: &Store, subject: &JobSubject, completion: Completion) -> Result<bool, StoreError> {
+    let (reply, outcome) = oneshot::channel();
+    store.complete_batched(
+        subject,
+        completion,
+        Box::new(move |recorded| {
+            // A run that is gone has nobody to tell.
+            let _ = reply.send(recorded);
+        }),
+    );
+    outcome.await.unwrap_or_else(|_| Err(StoreError::Batch("the completion was dropped unanswered".to_owned())))
+}
+
 /// What the submitting request read of its subject just before the enqueue. The run uses it for the request's
 /// own operation when the enqueue leased the job and that operation is the only one, instead of reading it again.
 pub struct RequestReads {
@@ -201,51 +184,15 @@ pub struct RequestReads {
     pub logged: Option<CallLogRow>,
 }
 
-/// The enqueue writer's loop: takes whatever operations are waiting (up to [`ENQUEUE_BATCH`]), adds them in one
-/// transaction, registers each one's waiter, starts the runs of the jobs it leased, answers each, and goes again.
-async fn write_enqueues(state: AppState, mut receiver: mpsc::UnboundedReceiver<EnqueueRequest>) {
-    let mut batch = Vec::with_capacity(ENQUEUE_BATCH);
-    while receiver.recv_many(&mut batch, ENQUEUE_BATCH).await > 0 {
-        // The one lock order of job rows (stable: one subject's operations keep theirs).
-        batch.sort_by(|a, b| a.item.subject.lock_order().cmp(&b.item.subject.lock_order()));
-        let (items, requests): (Vec<Enqueue>, Vec<_>) =
-            batch.drain(..).map(|request| (request.item, (request.reads, request.reply))).unzip();
-        match state.store.enqueue_many(&items).await {
-            Ok(outcomes) => {
-                for ((item, (reads, reply)), (enqueued, leased)) in items.into_iter().zip(requests).zip(outcomes) {
-                    let receiver = state.engine.wait_for(enqueued.op_id);
-                    let was_leased = leased.is_some();
-                    if let (Some(job), Some((owner, _))) = (leased, item.lease) {
-                        spawn_run(&state, job, owner, reads);
-                    }
-                    // A request that went away has nobody to tell; its run goes on.
-                    let _ = reply.send(Ok(Enqueuing { enqueued, receiver, leased: was_leased }));
-                }
-            }
-            Err(error) => {
-                let text = error.to_string();
-                for (_, reply) in requests {
-                    let _ = reply.send(Err(StoreError::Batch(text.clone())));
-                }
-            }
-        }
-    }
-}
-
 /// Records a delivered operation, trying again after a database failure (a deadlock, a dropped connection): the
 /// CRM already has the write, and until it is recorded the job stays leased, its request is answered as queued,
 /// and the next attempt would look for the record (a create) or send the write again (an update). Trying a
 /// completion again that did commit changes nothing: its operation is gone, and with the job's last operation
 /// its lease too ([`StoreError::LeaseLost`]).
-async fn record_delivered(
-    state: &AppState,
-    store: &Store,
-    subject: &JobSubject,
-    completion: Completion,
-) -> Result<bool, StoreError> {
+async fn record_delivered(store: &Store, subject: &JobSubject, completion: Completion) -> Result<bool, StoreError> {
     let mut pause = RECORD_RETRY_PAUSE;
     for _ in 1..RECORD_ATTEMPTS {
-        match state.engine.complete(store, subject, completion.clone()).await {
+        match complete(store, subject, completion.clone()).await {
             Err(error) if !matches!(error, StoreError::LeaseLost(_)) => {
                 tracing::warn!(%error, job = completion.job_id, "Recording a delivered operation failed; trying again.");
                 tokio::time::sleep(pause).await;
@@ -254,34 +201,7 @@ async fn record_delivered(
             outcome => return outcome,
         }
     }
-    state.engine.complete(store, subject, completion).await
-}
-
-/// The completion writer's loop: takes whatever completions are waiting (up to [`COMPLETION_BATCH`]), records them
-/// in one transaction, answers each, and goes again.
-async fn write_completions(store: Store, mut receiver: mpsc::UnboundedReceiver<CompletionRequest>) {
-    let mut batch = Vec::with_capacity(COMPLETION_BATCH);
-    while receiver.recv_many(&mut batch, COMPLETION_BATCH).await > 0 {
-        // The one lock order of job rows, the enqueue writers' too (a completion batch sorted by job id deadlocked
-        // against another instance's enqueue batch on PostgreSQL).
-        batch.sort_by(|(a, ..), (b, ..)| a.lock_order().cmp(&b.lock_order()));
-        let (completions, replies): (Vec<Completion>, Vec<_>) =
-            batch.drain(..).map(|(_, completion, reply)| (completion, reply)).unzip();
-        match store.complete_ops(&completions).await {
-            Ok(outcomes) => {
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    // A run that is gone has nobody to tell.
-                    let _ = reply.send(outcome);
-                }
-            }
-            Err(error) => {
-                let text = error.to_string();
-                for reply in replies {
-                    let _ = reply.send(Err(StoreError::Batch(text.clone())));
-                }
-            }
-        }
-    }
+    complete(store, subject, completion).await
 }
 
 /// Writes the operation to its job, attempts it at once and waits (a bounded time) for what became of it.
@@ -293,10 +213,10 @@ pub async fn submit(
 ) -> Result<(Enqueued, DeliveryOutcome), StoreError> {
     let lease = Some((lease_owner(state), state.tunables.delivery.lease_ttl));
     let item = Enqueue { subject: subject.clone(), op, lease };
-    let Enqueuing { enqueued, mut receiver, leased } = state.engine.enqueue(state, item, reads).await?;
+    let Enqueuing { enqueued, mut receiver, leased } = enqueue(state, item, reads).await?;
     let engine = &state.engine;
     if leased {
-        // Leased with the enqueue, and its run started by the enqueue writer: a client hanging up cannot
+        // Leased with the enqueue, and its run started when the enqueue committed: a client hanging up cannot
         // interrupt the run, which has a task of its own.
     } else if backing_off(enqueued.attempts, enqueued.next_attempt_at, state.store.shared_now().await?) {
         // The job is backing off from a CRM that is down: the worker tries again when it is due.
@@ -444,30 +364,6 @@ async fn record_job_gauges(state: &AppState) {
     }
 }
 
-/// Keeps renewing a lease until dropped.
-struct Heartbeat(tokio::task::JoinHandle<()>);
-
-impl Drop for Heartbeat {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-fn heartbeat(state: &AppState, job_id: &str, owner: &str) -> Heartbeat {
-    let (state, job_id, owner) = (state.clone(), job_id.to_owned(), owner.to_owned());
-    Heartbeat(tokio::spawn(async move {
-        let ttl = state.tunables.delivery.lease_ttl;
-        loop {
-            tokio::time::sleep(ttl / 3).await;
-            match state.store.renew_job_lease(&job_id, &owner, ttl).await {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(error) => tracing::warn!(%error, "Renewing a delivery lease failed."),
-            }
-        }
-    }))
-}
-
 /// What applying an operation changes besides removing it.
 pub(crate) struct Applied {
     pub delivered: Delivered,
@@ -478,7 +374,7 @@ pub(crate) struct Applied {
 /// Applies the leased job's operations in order until none is left or one fails. `reads` are the submitting
 /// request's, good for the first operation when the enqueue knew it to be the only one.
 async fn run_leased(state: &AppState, mut job: LeasedJob, owner: &str, reads: Option<RequestReads>) {
-    let _heartbeat = heartbeat(state, &job.id, owner);
+    let _lease = state.engine.leases.hold(state, &job.id, owner);
     let store = &state.store;
     let mut reads = reads.filter(|_| job.known_ops.is_some());
     loop {
@@ -516,7 +412,7 @@ async fn run_leased(state: &AppState, mut job: LeasedJob, owner: &str, reads: Op
                     op_id: op.id,
                     call_log: applied.call_log,
                 };
-                let more = match record_delivered(state, store, &job.subject, completion).await {
+                let more = match record_delivered(store, &job.subject, completion).await {
                     Ok(more) => more,
                     Err(StoreError::LeaseLost(_)) => return,
                     Err(error) => {

@@ -13,9 +13,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
-use super::{
-    Backend, SqliteWrites, Store, StoreError, duration_ms, from_ms, sqlite_batches, with_pool, with_tx, with_writer,
-};
+use super::sqlite_batches;
+use super::{Backend, Store, StoreError, duration_ms, from_ms, with_pool, with_tx, with_writer};
 use crate::store::CallLogKey;
 
 /// What a job delivers: one call session's log, or one conversation's message log.
@@ -340,22 +339,42 @@ impl Store {
 
     /// [`Store::enqueue_and_lease`] for several operations in one transaction (one commit, one sync of the file),
     /// in the order given; operations of one job see each other. On PostgreSQL the batch is one statement, a call
-    /// of `enqueue_delivery_ops` (migration 0005). A database failure fails them all. Give them in
-    /// [`JobSubject::lock_order`], so that two batches never wait on each other's job rows.
+    /// of `enqueue_delivery_ops` (migration 0005); on SQLite it goes with the writes of [`Store::enqueue_batched`].
+    /// A database failure fails them all. Give them in [`JobSubject::lock_order`], so that two batches never wait
+    /// on each other's job rows.
     pub async fn enqueue_many(&self, items: &[Enqueue]) -> Result<Vec<(Enqueued, Option<LeasedJob>)>, StoreError> {
-        let prepared = items
-            .iter()
-            .map(|item| {
-                let sealed = self.seal_payload(&item.subject.user_id, &item.op.payload)?;
-                Ok(PreparedEnqueue { item, sealed, new_id: uuid::Uuid::new_v4().simple().to_string() })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let now = self.shared_now_ms().await?;
-        let steps = match &self.backend {
-            Backend::Postgres(pool) => enqueue_on_postgres(pool, &prepared, now).await?,
-            Backend::Sqlite { writes, .. } => enqueue_on_sqlite(writes, &prepared, now).await?,
+        let prepared = items.iter().map(|item| self.prepare_enqueue(item.clone())).collect::<Result<Vec<_>, _>>()?;
+        match &self.backend {
+            Backend::Postgres(pool) => enqueue_on_postgres(pool, &prepared, self.shared_now_ms().await?).await,
+            Backend::Sqlite { writes, .. } => {
+                written(|then| writes.batches.write(prepared, enqueue_on_sqlite, then)).await
+            }
+        }
+    }
+
+    /// [`Store::enqueue_and_lease`] batched with the other enqueues submitted at the same time, with a lease asked
+    /// for or not: `then` gets the outcome once the batch has committed, on the store's writer (see
+    /// [`Then`]). On PostgreSQL a task of this store's writes what was submitted while its previous batch ran in
+    /// one statement ([`postgres_batches`](super::postgres_batches)); on SQLite the batch writer's thread writes
+    /// it in its next transaction, with the completions submitted meanwhile (`sqlite_batches.rs`). Under load
+    /// many requests share one commit and one sync of the file; alone, an enqueue commits at once.
+    pub fn enqueue_batched(&self, item: Enqueue, then: Then<(Enqueued, Option<LeasedJob>)>) {
+        let prepared = match self.prepare_enqueue(item) {
+            Ok(prepared) => prepared,
+            Err(error) => return then(Err(error)),
         };
-        prepared.iter().zip(steps).map(|(prepared, step)| step.outcome(prepared, now)).collect()
+        match &self.backend {
+            Backend::Postgres(pool) => self.postgres_batches.enqueue(pool, &self.clock, prepared, then),
+            Backend::Sqlite { writes, .. } => {
+                writes.batches.write(vec![prepared], enqueue_on_sqlite, only(then, "the enqueue"))
+            }
+        }
+    }
+
+    /// The operation's payload sealed, and the id its job gets if the enqueue makes it.
+    fn prepare_enqueue(&self, item: Enqueue) -> Result<PreparedEnqueue, StoreError> {
+        let sealed = self.seal_payload(&item.subject.user_id, &item.op.payload)?;
+        Ok(PreparedEnqueue { item, sealed, new_id: uuid::Uuid::new_v4().simple().to_string() })
     }
 
     /// Deletes the jobs with nothing left to do (idle, no pending operation, no live lease) untouched for
@@ -517,22 +536,31 @@ impl Store {
     /// of the file), each with its own outcome: one whose lease was lost changes nothing and does not stop the
     /// others. A database failure fails them all. Give them in their jobs' [`JobSubject::lock_order`], so that two
     /// batches never wait on each other's job rows. On PostgreSQL the batch is one statement, a call of
-    /// `complete_delivery_ops` (migration 0005).
+    /// `complete_delivery_ops` (migration 0005); on SQLite it goes with the writes of [`Store::complete_batched`].
     pub async fn complete_ops(&self, completions: &[Completion]) -> Result<Vec<Result<bool, StoreError>>, StoreError> {
-        let now = self.shared_now_ms().await?;
-        let states = match &self.backend {
-            Backend::Postgres(pool) => complete_on_postgres(pool, completions, now).await?,
-            Backend::Sqlite { writes, .. } => complete_on_sqlite(writes, completions, now).await?,
-        };
-        // A job's state after its operation's completion; none: the lease was lost and nothing changed.
-        Ok(completions
-            .iter()
-            .zip(states)
-            .map(|(completion, state)| match state {
-                Some(state) => Ok(state != JobState::Idle.as_str()),
-                None => Err(StoreError::LeaseLost(completion.job_id.clone())),
-            })
-            .collect())
+        match &self.backend {
+            Backend::Postgres(pool) => complete_on_postgres(pool, completions, self.shared_now_ms().await?).await,
+            Backend::Sqlite { writes, .. } => {
+                written(|then| writes.batches.write(completions.to_vec(), complete_on_sqlite, then)).await
+            }
+        }
+    }
+
+    /// [`Store::complete_op`] batched with the other completions submitted at the same time (and on SQLite the
+    /// enqueues too), as [`Store::enqueue_batched`] batches enqueues: `then` gets the outcome once the batch has
+    /// committed, on the store's writer. `subject` is the job's, for the lock order.
+    pub fn complete_batched(&self, subject: &JobSubject, completion: Completion, then: Then<bool>) {
+        match &self.backend {
+            Backend::Postgres(pool) => {
+                self.postgres_batches.complete(pool, &self.clock, subject.clone(), completion, then)
+            }
+            Backend::Sqlite { writes, .. } => {
+                let then: Then<Vec<Result<bool, StoreError>>> = Box::new(move |outcome| {
+                    then(outcome.and_then(|mut it| it.pop().unwrap_or_else(|| Err(no_outcome("the completion")))))
+                });
+                writes.batches.write(vec![completion], complete_on_sqlite, then)
+            }
+        }
     }
 
     /// After a temporary failure: counts the attempt, sets when the job is due again, and gives up the lease.
@@ -698,6 +726,31 @@ impl Store {
     }
 }
 
+/// What the submitter of a batched write ([`Store::enqueue_batched`], [`Store::complete_batched`]) is told, once,
+/// when the batch that holds the write has committed or failed. It runs on the store's writer (SQLite's batch
+/// thread, inside the runtime's context, or PostgreSQL's writer task), so it must be quick and must not block:
+/// hand the outcome on, spawn what follows.
+pub type Then<T> = Box<dyn FnOnce(Result<T, StoreError>) + Send>;
+
+/// Waits for the outcome of a write that `submit` hands to the store's batch writer.
+async fn written<T: Send + 'static>(submit: impl FnOnce(Then<T>)) -> Result<T, StoreError> {
+    let (reply, outcome) = tokio::sync::oneshot::channel();
+    submit(Box::new(move |it| {
+        // A caller that went away has nobody to tell.
+        let _ = reply.send(it);
+    }));
+    outcome.await.unwrap_or_else(|_| Err(StoreError::Batch("the batch writer has stopped".to_owned())))
+}
+
+/// `then` for the one outcome of a batch of one.
+fn only<T: 'static>(then: Then<T>, what: &'static str) -> Then<Vec<T>> {
+    Box::new(move |outcome| then(outcome.and_then(|mut it| it.pop().ok_or_else(|| no_outcome(what)))))
+}
+
+fn no_outcome(what: &str) -> StoreError {
+    StoreError::Batch(format!("no outcome for {what}"))
+}
+
 /// An operation to add with [`Store::enqueue_many`], and the lease its submitter asks for (owner, time to live).
 #[derive(Clone, Debug)]
 pub struct Enqueue {
@@ -708,7 +761,7 @@ pub struct Enqueue {
 
 impl Enqueue {
     /// The lease columns the job's upsert offers: the submitter as owner, and when its lease would expire.
-    fn lease_columns(&self, now: i64) -> (Option<&str>, Option<i64>) {
+    pub(super) fn lease_columns(&self, now: i64) -> (Option<&str>, Option<i64>) {
         match &self.lease {
             Some((owner, ttl)) => (Some(owner.as_str()), Some(now.saturating_add(duration_ms(*ttl)))),
             None => (None, None),
@@ -722,10 +775,10 @@ impl Enqueue {
 }
 
 /// An operation of a batch to enqueue: its payload sealed, and the id its job gets if the enqueue makes it.
-struct PreparedEnqueue<'a> {
-    item: &'a Enqueue,
-    sealed: String,
-    new_id: String,
+pub(super) struct PreparedEnqueue {
+    pub item: Enqueue,
+    pub sealed: String,
+    pub new_id: String,
 }
 
 /// What enqueueing one operation did, as either back end reports it.
@@ -744,8 +797,8 @@ pub(super) struct EnqueueStep {
 }
 
 impl EnqueueStep {
-    fn outcome(self, prepared: &PreparedEnqueue<'_>, now: i64) -> Result<(Enqueued, Option<LeasedJob>), StoreError> {
-        let item = prepared.item;
+    fn outcome(self, prepared: &PreparedEnqueue, now: i64) -> Result<(Enqueued, Option<LeasedJob>), StoreError> {
+        let item = &prepared.item;
         let fresh = self.job_id == prepared.new_id;
         let attempts = u32::try_from(self.attempts).unwrap_or_default();
         let enqueued_at = from_ms("delivery_ops.enqueued_at_ms", now)?;
@@ -776,43 +829,26 @@ impl EnqueueStep {
     }
 }
 
-/// [`Store::enqueue_many`] on SQLite: its statements, in one transaction on the batch connection
-/// (`sqlite_batches.rs`); `enqueue_delivery_ops` (PostgreSQL's migration 0005) runs the same ones.
-async fn enqueue_on_sqlite(
-    writes: &SqliteWrites,
-    prepared: &[PreparedEnqueue<'_>],
+/// [`Store::enqueue_many`] on SQLite: its statements (`sqlite_batches.rs`), in the batch writer's transaction;
+/// `enqueue_delivery_ops` (PostgreSQL's migration 0005) runs the same ones.
+fn enqueue_on_sqlite(
+    connection: &rusqlite::Connection,
+    prepared: &[PreparedEnqueue],
     now: i64,
-) -> Result<Vec<EnqueueStep>, StoreError> {
-    let batch = prepared
-        .iter()
-        .map(|PreparedEnqueue { item, sealed, new_id }| {
-            let (lease_owner, lease_expires_ms) = item.lease_columns(now);
-            sqlite_batches::SqliteEnqueue {
-                new_id: new_id.clone(),
-                user_id: item.subject.user_id.clone(),
-                platform: item.subject.platform.clone(),
-                kind: item.subject.kind.as_str(),
-                key: item.subject.key.clone(),
-                lease_owner: lease_owner.map(str::to_owned),
-                lease_expires_ms,
-                op: item.op.kind,
-                sealed: sealed.clone(),
-                fingerprint: item.op.fingerprint.clone(),
-            }
-        })
-        .collect::<Vec<_>>();
-    writes.batch(move |tx| sqlite_batches::enqueue(tx, &batch, now)).await
+) -> Result<Vec<(Enqueued, Option<LeasedJob>)>, StoreError> {
+    let steps = sqlite_batches::enqueue(connection, prepared, now)?;
+    prepared.iter().zip(steps).map(|(prepared, step)| step.outcome(prepared, now)).collect()
 }
 
 /// [`Store::enqueue_many`] on PostgreSQL: the batch in one statement, `enqueue_delivery_ops` (migration 0005),
 /// which runs the statements of [`enqueue_on_sqlite`] inside the database: one round trip per batch
 /// instead of four or five per operation.
-async fn enqueue_on_postgres(
+pub(super) async fn enqueue_on_postgres(
     pool: &sqlx::PgPool,
-    prepared: &[PreparedEnqueue<'_>],
+    prepared: &[PreparedEnqueue],
     now: i64,
-) -> Result<Vec<EnqueueStep>, StoreError> {
-    let texts = |field: for<'a> fn(&'a PreparedEnqueue<'a>) -> &'a str| prepared.iter().map(field).collect::<Vec<_>>();
+) -> Result<Vec<(Enqueued, Option<LeasedJob>)>, StoreError> {
+    let texts = |field: for<'a> fn(&'a PreparedEnqueue) -> &'a str| prepared.iter().map(field).collect::<Vec<_>>();
     let leases: Vec<(Option<&str>, Option<i64>)> = prepared.iter().map(|it| it.item.lease_columns(now)).collect();
     let rows = sqlx::query(
         "SELECT item, job_id, next_attempt_at_ms, attempts, lease_owner, op_id, merged, marked, alone
@@ -836,8 +872,9 @@ async fn enqueue_on_postgres(
         return Err(StoreError::Batch(format!("{} outcomes for {} enqueues", rows.len(), prepared.len())));
     }
     rows.iter()
-        .map(|row| {
-            Ok(EnqueueStep {
+        .zip(prepared)
+        .map(|(row, prepared)| {
+            let step = EnqueueStep {
                 job_id: row.try_get("job_id")?,
                 next_attempt_ms: row.try_get("next_attempt_at_ms")?,
                 attempts: row.try_get("attempts")?,
@@ -846,7 +883,8 @@ async fn enqueue_on_postgres(
                 merged: row.try_get("merged")?,
                 marked: row.try_get("marked")?,
                 alone: row.try_get("alone")?,
-            })
+            };
+            step.outcome(prepared, now)
         })
         .collect()
 }
@@ -861,26 +899,38 @@ pub struct Completion {
     pub call_log: Option<(CallLogKey, CompletedCallLog)>,
 }
 
-/// [`Store::complete_ops`] on SQLite: its statements, in one transaction on the batch connection
-/// (`sqlite_batches.rs`); `complete_delivery_ops` (PostgreSQL's migration 0005) runs the same ones, each job row
-/// locked by a statement of its own first.
-async fn complete_on_sqlite(
-    writes: &SqliteWrites,
+/// [`Store::complete_ops`] on SQLite: its statements (`sqlite_batches.rs`), in the batch writer's transaction;
+/// `complete_delivery_ops` (PostgreSQL's migration 0005) runs the same ones, each job row locked by a statement of
+/// its own first.
+fn complete_on_sqlite(
+    connection: &rusqlite::Connection,
     completions: &[Completion],
     now: i64,
-) -> Result<Vec<Option<String>>, StoreError> {
-    let completions = completions.to_vec();
-    writes.batch(move |tx| sqlite_batches::complete(tx, &completions, now)).await
+) -> Result<Vec<Result<bool, StoreError>>, StoreError> {
+    Ok(completion_outcomes(completions, sqlite_batches::complete(connection, completions, now)?))
+}
+
+/// Each completion's outcome from its job's state after it: whether the job has operations left; none: the lease
+/// was lost and nothing changed.
+fn completion_outcomes(completions: &[Completion], states: Vec<Option<String>>) -> Vec<Result<bool, StoreError>> {
+    completions
+        .iter()
+        .zip(states)
+        .map(|(completion, state)| match state {
+            Some(state) => Ok(state != JobState::Idle.as_str()),
+            None => Err(StoreError::LeaseLost(completion.job_id.clone())),
+        })
+        .collect()
 }
 
 /// [`Store::complete_ops`] on PostgreSQL: the batch in one statement, `complete_delivery_ops` (migration 0005),
 /// which runs the statements of [`complete_on_sqlite`] inside the database: one round trip per batch
 /// instead of six per operation.
-async fn complete_on_postgres(
+pub(super) async fn complete_on_postgres(
     pool: &sqlx::PgPool,
     completions: &[Completion],
     now: i64,
-) -> Result<Vec<Option<String>>, StoreError> {
+) -> Result<Vec<Result<bool, StoreError>>, StoreError> {
     let texts = |field: for<'a> fn(&'a Completion) -> &'a str| completions.iter().map(field).collect::<Vec<_>>();
     let logs = |field: for<'a> fn(&'a (CallLogKey, CompletedCallLog)) -> &'a str| {
         completions.iter().map(|it| it.call_log.as_ref().map(field)).collect::<Vec<_>>()
@@ -906,7 +956,7 @@ async fn complete_on_postgres(
     if rows.len() != completions.len() {
         return Err(StoreError::Batch(format!("{} outcomes for {} completions", rows.len(), completions.len())));
     }
-    Ok(rows.into_iter().map(|(_, state)| state).collect())
+    Ok(completion_outcomes(completions, rows.into_iter().map(|(_, state)| state).collect()))
 }
 
 /// What [`Store::complete_op`] records for a created call log.

@@ -4,8 +4,9 @@
 //! Both back ends run the same SQL wherever the dialects agree (both understand `$N` placeholders and
 //! `INSERT ... ON CONFLICT ... DO UPDATE ... WHERE`), so they behave the same. The delivery engine's batched
 //! enqueue and completion are the exception in form, not in content: PostgreSQL runs their statements inside a
-//! function each (migration 0005), one round trip per batch instead of one per statement (`jobs.rs`), and SQLite
-//! runs them outside sqlx, one hand-off to a blocking thread per batch (`sqlite_batches.rs`). SQLite's reads on
+//! function each (migration 0005), one round trip per batch instead of one per statement (`jobs.rs`,
+//! `postgres_batches.rs`), and SQLite runs them outside sqlx, on a thread that owns a connection of its own and
+//! writes the enqueues and completions submitted meanwhile in one transaction (`sqlite_batches.rs`). SQLite's reads on
 //! nearly every request's path skip sqlx too (`sqlite_reads.rs`): sqlx hands each statement to a thread of its
 //! own, which cost more than the statements.
 //! Coordination between instances is done by the database alone: every "only one may win" decision (delivery-job
@@ -26,6 +27,7 @@ mod call_logs;
 mod jobs;
 mod message_logs;
 mod note_cache;
+mod postgres_batches;
 mod refresh_leases;
 mod secrets;
 mod sessions;
@@ -45,7 +47,7 @@ pub use admin_configs::AdminConfig;
 pub use call_logs::{CallLogKey, CallLogRow};
 pub use jobs::{
     CompletedCallLog, Completion, Enqueue, Enqueued, JobFilter, JobKind, JobOp, JobState, JobSubject, JobSummary,
-    LeasedJob, NewOp, OpKind, backing_off,
+    LeasedJob, NewOp, OpKind, Then, backing_off,
 };
 pub use message_logs::MessageLogRow;
 pub use users::{ResealReport, SealedUser, SettingsChange};
@@ -126,6 +128,27 @@ struct ClockOffset {
     sampled_at_ms: std::sync::atomic::AtomicI64,
 }
 
+impl ClockOffset {
+    /// PostgreSQL's shared clock ([`Store::shared_now`]): this machine's clock plus the lead, sampled again when the
+    /// last sample is [`CLOCK_SAMPLE_EVERY`] old.
+    async fn now_ms(&self, pool: &PgPool) -> Result<i64, StoreError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let local = now_ms();
+        if local.saturating_sub(self.sampled_at_ms.load(Relaxed)) < duration_ms(CLOCK_SAMPLE_EVERY) {
+            return Ok(local.saturating_add(self.lead_ms.load(Relaxed)));
+        }
+        let before = now_ms();
+        let database: i64 = sqlx::query_scalar("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)")
+            .fetch_one(pool)
+            .await?;
+        let after = now_ms();
+        let lead = database.saturating_sub(before + (after - before) / 2);
+        self.lead_ms.store(lead, Relaxed);
+        self.sampled_at_ms.store(after, Relaxed);
+        Ok(after.saturating_add(lead))
+    }
+}
+
 /// The database connection pool (one per back end) and the cipher for credentials.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -135,6 +158,9 @@ pub struct Store {
     clock: std::sync::Arc<ClockOffset>,
     /// Admin configurations read recently (see [`Store::admin_config`]).
     admin_configs: moka::future::Cache<String, Option<AdminConfig>>,
+    /// PostgreSQL's writers of the delivery engine's batches ([`Store::enqueue_batched`]); SQLite's batch writer
+    /// is in [`SqliteWrites`].
+    postgres_batches: std::sync::Arc<postgres_batches::PostgresBatches>,
 }
 
 #[derive(Clone, Debug)]
@@ -155,29 +181,17 @@ struct SqliteWrites {
     /// connection it alone changes the file, so its page cache mostly stays valid between writes (a connection
     /// drops its cache whenever another one has written), and no write waits for a pooled connection behind reads.
     writer: SqlitePool,
-    /// The delivery engine's batches, each one hand-off to a blocking thread (`sqlite_batches.rs`).
-    batches: sqlite_batches::BatchConnection,
+    /// The delivery engine's batches, written by a thread of their own (`sqlite_batches.rs`).
+    batches: sqlite_batches::BatchWriter,
     /// This process's SQLite writers take turns here, before either connection. SQLite admits one writer at a
     /// time; a connection that finds the write lock taken sleeps in SQLite's busy handler, in steps of 1, 2, 5,
     /// 10 ... 100 ms, and does not wake when the lock is freed: under load most of a write's latency was that
     /// sleeping (measured with `callbridge-load`: 4,214 busy-handler sleeps averaging 4.1 ms in 8 s against 2,555
     /// commits). Queueing here wakes the next writer as soon as the previous one commits. The busy timeout still
     /// arbitrates between processes sharing one file.
-    turn: tokio::sync::Mutex<()>,
+    turn: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// The private folder of an in-memory database's file, removed when the last clone of the store goes.
     _scratch: Option<tempfile::TempDir>,
-}
-
-impl SqliteWrites {
-    /// Runs a delivery batch in one transaction on the batch connection, in this process's writers' turn.
-    async fn batch<T, F>(&self, work: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
-    {
-        let _turn = self.turn.lock().await;
-        self.batches.transaction(work).await
-    }
 }
 
 /// Runs `$body` with `$pool` bound to the active back end's pool. The body is compiled once per back end, so
@@ -259,7 +273,13 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
         };
-        Ok(Store { backend, cipher: None, clock: Default::default(), admin_configs: admin_config_cache() })
+        Ok(Store {
+            backend,
+            cipher: None,
+            clock: Default::default(),
+            admin_configs: admin_config_cache(),
+            postgres_batches: Default::default(),
+        })
     }
 
     /// Applies the embedded migrations that have not run yet. Safe to call from several instances at once: on
@@ -329,21 +349,10 @@ impl Store {
     }
 
     async fn shared_now_ms(&self) -> Result<i64, StoreError> {
-        use std::sync::atomic::Ordering::Relaxed;
-        let Backend::Postgres(pool) = &self.backend else { return Ok(now_ms()) };
-        let local = now_ms();
-        if local.saturating_sub(self.clock.sampled_at_ms.load(Relaxed)) < duration_ms(CLOCK_SAMPLE_EVERY) {
-            return Ok(local.saturating_add(self.clock.lead_ms.load(Relaxed)));
+        match &self.backend {
+            Backend::Postgres(pool) => self.clock.now_ms(pool).await,
+            Backend::Sqlite { .. } => Ok(now_ms()),
         }
-        let before = now_ms();
-        let database: i64 = sqlx::query_scalar("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)")
-            .fetch_one(pool)
-            .await?;
-        let after = now_ms();
-        let lead = database.saturating_sub(before + (after - before) / 2);
-        self.clock.lead_ms.store(lead, Relaxed);
-        self.clock.sampled_at_ms.store(after, Relaxed);
-        Ok(after.saturating_add(lead))
     }
 
     fn cipher(&self) -> Result<&TokenCipher, StoreError> {
@@ -399,9 +408,10 @@ async fn connect_sqlite(url: &str) -> Result<Backend, StoreError> {
         .connect_with(options.clone())
         .await?;
     // The pools made the file and put it in WAL mode.
-    let batches = sqlite_batches::BatchConnection::open(options.get_filename())?;
+    let turn = std::sync::Arc::default();
+    let batches = sqlite_batches::BatchWriter::open(options.get_filename(), std::sync::Arc::clone(&turn))?;
     let inline_reads = std::sync::Arc::new(sqlite_reads::InlineReads::new(options.get_filename()));
-    let writes = SqliteWrites { writer, batches, turn: Default::default(), _scratch: scratch };
+    let writes = SqliteWrites { writer, batches, turn, _scratch: scratch };
     Ok(Backend::Sqlite { reads, inline_reads, writes: std::sync::Arc::new(writes) })
 }
 
@@ -510,7 +520,7 @@ mod tests {
         assert_eq!(writes.writer.options().get_max_connections(), 1);
         let cache_size: i64 = sqlx::query_scalar("PRAGMA cache_size").fetch_one(&writes.writer).await.unwrap();
         assert_eq!(cache_size, -SQLITE_CACHE_KIB);
-        assert_eq!(writes.batches.cache_size(), Some(-SQLITE_CACHE_KIB));
+        assert_eq!(writes.batches.cache_size().await, Some(-SQLITE_CACHE_KIB));
         store.close().await;
     }
 

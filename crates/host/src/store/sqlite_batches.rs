@@ -1,101 +1,235 @@
-//! SQLite's delivery batches (the enqueue writer's and the completion writer's transactions) on a connection of
-//! their own, run whole on a thread of tokio's blocking pool.
+//! SQLite's delivery batches: the enqueues and completions of the delivery engine, written by a thread of their
+//! own on a connection of their own, many in one transaction.
 //!
 //! sqlx's SQLite driver runs each connection on a thread of its own and hands it every statement and every result
-//! through channels: two thread wake-ups per statement, and a delivery batch runs two to four statements per
-//! operation between its BEGIN and COMMIT. Here a batch is one hand-off there and back. The statements are the ones
-//! PostgreSQL runs in `enqueue_delivery_ops` and `complete_delivery_ops` (its migration 0005), in the same order;
-//! the tests run both back ends against the same cases.
+//! through channels: two thread wake-ups per statement, and a delivery write runs two to four statements between
+//! its BEGIN and COMMIT. Here the thread that owns the connection takes the writes from a channel itself: a
+//! request's enqueue, or a run's completion, is one wake-up of this thread and one of the task it answers. What
+//! arrives while a transaction commits goes into the next one, enqueues and completions together: one commit and
+//! one sync of the file for all of them. Each write runs in a savepoint, so one whose statements fail (a constraint,
+//! a value out of range) is rolled back and fails alone; a failed commit fails them all.
 //!
-//! The connection writes beside sqlx's writer connection: the store's writers take one turn
-//! ([`super::SqliteWrites::turn`]) before either, so they never wait on each other inside SQLite.
+//! The statements are the ones PostgreSQL runs in `enqueue_delivery_ops` and `complete_delivery_ops` (its
+//! migration 0005), in the same order; the tests run both back ends against the same cases. The thread writes
+//! beside sqlx's writer connection: the store's writers take one turn ([`super::SqliteWrites::turn`]) before
+//! either, so they never wait on each other inside SQLite.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender};
 
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 
-use super::jobs::{Completion, EnqueueStep, OpKind};
-use super::{SQLITE_BUSY_TIMEOUT, SQLITE_CACHE_KIB, StoreError};
+use super::jobs::{Completion, EnqueueStep, OpKind, PreparedEnqueue, Then};
+use super::{SQLITE_BUSY_TIMEOUT, SQLITE_CACHE_KIB, StoreError, now_ms};
 
-/// The batch connection (`None` once the store is closed); cloning shares it.
+/// The most writes one transaction holds.
+const WRITES_PER_TRANSACTION: usize = 128;
+
+/// The writer thread's end of the store: cloning shares it.
 #[derive(Clone)]
-pub(super) struct BatchConnection(Arc<Mutex<Option<Connection>>>);
+pub(super) struct BatchWriter(Sender<Message>);
 
-impl std::fmt::Debug for BatchConnection {
+impl std::fmt::Debug for BatchWriter {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str("BatchConnection")
+        formatter.write_str("BatchWriter")
     }
 }
 
-impl BatchConnection {
+enum Message {
+    Write(Box<dyn Write>),
+    Connection(WithConnection),
+}
+
+/// Work on the thread with the connection (`None` once closed), between two transactions: closing it, tests
+/// inspecting it.
+type WithConnection = Box<dyn FnOnce(&mut Option<Connection>) + Send>;
+
+/// A write waiting for its transaction: its statements, then its answer.
+trait Write: Send {
+    /// Runs the write's statements on `connection`, inside the transaction; `now` is the transaction's time.
+    fn write(&mut self, connection: &Connection, now: i64) -> Result<(), StoreError>;
+    /// Tells the submitter: `Ok` once the transaction committed, else why the write failed.
+    fn answer(self: Box<Self>, outcome: Result<(), StoreError>);
+}
+
+/// A write of several items in one savepoint, and its submitter's answer.
+struct Items<I, O> {
+    items: Vec<I>,
+    statements: fn(&Connection, &[I], i64) -> Result<O, StoreError>,
+    written: Option<O>,
+    then: Then<O>,
+}
+
+impl<I: Send, O: Send> Write for Items<I, O> {
+    fn write(&mut self, connection: &Connection, now: i64) -> Result<(), StoreError> {
+        self.written = Some((self.statements)(connection, &self.items, now)?);
+        Ok(())
+    }
+
+    fn answer(self: Box<Self>, outcome: Result<(), StoreError>) {
+        let Items { written, then, .. } = *self;
+        then(outcome.and_then(|()| written.ok_or_else(|| StoreError::Batch("the write did not run".to_owned()))));
+    }
+}
+
+impl BatchWriter {
     /// Opens the database file the pools opened (it exists and is in WAL mode by now) with the writer
-    /// connection's settings: every commit synced, the same busy timeout and page cache, foreign keys on.
-    pub(super) fn open(path: &Path) -> Result<BatchConnection, StoreError> {
+    /// connection's settings (every commit synced, the same busy timeout and page cache, foreign keys on) and
+    /// starts the thread that writes on it, taking `turn` before each transaction. The thread ends when the last
+    /// clone of the writer is dropped.
+    pub(super) fn open(path: &Path, turn: Arc<tokio::sync::Mutex<()>>) -> Result<BatchWriter, StoreError> {
         let connection = Connection::open(path)?;
         connection.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "cache_size", -SQLITE_CACHE_KIB)?;
         connection.pragma_update(None, "foreign_keys", true)?;
-        Ok(BatchConnection(Arc::new(Mutex::new(Some(connection)))))
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        std::thread::Builder::new()
+            .name("sqlite-batches".to_owned())
+            .spawn(move || {
+                // The answers spawn the runs of the jobs their enqueues leased.
+                let _context = runtime.as_ref().map(tokio::runtime::Handle::enter);
+                write_batches(Some(connection), &receiver, &turn);
+            })
+            .map_err(StoreError::Io)?;
+        Ok(BatchWriter(sender))
     }
 
-    /// Runs `work` in one `IMMEDIATE` transaction on a blocking thread and commits it; an error rolls it back.
-    /// Take the writers' turn first.
-    pub(super) async fn transaction<T, F>(&self, work: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    /// Queues a write of `items`: `statements` runs them in the next transaction, and `then` gets its output.
+    pub(super) fn write<I, O>(
+        &self,
+        items: Vec<I>,
+        statements: fn(&Connection, &[I], i64) -> Result<O, StoreError>,
+        then: Then<O>,
+    ) where
+        I: Send + 'static,
+        O: Send + 'static,
     {
-        let connection = Arc::clone(&self.0);
-        let run = tokio::task::spawn_blocking(move || {
-            // A panic inside `work` dropped its transaction, which rolled back: the connection is sound.
-            let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
-            let connection = connection.as_mut().ok_or(sqlx::Error::PoolClosed)?;
-            let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let output = work(&tx)?;
-            tx.commit()?;
-            Ok(output)
-        });
-        run.await.map_err(|error| StoreError::Batch(format!("the SQLite batch did not finish: {error}")))?
+        let write = Box::new(Items { items, statements, written: None, then });
+        if let Err(std::sync::mpsc::SendError(Message::Write(write))) = self.0.send(Message::Write(write)) {
+            write.answer(Err(StoreError::Batch("the SQLite batch writer has stopped".to_owned())));
+        }
     }
 
-    /// Closes the connection once a batch it runs has ended; later batches fail as on a closed pool.
+    /// Runs `work` on the writer's thread with its connection, between two transactions, and returns its output.
+    async fn with_connection<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Option<Connection>) -> T + Send + 'static,
+    ) -> Option<T> {
+        let (reply, output) = tokio::sync::oneshot::channel();
+        let message = Message::Connection(Box::new(move |connection| {
+            let _ = reply.send(work(connection));
+        }));
+        self.0.send(message).ok()?;
+        output.await.ok()
+    }
+
+    /// Closes the connection once the writes queued before have been written; later writes fail as on a closed
+    /// pool.
     pub(super) async fn close(&self) {
-        let connection = Arc::clone(&self.0);
-        let _ =
-            tokio::task::spawn_blocking(move || connection.lock().unwrap_or_else(PoisonError::into_inner).take()).await;
+        self.with_connection(|connection| drop(connection.take())).await;
     }
 
     #[cfg(test)]
-    pub(super) fn cache_size(&self) -> Option<i64> {
-        let connection = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        connection.as_ref()?.pragma_query_value(None, "cache_size", |row| row.get(0)).ok()
+    pub(super) async fn cache_size(&self) -> Option<i64> {
+        self.with_connection(|connection| {
+            connection.as_ref()?.pragma_query_value(None, "cache_size", |row| row.get(0)).ok()
+        })
+        .await
+        .flatten()
     }
 }
 
-/// One operation of an enqueue batch, owned, for the blocking thread.
-pub(super) struct SqliteEnqueue {
-    pub new_id: String,
-    pub user_id: String,
-    pub platform: String,
-    pub kind: &'static str,
-    pub key: String,
-    pub lease_owner: Option<String>,
-    pub lease_expires_ms: Option<i64>,
-    pub op: OpKind,
-    pub sealed: String,
-    pub fingerprint: String,
+/// The writer thread: takes what is queued (up to [`WRITES_PER_TRANSACTION`] writes), writes it in one
+/// transaction, answers, and goes again until every sender is gone.
+fn write_batches(mut connection: Option<Connection>, receiver: &Receiver<Message>, turn: &tokio::sync::Mutex<()>) {
+    let mut writes: Vec<Box<dyn Write>> = Vec::with_capacity(WRITES_PER_TRANSACTION);
+    while let Ok(first) = receiver.recv() {
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            match message {
+                Message::Write(write) => writes.push(write),
+                Message::Connection(work) => {
+                    // In order: the writes queued before it first.
+                    write_and_answer(connection.as_mut(), &mut writes, turn);
+                    let _ = catch_unwind(AssertUnwindSafe(|| work(&mut connection)));
+                }
+            }
+            if writes.len() < WRITES_PER_TRANSACTION {
+                next = receiver.try_recv().ok();
+            }
+        }
+        write_and_answer(connection.as_mut(), &mut writes, turn);
+    }
+}
+
+/// Writes `writes` in one transaction, each in a savepoint of its own, and answers each.
+fn write_and_answer(
+    connection: Option<&mut Connection>,
+    writes: &mut Vec<Box<dyn Write>>,
+    turn: &tokio::sync::Mutex<()>,
+) {
+    if writes.is_empty() {
+        return;
+    }
+    let outcomes: Vec<Result<(), StoreError>> = match connection {
+        None => writes.iter().map(|_| Err(sqlx::Error::PoolClosed.into())).collect(),
+        Some(connection) => {
+            let _turn = turn.blocking_lock();
+            // A panic in a write dropped its transaction, which rolled back: the connection is sound.
+            catch_unwind(AssertUnwindSafe(|| write_all(connection, writes)))
+                .unwrap_or_else(|_| Err(StoreError::Batch("a SQLite batch panicked".to_owned())))
+                .unwrap_or_else(|error| {
+                    let text = error.to_string();
+                    writes.iter().map(|_| Err(StoreError::Batch(text.clone()))).collect()
+                })
+        }
+    };
+    for (write, outcome) in writes.drain(..).zip(outcomes) {
+        // An answer that panics must not take the thread, and every later write, with it.
+        let _ = catch_unwind(AssertUnwindSafe(|| write.answer(outcome)));
+    }
+}
+
+/// The transaction: `BEGIN IMMEDIATE`, each write in a savepoint (one that fails is rolled back alone and fails
+/// alone), `COMMIT`. Returns each write's outcome; an error fails them all.
+fn write_all(
+    connection: &mut Connection,
+    writes: &mut [Box<dyn Write>],
+) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+    let now = now_ms();
+    let mut tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if let [write] = writes {
+        // Alone in its transaction: a failure rolls the transaction back, without a savepoint's two statements.
+        write.write(&tx, now)?;
+        tx.commit()?;
+        return Ok(vec![Ok(())]);
+    }
+    let mut outcomes = Vec::with_capacity(writes.len());
+    for write in writes.iter_mut() {
+        let savepoint = tx.savepoint()?;
+        match write.write(&savepoint, now) {
+            Ok(()) => {
+                savepoint.commit()?;
+                outcomes.push(Ok(()));
+            }
+            // Dropping the savepoint rolls its statements back.
+            Err(error) => outcomes.push(Err(error)),
+        }
+    }
+    tx.commit()?;
+    Ok(outcomes)
 }
 
 /// [`super::Store::enqueue_many`]'s statements, in the transaction `tx`.
-pub(super) fn enqueue(
-    tx: &rusqlite::Transaction<'_>,
-    batch: &[SqliteEnqueue],
-    now: i64,
-) -> Result<Vec<EnqueueStep>, StoreError> {
+pub(super) fn enqueue(tx: &Connection, batch: &[PreparedEnqueue], now: i64) -> Result<Vec<EnqueueStep>, StoreError> {
     let mut steps = Vec::with_capacity(batch.len());
-    for item in batch {
+    for PreparedEnqueue { item, sealed, new_id } in batch {
+        let (offered_owner, lease_expires_ms) = item.lease_columns(now);
+        let (subject, op) = (&item.subject, &item.op);
         // The upsert locks the job row until commit, so concurrent enqueuers of one job take turns and operation
         // ids follow commit order. It leases the job too when asked and the job is due (it was not backing off, or
         // it had stopped) and no live runner holds it: `delivery_jobs.*` are the values before the update,
@@ -122,42 +256,42 @@ pub(super) fn enqueue(
             )?
             .query_row(
                 params![
-                    item.new_id,
-                    item.user_id,
-                    item.platform,
-                    item.kind,
-                    item.key,
+                    new_id,
+                    subject.user_id,
+                    subject.platform,
+                    subject.kind.as_str(),
+                    subject.key,
                     now,
-                    item.lease_owner,
-                    item.lease_expires_ms
+                    offered_owner,
+                    lease_expires_ms
                 ],
                 |row| Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?, row.get::<_, Option<String>>(3)?)),
             )?;
         // A job made just now has no operation to merge with.
-        let merge_with: Option<i64> = if job_id == item.new_id {
+        let merge_with: Option<i64> = if job_id == *new_id {
             None
-        } else if item.op.merges_with_any_pending() {
+        } else if op.kind.merges_with_any_pending() {
             tx.prepare_cached("SELECT id FROM delivery_ops WHERE job_id = ?1 AND op = ?2 ORDER BY id LIMIT 1")?
-                .query_row(params![job_id, item.op.as_str()], |row| row.get(0))
+                .query_row(params![job_id, op.kind.as_str()], |row| row.get(0))
                 .optional()?
         } else {
             tx.prepare_cached(
                 "SELECT id FROM delivery_ops WHERE job_id = ?1 AND op = ?2 AND fingerprint = ?3
                      AND id = (SELECT MAX(id) FROM delivery_ops WHERE job_id = ?1)",
             )?
-            .query_row(params![job_id, item.op.as_str(), item.fingerprint], |row| row.get(0))
+            .query_row(params![job_id, op.kind.as_str(), op.fingerprint], |row| row.get(0))
             .optional()?
         };
         // A call's create is about to be sent by the lease holder: it is marked sent in this commit rather than in
         // one more. A mark already there is an earlier attempt's, whose outcome is unknown: it stays, and the run
         // reconciles before creating.
-        let leased = item.lease_owner.is_some() && item.lease_owner == lease_owner;
-        let mark_sent = leased && item.op == OpKind::CreateCall;
+        let leased = offered_owner.is_some() && offered_owner == lease_owner.as_deref();
+        let mark_sent = leased && op.kind == OpKind::CreateCall;
         let (op_id, merged, marked, alone) = match merge_with {
             Some(op_id) => {
                 // The newer request is the more complete one (a create repeated with the final call data).
                 tx.prepare_cached("UPDATE delivery_ops SET payload = ?2, fingerprint = ?3 WHERE id = ?1")?
-                    .execute(params![op_id, item.sealed, item.fingerprint])?;
+                    .execute(params![op_id, sealed, op.fingerprint])?;
                 let marked = mark_sent
                     && tx
                         .prepare_cached("UPDATE delivery_ops SET sent_at_ms = ?2 WHERE id = ?1 AND sent_at_ms IS NULL")?
@@ -174,10 +308,9 @@ pub(super) fn enqueue(
                          RETURNING id, NOT EXISTS (SELECT 1 FROM delivery_ops o
                              WHERE o.job_id = ?1 AND o.id < delivery_ops.id) AS alone",
                     )?
-                    .query_row(
-                        params![job_id, item.op.as_str(), item.sealed, item.fingerprint, now, mark_sent],
-                        |row| Ok((row.get(0)?, row.get(1)?)),
-                    )?;
+                    .query_row(params![job_id, op.kind.as_str(), sealed, op.fingerprint, now, mark_sent], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })?;
                 (op_id, false, mark_sent, alone)
             }
         };
@@ -189,7 +322,7 @@ pub(super) fn enqueue(
 /// [`super::Store::complete_ops`]'s statements, in the transaction `tx`: each job's state after its operation's
 /// completion, none where the lease was lost and nothing changed.
 pub(super) fn complete(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     completions: &[Completion],
     now: i64,
 ) -> Result<Vec<Option<String>>, StoreError> {
@@ -247,4 +380,116 @@ pub(super) fn complete(
         states.push(state);
     }
     Ok(states)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer on a fresh file with a table `t (x)`; the folder goes with the test.
+    fn writer() -> (tempfile::TempDir, std::path::PathBuf, BatchWriter) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("batches.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER)")
+            .unwrap();
+        let writer = BatchWriter::open(&path, Arc::default()).unwrap();
+        (dir, path, writer)
+    }
+
+    fn insert(connection: &Connection, items: &[i64], _now: i64) -> Result<usize, StoreError> {
+        for x in items {
+            connection.execute("INSERT INTO t (x) VALUES (?1)", [x])?;
+        }
+        Ok(items.len())
+    }
+
+    /// Inserts, then fails: its insert must not stay.
+    fn insert_then_fail(connection: &Connection, items: &[i64], now: i64) -> Result<usize, StoreError> {
+        insert(connection, items, now)?;
+        connection.execute("INSERT INTO missing_table (x) VALUES (1)", [])?;
+        Ok(0)
+    }
+
+    fn insert_then_panic(connection: &Connection, items: &[i64], now: i64) -> Result<usize, StoreError> {
+        insert(connection, items, now)?;
+        panic!("a write that panics");
+    }
+
+    fn rows(path: &Path) -> Vec<i64> {
+        let connection = Connection::open(path).unwrap();
+        let mut statement = connection.prepare("SELECT x FROM t ORDER BY x").unwrap();
+        statement.query_map([], |row| row.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    }
+
+    /// Holds the writer's thread until the returned sender is dropped, so that what is written meanwhile queues up
+    /// and goes into one transaction.
+    fn hold(writer: &BatchWriter) -> std::sync::mpsc::Sender<()> {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let work: WithConnection = Box::new(move |_| {
+            let _ = held.recv();
+        });
+        writer.0.send(Message::Connection(work)).unwrap();
+        release
+    }
+
+    fn submit(
+        writer: &BatchWriter,
+        items: Vec<i64>,
+        statements: fn(&Connection, &[i64], i64) -> Result<usize, StoreError>,
+    ) -> tokio::sync::oneshot::Receiver<Result<usize, StoreError>> {
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        writer.write(
+            items,
+            statements,
+            Box::new(move |it| {
+                let _ = reply.send(it);
+            }),
+        );
+        outcome
+    }
+
+    /// Writes queued together share one transaction, each in a savepoint: one that fails is rolled back and fails
+    /// alone, the others commit.
+    #[tokio::test]
+    async fn a_write_that_fails_in_a_shared_transaction_fails_alone() {
+        let (_dir, path, writer) = writer();
+        let release = hold(&writer);
+        let first = submit(&writer, vec![1, 2], insert);
+        let failing = submit(&writer, vec![3], insert_then_fail);
+        let last = submit(&writer, vec![4], insert);
+        drop(release);
+        assert_eq!(first.await.unwrap().unwrap(), 2);
+        let error = failing.await.unwrap().unwrap_err();
+        assert!(error.to_string().contains("missing_table"), "{error}");
+        assert_eq!(last.await.unwrap().unwrap(), 1);
+        assert_eq!(rows(&path), [1, 2, 4]);
+    }
+
+    /// A write that panics fails its transaction's writes and writes nothing; the thread goes on with the next.
+    #[tokio::test]
+    async fn a_write_that_panics_fails_its_transaction_and_the_thread_goes_on() {
+        let (_dir, path, writer) = writer();
+        let release = hold(&writer);
+        let before = submit(&writer, vec![1], insert);
+        let panicking = submit(&writer, vec![2], insert_then_panic);
+        drop(release);
+        for outcome in [before.await.unwrap(), panicking.await.unwrap()] {
+            let error = outcome.unwrap_err();
+            assert!(error.to_string().contains("panicked"), "{error}");
+        }
+        assert_eq!(submit(&writer, vec![5], insert).await.unwrap().unwrap(), 1);
+        assert_eq!(rows(&path), [5]);
+    }
+
+    /// Once closed, writes fail as on a closed pool, and nothing is written.
+    #[tokio::test]
+    async fn writes_after_close_fail_as_on_a_closed_pool() {
+        let (_dir, path, writer) = writer();
+        writer.close().await;
+        let outcome = submit(&writer, vec![1], insert).await.unwrap();
+        assert!(matches!(outcome, Err(StoreError::Database(sqlx::Error::PoolClosed))), "{outcome:?}");
+        assert!(rows(&path).is_empty());
+    }
 }

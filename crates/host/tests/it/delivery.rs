@@ -23,6 +23,7 @@ both_backends!(
     a_queued_create_reads_back_with_what_it_will_write,
     two_concurrent_updates_of_one_call_keep_both_edits,
     twenty_identical_message_logs_make_one_record,
+    a_run_slower_than_its_lease_keeps_it_and_creates_once,
 );
 
 /// Waits (bounded) until `count` requests of `http_method` to `request_path` reached the mock.
@@ -169,6 +170,37 @@ async fn an_instance_that_died_mid_update_is_finished_by_the_next_runner(backend
     let (_restarted, _app) = env.second_instance().await;
     let puts = until_received(&env.server, "PUT", "/activities/act-5", 1).await;
     assert!(puts[0]["body"].as_str().unwrap().contains("written after the crash"), "{puts:?}");
+}
+
+/// A run whose CRM call outlasts its lease time keeps the lease, renewed meanwhile: the workers of this instance
+/// and of another, looking for due jobs all along, do not take the job over and create the record again.
+async fn a_run_slower_than_its_lease_keeps_it_and_creates_once(backend: Backend) {
+    let ttl = Duration::from_millis(300);
+    let env = OAuthEnv::with_lease_ttl(backend, ttl).await;
+    let (_other_instance, _) = env.second_instance().await;
+    let (_user_id, jwt) = env.seed_user("access-1", "refresh-1", in_an_hour()).await;
+    Mock::given(method("POST"))
+        .and(path("/activities"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "act-slow"})).set_delay(ttl * 4))
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    let create = json!({"logInfo": call_record("s-slow", "+14155550123"), "contactId": "7"});
+    let saved =
+        send(&env.app, json_request(Method::POST, &format!("/callLog?jwtToken={jwt}"), &create)).await.ok_json();
+    assert_eq!(saved["successful"], true, "{saved}");
+    assert_eq!(saved["logId"], "act-slow", "{saved}");
+    // A runner that took the expired lease over would have looked for the record (the create was marked sent)
+    // or sent it again while the first one waited: the CRM saw the one create and nothing else.
+    let seen: Vec<String> = env
+        .server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|it| format!("{} {}", it.method, it.url.path()))
+        .collect();
+    assert_eq!(seen, ["POST /activities"]);
 }
 
 async fn an_outage_queues_creates_and_updates_and_delivers_each_once(backend: Backend) {

@@ -8,7 +8,9 @@ use wiremock::MockServer;
 
 use crate::mock_crm::MockCrm;
 use crate::reset_proxy::ResetProxy;
-use crate::support::{Backend, TestDb, sandbox, state_with, state_without_worker, test_http};
+use callbridge_host::state::Tunables;
+
+use crate::support::{Backend, TestDb, sandbox, state_tuned, state_with, test_http, test_tunables};
 
 pub struct OAuthEnv {
     pub server: MockServer,
@@ -27,23 +29,23 @@ enum CrmLink {
 
 impl OAuthEnv {
     pub async fn new(backend: Backend) -> OAuthEnv {
-        Self::build(backend, false, true, test_http(), CrmLink::Direct).await
+        Self::build(backend, false, true, test_http(), CrmLink::Direct, test_tunables()).await
     }
 
     /// With a [`ResetProxy`] between the connector and the mock, so a test can have the CRM make a record and
     /// then reset the connection.
     pub async fn behind_reset_proxy(backend: Backend) -> OAuthEnv {
-        Self::build(backend, false, true, test_http(), CrmLink::ThroughResetProxy).await
+        Self::build(backend, false, true, test_http(), CrmLink::ThroughResetProxy, test_tunables()).await
     }
 
     /// With a `mockcrm` that refreshes tokens itself.
     pub async fn with_own_refresh(backend: Backend) -> OAuthEnv {
-        Self::build(backend, true, true, test_http(), CrmLink::Direct).await
+        Self::build(backend, true, true, test_http(), CrmLink::Direct, test_tunables()).await
     }
 
     /// An instance whose delivery worker never runs: it stands for one that is about to die.
     pub async fn without_worker(backend: Backend) -> OAuthEnv {
-        Self::build(backend, false, false, test_http(), CrmLink::Direct).await
+        Self::build(backend, false, false, test_http(), CrmLink::Direct, test_tunables()).await
     }
 
     /// With a `mockcrm` whose client gives up on a CRM answer after `timeout`.
@@ -53,8 +55,15 @@ impl OAuthEnv {
             request_timeout: timeout,
             ..Default::default()
         };
-        Self::build(backend, false, true, callbridge_core::http::HttpClient::new(&settings).unwrap(), CrmLink::Direct)
-            .await
+        let http = callbridge_core::http::HttpClient::new(&settings).unwrap();
+        Self::build(backend, false, true, http, CrmLink::Direct, test_tunables()).await
+    }
+
+    /// With delivery leases that expire after `ttl` unless renewed.
+    pub async fn with_lease_ttl(backend: Backend, ttl: std::time::Duration) -> OAuthEnv {
+        let mut tunables = test_tunables();
+        tunables.delivery.lease_ttl = ttl;
+        Self::build(backend, false, true, test_http(), CrmLink::Direct, tunables).await
     }
 
     async fn build(
@@ -63,6 +72,7 @@ impl OAuthEnv {
         worker: bool,
         http: callbridge_core::http::HttpClient,
         link: CrmLink,
+        tunables: Tunables,
     ) -> OAuthEnv {
         let server = MockServer::start().await;
         let reset_proxy = match link {
@@ -75,11 +85,10 @@ impl OAuthEnv {
         let http = http.with_observer(callbridge_host::metrics::http_observer("mockcrm"));
         let mock = if own_refresh { MockCrm::with_own_refresh(http, &crm) } else { MockCrm::connector(http, &crm) };
         let store = db.store().await;
-        let state = if worker {
-            state_with(store, vec![mock, sandbox()])
-        } else {
-            state_without_worker(store, vec![mock, sandbox()])
-        };
+        let state = state_tuned(store, vec![mock, sandbox()], tunables);
+        if worker {
+            callbridge_host::delivery::spawn_worker(&state, tokio_util::sync::CancellationToken::new());
+        }
         let app = callbridge_host::app(state.clone());
         OAuthEnv { server, db, state, app, reset_proxy }
     }

@@ -138,21 +138,31 @@ pub fn state_with(store: Store, connectors: Vec<Arc<dyn Connector>>) -> AppState
 
 /// As [`state_with`], without the delivery worker: only requests' immediate attempts deliver.
 pub fn state_without_worker(store: Store, connectors: Vec<Arc<dyn Connector>>) -> AppState {
+    state_tuned(store, connectors, test_tunables())
+}
+
+/// Short coordination timings, so tests of retries and waits run fast.
+pub fn test_tunables() -> Tunables {
+    Tunables {
+        refresh_lease_ttl: Duration::from_secs(10),
+        refresh_wait_limit: Duration::from_secs(20),
+        note_cache_ttl: Duration::from_secs(60),
+        delivery: DeliverySettings {
+            immediate_wait: Duration::from_secs(10),
+            poll_interval: Duration::from_millis(50),
+            initial_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_millis(200),
+            ..DeliverySettings::default()
+        },
+    }
+}
+
+/// A state over `store` with the given connectors and timings, without the delivery worker.
+pub fn state_tuned(store: Store, connectors: Vec<Arc<dyn Connector>>, tunables: Tunables) -> AppState {
     let mut builder = AppState::builder(store, &Secret::new(JWT_SECRET), Secret::new(HASH_KEY))
         .public_url(Some("https://callbridge.test".to_owned()))
         .metrics(callbridge_host::metrics::install())
-        .tunables(Tunables {
-            refresh_lease_ttl: Duration::from_secs(10),
-            refresh_wait_limit: Duration::from_secs(20),
-            note_cache_ttl: Duration::from_secs(60),
-            delivery: DeliverySettings {
-                immediate_wait: Duration::from_secs(10),
-                poll_interval: Duration::from_millis(50),
-                initial_backoff: Duration::from_millis(50),
-                max_backoff: Duration::from_millis(200),
-                ..DeliverySettings::default()
-            },
-        });
+        .tunables(tunables);
     for connector in connectors {
         builder = builder.connector(connector, test_http());
     }

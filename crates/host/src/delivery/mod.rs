@@ -71,7 +71,7 @@ impl Default for DeliverySettings {
     fn default() -> Self {
         Self {
             max_age: Duration::from_secs(24 * 3600),
-            // Longer than one CRM call with its retry budget, renewed every third of it.
+            // Longer than one CRM call with its retry budget; renewed once a third of it has passed (`leases.rs`).
             lease_ttl: Duration::from_secs(60),
             immediate_wait: Duration::from_secs(25),
             poll_interval: Duration::from_millis(500),
@@ -138,8 +138,9 @@ impl Engine {
 }
 
 /// Adds an operation to its job ([`Store::enqueue_batched`]: under load one commit for many requests). Once
-/// the batch has committed, the store's writer registers the operation's waiter and starts the run of a job the
-/// enqueue leased, so a request that goes away meanwhile leaves no lease behind without its run.
+/// the batch has committed, the callback handed to the store registers the operation's waiter and starts the run of
+/// a job the enqueue leased, whether or not the request still waits: a request that goes away meanwhile leaves no
+/// lease behind without its run.
 async fn enqueue(state: &AppState, item: Enqueue, reads: Option<RequestReads>) -> Result<Enqueuing, StoreError> {
     let (reply, outcome) = oneshot::channel();
     let owner = item.lease.as_ref().map(|(owner, _)| owner.clone());

@@ -727,9 +727,9 @@ impl Store {
 }
 
 /// What the submitter of a batched write ([`Store::enqueue_batched`], [`Store::complete_batched`]) is told, once,
-/// when the batch that holds the write has committed or failed. It runs on the store's writer (SQLite's batch
-/// thread, inside the runtime's context, or PostgreSQL's writer task), so it must be quick and must not block:
-/// hand the outcome on, spawn what follows.
+/// when the batch that holds the write has committed or failed. It runs in a task of the runtime with the other
+/// answers of its batch (PostgreSQL's writer task, or the task SQLite's batch thread spawns per transaction), so it
+/// must be quick and must not block: hand the outcome on, spawn what follows.
 pub type Then<T> = Box<dyn FnOnce(Result<T, StoreError>) + Send>;
 
 /// Waits for the outcome of a write that `submit` hands to the store's batch writer.

@@ -4,8 +4,8 @@
 //! sqlx's SQLite driver runs each connection on a thread of its own and hands it every statement and every result
 //! through channels: two thread wake-ups per statement, and a delivery write runs two to four statements between
 //! its BEGIN and COMMIT. Here the thread that owns the connection takes the writes from a channel itself: a
-//! request's enqueue, or a run's completion, is one wake-up of this thread and one of the task it answers. What
-//! arrives while a transaction commits goes into the next one, enqueues and completions together: one commit and
+//! request's enqueue, or a run's completion, is one wake-up of this thread, and a transaction's answers run in one task
+//! of the runtime. What arrives while a transaction commits goes into the next one, enqueues and completions together: one commit and
 //! one sync of the file for all of them. Each write runs in a savepoint, so one whose statements fail (a constraint,
 //! a value out of range) is rolled back and fails alone; a failed commit fails them all.
 //!
@@ -26,6 +26,11 @@ use super::{SQLITE_BUSY_TIMEOUT, SQLITE_CACHE_KIB, StoreError, now_ms};
 
 /// The most writes one transaction holds.
 const WRITES_PER_TRANSACTION: usize = 128;
+
+/// How long the thread waits for more writes before a transaction when the last one held several: this much per
+/// write the last one held, up to the bound.
+const GATHER_PER_WRITE: std::time::Duration = std::time::Duration::from_micros(150);
+const GATHER_AT_MOST: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// The writer thread's end of the store: cloning shares it.
 #[derive(Clone)]
@@ -86,14 +91,11 @@ impl BatchWriter {
         connection.pragma_update(None, "cache_size", -SQLITE_CACHE_KIB)?;
         connection.pragma_update(None, "foreign_keys", true)?;
         let (sender, receiver) = std::sync::mpsc::channel();
-        let runtime = tokio::runtime::Handle::try_current().ok();
+        let thread =
+            WriterThread { connection: Some(connection), turn, runtime: tokio::runtime::Handle::try_current().ok() };
         std::thread::Builder::new()
             .name("sqlite-batches".to_owned())
-            .spawn(move || {
-                // The answers spawn the runs of the jobs their enqueues leased.
-                let _context = runtime.as_ref().map(tokio::runtime::Handle::enter);
-                write_batches(Some(connection), &receiver, &turn);
-            })
+            .spawn(move || thread.run(&receiver))
             .map_err(StoreError::Io)?;
         Ok(BatchWriter(sender))
     }
@@ -143,53 +145,80 @@ impl BatchWriter {
     }
 }
 
-/// The writer thread: takes what is queued (up to [`WRITES_PER_TRANSACTION`] writes), writes it in one
-/// transaction, answers, and goes again until every sender is gone.
-fn write_batches(mut connection: Option<Connection>, receiver: &Receiver<Message>, turn: &tokio::sync::Mutex<()>) {
-    let mut writes: Vec<Box<dyn Write>> = Vec::with_capacity(WRITES_PER_TRANSACTION);
-    while let Ok(first) = receiver.recv() {
-        let mut next = Some(first);
-        while let Some(message) = next.take() {
-            match message {
-                Message::Write(write) => writes.push(write),
-                Message::Connection(work) => {
-                    // In order: the writes queued before it first.
-                    write_and_answer(connection.as_mut(), &mut writes, turn);
-                    let _ = catch_unwind(AssertUnwindSafe(|| work(&mut connection)));
+/// What the writer thread holds: its connection (`None` once closed), the writers' turn, and the runtime its
+/// answers run on.
+struct WriterThread {
+    connection: Option<Connection>,
+    turn: Arc<tokio::sync::Mutex<()>>,
+    runtime: Option<tokio::runtime::Handle>,
+}
+
+impl WriterThread {
+    /// Takes what is queued (up to [`WRITES_PER_TRANSACTION`] writes), writes it in one transaction, answers, and
+    /// goes again until every sender is gone.
+    fn run(mut self, receiver: &Receiver<Message>) {
+        let mut writes: Vec<Box<dyn Write>> = Vec::with_capacity(WRITES_PER_TRANSACTION);
+        let mut last_transaction = 0;
+        while let Ok(first) = receiver.recv() {
+            if last_transaction > 1 {
+                // Under load, let more writes arrive before the commit: each commit syncs the file, which costs
+                // CPU time as well as waiting, and saturated, a thread that commits as soon as anything is queued
+                // ends up syncing for few writes at a time. The busier, the longer (up to a bound).
+                let writes = u32::try_from(last_transaction).unwrap_or(u32::MAX);
+                std::thread::sleep(GATHER_PER_WRITE.saturating_mul(writes).min(GATHER_AT_MOST));
+            }
+            let mut next = Some(first);
+            while let Some(message) = next.take() {
+                match message {
+                    Message::Write(write) => writes.push(write),
+                    Message::Connection(work) => {
+                        // In order: the writes queued before it first.
+                        self.write_and_answer(&mut writes);
+                        let _ = catch_unwind(AssertUnwindSafe(|| work(&mut self.connection)));
+                    }
+                }
+                if writes.len() < WRITES_PER_TRANSACTION {
+                    next = receiver.try_recv().ok();
                 }
             }
-            if writes.len() < WRITES_PER_TRANSACTION {
-                next = receiver.try_recv().ok();
-            }
+            last_transaction = writes.len();
+            self.write_and_answer(&mut writes);
         }
-        write_and_answer(connection.as_mut(), &mut writes, turn);
+    }
+
+    /// Writes `writes` in one transaction, each in a savepoint of its own, and answers each.
+    fn write_and_answer(&mut self, writes: &mut Vec<Box<dyn Write>>) {
+        if writes.is_empty() {
+            return;
+        }
+        let outcomes: Vec<Result<(), StoreError>> = match self.connection.as_mut() {
+            None => writes.iter().map(|_| Err(sqlx::Error::PoolClosed.into())).collect(),
+            Some(connection) => {
+                let _turn = self.turn.blocking_lock();
+                // A panic in a write dropped its transaction, which rolled back: the connection is sound.
+                catch_unwind(AssertUnwindSafe(|| write_all(connection, writes)))
+                    .unwrap_or_else(|_| Err(StoreError::Batch("a SQLite batch panicked".to_owned())))
+                    .unwrap_or_else(|error| {
+                        let text = error.to_string();
+                        writes.iter().map(|_| Err(StoreError::Batch(text.clone()))).collect()
+                    })
+            }
+        };
+        let answers: Vec<_> = writes.drain(..).zip(outcomes).collect();
+        match &self.runtime {
+            // One task of the runtime answers the transaction's writes: one wake-up of a worker per transaction, and
+            // what the answers start (the runs of the jobs the enqueues leased, the tasks they wake) is scheduled
+            // from that worker, not pushed across threads one by one. The thread goes on to the next transaction.
+            Some(runtime) => drop(runtime.spawn(async move { answer(answers) })),
+            None => answer(answers),
+        }
     }
 }
 
-/// Writes `writes` in one transaction, each in a savepoint of its own, and answers each.
-fn write_and_answer(
-    connection: Option<&mut Connection>,
-    writes: &mut Vec<Box<dyn Write>>,
-    turn: &tokio::sync::Mutex<()>,
-) {
-    if writes.is_empty() {
-        return;
-    }
-    let outcomes: Vec<Result<(), StoreError>> = match connection {
-        None => writes.iter().map(|_| Err(sqlx::Error::PoolClosed.into())).collect(),
-        Some(connection) => {
-            let _turn = turn.blocking_lock();
-            // A panic in a write dropped its transaction, which rolled back: the connection is sound.
-            catch_unwind(AssertUnwindSafe(|| write_all(connection, writes)))
-                .unwrap_or_else(|_| Err(StoreError::Batch("a SQLite batch panicked".to_owned())))
-                .unwrap_or_else(|error| {
-                    let text = error.to_string();
-                    writes.iter().map(|_| Err(StoreError::Batch(text.clone()))).collect()
-                })
-        }
-    };
-    for (write, outcome) in writes.drain(..).zip(outcomes) {
-        // An answer that panics must not take the thread, and every later write, with it.
+/// Gives each write its outcome.
+fn answer(answers: Vec<(Box<dyn Write>, Result<(), StoreError>)>) {
+    for (write, outcome) in answers {
+        // One answer that panics must not keep the others from theirs.
         let _ = catch_unwind(AssertUnwindSafe(|| write.answer(outcome)));
     }
 }

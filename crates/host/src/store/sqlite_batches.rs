@@ -134,15 +134,6 @@ impl BatchWriter {
     pub(super) async fn close(&self) {
         self.with_connection(|connection| drop(connection.take())).await;
     }
-
-    #[cfg(test)]
-    pub(super) async fn cache_size(&self) -> Option<i64> {
-        self.with_connection(|connection| {
-            connection.as_ref()?.pragma_query_value(None, "cache_size", |row| row.get(0)).ok()
-        })
-        .await
-        .flatten()
-    }
 }
 
 /// What the writer thread holds: its connection (`None` once closed), the writers' turn, and the runtime its
@@ -409,6 +400,17 @@ pub(super) fn complete(
         states.push(state);
     }
     Ok(states)
+}
+
+#[cfg(test)]
+impl BatchWriter {
+    pub(super) async fn cache_size(&self) -> Option<i64> {
+        self.with_connection(|connection| {
+            connection.as_ref()?.pragma_query_value(None, "cache_size", |row| row.get(0)).ok()
+        })
+        .await
+        .flatten()
+    }
 }
 
 #[cfg(test)]

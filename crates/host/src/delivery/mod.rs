@@ -40,7 +40,7 @@ pub use preview::queued_call_details;
 use crate::state::AppState;
 use crate::store::{
     CallLogKey, CallLogRow, CompletedCallLog, Completion, Enqueue, Enqueued, JobOp, JobState, JobSubject, LeasedJob,
-    NewOp, OpKind, Store, StoreError, backing_off,
+    NewOp, OpKind, StoreError, backing_off,
 };
 
 pub const DELIVERY_JOBS: &str = "callbridge_delivery_jobs";
@@ -163,18 +163,29 @@ async fn enqueue(state: &AppState, item: Enqueue, reads: Option<RequestReads>) -
     outcome.await.unwrap_or_else(|_| Err(StoreError::Batch("the enqueue was dropped unanswered".to_owned())))
 }
 
-/// Records a finished operation ([`Store::complete_batched`]: under load one commit for many completions).
-async fn complete(store: &Store, subject: &JobSubject, completion: Completion) -> Result<bool, StoreError> {
-    let (reply, outcome) = oneshot::channel();
-    store.complete_batched(
+/// Records a finished operation ([`Store::complete_batched`]: under load one commit for many completions). Once it
+/// is recorded, the callback tells the requests waiting for the operation `outcome` at once, without waiting for
+/// the run's task to come round.
+async fn complete(
+    state: &AppState,
+    subject: &JobSubject,
+    completion: Completion,
+    outcome: &DeliveryOutcome,
+) -> Result<bool, StoreError> {
+    let (reply, recorded) = oneshot::channel();
+    let (for_waiters, op_id, outcome) = (state.clone(), completion.op_id, outcome.clone());
+    state.store.complete_batched(
         subject,
         completion,
-        Box::new(move |recorded| {
+        Box::new(move |result| {
+            if result.is_ok() {
+                for_waiters.engine.notify(op_id, &outcome);
+            }
             // A run that is gone has nobody to tell.
-            let _ = reply.send(recorded);
+            let _ = reply.send(result);
         }),
     );
-    outcome.await.unwrap_or_else(|_| Err(StoreError::Batch("the completion was dropped unanswered".to_owned())))
+    recorded.await.unwrap_or_else(|_| Err(StoreError::Batch("the completion was dropped unanswered".to_owned())))
 }
 
 /// What the submitting request read of its subject just before the enqueue. The run uses it for the request's
@@ -185,24 +196,29 @@ pub struct RequestReads {
     pub logged: Option<CallLogRow>,
 }
 
-/// Records a delivered operation, trying again after a database failure (a deadlock, a dropped connection): the
+/// Records a delivered operation and tells its waiting requests `outcome`, trying again after a database failure (a deadlock, a dropped connection): the
 /// CRM already has the write, and until it is recorded the job stays leased, its request is answered as queued,
 /// and the next attempt would look for the record (a create) or send the write again (an update). Trying a
 /// completion again that did commit changes nothing: its operation is gone, and with the job's last operation
 /// its lease too ([`StoreError::LeaseLost`]).
-async fn record_delivered(store: &Store, subject: &JobSubject, completion: Completion) -> Result<bool, StoreError> {
+async fn record_delivered(
+    state: &AppState,
+    subject: &JobSubject,
+    completion: Completion,
+    outcome: &DeliveryOutcome,
+) -> Result<bool, StoreError> {
     let mut pause = RECORD_RETRY_PAUSE;
     for _ in 1..RECORD_ATTEMPTS {
-        match complete(store, subject, completion.clone()).await {
+        match complete(state, subject, completion.clone(), outcome).await {
             Err(error) if !matches!(error, StoreError::LeaseLost(_)) => {
                 tracing::warn!(%error, job = completion.job_id, "Recording a delivered operation failed; trying again.");
                 tokio::time::sleep(pause).await;
                 pause *= 2;
             }
-            outcome => return outcome,
+            result => return result,
         }
     }
-    complete(store, subject, completion).await
+    complete(state, subject, completion, outcome).await
 }
 
 /// Writes the operation to its job, attempts it at once and waits (a bounded time) for what became of it.
@@ -413,7 +429,8 @@ async fn run_leased(state: &AppState, mut job: LeasedJob, owner: &str, reads: Op
                     op_id: op.id,
                     call_log: applied.call_log,
                 };
-                let more = match record_delivered(store, &job.subject, completion).await {
+                let delivered = DeliveryOutcome::Delivered(applied.delivered);
+                let more = match record_delivered(state, &job.subject, completion, &delivered).await {
                     Ok(more) => more,
                     Err(StoreError::LeaseLost(_)) => return,
                     Err(error) => {
@@ -425,7 +442,6 @@ async fn run_leased(state: &AppState, mut job: LeasedJob, owner: &str, reads: Op
                 };
                 count(op.kind, "delivered");
                 metrics::histogram!(DELIVERY_LATENCY, "op" => op.kind.as_str()).record(age.as_secs_f64());
-                state.engine.notify(op.id, &DeliveryOutcome::Delivered(applied.delivered));
                 if !more {
                     // The completion gave the lease up with the last operation.
                     return;

@@ -196,11 +196,11 @@ pub struct RequestReads {
     pub logged: Option<CallLogRow>,
 }
 
-/// Records a delivered operation and tells its waiting requests `outcome`, trying again after a database failure (a deadlock, a dropped connection): the
-/// CRM already has the write, and until it is recorded the job stays leased, its request is answered as queued,
-/// and the next attempt would look for the record (a create) or send the write again (an update). Trying a
-/// completion again that did commit changes nothing: its operation is gone, and with the job's last operation
-/// its lease too ([`StoreError::LeaseLost`]).
+/// Records a delivered operation and tells its waiting requests `outcome`, trying again after a database failure (a
+/// deadlock, a dropped connection): the CRM already has the write, and until it is recorded the job stays leased, its
+/// request is answered as queued, and the next attempt would look for the record (a create) or send the write again (an
+/// update). Trying a completion again that did commit changes nothing: its operation is gone, and with the job's last
+/// operation its lease too ([`StoreError::LeaseLost`]).
 async fn record_delivered(
     state: &AppState,
     subject: &JobSubject,

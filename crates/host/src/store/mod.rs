@@ -1,14 +1,13 @@
 //! The store: everything callbridge keeps in its database, on SQLite (the embedded default) or PostgreSQL (when
 //! several instances share one database).
 //!
-//! Both back ends run the same SQL wherever the dialects agree (both understand `$N` placeholders and
-//! `INSERT ... ON CONFLICT ... DO UPDATE ... WHERE`), so they behave the same. The delivery engine's batched
-//! enqueue and completion are the exception in form, not in content: PostgreSQL runs their statements inside a
-//! function each (migration 0005), one round trip per batch instead of one per statement (`jobs.rs`,
-//! `postgres_batches.rs`), and SQLite runs them outside sqlx, on a thread that owns a connection of its own and
-//! writes the enqueues and completions submitted meanwhile in one transaction (`sqlite_batches.rs`). SQLite's reads on
-//! nearly every request's path skip sqlx too (`sqlite_reads.rs`): sqlx hands each statement to a thread of its
-//! own, which cost more than the statements.
+//! Both back ends run the same SQL wherever the dialects agree (both understand `$N` placeholders and `INSERT ... ON
+//! CONFLICT ... DO UPDATE ... WHERE`), so they behave the same. The delivery engine's batched enqueue and completion
+//! are the exception in form, not in content: PostgreSQL runs their statements inside a function each (migration 0005),
+//! one round trip per batch instead of one per statement (`jobs.rs`, `postgres_batches.rs`), and SQLite runs them
+//! outside sqlx, on a thread that owns a connection of its own and writes the enqueues and completions submitted
+//! meanwhile in one transaction (`sqlite_batches.rs`). SQLite's reads on nearly every request's path skip sqlx too
+//! (`sqlite_reads.rs`): sqlx hands each statement to a thread of its own, which cost more than the statements.
 //! Coordination between instances is done by the database alone: every "only one may win" decision (delivery-job
 //! leases, refresh leases, generated secrets) is a single atomic statement whose affected-row count says who won,
 //! never a read followed by a write.

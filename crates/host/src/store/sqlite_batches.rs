@@ -2,12 +2,12 @@
 //! own on a connection of their own, many in one transaction.
 //!
 //! sqlx's SQLite driver runs each connection on a thread of its own and hands it every statement and every result
-//! through channels: two thread wake-ups per statement, and a delivery write runs two to four statements between
-//! its BEGIN and COMMIT. Here the thread that owns the connection takes the writes from a channel itself: a
-//! request's enqueue, or a run's completion, is one wake-up of this thread, and a transaction's answers run in one task
-//! of the runtime. What arrives while a transaction commits goes into the next one, enqueues and completions together: one commit and
-//! one sync of the file for all of them. Each write runs in a savepoint, so one whose statements fail (a constraint,
-//! a value out of range) is rolled back and fails alone; a failed commit fails them all.
+//! through channels: two thread wake-ups per statement, and a delivery write runs two to four statements between its
+//! BEGIN and COMMIT. Here the thread that owns the connection takes the writes from a channel itself: a request's
+//! enqueue, or a run's completion, is one wake-up of this thread, and a transaction's answers run in one task of the
+//! runtime. What arrives while a transaction commits goes into the next one, enqueues and completions together: one
+//! commit and one sync of the file for all of them. Each write runs in a savepoint, so one whose statements fail (a
+//! constraint, a value out of range) is rolled back and fails alone; a failed commit fails them all.
 //!
 //! The statements are the ones PostgreSQL runs in `enqueue_delivery_ops` and `complete_delivery_ops` (its
 //! migration 0005), in the same order; the tests run both back ends against the same cases. The thread writes
@@ -32,8 +32,7 @@ const WRITES_PER_TRANSACTION: usize = 128;
 const GATHER_PER_WRITE: std::time::Duration = std::time::Duration::from_micros(150);
 const GATHER_AT_MOST: std::time::Duration = std::time::Duration::from_millis(2);
 
-/// The writer thread's end of the store: cloning shares it.
-#[derive(Clone)]
+/// The store's end of the writer thread's channel.
 pub(super) struct BatchWriter(Sender<Message>);
 
 impl std::fmt::Debug for BatchWriter {
@@ -82,8 +81,8 @@ impl<I: Send, O: Send> Write for Items<I, O> {
 impl BatchWriter {
     /// Opens the database file the pools opened (it exists and is in WAL mode by now) with the writer
     /// connection's settings (every commit synced, the same busy timeout and page cache, foreign keys on) and
-    /// starts the thread that writes on it, taking `turn` before each transaction. The thread ends when the last
-    /// clone of the writer is dropped.
+    /// starts the thread that writes on it, taking `turn` before each transaction. The thread ends when the writer
+    /// is dropped (with the last clone of the store), once it has written what was queued.
     pub(super) fn open(path: &Path, turn: Arc<tokio::sync::Mutex<()>>) -> Result<BatchWriter, StoreError> {
         let connection = Connection::open(path)?;
         connection.busy_timeout(SQLITE_BUSY_TIMEOUT)?;

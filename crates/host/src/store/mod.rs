@@ -70,6 +70,10 @@ const SQLITE_MAX_CONNECTIONS: u32 = 4;
 const SQLITE_CACHE_KIB: i64 = 512;
 /// How long an account's admin configuration is served from memory.
 pub const ADMIN_CONFIG_TTL: Duration = Duration::from_secs(5);
+/// How long each transaction of the delivery engine's batched writes took, from its turn to its commit, by back end
+/// (`backend` = `sqlite` or `postgres`): every create and update waits for two of them, so a slow disk or database
+/// shows here first.
+pub const STORE_BATCH_DURATION: &str = "callbridge_store_batch_duration_seconds";
 const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 /// How many times a SQLite migration is tried when another instance migrates the same file at the same time.
 const SQLITE_MIGRATE_ATTEMPTS: u32 = 5;

@@ -3,6 +3,7 @@
 //! migration 0005). Under load many requests share one round trip and one commit; alone, a write goes at once.
 
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use sqlx::PgPool;
 use tokio::sync::mpsc;
@@ -10,7 +11,7 @@ use tokio::sync::mpsc;
 use super::jobs::{
     Completion, Enqueued, JobSubject, LeasedJob, PreparedEnqueue, Then, complete_on_postgres, enqueue_on_postgres,
 };
-use super::{ClockOffset, StoreError};
+use super::{ClockOffset, STORE_BATCH_DURATION, StoreError};
 
 /// The most operations one statement enqueues, and the most it completes.
 const ENQUEUE_BATCH: usize = 64;
@@ -75,10 +76,12 @@ async fn write_enqueues(pool: PgPool, clock: Arc<ClockOffset>, mut receiver: mps
         // The one lock order of job rows (stable: one subject's operations keep theirs).
         batch.sort_by(|(a, _), (b, _)| a.item.subject.lock_order().cmp(&b.item.subject.lock_order()));
         let (items, thens): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
+        let started = Instant::now();
         let outcomes = match clock.now_ms(&pool).await {
             Ok(now) => enqueue_on_postgres(&pool, &items, now).await,
             Err(error) => Err(error),
         };
+        record_duration(started);
         answer(thens, outcomes.map(|it| it.into_iter().map(Ok).collect()));
     }
 }
@@ -97,12 +100,19 @@ async fn write_completions(
         batch.sort_by(|(a, ..), (b, ..)| a.lock_order().cmp(&b.lock_order()));
         let (completions, thens): (Vec<_>, Vec<_>) =
             batch.drain(..).map(|(_, completion, then)| (completion, then)).unzip();
+        let started = Instant::now();
         let outcomes = match clock.now_ms(&pool).await {
             Ok(now) => complete_on_postgres(&pool, &completions, now).await,
             Err(error) => Err(error),
         };
+        record_duration(started);
         answer(thens, outcomes);
     }
+}
+
+/// Records how long a batch's statement took (its clock reading included).
+fn record_duration(started: Instant) {
+    metrics::histogram!(STORE_BATCH_DURATION, "backend" => "postgres").record(started.elapsed());
 }
 
 /// Gives each submitter its outcome, or the batch's failure.

@@ -18,11 +18,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
+use std::time::Instant;
 
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 
 use super::jobs::{Completion, EnqueueStep, OpKind, PreparedEnqueue, Then};
-use super::{SQLITE_BUSY_TIMEOUT, SQLITE_CACHE_KIB, StoreError, now_ms};
+use super::{SQLITE_BUSY_TIMEOUT, SQLITE_CACHE_KIB, STORE_BATCH_DURATION, StoreError, now_ms};
 
 /// The most writes one transaction holds.
 const WRITES_PER_TRANSACTION: usize = 128;
@@ -184,14 +185,17 @@ impl WriterThread {
         let outcomes: Vec<Result<(), StoreError>> = match self.connection.as_mut() {
             None => writes.iter().map(|_| Err(sqlx::Error::PoolClosed.into())).collect(),
             Some(connection) => {
+                let started = Instant::now();
                 let _turn = self.turn.blocking_lock();
                 // A panic in a write dropped its transaction, which rolled back: the connection is sound.
-                catch_unwind(AssertUnwindSafe(|| write_all(connection, writes)))
+                let outcomes = catch_unwind(AssertUnwindSafe(|| write_all(connection, writes)))
                     .unwrap_or_else(|_| Err(StoreError::Batch("a SQLite batch panicked".to_owned())))
                     .unwrap_or_else(|error| {
                         let text = error.to_string();
                         writes.iter().map(|_| Err(StoreError::Batch(text.clone()))).collect()
-                    })
+                    });
+                metrics::histogram!(STORE_BATCH_DURATION, "backend" => "sqlite").record(started.elapsed());
+                outcomes
             }
         };
         let answers: Vec<_> = writes.drain(..).zip(outcomes).collect();

@@ -17,6 +17,10 @@ both_backends!(
 );
 
 async fn is_alive_and_metrics(backend: Backend) {
+    let backend_label = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
     let (_db, _state, app) = sandbox_app(backend).await;
     let alive = send(&app, get("/isAlive")).await;
     assert_eq!((alive.status, alive.text().as_str()), (StatusCode::OK, "OK"));
@@ -43,6 +47,8 @@ async fn is_alive_and_metrics(backend: Backend) {
     assert!(text.contains(r#"callbridge_delivery_operations_total{op="create_call",outcome="delivered"}"#), "{text}");
     assert!(text.contains(r#"callbridge_delivery_latency_seconds_bucket{op="create_call""#), "{text}");
     assert!(text.contains(r#"callbridge_delivery_jobs{state="failed"}"#), "{text}");
+    let batches = format!(r#"callbridge_store_batch_duration_seconds_count{{backend="{backend_label}"}}"#);
+    assert!(text.contains(&batches), "{text}");
     assert!(!text.contains("4155550123") && !text.contains(&jwt), "metrics carry no numbers or tokens");
 }
 
